@@ -1,0 +1,45 @@
+# inosync: build, test, lint, install.
+GO            ?= go
+PREFIX        ?= /usr/local
+BINDIR        ?= $(PREFIX)/bin
+SYSCONFDIR    ?= /etc
+UNITDIR       ?= /etc/systemd/system
+STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOBIN         := $(shell $(GO) env GOPATH)/bin
+
+.PHONY: all build test test-short lint install deps demo bench clean
+
+all: build
+
+build:
+	$(GO) build -o bin/inosync ./cmd/inosync
+
+# deps installs what the tests need on a Debian machine (as root).
+deps:
+	@command -v rsync >/dev/null && command -v sshd >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync openssh-server openssh-client >/dev/null; }
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+test-short:
+	$(GO) test -count=1 ./...
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	@test -x $(GOBIN)/staticcheck || $(GO) install $(STATICCHECK)
+	$(GOBIN)/staticcheck ./...
+
+install: build
+	install -D -m 0755 bin/inosync $(DESTDIR)$(BINDIR)/inosync
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/inosync/default.py ]; then \
+		echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/inosync/default.py"; \
+	else \
+		install -D -m 0644 contrib/default.py $(DESTDIR)$(SYSCONFDIR)/inosync/default.py; \
+	fi
+	@if [ -f contrib/inosync.service ]; then install -D -m 0644 contrib/inosync.service $(DESTDIR)$(UNITDIR)/inosync.service; fi
+
+clean:
+	rm -rf bin

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Version is inosync's version, printed by --version as "inosync X.Y.Z".
+const Version = "0.3.0"
+
+// DefaultConfig is where the config is read from without -c.
+const DefaultConfig = "/etc/inosync/default.py"
+
+// options are the parsed command line.
+type options struct {
+	config    string
+	daemon    bool
+	pretend   bool
+	verbose   bool
+	check     bool
+	version   bool
+	help      bool
+	logFormat string // "", "console" or "json"
+	detached  bool   // internal: set on the re-executed child of -d
+}
+
+// usageError is a command-line mistake: exit 2 with a one-line reason.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// parseArgs reads the command line the way 0.2.3's optparse did: short
+// options may be grouped (-dv) and -c takes its value attached (-cFILE) or
+// as the next word; long options take --opt=value or --opt value.
+func parseArgs(args []string) (*options, error) {
+	o := &options{config: DefaultConfig}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			if i+1 < len(args) {
+				return nil, &usageError{"too many arguments"}
+			}
+			return o, nil
+		case strings.HasPrefix(a, "--"):
+			name, val, hasVal := strings.Cut(a[2:], "=")
+			needVal := func() (string, error) {
+				if hasVal {
+					return val, nil
+				}
+				if i+1 >= len(args) {
+					return "", &usageError{fmt.Sprintf("--%s option requires an argument", name)}
+				}
+				i++
+				return args[i], nil
+			}
+			switch name {
+			case "version":
+				o.version = true
+			case "help":
+				o.help = true
+			case "check":
+				o.check = true
+			case "log-format":
+				v, err := needVal()
+				if err != nil {
+					return nil, err
+				}
+				if v != "console" && v != "json" {
+					return nil, &usageError{fmt.Sprintf("--log-format must be console or json, not %q", v)}
+				}
+				o.logFormat = v
+			case "detached":
+				o.detached = true
+			default:
+				return nil, &usageError{"no such option: --" + name}
+			}
+			if hasVal && name != "log-format" {
+				return nil, &usageError{fmt.Sprintf("--%s option does not take a value", name)}
+			}
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			for j := 1; j < len(a); j++ {
+				switch a[j] {
+				case 'c':
+					if j+1 < len(a) {
+						o.config = a[j+1:]
+					} else if i+1 < len(args) {
+						i++
+						o.config = args[i]
+					} else {
+						return nil, &usageError{"-c option requires an argument"}
+					}
+					j = len(a)
+				case 'd':
+					o.daemon = true
+				case 'p':
+					o.pretend = true
+				case 'v':
+					o.verbose = true
+				case 'h':
+					o.help = true
+				default:
+					return nil, &usageError{"no such option: -" + string(a[j])}
+				}
+			}
+		default:
+			return nil, &usageError{"too many arguments"}
+		}
+	}
+	return o, nil
+}
+
+// printHelp writes the help text of -h, in 0.2.3's optparse layout.
+func printHelp(w io.Writer) {
+	fmt.Fprint(w, `Usage: inosync [options]
+
+Keeps directory trees on other machines in step with local ones: watches
+them with inotify and pushes what changed with rsync.
+
+Options:
+  -c FILE            load configuration from FILE (default `+DefaultConfig+`)
+  -d                 daemonize: detach into the background, log to syslog
+  -p                 do not actually call rsync (log "would execute" instead)
+  -v                 print debugging information
+  --check            load and validate FILE, print the initial rsync commands
+                     one per line, and exit
+  --log-format=FMT   console or json (default: console on a terminal, else json)
+  --version          show program's version number and exit
+  -h, --help         show this help message and exit
+`)
+}

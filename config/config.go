@@ -1,0 +1,58 @@
+package config
+
+import (
+	"time"
+
+	"github.com/inosync/inosync/rsync"
+)
+
+// Config is a validated configuration. It is immutable after Load.
+type Config struct {
+	File  string // the config file as given to -c
+	Form  string // "wpaths" (master 0.2.3) or "wpath" (0.2.1, tagged 0.2.3, forks)
+	Syncs []Sync // one per watched path, in run order
+
+	Rsync   string   // absolute path of the rsync binary
+	Extra   []string // the words of `extra`
+	Bwlimit string   // --bwlimit value, "0" by default
+	Logfile string   // --log-file value; "" = none
+
+	Events []string      // emask: inotify event names that start a sync
+	Delay  time.Duration // edelay
+
+	// Warnings are things worth telling the user that do not stop the load.
+	Warnings []*Error
+}
+
+// Sync is one watched tree and where it goes.
+type Sync struct {
+	Source   string   // the watched path as rsync gets it (trailing slash as written)
+	Target   string   // rpath; "" in the singular form without rpath
+	Dests    []Dest   // one per node, in run order
+	Excludes []string // rsync --exclude patterns for this tree
+	Delay    time.Duration
+}
+
+// Dest is one destination of a Sync.
+type Dest struct {
+	Node string // the rnodes entry as written (for logs)
+	Path string // the whole rsync destination: node + rpath
+}
+
+// Settings returns the rsync settings of one Sync.
+func (c *Config) Settings(s Sync) rsync.Settings {
+	return rsync.Settings{Rsync: c.Rsync, Extra: c.Extra, Bwlimit: c.Bwlimit, Logfile: c.Logfile, Excludes: s.Excludes}
+}
+
+// InitialArgv returns the initial-sync command lines in run order: for each
+// watched path, for each node.
+func (c *Config) InitialArgv() [][]string {
+	var out [][]string
+	for _, s := range c.Syncs {
+		st := c.Settings(s)
+		for _, d := range s.Dests {
+			out = append(out, rsync.Argv(st, s.Source, d.Path))
+		}
+	}
+	return out
+}

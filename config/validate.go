@@ -1,0 +1,586 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.starlark.net/starlark"
+)
+
+// Defaults of inosync 0.2.3.
+const (
+	DefaultRsync = "/usr/bin/rsync"
+	DefaultDelay = 10 * time.Second
+)
+
+// DefaultEvents is 0.2.3's default emask.
+var DefaultEvents = []string{"IN_CLOSE_WRITE", "IN_CREATE", "IN_DELETE", "IN_MOVED_FROM", "IN_MOVED_TO"}
+
+// knownEvents are the names 0.2.3 accepted (pyinotify's ALL_FLAGS), with
+// what each does here.
+var knownEvents = map[string]eventUse{
+	"IN_ACCESS": useless, "IN_MODIFY": triggers, "IN_ATTRIB": triggers, "IN_CLOSE_WRITE": triggers,
+	"IN_CLOSE_NOWRITE": useless, "IN_OPEN": useless, "IN_MOVED_FROM": triggers, "IN_MOVED_TO": triggers,
+	"IN_CREATE": triggers, "IN_DELETE": triggers, "IN_DELETE_SELF": triggers, "IN_MOVE_SELF": triggers,
+	"IN_UNMOUNT": inert, "IN_Q_OVERFLOW": inert, "IN_IGNORED": inert, "IN_ONLYDIR": inert,
+	"IN_DONT_FOLLOW": inert, "IN_EXCL_UNLINK": inert, "IN_MASK_ADD": inert, "IN_ISDIR": inert,
+	"IN_ONESHOT": inert, "ALL_EVENTS": all,
+}
+
+type eventUse int
+
+const (
+	triggers eventUse = iota // maps to an fsnotify op
+	useless                  // reads: would make 0.2.3 loop on its own reads
+	inert                    // a flag, not an event: triggers nothing
+	all                      // every event
+)
+
+// settingNames are the variables inosync reads, for near-miss warnings.
+var settingNames = []string{"wpaths", "rpaths", "wpath", "rpath", "rnodes", "rexcludes", "excludes", "extra", "rspeed", "emask", "edelay", "logfile", "rsync"}
+
+// builder validates the globals of one evaluated config.
+type builder struct {
+	src      *source
+	warnings []*Error
+}
+
+// builtins are the predeclared names config adds (sync() lives here once
+// contract 3 is built).
+func (b *builder) builtins() starlark.StringDict { return starlark.StringDict{} }
+
+func (b *builder) errAt(p place, format string, args ...any) *Error {
+	return &Error{File: b.src.name, Line: p.line, Col: p.col, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (b *builder) warnAt(p place, format string, args ...any) {
+	b.warnings = append(b.warnings, b.errAt(p, format, args...))
+}
+
+// validate turns the globals into a Config, checking every setting as
+// contract 2 says.
+func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error) {
+	c := &Config{File: b.src.name}
+	var err error
+	if c.Rsync, err = b.rsyncPath(g); err != nil {
+		return nil, err
+	}
+	if c.Bwlimit, err = b.rspeed(g); err != nil {
+		return nil, err
+	}
+	if c.Logfile, err = b.optString(g, "logfile"); err != nil {
+		return nil, err
+	}
+	if c.Events, err = b.emask(g); err != nil {
+		return nil, err
+	}
+	if c.Delay, err = b.edelay(g); err != nil {
+		return nil, err
+	}
+	switch {
+	case g.Has("wpaths"):
+		c.Form = "wpaths"
+		if c.Extra, err = b.extra(g, opts.Env); err != nil {
+			return nil, err
+		}
+		if c.Syncs, err = b.plural(g, opts.Cwd, c.Delay); err != nil {
+			return nil, err
+		}
+	case g.Has("wpath"):
+		c.Form = "wpath"
+		if g.Has("extra") {
+			b.warnAt(b.src.settingPos("extra"), "extra is ignored with the singular wpath form, as inosync 0.2.1 and the tagged 0.2.3 never read it (use wpaths/rpaths to pass rsync options)")
+		}
+		if c.Syncs, err = b.singular(g, opts.Cwd, c.Delay); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, &Error{File: b.src.name, Msg: "no paths given to watch: set wpaths (and rpaths), or the older wpath"}
+	}
+	b.nearMisses(g, c.Form)
+	b.nested(c.Syncs)
+	c.Warnings = b.warnings
+	return c, nil
+}
+
+// plural reads master 0.2.3's wpaths/rpaths/rnodes.
+func (b *builder) plural(g starlark.StringDict, cwd string, delay time.Duration) ([]Sync, error) {
+	wpaths, err := b.strList(g, "wpaths")
+	if err != nil {
+		return nil, err
+	}
+	if len(wpaths) == 0 {
+		return nil, b.errAt(b.src.settingPos("wpaths"), "wpaths is empty: no paths given to watch")
+	}
+	if !g.Has("rpaths") {
+		return nil, &Error{File: b.src.name, Msg: "rpaths is missing: give one remote path per entry of wpaths (no paths given for the transfer)"}
+	}
+	rpaths, err := b.strList(g, "rpaths")
+	if err != nil {
+		return nil, err
+	}
+	if len(rpaths) != len(wpaths) {
+		return nil, b.errAt(b.src.settingPos("rpaths"), "rpaths has %s but wpaths has %d", entries(len(rpaths)), len(wpaths))
+	}
+	nodes, err := b.nodes(g)
+	if err != nil {
+		return nil, err
+	}
+	excludes, err := b.excludes(g, "rexcludes", len(wpaths))
+	if err != nil {
+		return nil, err
+	}
+	var syncs []Sync
+	firstIndex := map[string]int{}
+	for i, w := range wpaths {
+		src, err := b.watchPath(fmt.Sprintf("wpaths[%d]", i), b.src.elemPos("wpaths", i), w, cwd)
+		if err != nil {
+			return nil, err
+		}
+		rp := rpaths[i]
+		if j, dup := firstIndex[src]; dup {
+			// 0.2.3 looked the rpath up with wpaths.index(): the first one wins.
+			b.warnAt(b.src.elemPos("wpaths", i), "wpaths[%d] %q repeats wpaths[%d]: it is synced twice, both times to rpaths[%d] %q, as 0.2.3 did", i, w, j, j, rpaths[j])
+			rp = rpaths[j]
+		} else {
+			firstIndex[src] = i
+		}
+		s := Sync{Source: src, Target: rp, Excludes: excludes[i], Delay: delay}
+		for _, n := range nodes {
+			s.Dests = append(s.Dests, Dest{Node: n, Path: n + rp})
+		}
+		syncs = append(syncs, s)
+	}
+	return syncs, nil
+}
+
+// singular reads the wpath form of 0.2.1, the tagged 0.2.3 and the forks:
+// nodes are whole destinations, except that a node with no path part
+// (empty, or ending in ':') gets rpath appended.
+func (b *builder) singular(g starlark.StringDict, cwd string, delay time.Duration) ([]Sync, error) {
+	w, ok := g["wpath"].(starlark.String)
+	if !ok {
+		return nil, b.errAt(b.src.settingPos("wpath"), "wpath must be a string naming one directory, got %s", describe(g["wpath"]))
+	}
+	src, err := b.watchPath("wpath", b.src.settingPos("wpath"), string(w), cwd)
+	if err != nil {
+		return nil, err
+	}
+	rpath, err := b.optString(g, "rpath")
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := b.nodes(g)
+	if err != nil {
+		return nil, err
+	}
+	name := "rexcludes"
+	if !g.Has(name) && g.Has("excludes") {
+		name = "excludes" // 0.2.1's name
+	}
+	excludes, err := b.excludes(g, name, 1)
+	if err != nil {
+		return nil, err
+	}
+	s := Sync{Source: src, Target: rpath, Excludes: excludes[0], Delay: delay}
+	for i, n := range nodes {
+		dest := n
+		if n == "" || strings.HasSuffix(n, ":") {
+			dest = n + rpath
+		}
+		if dest == "" {
+			return nil, b.errAt(b.src.elemPos("rnodes", i), "rnodes[%d] is empty and rpath is not set: there is no destination", i)
+		}
+		s.Dests = append(s.Dests, Dest{Node: n, Path: dest})
+	}
+	return []Sync{s}, nil
+}
+
+// watchPath checks one watched path: it must be a directory. A relative
+// path becomes absolute against the start-up directory, normalised as
+// Python's os.path.abspath did; an absolute one is kept as written.
+func (b *builder) watchPath(what string, p place, w, cwd string) (string, error) {
+	if w == "" {
+		return "", b.errAt(p, "%s is empty: give the directory to watch", what)
+	}
+	path := w
+	if !filepath.IsAbs(w) {
+		path = filepath.Join(cwd, w)
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case os.IsNotExist(err):
+		return "", b.errAt(p, "%s %q: no such directory", what, w)
+	case err != nil:
+		return "", b.errAt(p, "%s %q: %v", what, w, unwrapPathError(err))
+	case !fi.IsDir():
+		return "", b.errAt(p, "%s %q: not a directory", what, w)
+	}
+	return path, nil
+}
+
+// nodes reads rnodes: a non-empty list of strings.
+func (b *builder) nodes(g starlark.StringDict) ([]string, error) {
+	if !g.Has("rnodes") {
+		return nil, &Error{File: b.src.name, Msg: "rnodes is missing: nothing to sync to (no remote nodes given)"}
+	}
+	nodes, err := b.strList(g, "rnodes")
+	if err != nil {
+		return nil, err
+	}
+	if len(nodes) == 0 {
+		return nil, b.errAt(b.src.settingPos("rnodes"), "rnodes is empty: nothing to sync to (no remote nodes given)")
+	}
+	return nodes, nil
+}
+
+// excludes reads the exclude patterns: one list for every path, or a list
+// of lists with one list per watched path (a fork's form).
+func (b *builder) excludes(g starlark.StringDict, name string, paths int) ([][]string, error) {
+	out := make([][]string, paths)
+	v, ok := g[name]
+	if !ok || v == starlark.None {
+		return out, nil
+	}
+	items, ok := sequence(v)
+	if !ok {
+		return nil, b.errAt(b.src.settingPos(name), "%s must be a list of rsync patterns, got %s", name, describe(v))
+	}
+	nested := len(items) > 0
+	for _, it := range items {
+		if _, isStr := it.(starlark.String); isStr {
+			nested = false
+		}
+	}
+	if !nested {
+		pats, err := b.strList(g, name)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out {
+			out[i] = pats
+		}
+		return out, nil
+	}
+	if len(items) != paths {
+		return nil, b.errAt(b.src.settingPos(name), "%s holds one list per watched path, but has %s for %d watched paths", name, entries(len(items)), paths)
+	}
+	for i, it := range items {
+		sub, ok := sequence(it)
+		if !ok {
+			return nil, b.errAt(b.src.elemPos(name, i), "%s[%d] must be a list of rsync patterns, got %s", name, i, describe(it))
+		}
+		for j, x := range sub {
+			s, ok := x.(starlark.String)
+			if !ok {
+				return nil, b.errAt(b.src.elemPos(name, i), "%s[%d][%d] must be a string, got %s", name, i, j, describe(x))
+			}
+			out[i] = append(out[i], string(s))
+		}
+	}
+	return out, nil
+}
+
+// extra splits `extra` into rsync options.
+func (b *builder) extra(g starlark.StringDict, env map[string]string) ([]string, error) {
+	v, ok := g["extra"]
+	if !ok || v == starlark.None {
+		return nil, nil
+	}
+	s, ok := v.(starlark.String)
+	if !ok {
+		return nil, b.errAt(b.src.settingPos("extra"), "extra must be a string of rsync options, got %s", describe(v))
+	}
+	words, err := SplitExtra(string(s), func(k string) string { return env[k] })
+	if err != nil {
+		return nil, b.errAt(b.src.settingPos("extra"), "extra: %v", err)
+	}
+	return words, nil
+}
+
+// rspeed gives the --bwlimit value: 0 when unset or negative; a whole
+// float (Python 2's 1024/8) prints as an integer.
+func (b *builder) rspeed(g starlark.StringDict) (string, error) {
+	v, ok := g["rspeed"]
+	if !ok || v == starlark.None {
+		return "0", nil
+	}
+	switch x := v.(type) {
+	case starlark.Int:
+		if x.Sign() < 0 {
+			return "0", nil
+		}
+		return x.String(), nil
+	case starlark.Float:
+		f := float64(x)
+		switch {
+		case f < 0 || math.IsNaN(f):
+			return "0", nil
+		case f == math.Trunc(f) && f < 1e15:
+			return strconv.FormatInt(int64(f), 10), nil
+		}
+		return strconv.FormatFloat(f, 'g', 12, 64), nil
+	case starlark.String:
+		return string(x), nil
+	}
+	return "", b.errAt(b.src.settingPos("rspeed"), "rspeed must be a number (KB/s), got %s", describe(v))
+}
+
+// emask reads the event names: a list, or a dict whose keys are names.
+func (b *builder) emask(g starlark.StringDict) ([]string, error) {
+	v, ok := g["emask"]
+	if !ok || v == starlark.None {
+		return DefaultEvents, nil
+	}
+	var items []starlark.Value
+	if d, isDict := v.(*starlark.Dict); isDict {
+		items = d.Keys()
+	} else if items, ok = sequence(v); !ok {
+		return nil, b.errAt(b.src.settingPos("emask"), "emask must be a list of inotify event names, got %s", describe(v))
+	}
+	if len(items) == 0 {
+		return nil, b.errAt(b.src.settingPos("emask"), "emask is empty: no event would ever start a sync")
+	}
+	names := make([]string, 0, len(items))
+	for i, it := range items {
+		s, ok := it.(starlark.String)
+		if !ok {
+			return nil, b.errAt(b.src.elemPos("emask", i), "emask[%d] must be an event name such as \"IN_CREATE\", got %s", i, describe(it))
+		}
+		name := string(s)
+		use, known := knownEvents[name]
+		if !known {
+			e := b.errAt(b.src.elemPos("emask", i), "emask: unknown event %q", name)
+			if m := nearest(name, eventNames(), 3); m != "" {
+				e.Msg += fmt.Sprintf(" (did you mean %s?)", m)
+			}
+			return nil, e
+		}
+		switch use {
+		case useless, all:
+			b.warnAt(b.src.elemPos("emask", i), "emask: %s is accepted but never starts a sync (it fires on reads, which made 0.2.3 loop on its own rsync runs)", name)
+		case inert:
+			b.warnAt(b.src.elemPos("emask", i), "emask: %s is a flag, not an event: it never starts a sync", name)
+		}
+		names = append(names, name)
+	}
+	return names, nil
+}
+
+func eventNames() []string {
+	names := make([]string, 0, len(knownEvents))
+	for n := range knownEvents {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// edelay reads the delay in seconds: 0 or more.
+func (b *builder) edelay(g starlark.StringDict) (time.Duration, error) {
+	v, ok := g["edelay"]
+	if !ok || v == starlark.None {
+		return DefaultDelay, nil
+	}
+	var secs float64
+	switch x := v.(type) {
+	case starlark.Int:
+		i, _ := x.Int64()
+		secs = float64(i)
+	case starlark.Float:
+		secs = float64(x)
+	default:
+		return 0, b.errAt(b.src.settingPos("edelay"), "edelay must be a number of seconds, got %s", describe(v))
+	}
+	if secs < 0 || math.IsNaN(secs) {
+		return 0, b.errAt(b.src.settingPos("edelay"), "edelay is %s, must be 0 or more (event delay in seconds)", v.String())
+	}
+	if secs > 86400 {
+		return 0, b.errAt(b.src.settingPos("edelay"), "edelay is %s seconds, more than a day: changes would wait too long", v.String())
+	}
+	return time.Duration(secs * float64(time.Second)), nil
+}
+
+// rsyncPath reads `rsync`: absolute, and an existing file.
+func (b *builder) rsyncPath(g starlark.StringDict) (string, error) {
+	path := DefaultRsync
+	p := b.src.settingPos("rsync")
+	if v, ok := g["rsync"]; ok && v != starlark.None {
+		s, ok := v.(starlark.String)
+		if !ok {
+			return "", b.errAt(p, "rsync must be the path of the rsync binary, got %s", describe(v))
+		}
+		path = string(s)
+	}
+	if !filepath.IsAbs(path) {
+		return "", b.errAt(p, "rsync %q: the rsync path needs to be absolute", path)
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil && p == (place{}):
+		return "", &Error{File: b.src.name, Msg: fmt.Sprintf("rsync binary does not exist: %s (install rsync, or set rsync to its path)", path)}
+	case err != nil:
+		return "", b.errAt(p, "rsync binary does not exist: %s", path)
+	case fi.IsDir():
+		return "", b.errAt(p, "rsync %q is a directory, not the rsync binary", path)
+	}
+	return path, nil
+}
+
+// optString reads a setting that is a string or None ("" when unset).
+func (b *builder) optString(g starlark.StringDict, name string) (string, error) {
+	v, ok := g[name]
+	if !ok || v == starlark.None {
+		return "", nil
+	}
+	s, ok := v.(starlark.String)
+	if !ok {
+		return "", b.errAt(b.src.settingPos(name), "%s must be a string, got %s", name, describe(v))
+	}
+	return string(s), nil
+}
+
+// strList reads a setting that is a list or tuple of strings.
+func (b *builder) strList(g starlark.StringDict, name string) ([]string, error) {
+	v := g[name]
+	items, ok := sequence(v)
+	if !ok {
+		e := b.errAt(b.src.settingPos(name), "%s must be a list of strings, got %s", name, describe(v))
+		if s, isStr := v.(starlark.String); isStr {
+			e.Msg += fmt.Sprintf(" (write %s = [%s])", name, s.String())
+		}
+		return nil, e
+	}
+	out := make([]string, 0, len(items))
+	for i, it := range items {
+		s, ok := it.(starlark.String)
+		if !ok {
+			return nil, b.errAt(b.src.elemPos(name, i), "%s[%d] must be a string, got %s", name, i, describe(it))
+		}
+		out = append(out, string(s))
+	}
+	return out, nil
+}
+
+// nearMisses warns about variables that look like a misspelt setting.
+func (b *builder) nearMisses(g starlark.StringDict, form string) {
+	names := g.Keys()
+	sort.Strings(names)
+	for _, n := range names {
+		if form == "wpaths" && (n == "wpath") {
+			b.warnAt(b.src.settingPos(n), "wpath is ignored because wpaths is set")
+			continue
+		}
+		if isSetting(n) || strings.HasPrefix(n, "_") {
+			continue
+		}
+		if _, isModule := g[n].(interface{ AttrNames() []string }); isModule {
+			continue
+		}
+		maxDist := 2
+		if len(n) < 6 {
+			maxDist = 1
+		}
+		if m := nearest(n, settingNames, maxDist); m != "" {
+			b.warnAt(b.src.settingPos(n), "%s is not a setting inosync reads; did you mean %s?", n, m)
+		}
+	}
+}
+
+func isSetting(n string) bool {
+	for _, s := range settingNames {
+		if s == n {
+			return true
+		}
+	}
+	return false
+}
+
+// nested warns when one watched path lies inside another.
+func (b *builder) nested(syncs []Sync) {
+	for i, a := range syncs {
+		for j, o := range syncs {
+			ca, co := filepath.Clean(a.Source), filepath.Clean(o.Source)
+			if i != j && ca != co && strings.HasPrefix(ca+"/", co+"/") {
+				b.warnAt(place{}, "%s lies inside %s: its files are synced by both, as 0.2.3 did", a.Source, o.Source)
+			}
+		}
+	}
+}
+
+// sequence returns the items of a list or tuple.
+func sequence(v starlark.Value) ([]starlark.Value, bool) {
+	switch x := v.(type) {
+	case *starlark.List:
+		out := make([]starlark.Value, x.Len())
+		for i := range out {
+			out[i] = x.Index(i)
+		}
+		return out, true
+	case starlark.Tuple:
+		return []starlark.Value(x), true
+	}
+	return nil, false
+}
+
+// describe names a value's type for a message, with the value when short.
+func describe(v starlark.Value) string {
+	if v == nil {
+		return "nothing"
+	}
+	s := v.String()
+	if len(s) > 40 {
+		return v.Type()
+	}
+	return v.Type() + " " + s
+}
+
+func entries(n int) string {
+	if n == 1 {
+		return "1 entry"
+	}
+	return fmt.Sprintf("%d entries", n)
+}
+
+// nearest returns the candidate closest to s within maxDist edits
+// (Damerau-Levenshtein, case-insensitive), or "".
+func nearest(s string, candidates []string, maxDist int) string {
+	best, bestD := "", maxDist+1
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD && d > 0 {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance between a and b.
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
+}

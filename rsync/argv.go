@@ -1,0 +1,133 @@
+package rsync
+
+import (
+	"path/filepath"
+	"strings"
+)
+
+// Settings are the plain values the rsync command line is built from, as
+// config validation leaves them.
+type Settings struct {
+	Rsync    string   // absolute path of the rsync binary
+	Extra    []string // the words of `extra`, already split
+	Bwlimit  string   // value of --bwlimit (always present, "0" by default)
+	Logfile  string   // --log-file value; "" = none
+	Excludes []string // one --exclude= per entry
+}
+
+// Argv returns the initial-sync command line of inosync 0.2.3 for one
+// watched path and one destination:
+//
+//	RSYNC -ltrp --delete [EXTRA…] --bwlimit=RSPEED [--log-file=LOGFILE] [--exclude=X…] SOURCE DEST
+//
+// SOURCE is the watched path as written (its trailing slash decides whether
+// rsync copies the directory or its contents) and DEST the whole destination
+// (node + remote path). Every value is one argument: no shell ever sees it.
+func Argv(s Settings, source, dest string) []string {
+	argv := make([]string, 0, 8+len(s.Extra)+len(s.Excludes))
+	argv = append(argv, s.Rsync, "-ltrp", "--delete")
+	argv = append(argv, s.Extra...)
+	argv = append(argv, s.options()...)
+	return append(argv, source, dest)
+}
+
+// options are the settings-derived options that follow EXTRA.
+func (s Settings) options() []string {
+	opts := []string{"--bwlimit=" + s.Bwlimit}
+	if s.Logfile != "" {
+		opts = append(opts, "--log-file="+s.Logfile)
+	}
+	for _, x := range s.Excludes {
+		opts = append(opts, "--exclude="+x)
+	}
+	return opts
+}
+
+// Quote renders argv as one line that a POSIX shell splits back into the
+// same words, quoting like Python's shlex.join: a word made only of
+// letters, digits and @%+=:,./-_ stays bare, the empty word is ”, and any
+// other word is single-quoted (a quote inside becomes '"'"').
+func Quote(argv []string) string {
+	var b strings.Builder
+	for i, w := range argv {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(quoteWord(w))
+	}
+	return b.String()
+}
+
+func quoteWord(w string) string {
+	if w == "" {
+		return "''"
+	}
+	safe := true
+	for i := 0; i < len(w); i++ {
+		if !isSafe(w[i]) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return w
+	}
+	return "'" + strings.ReplaceAll(w, "'", `'"'"'`) + "'"
+}
+
+func isSafe(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("@%+=:,./-_", c) >= 0
+}
+
+// Later runs differ from the initial one only in options that leave the
+// target as the full run would: nanosecond mtime comparison (a same-size
+// rewrite within one second is not missed; needs rsync 3.1.3 or later on
+// the receiver) and, for changed paths, the list on standard input.
+var (
+	laterOpts = []string{"--modify-window=-1"}
+	listOpts  = []string{"--from0", "--files-from=-", "--delete-missing-args"}
+)
+
+// RescanArgv is the command line of a full sync after the initial one
+// (after an inotify queue overflow, or when too many paths are pending).
+func RescanArgv(s Settings, source, dest string) []string {
+	argv := Argv(s, source, dest)
+	return insertBeforeOperands(argv, laterOpts)
+}
+
+// ListArgv is the command line that syncs only listed paths of a tree. The
+// paths go on standard input, NUL-terminated, each prefixed by prefix.
+// rsync reads them relative to the returned base directory, which is chosen
+// so that the target ends exactly as the full run of Argv would leave it:
+// for a source written with a trailing slash the base is the source itself
+// and the prefix empty; without one, rsync copies the directory itself, so
+// the base is its parent and the prefix its name. Missing paths are deleted
+// on the target (--delete-missing-args); listed directories are synced
+// recursively with --delete.
+func ListArgv(s Settings, source, dest string) (argv []string, prefix string) {
+	base := source
+	if !strings.HasSuffix(source, "/") {
+		clean := filepath.Clean(source)
+		base = filepath.Dir(clean)
+		if !strings.HasSuffix(base, "/") {
+			base += "/"
+		}
+		prefix = filepath.Base(clean) + "/"
+	}
+	argv = Argv(s, base, dest)
+	argv = insertBeforeOperands(argv, laterOpts)
+	return insertBeforeOperands(argv, listOpts), prefix
+}
+
+// insertBeforeOperands puts opts before the last two words (source, dest).
+func insertBeforeOperands(argv, opts []string) []string {
+	n := len(argv) - 2
+	out := make([]string, 0, len(argv)+len(opts))
+	out = append(out, argv[:n]...)
+	out = append(out, opts...)
+	return append(out, argv[n:]...)
+}

@@ -1,0 +1,54 @@
+package rsync
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestArgv(t *testing.T) {
+	tests := []struct {
+		name   string
+		s      Settings
+		source string
+		dest   string
+		want   []string
+	}{
+		{
+			name:   "defaults",
+			s:      Settings{Rsync: "/usr/bin/rsync", Bwlimit: "0"},
+			source: "/srv/www/", dest: "web1:/var/www",
+			want: []string{"/usr/bin/rsync", "-ltrp", "--delete", "--bwlimit=0", "/srv/www/", "web1:/var/www"},
+		},
+		{
+			name: "everything, in 0.2.3's order",
+			s: Settings{Rsync: "/opt/rsync", Extra: []string{"--rsh=ssh -p 2222", "-z"}, Bwlimit: "128",
+				Logfile: "/var/log/in sync.log", Excludes: []string{"*.tmp", "/cache/"}},
+			source: "/srv/a b", dest: "",
+			want: []string{"/opt/rsync", "-ltrp", "--delete", "--rsh=ssh -p 2222", "-z", "--bwlimit=128",
+				"--log-file=/var/log/in sync.log", "--exclude=*.tmp", "--exclude=/cache/", "/srv/a b", ""},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Argv(tt.s, tt.source, tt.dest); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Argv = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestQuote(t *testing.T) {
+	tests := []struct {
+		argv []string
+		want string
+	}{
+		{[]string{"/usr/bin/rsync", "-ltrp", "--bwlimit=0", "user@host:/a,b+c%d"}, "/usr/bin/rsync -ltrp --bwlimit=0 user@host:/a,b+c%d"},
+		{[]string{"--exclude=*.vdi", "a b", ""}, "'--exclude=*.vdi' 'a b' ''"},
+		{[]string{"it's", "$HOME", "~x", "a\nb", "\xff"}, `'it'"'"'s' '$HOME' '~x' '` + "a\nb" + `' '` + "\xff" + `'`},
+	}
+	for _, tt := range tests {
+		if got := Quote(tt.argv); got != tt.want {
+			t.Errorf("Quote(%q) = %s, want %s", tt.argv, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,379 @@
+package rsync
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Job is one watched tree's sync to one node.
+type Job struct {
+	Tree     int    // index of the tree: Work for this tree reaches this job
+	Path     string // the watched path as written (for logs and the argv)
+	Node     string // the rnodes entry as written (for logs)
+	Dest     string // the whole rsync destination
+	Settings Settings
+}
+
+// Work is a set of changed paths of one tree, as the coalescer hands it on.
+// Paths are relative to the tree, '/'-separated; a directory to sync
+// recursively ends in '/'. Full means the whole tree.
+type Work struct {
+	Tree  int
+	Paths []string
+	Full  bool
+}
+
+// Options configure a dispatcher.
+type Options struct {
+	Jobs     []Job
+	Pretend  bool // log "would execute" instead of running rsync
+	MaxProcs int  // bound on rsync processes running at once; 0 = one per job
+	// MaxPending is how many paths a job may hold before it syncs its whole
+	// tree instead; 0 = 10000.
+	MaxPending int
+	// Backoff bounds the wait before a failed run is retried: it starts at
+	// Backoff.Min and doubles per failure up to Backoff.Max.
+	Backoff struct{ Min, Max time.Duration }
+	// StopTimeout bounds the final flush after the input closes; rsyncs
+	// still running then are killed and their paths reported unsynced.
+	StopTimeout time.Duration
+	Logger      zerolog.Logger
+	// Initial seeds every job with a full initial sync (0.2.3's argv).
+	Initial bool
+}
+
+// result is what a run reports back to the dispatcher.
+type result struct {
+	job     int
+	paths   []string // what the run carried (nil for a full run)
+	full    bool
+	initial bool
+	exit    int
+	err     error
+	stderr  string
+}
+
+// jobState is the dispatcher's book on one job. Only the dispatcher
+// goroutine touches it.
+type jobState struct {
+	Job
+	pending  map[string]struct{}
+	full     bool
+	initial  bool // the pending full run is the initial one
+	running  bool
+	failures int
+	waiting  bool // in backoff until a retry tick arrives
+	gaveUp   bool // failed during the final flush
+}
+
+func (j *jobState) hasPending() bool { return j.full || len(j.pending) > 0 }
+
+// Dispatch runs rsync for the work that arrives on in, per (tree, node),
+// until in is closed; then it flushes what is pending once, waits for the
+// running rsyncs (bounded by StopTimeout) and returns. A failed run keeps
+// its paths pending for that node and is retried with backoff while the
+// other nodes go on. It returns an error naming what was not synced.
+func Dispatch(in <-chan Work, o Options) error {
+	d := newDispatcher(o)
+	return d.loop(in)
+}
+
+type dispatcher struct {
+	o       Options
+	jobs    []*jobState
+	byTree  map[int][]*jobState
+	running int
+	results chan result
+	retry   chan int
+	kill    context.Context
+	cancel  context.CancelFunc
+}
+
+func newDispatcher(o Options) *dispatcher {
+	if o.MaxProcs <= 0 {
+		o.MaxProcs = len(o.Jobs)
+	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = 10000
+	}
+	if o.Backoff.Min <= 0 {
+		o.Backoff.Min = time.Second
+	}
+	if o.Backoff.Max <= 0 {
+		o.Backoff.Max = 30 * time.Second
+	}
+	if o.StopTimeout <= 0 {
+		o.StopTimeout = time.Minute
+	}
+	d := &dispatcher{
+		o:       o,
+		byTree:  map[int][]*jobState{},
+		results: make(chan result, len(o.Jobs)),
+		retry:   make(chan int, len(o.Jobs)),
+	}
+	d.kill, d.cancel = context.WithCancel(context.Background())
+	for _, j := range o.Jobs {
+		js := &jobState{Job: j, pending: map[string]struct{}{}, full: o.Initial, initial: o.Initial}
+		d.jobs = append(d.jobs, js)
+		d.byTree[j.Tree] = append(d.byTree[j.Tree], js)
+	}
+	return d
+}
+
+func (d *dispatcher) loop(in <-chan Work) error {
+	defer d.cancel()
+	var stop <-chan time.Time
+	draining := false
+	for {
+		d.startReady(draining)
+		if draining && d.running == 0 && !d.anyPending() {
+			return d.unsynced()
+		}
+		select {
+		case w, ok := <-in:
+			if !ok {
+				in = nil
+				draining = true
+				// A final flush: no more waiting out backoff.
+				for _, j := range d.jobs {
+					j.waiting = false
+				}
+				t := time.NewTimer(d.o.StopTimeout)
+				defer t.Stop()
+				stop = t.C
+				continue
+			}
+			for _, j := range d.byTree[w.Tree] {
+				d.merge(j, w.Paths, w.Full, false)
+			}
+		case r := <-d.results:
+			d.finish(r, draining)
+		case i := <-d.retry:
+			if j := d.jobs[i]; j.waiting {
+				j.waiting = false
+			}
+		case <-stop:
+			d.o.Logger.Error().Dur("timeout", d.o.StopTimeout).Int("running", d.running).Msg("stopping: rsync still running after the stop timeout; killing it")
+			d.cancel()
+			stop = nil
+		}
+	}
+}
+
+// merge adds paths to a job's pending set; past MaxPending the job syncs
+// its whole tree instead.
+func (d *dispatcher) merge(j *jobState, paths []string, full, initial bool) {
+	if full {
+		j.full = true
+		j.initial = j.initial || initial
+		clear(j.pending)
+		return
+	}
+	if j.full {
+		return
+	}
+	for _, p := range paths {
+		if p == "" || p == "/" {
+			j.full = true
+			clear(j.pending)
+			return
+		}
+		j.pending[p] = struct{}{}
+	}
+	if len(j.pending) > d.o.MaxPending {
+		j.full = true
+		clear(j.pending)
+	}
+}
+
+func (d *dispatcher) anyPending() bool {
+	for _, j := range d.jobs {
+		if j.hasPending() && !j.gaveUp {
+			return true
+		}
+	}
+	return false
+}
+
+// startReady starts a run for every job that has pending work, is not
+// running and not backing off, while the process bound allows.
+func (d *dispatcher) startReady(draining bool) {
+	for i, j := range d.jobs {
+		if d.running >= d.o.MaxProcs {
+			return
+		}
+		if j.running || j.waiting || j.gaveUp || !j.hasPending() {
+			continue
+		}
+		full, initial := j.full, j.initial
+		var paths []string
+		if !full {
+			paths = collapse(j.pending)
+		}
+		j.full, j.initial = false, false
+		clear(j.pending)
+		j.running = true
+		d.running++
+		go func() { d.results <- d.run(i, j.Job, paths, full, initial) }()
+	}
+}
+
+// finish books a run's result: success clears the failure count; a failure
+// puts the paths back and arms a retry with backoff.
+func (d *dispatcher) finish(r result, draining bool) {
+	j := d.jobs[r.job]
+	j.running = false
+	d.running--
+	if r.err == nil {
+		j.failures = 0
+		return
+	}
+	d.merge(j, r.paths, r.full, r.initial)
+	j.failures++
+	lg := d.o.Logger.With().Str("path", j.Path).Str("node", j.Node).Logger()
+	if draining {
+		j.gaveUp = true
+		lg.Error().Err(r.err).Int("exit", r.exit).Str("stderr", r.stderr).Msg("rsync failed during the final flush; changes stay unsynced")
+		return
+	}
+	wait := d.o.Backoff.Min << min(j.failures-1, 16)
+	if wait > d.o.Backoff.Max || wait <= 0 {
+		wait = d.o.Backoff.Max
+	}
+	j.waiting = true
+	lg.Warn().Err(r.err).Int("exit", r.exit).Int("failures", j.failures).
+		Int64("retry_in_ms", wait.Milliseconds()).Str("stderr", r.stderr).Msg("rsync failed; will retry")
+	i := r.job
+	time.AfterFunc(wait, func() {
+		select {
+		case d.retry <- i:
+		default: // cannot happen: one timer per job at most, and the buffer holds one per job
+		}
+	})
+}
+
+// unsynced returns nil when every job ended in sync, else an error naming
+// each job with changes left.
+func (d *dispatcher) unsynced() error {
+	var left []string
+	for _, j := range d.jobs {
+		if !j.hasPending() {
+			continue
+		}
+		what := fmt.Sprintf("%d paths", len(j.pending))
+		if j.full {
+			what = "a full sync"
+		}
+		left = append(left, fmt.Sprintf("%s to %s (%s)", j.Path, j.Dest, what))
+	}
+	if len(left) == 0 {
+		return nil
+	}
+	return fmt.Errorf("not synced: %s", strings.Join(left, "; "))
+}
+
+// collapse returns the pending paths sorted, without those that a pending
+// directory (ending in '/') already covers.
+func collapse(set map[string]struct{}) []string {
+	paths := make([]string, 0, len(set))
+	for p := range set {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	out := paths[:0]
+	var dir string
+	for _, p := range paths {
+		if dir != "" && strings.HasPrefix(p, dir) {
+			continue
+		}
+		out = append(out, p)
+		if strings.HasSuffix(p, "/") {
+			dir = p
+		} else {
+			dir = ""
+		}
+	}
+	return out
+}
+
+// run executes one rsync (or logs it, pretending) and reports the result.
+func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool) result {
+	r := result{job: i, paths: paths, full: full, initial: initial}
+	var argv []string
+	var stdin []byte
+	switch {
+	case initial:
+		argv = Argv(j.Settings, j.Path, j.Dest)
+	case full:
+		argv = RescanArgv(j.Settings, j.Path, j.Dest)
+	default:
+		var prefix string
+		argv, prefix = ListArgv(j.Settings, j.Path, j.Dest)
+		var b bytes.Buffer
+		for _, p := range paths {
+			b.WriteString(prefix)
+			b.WriteString(strings.TrimSuffix(p, "/"))
+			b.WriteByte(0)
+		}
+		stdin = b.Bytes()
+	}
+	lg := d.o.Logger.With().Str("path", j.Path).Str("node", j.Node).Logger()
+	files := len(paths)
+	if d.o.Pretend {
+		lg.Info().Str("argv", Quote(argv)).Int("files", files).Bool("full", full).Msg("would execute")
+		if e := lg.Debug(); e.Enabled() && len(paths) > 0 {
+			e.Strs("list", paths).Msg("would send")
+		}
+		return r
+	}
+	start := time.Now()
+	cmd := exec.CommandContext(d.kill, argv[0], argv[1:]...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var out tail
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	err := cmd.Run()
+	took := time.Since(start)
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		r.exit = ee.ExitCode()
+		if r.exit != 24 { // 24: some files vanished before they could be transferred
+			r.err = fmt.Errorf("rsync exited with %d", r.exit)
+		}
+	default:
+		r.exit = -1
+		r.err = fmt.Errorf("cannot run %s: %w", argv[0], err)
+	}
+	r.stderr = strings.TrimSpace(out.String())
+	lg.Info().Int("files", files).Bool("full", full).Int64("duration_ms", took.Milliseconds()).Int("exit", r.exit).Msg("rsync")
+	if e := lg.Debug(); e.Enabled() {
+		e.Str("argv", Quote(argv)).Str("output", r.stderr).Msg("rsync output")
+	}
+	return r
+}
+
+// tail keeps the last 8 KiB written to it: enough of rsync's output to say
+// why it failed, bounded however much it prints.
+type tail struct{ b []byte }
+
+const tailMax = 8 << 10
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if len(t.b) > tailMax {
+		t.b = append(t.b[:0], t.b[len(t.b)-tailMax:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string { return string(t.b) }

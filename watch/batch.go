@@ -1,0 +1,395 @@
+package watch
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Batch is what the coalescer hands on: the paths to sync for one tree.
+type Batch struct {
+	// Paths are sorted paths relative to the tree's root. A directory to
+	// sync recursively ends in "/" ("a/b/"); any other path (a file, or a
+	// directory whose own attributes changed) has no trailing slash.
+	// Removed and renamed-away paths are listed like the others: rsync
+	// deletes what is missing. Paths is nil when Full is set.
+	Paths []string
+	// Full means "sync the whole tree".
+	Full bool
+}
+
+// Clock is the coalescer's source of time; tests pass a fake.
+type Clock interface {
+	Now() time.Time
+	NewTimer(d time.Duration) Timer
+}
+
+// Timer is a one-shot timer made by a Clock.
+type Timer interface {
+	// C delivers the time once the timer fires.
+	C() <-chan time.Time
+	// Stop prevents the timer from firing; it returns false if the timer
+	// has already fired or been stopped.
+	Stop() bool
+}
+
+// SystemClock is the real Clock, backed by package time.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// NewTimer returns a Timer backed by time.NewTimer.
+func (SystemClock) NewTimer(d time.Duration) Timer { return systemTimer{time.NewTimer(d)} }
+
+type systemTimer struct{ t *time.Timer }
+
+func (t systemTimer) C() <-chan time.Time { return t.t.C }
+func (t systemTimer) Stop() bool          { return t.t.Stop() }
+
+// CoalesceOptions configures Coalesce.
+type CoalesceOptions struct {
+	// Delay is how long changes are collected, counted from the first
+	// change of a batch (edelay). 0 hands a batch on at once, with
+	// everything already queued on the input.
+	Delay time.Duration
+	// MaxPaths: past this many pending paths, the batch becomes Full.
+	// 0 means 10000.
+	MaxPaths int
+	// PerDir: past this many pending entries directly under one directory
+	// (other than the root), they are replaced by that directory, synced
+	// recursively. 0 means 128.
+	PerDir int
+	// Clock is the source of time; nil means SystemClock.
+	Clock Clock
+}
+
+// Defaults for CoalesceOptions.
+const (
+	DefaultMaxPaths = 10000
+	DefaultPerDir   = 128
+)
+
+// flushTimeout bounds the last send of Coalesce after its context is done.
+const flushTimeout = 5 * time.Second
+
+// Coalesce collects the changes of one tree from in and hands them on to
+// out as batches, and closes out when it returns. It is the one goroutine
+// that owns the pending set (see pending for the rules that shrink it).
+//
+// A batch is due Delay after its first change. Intake never waits for the
+// consumer: while a due batch waits for out to take it, changes keep being
+// collected, and are folded into the waiting batch (or handed on right
+// after it). No timer runs while nothing is pending.
+//
+// Coalesce returns when ctx is done or in is closed. Either way what is
+// pending (with what is already queued on in) goes out as one last batch at
+// once, without waiting for Delay: after in is closed that send waits for
+// the consumer (or ctx); after ctx is done it gives up after 5 seconds, so
+// a consumer that has stopped reading cannot hold up shutdown.
+func Coalesce(ctx context.Context, in <-chan Change, out chan<- Batch, opts CoalesceOptions) {
+	defer close(out)
+	clock := opts.Clock
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	p := newPending(opts)
+	var (
+		held      *Batch    // a due batch waiting for out to take it
+		heldFirst time.Time // when held's first change came
+		timer     Timer     // runs only while p has changes and held is nil
+		timerC    <-chan time.Time
+	)
+	stopTimer := func() {
+		if timer != nil {
+			timer.Stop()
+			timer, timerC = nil, nil
+		}
+	}
+	defer stopTimer()
+
+	intake := func(c Change) {
+		if held != nil && p.empty() {
+			// The batch this change belongs to is already due: it is
+			// handed on right after held, if not folded into it first.
+			p.add(c, heldFirst)
+			return
+		}
+		p.add(c, clock.Now())
+	}
+	// drain takes what is already queued on in, without blocking; it
+	// returns false if in turned out to be closed.
+	drain := func() bool {
+		for n := len(in); n > 0; n-- {
+			c, ok := <-in
+			if !ok {
+				return false
+			}
+			intake(c)
+		}
+		return true
+	}
+	// fold merges p into held, making held the one batch to hand on.
+	fold := func() {
+		if held == nil {
+			if p.empty() {
+				return
+			}
+			heldFirst = p.first
+			b := p.take()
+			held = &b
+			return
+		}
+		p.addBatch(*held)
+		b := p.take()
+		held = &b
+	}
+	// schedule hands p on if due, or makes sure a timer will say when.
+	schedule := func() {
+		if held != nil || p.empty() {
+			return
+		}
+		now := clock.Now()
+		if p.due(now) {
+			stopTimer()
+			drain()
+			fold()
+			return
+		}
+		if timer == nil {
+			timer = clock.NewTimer(p.first.Add(p.delay).Sub(now))
+			timerC = timer.C()
+		}
+	}
+	// finish hands on everything at once; wait bounds the send.
+	finish := func(wait <-chan struct{}, giveUp <-chan time.Time) {
+		stopTimer()
+		drain()
+		fold()
+		if held == nil {
+			return
+		}
+		select {
+		case out <- *held:
+		case <-wait:
+		case <-giveUp:
+		}
+	}
+
+	for {
+		// While held waits, p is folded into it once p is as big as held:
+		// the waiting batch grows, at an amortised O(log n) re-sorts.
+		if held != nil && !p.empty() && (p.full || p.len() >= len(held.Paths)) {
+			fold()
+		}
+		var (
+			outC chan<- Batch
+			b    Batch
+		)
+		if held != nil {
+			outC, b = out, *held
+		}
+		select {
+		case <-ctx.Done():
+			t := clock.NewTimer(flushTimeout)
+			finish(nil, t.C())
+			t.Stop()
+			return
+		case c, ok := <-in:
+			if !ok {
+				finish(ctx.Done(), nil)
+				return
+			}
+			intake(c)
+			schedule()
+		case <-timerC:
+			timer, timerC = nil, nil
+			schedule()
+		case outC <- b:
+			held = nil
+			schedule()
+		}
+	}
+}
+
+// pending is the coalescer's pure core: the set of changed paths of one
+// tree, kept as a trie so that taking in a change costs O(depth).
+//
+// Rules: a directory entry that is synced recursively (a Create, Remove or
+// Rename of a directory, or a directory standing for its many entries)
+// absorbs everything below it, already pending or to come; more than
+// perDir entries directly under one directory (other than the root) are
+// replaced by that directory; more than maxPaths entries, or a change of
+// the root itself, make the batch Full.
+type pending struct {
+	delay    time.Duration
+	maxPaths int
+	perDir   int
+
+	root  node
+	full  bool
+	first time.Time // when the first change of this batch came
+
+	stack []*node // scratch for add
+}
+
+// node is one path of the trie.
+type node struct {
+	children map[string]*node
+	self     bool // the path itself is pending
+	rec      bool // the path and everything below it is pending
+	count    int  // pending entries in this subtree, this node included
+}
+
+func newPending(opts CoalesceOptions) *pending {
+	p := &pending{delay: opts.Delay, maxPaths: opts.MaxPaths, perDir: opts.PerDir}
+	if p.maxPaths <= 0 {
+		p.maxPaths = DefaultMaxPaths
+	}
+	if p.perDir <= 0 {
+		p.perDir = DefaultPerDir
+	}
+	return p
+}
+
+// empty reports whether nothing is pending.
+func (p *pending) empty() bool { return !p.full && p.root.count == 0 }
+
+// len returns the number of pending entries (0 when Full).
+func (p *pending) len() int { return p.root.count }
+
+// add takes in one change that happened at now. The first change of a
+// batch starts its delay.
+func (p *pending) add(c Change, now time.Time) {
+	if p.empty() {
+		p.first = now
+	}
+	if c.Rel == "" {
+		p.setFull()
+		return
+	}
+	p.addPath(c.Rel, c.IsDir && c.Op&recursiveOps != 0)
+}
+
+// addBatch takes in the entries of a batch (which keeps its own time).
+func (p *pending) addBatch(b Batch) {
+	if b.Full {
+		p.setFull()
+		return
+	}
+	for _, path := range b.Paths {
+		rel, rec := strings.CutSuffix(path, "/")
+		p.addPath(rel, rec)
+	}
+}
+
+// due reports whether the batch has waited its delay at now.
+func (p *pending) due(now time.Time) bool {
+	return !p.empty() && !now.Before(p.first.Add(p.delay))
+}
+
+// take returns the batch and empties p.
+func (p *pending) take() Batch {
+	var b Batch
+	if p.full {
+		b.Full = true
+	} else if p.root.count > 0 {
+		b.Paths = make([]string, 0, p.root.count)
+		b.Paths = collect(&p.root, "", b.Paths)
+		sort.Strings(b.Paths)
+	}
+	p.root, p.full, p.first = node{}, false, time.Time{}
+	return b
+}
+
+func (p *pending) setFull() {
+	p.full = true
+	p.root = node{}
+}
+
+// addPath records rel, a clean relative path; rec means "rel and everything
+// below it".
+func (p *pending) addPath(rel string, rec bool) {
+	if p.full {
+		return
+	}
+	n := &p.root
+	stack := append(p.stack[:0], n)
+	for rest := rel; rest != ""; {
+		name := rest
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			name, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		if name == "" {
+			continue
+		}
+		child := n.children[name]
+		if child == nil {
+			if n.children == nil {
+				n.children = make(map[string]*node)
+			}
+			child = &node{}
+			n.children[name] = child
+		}
+		n = child
+		stack = append(stack, n)
+		if n.rec {
+			p.stack = stack
+			return // absorbed by a pending ancestor (or itself)
+		}
+	}
+	p.stack = stack
+	if n == &p.root {
+		p.setFull()
+		return
+	}
+	var delta int
+	switch {
+	case rec:
+		delta = 1 - n.count // the subtree's entries become one
+		n.rec, n.self, n.children = true, false, nil
+	case n.self:
+		return
+	default:
+		n.self = true
+		delta = 1
+	}
+	for _, a := range stack {
+		a.count += delta
+	}
+	// Collapse the highest directory with too many entries (the root is
+	// left to maxPaths). Only directories on this path can have grown.
+	for k := 1; k < len(stack)-1; k++ {
+		if d := stack[k]; len(d.children) > p.perDir {
+			delta = 1 - d.count
+			d.rec, d.self, d.children = true, false, nil
+			for _, a := range stack[:k+1] {
+				a.count += delta
+			}
+			break
+		}
+	}
+	if p.root.count > p.maxPaths {
+		p.setFull()
+	}
+}
+
+// collect appends the entries of n's subtree, n being at path prefix.
+func collect(n *node, prefix string, paths []string) []string {
+	if n.rec {
+		return append(paths, prefix+"/")
+	}
+	if n.self {
+		paths = append(paths, prefix)
+	}
+	for name, child := range n.children {
+		if prefix != "" {
+			name = prefix + "/" + name
+		}
+		paths = collect(child, name, paths)
+	}
+	return paths
+}

@@ -1,0 +1,518 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/fsnotify/fsnotify"
+	"github.com/rs/zerolog"
+)
+
+// Op is a bit set of what happened to a path, mapped from fsnotify's ops
+// (see the package documentation for the inotify names behind each bit).
+type Op uint32
+
+// The bits of an Op.
+const (
+	Create Op = 1 << iota // created, or moved in (IN_CREATE, IN_MOVED_TO)
+	Write                 // written (IN_MODIFY)
+	Remove                // deleted (IN_DELETE, IN_DELETE_SELF)
+	Rename                // moved away (IN_MOVED_FROM, IN_MOVE_SELF)
+	Chmod                 // attributes changed (IN_ATTRIB)
+)
+
+// String returns the set bits as upper-case names joined by "|", as
+// fsnotify prints them, e.g. "CREATE|WRITE".
+func (op Op) String() string {
+	if op == 0 {
+		return "0"
+	}
+	names := [...]string{"CREATE", "WRITE", "REMOVE", "RENAME", "CHMOD"}
+	var b strings.Builder
+	for i, name := range names {
+		if op&(1<<i) == 0 {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('|')
+		}
+		b.WriteString(name)
+	}
+	if rest := op &^ (1<<len(names) - 1); rest != 0 {
+		if b.Len() > 0 {
+			b.WriteByte('|')
+		}
+		fmt.Fprintf(&b, "0x%x", uint32(rest))
+	}
+	return b.String()
+}
+
+// fromFsnotify maps an fsnotify op to ours; ops we do not know map to 0.
+func fromFsnotify(o fsnotify.Op) Op {
+	var op Op
+	if o.Has(fsnotify.Create) {
+		op |= Create
+	}
+	if o.Has(fsnotify.Write) {
+		op |= Write
+	}
+	if o.Has(fsnotify.Remove) {
+		op |= Remove
+	}
+	if o.Has(fsnotify.Rename) {
+		op |= Rename
+	}
+	if o.Has(fsnotify.Chmod) {
+		op |= Chmod
+	}
+	return op
+}
+
+// recursiveOps are the ops that, on a directory, mean "this whole subtree
+// changed": a new directory (possibly moved in with content), or one that
+// was removed or moved away.
+const recursiveOps = Create | Remove | Rename
+
+// Change is one change under a tree.
+type Change struct {
+	// Rel is the path relative to the tree's root, '/'-separated, with no
+	// leading '/'; "" is the root itself.
+	Rel string
+	// Op says what happened.
+	Op Op
+	// IsDir is true when the path is (or, for Remove and Rename, was) a
+	// directory. A Create, Remove or Rename of a directory stands for its
+	// whole subtree: the consumer syncs it recursively.
+	IsDir bool
+}
+
+// Options configures a Watcher.
+type Options struct {
+	// Root is the directory to watch. It is cleaned (and made absolute)
+	// for fsnotify; changes report paths relative to it only. It may be a
+	// symbolic link to a directory; links below it are not followed.
+	Root string
+	// Trigger is the set of ops on files that are reported (from emask).
+	// Directory bookkeeping (new, removed and renamed directories, an
+	// overflow) is reported whatever Trigger says.
+	Trigger Op
+	// Exclude, if not nil, is called with a path relative to Root for every
+	// directory before it is watched and for every event. An excluded
+	// directory is never watched, so nothing under it is reported; an
+	// excluded path's events are dropped.
+	Exclude func(rel string, isDir bool) bool
+	// Logger receives a Debug line per event, a Warn line per overflow and
+	// an Error line per failure. Every line carries the field "path" (Root).
+	Logger zerolog.Logger
+}
+
+// eventBuffer is the capacity of fsnotify's Events channel: a burst is
+// taken off the kernel queue while we are busy walking a new directory.
+const eventBuffer = 4096
+
+// Watcher watches one tree recursively: one fsnotify watch per directory
+// that is not excluded, kept up to date as directories come and go.
+//
+// After New, only the goroutine calling Run may touch the watch table;
+// Watches may be called from anywhere.
+type Watcher struct {
+	root string // cleaned absolute root, as handed to fsnotify
+	opts Options
+	log  zerolog.Logger
+
+	// fsw is replaced when the kernel queue overflows (see resync); it is
+	// an atomic pointer so that tests may look at fsnotify's own list
+	// while Run is going.
+	fsw     atomic.Pointer[fsnotify.Watcher]
+	dirs    *dirTable // owned by New, then by Run
+	watches atomic.Int64
+	running atomic.Bool
+}
+
+// New creates an fsnotify watcher for opts.Root, walks the tree and adds a
+// watch for every directory that is not excluded. Symbolic links to
+// directories are not followed.
+//
+// Errors name the directory concerned. Hitting the kernel's limits gives
+// an error saying which sysctl to raise (the wrapped errno, ENOSPC or
+// EMFILE, stays reachable with errors.Is).
+func New(opts Options) (*Watcher, error) {
+	if opts.Root == "" {
+		return nil, errors.New("watch: no root directory given")
+	}
+	root, err := filepath.Abs(opts.Root) // Abs cleans too
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", opts.Root, err)
+	}
+	fi, err := os.Stat(root) // the root itself may be a symlink
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", root, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("watch %s: not a directory", root)
+	}
+	fsw, err := newFsnotify(root)
+	if err != nil {
+		return nil, err
+	}
+	w := &Watcher{root: root, opts: opts, log: opts.Logger, dirs: newDirTable()}
+	w.fsw.Store(fsw)
+	if err := w.watchTree(fsw, "", func(dir string, err error) error {
+		return addError(dir, err, readSysctl)
+	}); err != nil {
+		_ = fsw.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// newFsnotify creates the fsnotify watcher, explaining an exhausted
+// instance limit.
+func newFsnotify(root string) (*fsnotify.Watcher, error) {
+	fsw, err := fsnotify.NewBufferedWatcher(eventBuffer)
+	if err != nil {
+		return nil, initError(root, err, readSysctl)
+	}
+	return fsw, nil
+}
+
+// Watches returns the number of directories watched. It is safe to call
+// at any time, also while Run is going.
+func (w *Watcher) Watches() int { return int(w.watches.Load()) }
+
+// Run reads fsnotify's events and errors, keeps the watches in step with
+// the tree and sends the changes to out. It is the one goroutine that owns
+// the watch table, and may be called once. It returns nil when ctx is done
+// (closing the fsnotify watcher); it returns an error only if watching
+// cannot go on (fsnotify stopped, or it could not be recreated after an
+// overflow).
+//
+// Sends to out block, so a consumer that must never hold up the kernel
+// queue should read out at once (Coalesce does); if the queue overflows
+// meanwhile, the whole tree is reported ("" as a directory) after the
+// watches are rebuilt, so nothing is lost.
+//
+// What is reported:
+//   - a new directory (created or moved in): its whole subtree is watched
+//     first, then Change{dir, Create, true} is sent, so files made in it
+//     before its watch existed are covered by the recursive sync;
+//   - a watched directory removed or moved away: every watch at or below it
+//     is dropped, then Change{dir, Remove or Rename, true} is sent; its new
+//     name, if in the tree, arrives as a new directory;
+//   - the root removed or moved away: an Error is logged, every watch is
+//     dropped and Change{"", op, true} is sent; the root is not re-added;
+//   - an overflowed kernel queue: a Warn is logged, the watches are rebuilt
+//     from scratch and Change{"", Create, true} is sent;
+//   - anything else, when its op is in Options.Trigger.
+//
+// Events reported by a watch whose directory was renamed before we knew
+// (their paths name the old location) are reported as they come: the new
+// location is covered by the Create of the renamed directory.
+func (w *Watcher) Run(ctx context.Context, out chan<- Change) error {
+	if !w.running.CompareAndSwap(false, true) {
+		return fmt.Errorf("watch %s: Run called twice", w.root)
+	}
+	defer func() { _ = w.fsw.Load().Close() }()
+	var batch []Change
+	for {
+		fsw := w.fsw.Load()
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-fsw.Events:
+			if !ok {
+				return fmt.Errorf("watch %s: fsnotify stopped", w.root)
+			}
+			batch = w.handle(ev, batch[:0])
+		case err, ok := <-fsw.Errors:
+			if !ok {
+				return fmt.Errorf("watch %s: fsnotify stopped", w.root)
+			}
+			if batch, err = w.handleError(err, batch[:0]); err != nil {
+				return err
+			}
+		}
+		for _, c := range batch {
+			select {
+			case out <- c:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+}
+
+// handle turns one fsnotify event into changes, appended to buf, and
+// updates the watch table.
+func (w *Watcher) handle(ev fsnotify.Event, buf []Change) []Change {
+	op := fromFsnotify(ev.Op)
+	rel, ok := w.relOf(ev.Name)
+	if !ok || op == 0 {
+		w.log.Debug().Str("path", w.opts.Root).Str("name", ev.Name).Str("op", ev.Op.String()).
+			Msg("event ignored")
+		return buf
+	}
+	w.log.Debug().Str("path", w.opts.Root).Str("rel", rel).Str("op", op.String()).Msg("event")
+
+	if rel == "" {
+		if op&(Remove|Rename) != 0 {
+			w.log.Error().Str("path", w.opts.Root).Str("op", op.String()).Msg("watched directory disappeared")
+			w.unwatchTree("")
+			return append(buf, Change{Rel: "", Op: op, IsDir: true})
+		}
+		if op&w.opts.Trigger != 0 {
+			buf = append(buf, Change{Rel: "", Op: op, IsDir: true})
+		}
+		return buf
+	}
+
+	// fsnotify drops IN_ISDIR: for a removed or renamed path our table is
+	// the only memory of what it was.
+	isDir := w.dirs.has(rel)
+	if isDir && op&(Remove|Rename) != 0 {
+		w.unwatchTree(rel)
+		if w.excluded(rel, true) {
+			return buf
+		}
+		return append(buf, Change{Rel: rel, Op: op, IsDir: true})
+	}
+	if op&Create != 0 {
+		fi, err := os.Lstat(w.abs(rel))
+		isDir = err == nil && fi.IsDir() // a symlink to a dir is a file to us; a vanished path too
+		if isDir {
+			if w.excluded(rel, true) {
+				return buf
+			}
+			// A Create from a watch that still reports a renamed-away path
+			// has no watched parent: do not watch under a stale name (the
+			// rename target is walked when its own Create arrives).
+			if w.dirs.has(parentOf(rel)) {
+				_ = w.watchTree(w.fsw.Load(), rel, w.logAddError)
+			}
+			return append(buf, Change{Rel: rel, Op: op, IsDir: true})
+		}
+	}
+	if w.excluded(rel, isDir) || op&w.opts.Trigger == 0 {
+		return buf
+	}
+	return append(buf, Change{Rel: rel, Op: op, IsDir: isDir})
+}
+
+// handleError deals with an error from fsnotify. Only a failure to start
+// watching again after an overflow is returned.
+func (w *Watcher) handleError(err error, buf []Change) ([]Change, error) {
+	if !errors.Is(err, fsnotify.ErrEventOverflow) {
+		w.log.Error().Str("path", w.opts.Root).Err(err).Msg("fsnotify error")
+		return buf, nil
+	}
+	w.log.Warn().Str("path", w.opts.Root).Msg("inotify queue overflowed; resyncing the whole tree")
+	if err := w.resync(); err != nil {
+		return buf, err
+	}
+	return append(buf, Change{Rel: "", Op: Create, IsDir: true}), nil
+}
+
+// resync rebuilds every watch after an overflow. Events were lost, renames
+// among them, so any watch may report a stale path, and adding a watch for
+// a moved directory's new name gives back its old watch under the old name.
+// So the fsnotify watcher is replaced: closing it drops every watch and
+// what is still queued (all covered by the full resync that follows), and
+// the new one is filled by a fresh walk.
+func (w *Watcher) resync() error {
+	_ = w.fsw.Load().Close() // first: the watch limit is per user, not per instance
+	fsw, err := newFsnotify(w.root)
+	if err != nil {
+		return err
+	}
+	w.fsw.Store(fsw)
+	w.dirs = newDirTable()
+	w.watches.Store(0)
+	_ = w.watchTree(fsw, "", w.logAddError)
+	return nil
+}
+
+// watchTree adds a watch for directory rel, then for every directory below
+// it that is not excluded. A watch is added before its directory is read,
+// so an entry made meanwhile gives an event. A directory that vanished
+// meanwhile is skipped. Other failures go to onErr, whose non-nil result
+// stops the walk and is returned.
+func (w *Watcher) watchTree(fsw *fsnotify.Watcher, rel string, onErr func(dir string, err error) error) error {
+	dir := w.abs(rel)
+	if err := fsw.Add(dir); err != nil {
+		if vanished(err) && rel != "" {
+			return nil
+		}
+		return onErr(dir, err)
+	}
+	if w.dirs.add(rel) {
+		w.watches.Add(1)
+	}
+	entries, err := readDir(dir)
+	if err != nil && !vanished(err) {
+		if err := onErr(dir, err); err != nil {
+			return err
+		}
+	}
+	for _, e := range entries {
+		if !e.Type().IsDir() { // symlinks to directories are not followed
+			continue
+		}
+		sub := joinRel(rel, e.Name())
+		if w.excluded(sub, true) {
+			continue
+		}
+		if err := w.watchTree(fsw, sub, onErr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// logAddError is watchTree's onErr while running: the failure is logged
+// and the walk goes on, except at the watch limit, where every further Add
+// would fail too.
+func (w *Watcher) logAddError(dir string, err error) error {
+	err = addError(dir, err, readSysctl)
+	w.log.Error().Str("path", w.opts.Root).Err(err).
+		Msg("cannot watch directory; changes in it will be missed until the next full sync")
+	if errors.Is(err, syscall.ENOSPC) {
+		return err
+	}
+	return nil
+}
+
+// unwatchTree drops the watches at and below rel, from fsnotify and from
+// the table. fsnotify may have dropped some already (it does when a
+// watched directory is deleted or moved): that is fine.
+func (w *Watcher) unwatchTree(rel string) {
+	fsw := w.fsw.Load()
+	w.dirs.removeTree(rel, func(r string) {
+		w.watches.Add(-1)
+		if err := fsw.Remove(w.abs(r)); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) {
+			// EINVAL: the kernel dropped the watch before we asked.
+			w.log.Debug().Str("path", w.opts.Root).Str("rel", r).Err(err).Msg("remove watch")
+		}
+	})
+}
+
+func (w *Watcher) excluded(rel string, isDir bool) bool {
+	return w.opts.Exclude != nil && w.opts.Exclude(rel, isDir)
+}
+
+// abs returns the absolute path of rel, as fsnotify knows it.
+func (w *Watcher) abs(rel string) string {
+	switch {
+	case rel == "":
+		return w.root
+	case w.root == "/":
+		return "/" + rel
+	}
+	return w.root + "/" + rel
+}
+
+// relOf returns the path of an fsnotify event's name relative to the root.
+func (w *Watcher) relOf(name string) (string, bool) {
+	if name == w.root {
+		return "", true
+	}
+	rest, ok := strings.CutPrefix(name, w.root)
+	if !ok || (w.root != "/" && !strings.HasPrefix(rest, "/")) {
+		return "", false
+	}
+	return strings.TrimLeft(rest, "/"), true
+}
+
+// readDir lists a directory unsorted (os.ReadDir sorts, which a walk does
+// not need).
+func readDir(dir string) ([]fs.DirEntry, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(-1)
+}
+
+// vanished reports whether err says the path is gone or no longer a
+// directory: a race with the tree changing, not a failure.
+func vanished(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
+func joinRel(dir, name string) string {
+	if dir == "" {
+		return name
+	}
+	return dir + "/" + name
+}
+
+// parentOf returns the directory part of rel ("" for the root's entries).
+func parentOf(rel string) string {
+	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
+		return rel[:i]
+	}
+	return ""
+}
+
+// dirTable is the set of watched directories, by path relative to the
+// root, each with the names of its watched subdirectories, so that a
+// subtree is dropped in time proportional to its size.
+type dirTable struct {
+	m map[string]map[string]struct{}
+}
+
+func newDirTable() *dirTable { return &dirTable{m: make(map[string]map[string]struct{})} }
+
+func (t *dirTable) has(rel string) bool {
+	_, ok := t.m[rel]
+	return ok
+}
+
+// add records rel; it returns false if rel was there already.
+func (t *dirTable) add(rel string) bool {
+	if _, ok := t.m[rel]; ok {
+		return false
+	}
+	t.m[rel] = nil
+	if rel == "" {
+		return true
+	}
+	parent := parentOf(rel)
+	if children, ok := t.m[parent]; ok {
+		if children == nil {
+			children = make(map[string]struct{})
+			t.m[parent] = children
+		}
+		children[baseOf(rel)] = struct{}{}
+	}
+	return true
+}
+
+// removeTree forgets rel and everything below it, calling fn for each.
+func (t *dirTable) removeTree(rel string, fn func(rel string)) {
+	children, ok := t.m[rel]
+	if !ok {
+		return
+	}
+	for name := range children { // deleting while ranging is allowed
+		t.removeTree(joinRel(rel, name), fn)
+	}
+	delete(t.m, rel)
+	if rel != "" {
+		if siblings, ok := t.m[parentOf(rel)]; ok {
+			delete(siblings, baseOf(rel))
+		}
+	}
+	fn(rel)
+}
+
+func baseOf(rel string) string {
+	return rel[strings.LastIndexByte(rel, '/')+1:]
+}
