@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
 )
 
 // Defaults of inosync 0.2.3.
@@ -480,8 +481,9 @@ func (b *builder) nearMisses(g starlark.StringDict, form string) {
 		if isSetting(n) || strings.HasPrefix(n, "_") {
 			continue
 		}
-		if _, isModule := g[n].(interface{ AttrNames() []string }); isModule {
-			continue
+		switch g[n].(type) {
+		case *starlarkstruct.Module, starlark.Callable:
+			continue // an import or a helper function
 		}
 		maxDist := 2
 		if len(n) < 6 {
