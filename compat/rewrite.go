@@ -1004,7 +1004,7 @@ func (r *rewriter) parseImport(s stmt) (repl string, mods []string, what string,
 		mod += "."
 		i++
 	}
-	if d, j, ok := r.dotted(i, end); ok {
+	if d, j, ok := r.dotted(i, end); ok && !r.isName(i, "import") {
 		mod += d
 		i = j
 	}
