@@ -43,3 +43,8 @@ install: build
 
 clean:
 	rm -rf bin
+
+# demo runs the daemon on a temp source and a local target and shows changes arriving.
+demo: build
+	@command -v rsync >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync >/dev/null; }
+	bash contrib/demo.sh bin/inosync

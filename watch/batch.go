@@ -71,9 +71,6 @@ const (
 	DefaultPerDir   = 128
 )
 
-// flushTimeout bounds the last send of Coalesce after its context is done.
-const flushTimeout = 5 * time.Second
-
 // Coalesce collects the changes of one tree from in and hands them on to
 // out as batches, and closes out when it returns. It is the one goroutine
 // that owns the pending set (see pending for the rules that shrink it).
@@ -83,11 +80,11 @@ const flushTimeout = 5 * time.Second
 // collected, and are folded into the waiting batch (or handed on right
 // after it). No timer runs while nothing is pending.
 //
-// Coalesce returns when ctx is done or in is closed. Either way what is
-// pending (with what is already queued on in) goes out as one last batch at
-// once, without waiting for Delay: after in is closed that send waits for
-// the consumer (or ctx); after ctx is done it gives up after 5 seconds, so
-// a consumer that has stopped reading cannot hold up shutdown.
+// When ctx is done, Delay is no longer awaited: what is pending goes out at
+// once, and so does every change still arriving. Coalesce returns only when
+// in is closed, after handing on what is left as one last batch (that send
+// waits for the consumer), so a change the watcher saw before it stopped is
+// never dropped. The producer closes in once it has stopped.
 func Coalesce(ctx context.Context, in <-chan Change, out chan<- Batch, opts CoalesceOptions) {
 	defer close(out)
 	clock := opts.Clock
@@ -162,20 +159,15 @@ func Coalesce(ctx context.Context, in <-chan Change, out chan<- Batch, opts Coal
 			timerC = timer.C()
 		}
 	}
-	// finish hands on everything at once; wait bounds the send.
-	finish := func(wait <-chan struct{}, giveUp <-chan time.Time) {
+	// finish hands on everything at once, waiting for the consumer.
+	finish := func() {
 		stopTimer()
-		drain()
 		fold()
-		if held == nil {
-			return
-		}
-		select {
-		case out <- *held:
-		case <-wait:
-		case <-giveUp:
+		if held != nil {
+			out <- *held
 		}
 	}
+	done := ctx.Done()
 
 	for {
 		// While held waits, p is folded into it once p is as big as held:
@@ -191,14 +183,15 @@ func Coalesce(ctx context.Context, in <-chan Change, out chan<- Batch, opts Coal
 			outC, b = out, *held
 		}
 		select {
-		case <-ctx.Done():
-			t := clock.NewTimer(flushTimeout)
-			finish(nil, t.C())
-			t.Stop()
-			return
+		case <-done:
+			// Stopping: no more waiting out the delay.
+			done = nil
+			p.delay = 0
+			stopTimer()
+			schedule()
 		case c, ok := <-in:
 			if !ok {
-				finish(ctx.Done(), nil)
+				finish()
 				return
 			}
 			intake(c)

@@ -1,3 +1,48 @@
 // Package watch watches directory trees recursively with fsnotify and turns
 // what the kernel reports into coalesced sets of changed paths per tree.
+//
+// # Watching
+//
+// A Watcher (New, then Run in one goroutine) keeps one inotify watch per
+// directory of a tree that is not excluded, and sends a Change per event.
+// Paths are relative to the tree's root, '/'-separated. The contract with
+// the consumer is that nothing seen is lost: every changed path is reported,
+// or is covered by a reported directory that the consumer syncs
+// recursively. A Create, Remove or Rename of a directory (IsDir set), and
+// any change of the root itself, stands for the whole subtree. Reporting
+// too much is allowed; reporting too little is a bug.
+//
+// fsnotify v1 gives five ops on Linux, which map to inotify's events as
+// follows (IN_CLOSE_WRITE, IN_OPEN and IN_ACCESS are not delivered):
+//
+//	Create  IN_CREATE, IN_MOVED_TO (a move into the tree is a bare Create)
+//	Write   IN_MODIFY
+//	Remove  IN_DELETE, IN_DELETE_SELF
+//	Rename  IN_MOVED_FROM, IN_MOVE_SELF
+//	Chmod   IN_ATTRIB
+//
+// fsnotify drops IN_ISDIR, so whether a removed or renamed path was a
+// directory comes from the Watcher's own table of watched directories, and
+// for a created path from lstat. Options.Trigger decides which ops on files
+// are reported; directory bookkeeping (new, removed and renamed
+// directories, an overflowed kernel queue) is reported whatever it says.
+//
+// A new directory, created or moved in, is walked and watched before it is
+// reported, so files made in it before its watch existed are covered by
+// the recursive sync of the directory. When a watched directory is renamed,
+// the watches of its subdirectories would go on reporting the old paths, so
+// every watch at or below the old name is dropped; the new name arrives as
+// a Create and is walked afresh. On a queue overflow the fsnotify watcher
+// is replaced by a new one filled by a fresh walk, and the root is
+// reported. Symbolic links to directories are never followed.
+//
+// # Coalescing
+//
+// Coalesce collects a tree's changes for a delay counted from the first
+// change and hands them on as a Batch: sorted paths, with directories to
+// sync recursively written with a trailing "/". A pending directory absorbs
+// the paths below it; too many entries under one directory collapse into
+// it (CoalesceOptions.PerDir), and too many in all make the batch Full
+// (CoalesceOptions.MaxPaths). Intake never waits for the consumer, and
+// nothing runs while nothing is pending.
 package watch

@@ -259,7 +259,9 @@ func (w *Watcher) handle(ev fsnotify.Event, buf []Change) []Change {
 			Msg("event ignored")
 		return buf
 	}
-	w.log.Debug().Str("path", w.opts.Root).Str("rel", rel).Str("op", op.String()).Msg("event")
+	if e := w.log.Debug(); e.Enabled() { // spare op.String() when not debugging
+		e.Str("path", w.opts.Root).Str("rel", rel).Str("op", op.String()).Msg("event")
+	}
 
 	if rel == "" {
 		if op&(Remove|Rename) != 0 {

@@ -1,14 +1,102 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/inosync/inosync/config"
+	"github.com/inosync/inosync/rsync"
+	"github.com/inosync/inosync/watch"
 )
 
-// daemon will run the watcher and the rsync dispatcher (the next issue).
-func daemon(_ *options, _ *config.Config, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "inosync: the daemon is not built yet: use --check")
-	return 1
+// stopTimeout bounds the final flush on SIGTERM/SIGINT.
+const stopTimeout = time.Minute
+
+// daemon runs the watchers, coalescers and the rsync dispatcher until
+// SIGTERM or SIGINT, then flushes what is pending and returns the exit
+// status: 0 when everything seen was synced.
+func daemon(o *options, cfg *config.Config, stderr io.Writer) int {
+	if o.daemon && !o.detached {
+		return detach(stderr)
+	}
+	lg, closeLog, err := newLogger(o, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "inosync: %v\n", err)
+		return 1
+	}
+	defer closeLog()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := serve(ctx, cfg, o.pretend, lg); err != nil {
+		lg.Error().Err(err).Msg("stopped with changes left unsynced")
+		return 1
+	}
+	lg.Info().Msg("stopped")
+	return 0
+}
+
+// serve wires one watcher and one coalescer per watched tree into one
+// dispatcher, and runs them until ctx ends and the final flush is done.
+func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Logger) error {
+	trigger := watch.TriggerOps(cfg.Events)
+	var watchers []*watch.Watcher
+	var jobs []rsync.Job
+	for i, s := range cfg.Syncs {
+		w, err := watch.New(watch.Options{
+			Root:    s.Source,
+			Trigger: trigger,
+			Logger:  lg.With().Str("path", s.Source).Logger(),
+		})
+		if err != nil {
+			return fmt.Errorf("cannot watch %s: %w", s.Source, err)
+		}
+		watchers = append(watchers, w)
+		lg.Info().Str("path", s.Source).Int("watches", w.Watches()).Msg("watching")
+		for _, d := range s.Dests {
+			jobs = append(jobs, rsync.Job{Tree: i, Path: s.Source, Node: d.Node, Dest: d.Path, Settings: cfg.Settings(s)})
+		}
+	}
+
+	work := make(chan rsync.Work)
+	var wg sync.WaitGroup
+	for i, w := range watchers {
+		changes := make(chan watch.Change, 1024)
+		batches := make(chan watch.Batch)
+		wg.Add(3)
+		go func() {
+			defer wg.Done()
+			defer close(changes)
+			if err := w.Run(ctx, changes); err != nil {
+				lg.Error().Err(err).Str("path", cfg.Syncs[i].Source).Msg("watcher stopped")
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			watch.Coalesce(ctx, changes, batches, watch.CoalesceOptions{Delay: cfg.Syncs[i].Delay})
+		}()
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				work <- rsync.Work{Tree: i, Paths: b.Paths, Full: b.Full}
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(work)
+	}()
+	return rsync.Dispatch(work, rsync.Options{
+		Jobs:        jobs,
+		Pretend:     pretend,
+		Initial:     true,
+		StopTimeout: stopTimeout,
+		Logger:      lg,
+	})
 }

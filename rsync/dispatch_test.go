@@ -1,0 +1,258 @@
+package rsync
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+func needRsync(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("rsync")
+	if err != nil {
+		t.Skip("rsync is not installed")
+	}
+	return p
+}
+
+// eventually fails the test unless cond becomes true within the given time.
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(within); !cond(); time.Sleep(5 * time.Millisecond) { // poll interval, not a guess
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting after %v for %s", within, what)
+		}
+	}
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// snapshot lists a tree as "rel:content" lines (dirs as "rel/").
+func snapshot(root string) string {
+	var b strings.Builder
+	_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || p == root {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		if d.IsDir() {
+			fmt.Fprintf(&b, "%s/\n", rel)
+			return nil
+		}
+		c, _ := os.ReadFile(p)
+		fmt.Fprintf(&b, "%s:%s\n", rel, c)
+		return nil
+	})
+	return b.String()
+}
+
+// syncedLog is a concurrency-safe log sink for assertions.
+type syncedLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *syncedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestDispatchInitialThenList(t *testing.T) {
+	rs := needRsync(t)
+	for _, slash := range []bool{true, false} {
+		t.Run(fmt.Sprintf("trailing slash %v", slash), func(t *testing.T) {
+			dir := t.TempDir()
+			src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+			write(t, filepath.Join(src, "a/f"), "1")
+			write(t, filepath.Join(src, "a/b/g"), "2")
+			write(t, filepath.Join(src, "c/h"), "3")
+			write(t, filepath.Join(src, "skip.tmp"), "x")
+			source, target := src, dst
+			if slash {
+				source += "/"
+			} else {
+				target = dst + "/" // the directory itself goes below it
+			}
+			var logs syncedLog
+			in := make(chan Work)
+			done := make(chan error)
+			go func() {
+				done <- Dispatch(in, Options{
+					Jobs:    []Job{{Path: source, Node: "", Dest: target, Settings: Settings{Rsync: rs, Bwlimit: "0", Excludes: []string{"*.tmp"}}}},
+					Initial: true,
+					Logger:  zerolog.New(&logs),
+				})
+			}()
+			root := dst
+			if !slash {
+				root = filepath.Join(dst, "src")
+			}
+			want := func() string { return strings.ReplaceAll(snapshot(src), "skip.tmp:x\n", "") }
+			eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(root) == want() })
+
+			// Changes: a delete, a new deep dir, a same-size rewrite, a dir removed.
+			if err := os.Remove(filepath.Join(src, "a/f")); err != nil {
+				t.Fatal(err)
+			}
+			write(t, filepath.Join(src, "d/e/x"), "new")
+			write(t, filepath.Join(src, "a/b/g"), "9")
+			if err := os.RemoveAll(filepath.Join(src, "c")); err != nil {
+				t.Fatal(err)
+			}
+			in <- Work{Paths: []string{"a/f", "a/b/g", "c/", "d/"}}
+			eventually(t, 10*time.Second, "the listed changes", func() bool { return snapshot(root) == want() })
+			close(in)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if n := strings.Count(logs.String(), `"message":"rsync"`); n != 2 {
+				t.Errorf("%d rsync runs logged, want 2:\n%s", n, logs.String())
+			}
+		})
+	}
+}
+
+// flaky writes an rsync wrapper that fails its first n runs (exit 12, as a
+// dropped connection does) and then runs the real rsync.
+func flaky(t *testing.T, rs string, n int) string {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "rsync")
+	counter := filepath.Join(dir, "count")
+	body := fmt.Sprintf(`#!/bin/sh
+c=$(cat %[1]s 2>/dev/null || echo 0)
+echo $((c+1)) > %[1]s
+if [ "$c" -lt %[2]d ]; then echo "rsync: connection unexpectedly closed" >&2; exit 12; fi
+exec %[3]s "$@"
+`, counter, n, rs)
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return script
+}
+
+func TestDispatchRetriesFailedNodeOthersGoOn(t *testing.T) {
+	rs := needRsync(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src") + "/"
+	good, bad := filepath.Join(dir, "good"), filepath.Join(dir, "bad")
+	write(t, filepath.Join(src, "f"), "1")
+	var logs syncedLog
+	in := make(chan Work)
+	done := make(chan error)
+	o := Options{
+		Jobs: []Job{
+			{Path: src, Node: "good", Dest: good, Settings: Settings{Rsync: rs, Bwlimit: "0"}},
+			{Path: src, Node: "bad", Dest: bad, Settings: Settings{Rsync: flaky(t, rs, 2), Bwlimit: "0"}},
+		},
+		Initial: true,
+		Logger:  zerolog.New(&logs),
+	}
+	o.Backoff.Min, o.Backoff.Max = 20*time.Millisecond, 40*time.Millisecond
+	go func() { done <- Dispatch(in, o) }()
+	// The good node syncs at once; the failing one catches up after two retries.
+	eventually(t, 10*time.Second, "the good node", func() bool { return snapshot(good) == "f:1\n" })
+	write(t, filepath.Join(src, "g"), "2")
+	in <- Work{Paths: []string{"g"}}
+	eventually(t, 10*time.Second, "the bad node to catch up", func() bool { return snapshot(bad) == "f:1\ng:2\n" })
+	eventually(t, 10*time.Second, "the good node", func() bool { return snapshot(good) == "f:1\ng:2\n" })
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), "rsync failed; will retry"); n != 2 {
+		t.Errorf("%d retries logged, want 2", n)
+	}
+	if !strings.Contains(logs.String(), `"node":"bad"`) || !strings.Contains(logs.String(), "connection unexpectedly closed") {
+		t.Errorf("the failure log names no node or no cause:\n%s", logs.String())
+	}
+}
+
+func TestDispatchFinalFlushFailureIsReported(t *testing.T) {
+	rs := needRsync(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src") + "/"
+	write(t, filepath.Join(src, "f"), "1")
+	in := make(chan Work)
+	done := make(chan error)
+	o := Options{
+		Jobs:   []Job{{Path: src, Node: "down:", Dest: filepath.Join(dir, "t"), Settings: Settings{Rsync: flaky(t, rs, 1000), Bwlimit: "0"}}},
+		Logger: zerolog.Nop(),
+	}
+	o.Backoff.Min = time.Hour // only the final flush may try again
+	go func() { done <- Dispatch(in, o) }()
+	in <- Work{Paths: []string{"f"}}
+	close(in)
+	err := <-done
+	if err == nil || !strings.Contains(err.Error(), src+" to "+filepath.Join(dir, "t")+" (1 paths)") {
+		t.Fatalf("Dispatch = %v, want an error naming the unsynced path and node", err)
+	}
+}
+
+func TestDispatchPretendRunsNothing(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src") + "/"
+	write(t, filepath.Join(src, "f"), "1")
+	var logs syncedLog
+	in := make(chan Work, 1)
+	in <- Work{Paths: []string{"f"}}
+	close(in)
+	err := Dispatch(in, Options{
+		Jobs:    []Job{{Path: src, Dest: filepath.Join(dir, "t"), Settings: Settings{Rsync: "/nonexistent/rsync", Bwlimit: "0"}}},
+		Initial: true, Pretend: true, Logger: zerolog.New(&logs),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "t")); !os.IsNotExist(err) {
+		t.Errorf("pretend mode created the target: %v", err)
+	}
+	want := `"argv":"/nonexistent/rsync -ltrp --delete --bwlimit=0 ` + src + " " + filepath.Join(dir, "t") + `"`
+	if !strings.Contains(logs.String(), want) || strings.Count(logs.String(), "would execute") < 1 {
+		t.Errorf("log lacks %s:\n%s", want, logs.String())
+	}
+}
+
+func TestCollapse(t *testing.T) {
+	set := map[string]struct{}{"a/": {}, "a/b/f": {}, "a/c/": {}, "ab": {}, "b/x": {}, "b/y/": {}, "b/y/z": {}}
+	got := collapse(set)
+	want := []string{"a/", "ab", "b/x", "b/y/"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("collapse = %q, want %q", got, want)
+	}
+}
+
+func TestListArgv(t *testing.T) {
+	s := Settings{Rsync: "/usr/bin/rsync", Bwlimit: "0", Excludes: []string{"/x"}}
+	argv, prefix := ListArgv(s, "/srv/a/./src2", "h:/dst")
+	want := "/usr/bin/rsync -ltrp --delete --bwlimit=0 --exclude=/x --modify-window=-1 --from0 --files-from=- --delete-missing-args /srv/a/ h:/dst"
+	if Quote(argv) != want || prefix != "src2/" {
+		t.Errorf("ListArgv = %s, %q\nwant      %s, %q", Quote(argv), prefix, want, "src2/")
+	}
+	argv, prefix = ListArgv(s, "/srv/a/", "h:")
+	if argv[len(argv)-2] != "/srv/a/" || prefix != "" {
+		t.Errorf("ListArgv with a trailing slash: base %q prefix %q", argv[len(argv)-2], prefix)
+	}
+}

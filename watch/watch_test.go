@@ -1,0 +1,606 @@
+package watch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// eventually fails the test unless cond becomes true within the given time.
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(within); !cond(); time.Sleep(5 * time.Millisecond) { // poll interval, not a guess
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting after %v for %s", within, what)
+		}
+	}
+}
+
+// lockedBuffer is a goroutine-safe log sink.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// testLogger logs at Debug into a buffer that is shown if the test fails.
+func testLogger(t *testing.T) (zerolog.Logger, *lockedBuffer) {
+	buf := &lockedBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("log:\n%s", buf)
+		}
+	})
+	return zerolog.New(buf).Level(zerolog.DebugLevel), buf
+}
+
+func mkdirs(t *testing.T, root string, dirs ...string) {
+	t.Helper()
+	for _, d := range dirs {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func writeFile(t *testing.T, path string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const allFileOps = Create | Write | Remove | Rename
+
+// newWatcher makes a Watcher for root with a test logger.
+func newWatcher(t *testing.T, opts Options) *Watcher {
+	t.Helper()
+	if e := opts.Logger.Debug(); !e.Enabled() { // no logger given
+		opts.Logger, _ = testLogger(t)
+	} else {
+		e.Discard()
+	}
+	w, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// recorder runs a Watcher and keeps what it sends.
+type recorder struct {
+	mu  sync.Mutex
+	got []Change
+}
+
+func (r *recorder) changes() []Change {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.got)
+}
+
+// has reports whether c was sent.
+func (r *recorder) has(c Change) bool { return slices.Contains(r.changes(), c) }
+
+// any reports whether some change matches.
+func (r *recorder) any(match func(Change) bool) bool { return slices.ContainsFunc(r.changes(), match) }
+
+// covered reports whether some change makes the consumer sync rel: the
+// path itself, or a directory above it synced recursively.
+func (r *recorder) covered(rel string) bool {
+	return r.any(func(c Change) bool {
+		if c.Rel == rel {
+			return true
+		}
+		return c.IsDir && c.Op&recursiveOps != 0 && (c.Rel == "" || strings.HasPrefix(rel, c.Rel+"/"))
+	})
+}
+
+func run(t *testing.T, w *Watcher) *recorder {
+	t.Helper()
+	r := &recorder{}
+	out := make(chan Change)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- w.Run(ctx, out) }()
+	go func() {
+		for c := range out {
+			r.mu.Lock()
+			r.got = append(r.got, c)
+			r.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		close(out) // Run has returned: nobody sends any more
+	})
+	return r
+}
+
+// watched returns the watch list as fsnotify has it, relative to the root
+// ("." for the root), sorted.
+func watched(w *Watcher) []string {
+	var rels []string
+	for _, p := range w.fsw.Load().WatchList() {
+		rel, ok := w.relOf(p)
+		if !ok {
+			rel = "OUTSIDE:" + p
+		} else if rel == "" {
+			rel = "."
+		}
+		rels = append(rels, rel)
+	}
+	slices.Sort(rels)
+	return rels
+}
+
+func TestNewWatchesEveryDir(t *testing.T) {
+	root := t.TempDir()
+	mkdirs(t, root, "a/b/c", "d", "skip/x", "a/skip/y")
+	writeFile(t, filepath.Join(root, "a/f"))
+	if err := os.Symlink(filepath.Join(root, "a"), filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	var asked []string
+	w := newWatcher(t, Options{
+		Root: root + "/./", // unnormalised, trailing slash
+		Exclude: func(rel string, isDir bool) bool {
+			asked = append(asked, rel)
+			return filepath.Base(rel) == "skip"
+		},
+	})
+	t.Cleanup(func() { _ = w.fsw.Load().Close() })
+	if got, want := w.Watches(), 5; got != want {
+		t.Errorf("Watches() = %d, want %d", got, want)
+	}
+	if got, want := watched(w), []string{".", "a", "a/b", "a/b/c", "d"}; !slices.Equal(got, want) {
+		t.Errorf("watched %q, want %q", got, want)
+	}
+	slices.Sort(asked)
+	if want := []string{"a", "a/b", "a/b/c", "a/skip", "d", "skip"}; !slices.Equal(asked, want) {
+		t.Errorf("Exclude asked about %q, want %q", asked, want)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "file"))
+	for _, tc := range []struct{ root, want string }{
+		{filepath.Join(root, "nope"), "watch " + filepath.Join(root, "nope") + ": stat " + filepath.Join(root, "nope") + ": no such file or directory"},
+		{filepath.Join(root, "file"), "watch " + filepath.Join(root, "file") + ": not a directory"},
+		{"", "watch: no root directory given"},
+	} {
+		_, err := New(Options{Root: tc.root})
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("New(%q) error = %v, want %q", tc.root, err, tc.want)
+		}
+	}
+}
+
+func TestLimitErrors(t *testing.T) {
+	read := func(name string) (int, error) {
+		if name == "max_user_watches" {
+			return 8192, nil
+		}
+		return 128, nil
+	}
+	err := addError("/srv/www/a", syscall.ENOSPC, read)
+	want := "watch /srv/www/a: inotify watch limit reached (fs.inotify.max_user_watches=8192): raise it, e.g. sysctl -w fs.inotify.max_user_watches=16384"
+	if err.Error() != want {
+		t.Errorf("got  %q\nwant %q", err, want)
+	}
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Error("ENOSPC not wrapped")
+	}
+	noRead := func(string) (int, error) { return 0, os.ErrNotExist }
+	err = addError("/d", syscall.ENOSPC, noRead)
+	want = "watch /d: inotify watch limit reached (fs.inotify.max_user_watches): raise it with sysctl -w fs.inotify.max_user_watches=N"
+	if err.Error() != want {
+		t.Errorf("got  %q\nwant %q", err, want)
+	}
+	err = initError("/d", fmt.Errorf("couldn't initialize inotify: %w", syscall.EMFILE), read)
+	want = "watch /d: inotify instance limit reached (fs.inotify.max_user_instances=128): raise it, e.g. sysctl -w fs.inotify.max_user_instances=256 (or raise the open-file limit, ulimit -n, if that is what ran out)"
+	if err.Error() != want {
+		t.Errorf("got  %q\nwant %q", err, want)
+	}
+	if !errors.Is(err, syscall.EMFILE) {
+		t.Error("EMFILE not wrapped")
+	}
+	if err := addError("/d", syscall.EACCES, read); err.Error() != "watch /d: permission denied" {
+		t.Errorf("got %q", err)
+	}
+}
+
+func TestRunFiles(t *testing.T) {
+	root := t.TempDir()
+	w := newWatcher(t, Options{Root: root + "/", Trigger: allFileOps})
+	r := run(t, w)
+	f := filepath.Join(root, "f")
+	writeFile(t, f)
+	eventually(t, 5*time.Second, "CREATE f", func() bool { return r.has(Change{Rel: "f", Op: Create}) })
+	eventually(t, 5*time.Second, "WRITE f", func() bool { return r.has(Change{Rel: "f", Op: Write}) })
+	if err := os.Rename(f, filepath.Join(root, "g")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "RENAME f", func() bool { return r.has(Change{Rel: "f", Op: Rename}) })
+	eventually(t, 5*time.Second, "CREATE g", func() bool { return r.has(Change{Rel: "g", Op: Create}) })
+	if err := os.Remove(filepath.Join(root, "g")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "REMOVE g", func() bool { return r.has(Change{Rel: "g", Op: Remove}) })
+}
+
+// mkdir -p and an immediate write: the file is covered, however the race
+// between the kernel and our walk goes.
+func TestRunMkdirP(t *testing.T) {
+	root := t.TempDir()
+	w := newWatcher(t, Options{Root: root, Trigger: allFileOps})
+	r := run(t, w)
+	for i := range 20 {
+		top := fmt.Sprintf("a%d", i)
+		mkdirs(t, root, top+"/b/c")
+		writeFile(t, filepath.Join(root, top, "b/c/f"))
+		eventually(t, 5*time.Second, top+"/b/c/f covered", func() bool { return r.covered(top + "/b/c/f") })
+		eventually(t, 5*time.Second, top+"/b/c watched", func() bool {
+			return slices.Contains(watched(w), top+"/b/c")
+		})
+	}
+	if got, want := w.Watches(), 1+20*3; got != want {
+		t.Errorf("Watches() = %d, want %d", got, want)
+	}
+	// Later writes in the new dirs come from their own watches.
+	writeFile(t, filepath.Join(root, "a7/b/c/late"))
+	eventually(t, 5*time.Second, "CREATE a7/b/c/late", func() bool { return r.has(Change{Rel: "a7/b/c/late", Op: Create}) })
+}
+
+func TestRunRenameDir(t *testing.T) {
+	root := t.TempDir()
+	mkdirs(t, root, "d/s/t", "other")
+	w := newWatcher(t, Options{Root: root, Trigger: allFileOps})
+	r := run(t, w)
+	if err := os.Rename(filepath.Join(root, "d"), filepath.Join(root, "e")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(root, "e/f"))
+	writeFile(t, filepath.Join(root, "e/s/f"))
+	for _, rel := range []string{"e/f", "e/s/f"} {
+		eventually(t, 5*time.Second, rel+" covered", func() bool { return r.covered(rel) })
+	}
+	eventually(t, 5*time.Second, "RENAME d (dir)", func() bool { return r.has(Change{Rel: "d", Op: Rename, IsDir: true}) })
+	want := []string{".", "e", "e/s", "e/s/t", "other"}
+	eventually(t, 5*time.Second, fmt.Sprintf("watches %q", want), func() bool { return slices.Equal(watched(w), want) })
+	if got := w.Watches(); got != len(want) {
+		t.Errorf("Watches() = %d, want %d", got, len(want))
+	}
+
+	// The watches now report the new names, not the old ones.
+	writeFile(t, filepath.Join(root, "e/s/t/late"))
+	eventually(t, 5*time.Second, "CREATE e/s/t/late", func() bool { return r.has(Change{Rel: "e/s/t/late", Op: Create}) })
+	if r.any(func(c Change) bool { return strings.HasPrefix(c.Rel, "d/s/t/late") }) {
+		t.Errorf("stale path reported: %v", r.changes())
+	}
+
+	// Rename a subdir of the renamed dir, back and forth.
+	if err := os.Rename(filepath.Join(root, "e/s"), filepath.Join(root, "other/s2")); err != nil {
+		t.Fatal(err)
+	}
+	want = []string{".", "e", "other", "other/s2", "other/s2/t"}
+	eventually(t, 5*time.Second, fmt.Sprintf("watches %q", want), func() bool { return slices.Equal(watched(w), want) })
+	writeFile(t, filepath.Join(root, "other/s2/t/x"))
+	eventually(t, 5*time.Second, "CREATE other/s2/t/x", func() bool { return r.has(Change{Rel: "other/s2/t/x", Op: Create}) })
+
+	// The table (checked once Run is done) agrees.
+	rw := w
+	t.Cleanup(func() {
+		var rels []string
+		for rel := range rw.dirs.m {
+			rels = append(rels, rel)
+		}
+		slices.Sort(rels)
+		if want := []string{"", "e", "other", "other/s2", "other/s2/t"}; !slices.Equal(rels, want) {
+			t.Errorf("table %q, want %q", rels, want)
+		}
+	})
+}
+
+func TestRunRemoveDir(t *testing.T) {
+	root := t.TempDir()
+	mkdirs(t, root, "d/s/t", "keep")
+	w := newWatcher(t, Options{Root: root, Trigger: allFileOps})
+	r := run(t, w)
+	if err := os.RemoveAll(filepath.Join(root, "d")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "REMOVE d (dir)", func() bool { return r.has(Change{Rel: "d", Op: Remove, IsDir: true}) })
+	eventually(t, 5*time.Second, "2 watches", func() bool { return w.Watches() == 2 })
+	if got, want := watched(w), []string{".", "keep"}; !slices.Equal(got, want) {
+		t.Errorf("watched %q, want %q", got, want)
+	}
+}
+
+func TestRunMoveIn(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	mkdirs(t, outside, "m/sub")
+	writeFile(t, filepath.Join(outside, "m/sub/old"))
+	w := newWatcher(t, Options{Root: root, Trigger: allFileOps})
+	r := run(t, w)
+	if err := os.Rename(filepath.Join(outside, "m"), filepath.Join(root, "in")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "CREATE in (dir)", func() bool { return r.has(Change{Rel: "in", Op: Create, IsDir: true}) })
+	want := []string{".", "in", "in/sub"}
+	eventually(t, 5*time.Second, fmt.Sprintf("watches %q", want), func() bool { return slices.Equal(watched(w), want) })
+	writeFile(t, filepath.Join(root, "in/sub/new"))
+	eventually(t, 5*time.Second, "CREATE in/sub/new", func() bool { return r.has(Change{Rel: "in/sub/new", Op: Create}) })
+
+	// And out again: a rename away, the watches dropped.
+	if err := os.Rename(filepath.Join(root, "in"), filepath.Join(outside, "back")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "RENAME in (dir)", func() bool { return r.has(Change{Rel: "in", Op: Rename, IsDir: true}) })
+	eventually(t, 5*time.Second, "only the root watched", func() bool { return slices.Equal(watched(w), []string{"."}) })
+}
+
+func TestRunTriggerMask(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "f"))
+	w := newWatcher(t, Options{Root: root, Trigger: allFileOps}) // no Chmod
+	r := run(t, w)
+	if err := os.Chmod(filepath.Join(root, "f"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(root, "marker")) // events come in order: once this is seen, the chmod was handled
+	eventually(t, 5*time.Second, "CREATE marker", func() bool { return r.has(Change{Rel: "marker", Op: Create}) })
+	if r.any(func(c Change) bool { return c.Op&Chmod != 0 }) {
+		t.Errorf("Chmod reported without Chmod in Trigger: %v", r.changes())
+	}
+}
+
+func TestRunDirBookkeepingIgnoresTrigger(t *testing.T) {
+	root := t.TempDir()
+	w := newWatcher(t, Options{Root: root, Trigger: Chmod})
+	r := run(t, w)
+	mkdirs(t, root, "x/y")
+	eventually(t, 5*time.Second, "CREATE x (dir)", func() bool { return r.has(Change{Rel: "x", Op: Create, IsDir: true}) })
+	eventually(t, 5*time.Second, "x/y watched", func() bool { return w.Watches() == 3 })
+	writeFile(t, filepath.Join(root, "x/y/f"))
+	if err := os.Chmod(filepath.Join(root, "x/y/f"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "CHMOD x/y/f", func() bool { return r.has(Change{Rel: "x/y/f", Op: Chmod}) })
+	if r.any(func(c Change) bool { return c.Rel == "x/y/f" && c.Op != Chmod }) {
+		t.Errorf("file op outside Trigger reported: %v", r.changes())
+	}
+	if err := os.Rename(filepath.Join(root, "x"), filepath.Join(root, "z")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "RENAME x (dir)", func() bool { return r.has(Change{Rel: "x", Op: Rename, IsDir: true}) })
+	eventually(t, 5*time.Second, "CREATE z (dir)", func() bool { return r.has(Change{Rel: "z", Op: Create, IsDir: true}) })
+	if err := os.RemoveAll(filepath.Join(root, "z")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "REMOVE z (dir)", func() bool { return r.has(Change{Rel: "z", Op: Remove, IsDir: true}) })
+	eventually(t, 5*time.Second, "only the root watched", func() bool { return w.Watches() == 1 })
+}
+
+func TestRunExclude(t *testing.T) {
+	root := t.TempDir()
+	mkdirs(t, root, "skip", "a")
+	w := newWatcher(t, Options{
+		Root:    root,
+		Trigger: allFileOps,
+		Exclude: func(rel string, isDir bool) bool {
+			return filepath.Base(rel) == "skip" || (!isDir && strings.HasSuffix(rel, ".tmp"))
+		},
+	})
+	r := run(t, w)
+	writeFile(t, filepath.Join(root, "skip/f"))
+	writeFile(t, filepath.Join(root, "a/x.tmp"))
+	mkdirs(t, root, "n/skip", "skip2")
+	writeFile(t, filepath.Join(root, "n/skip/g"))
+	eventually(t, 5*time.Second, "CREATE n (dir)", func() bool { return r.has(Change{Rel: "n", Op: Create, IsDir: true}) })
+	eventually(t, 5*time.Second, "CREATE skip2 (dir)", func() bool { return r.has(Change{Rel: "skip2", Op: Create, IsDir: true}) })
+	writeFile(t, filepath.Join(root, "a/marker"))
+	eventually(t, 5*time.Second, "CREATE a/marker", func() bool { return r.has(Change{Rel: "a/marker", Op: Create}) })
+	if r.any(func(c Change) bool {
+		return strings.HasSuffix(c.Rel, ".tmp") || c.Rel == "skip" || strings.Contains(c.Rel, "skip/")
+	}) {
+		t.Errorf("excluded path reported: %v", r.changes())
+	}
+	if got, want := watched(w), []string{".", "a", "n", "skip2"}; !slices.Equal(got, want) {
+		t.Errorf("watched %q, want %q", got, want)
+	}
+}
+
+func TestRunSymlinkToDirNotFollowed(t *testing.T) {
+	root := t.TempDir()
+	mkdirs(t, root, "target/sub")
+	w := newWatcher(t, Options{Root: root, Trigger: allFileOps})
+	r := run(t, w)
+	if err := os.Symlink("target", filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "CREATE link (not a dir)", func() bool { return r.has(Change{Rel: "link", Op: Create}) })
+	if got, want := watched(w), []string{".", "target", "target/sub"}; !slices.Equal(got, want) {
+		t.Errorf("watched %q, want %q", got, want)
+	}
+}
+
+func TestRunRootRemoved(t *testing.T) {
+	parent := t.TempDir()
+	root := filepath.Join(parent, "root")
+	mkdirs(t, parent, "root/a/b")
+	lg, logs := testLogger(t)
+	w := newWatcher(t, Options{Root: root, Trigger: allFileOps, Logger: lg})
+	r := run(t, w)
+	if err := os.RemoveAll(root); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "REMOVE root", func() bool { return r.has(Change{Rel: "", Op: Remove, IsDir: true}) })
+	if !strings.Contains(logs.String(), `"level":"error","path":"`+root+`","op":"REMOVE","message":"watched directory disappeared"`) {
+		t.Errorf("no error logged; log:\n%s", logs)
+	}
+	eventually(t, 5*time.Second, "no watches", func() bool { return w.Watches() == 0 })
+}
+
+func TestRunDebugLog(t *testing.T) {
+	root := t.TempDir()
+	lg, logs := testLogger(t)
+	w := newWatcher(t, Options{Root: root, Trigger: allFileOps, Logger: lg})
+	r := run(t, w)
+	writeFile(t, filepath.Join(root, "f"))
+	eventually(t, 5*time.Second, "CREATE f", func() bool { return r.has(Change{Rel: "f", Op: Create}) })
+	want := `{"level":"debug","path":"` + root + `","rel":"f","op":"CREATE","message":"event"}`
+	if !strings.Contains(logs.String(), want) {
+		t.Errorf("log lacks %s:\n%s", want, logs)
+	}
+}
+
+func TestRunOverflow(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to lower fs.inotify.max_queued_events")
+	}
+	const knob = "/proc/sys/fs/inotify/max_queued_events"
+	old, err := os.ReadFile(knob)
+	if err != nil {
+		t.Skip(err)
+	}
+	restore := func() { _ = os.WriteFile(knob, old, 0o644) }
+	t.Cleanup(restore)
+	if err := os.WriteFile(knob, []byte("64"), 0o644); err != nil {
+		t.Skipf("cannot lower %s: %v", knob, err)
+	}
+	root := t.TempDir()
+	mkdirs(t, root, "a/b", "c")
+	lg, logs := testLogger(t)
+	w, err := New(Options{Root: root, Trigger: allFileOps, Logger: lg}) // the limit applies to instances made from now
+	restore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nobody reads events yet: fsnotify's buffer fills, then the kernel
+	// queue (64) overflows. 3 events a file: CREATE, WRITE, CHMOD.
+	for i := range 2000 {
+		p := filepath.Join(root, "a", fmt.Sprintf("f%04d", i))
+		writeFile(t, p)
+		if err := os.Chmod(p, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A directory made while events are lost is watched by the resync.
+	mkdirs(t, root, "c/new")
+	r := run(t, w)
+	eventually(t, 10*time.Second, "the root reported after the overflow", func() bool {
+		return r.has(Change{Rel: "", Op: Create, IsDir: true})
+	})
+	if !strings.Contains(logs.String(), `"level":"warn","path":"`+root+`","message":"inotify queue overflowed; resyncing the whole tree"`) {
+		t.Errorf("no overflow warning in the log")
+	}
+	want := []string{".", "a", "a/b", "c", "c/new"}
+	eventually(t, 5*time.Second, fmt.Sprintf("watches %q", want), func() bool { return slices.Equal(watched(w), want) })
+	if got := w.Watches(); got != len(want) {
+		t.Errorf("Watches() = %d, want %d", got, len(want))
+	}
+	writeFile(t, filepath.Join(root, "c/new/after"))
+	eventually(t, 5*time.Second, "CREATE c/new/after", func() bool { return r.has(Change{Rel: "c/new/after", Op: Create}) })
+}
+
+// BenchmarkNew20k measures New on a tree of 20,001 directories (200 × 99
+// nested, as in LIBRARIES.md).
+func BenchmarkNew20k(b *testing.B) {
+	root := b.TempDir()
+	for i := range 200 {
+		p := filepath.Join(root, fmt.Sprintf("t%03d", i))
+		for range 99 {
+			p = filepath.Join(p, "d")
+		}
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		w, err := New(Options{Root: root})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if w.Watches() != 20001 {
+			b.Fatalf("%d watches", w.Watches())
+		}
+		b.StopTimer()
+		_ = w.fsw.Load().Close()
+		b.StartTimer()
+	}
+}
+
+func TestRunTwice(t *testing.T) {
+	w := newWatcher(t, Options{Root: t.TempDir()})
+	run(t, w)
+	eventually(t, 5*time.Second, "Run started", w.running.Load)
+	err := w.Run(context.Background(), make(chan Change))
+	if want := "watch " + w.root + ": Run called twice"; err == nil || err.Error() != want {
+		t.Fatalf("second Run = %v, want %q", err, want)
+	}
+}
+
+// The two stages together: mkdir -p and a write come out as a batch
+// that covers the file.
+func TestWatchThenCoalesce(t *testing.T) {
+	root := t.TempDir()
+	w := newWatcher(t, Options{Root: root, Trigger: allFileOps})
+	changes, batches := make(chan Change), make(chan Batch)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- w.Run(ctx, changes) }()
+	go Coalesce(ctx, changes, batches, CoalesceOptions{})
+	t.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		close(changes)      // the producer closes in once it has stopped
+		for range batches { // until Coalesce closes it
+		}
+	})
+	mkdirs(t, root, "a/b/c")
+	writeFile(t, filepath.Join(root, "a/b/c/f"))
+	covered := func(b Batch) bool {
+		return b.Full || slices.ContainsFunc(b.Paths, func(p string) bool {
+			return p == "a/b/c/f" || (strings.HasSuffix(p, "/") && strings.HasPrefix("a/b/c/f", p))
+		})
+	}
+	for deadline := time.After(5 * time.Second); ; {
+		select {
+		case b := <-batches:
+			if covered(b) {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no batch covering a/b/c/f within 5s")
+		}
+	}
+}
