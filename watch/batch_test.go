@@ -207,13 +207,6 @@ func (c *fakeClock) armed() int {
 	return n
 }
 
-// made returns the number of timers made so far.
-func (c *fakeClock) made() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.timers)
-}
-
 func (t *fakeTimer) C() <-chan time.Time { return t.c }
 
 func (t *fakeTimer) Stop() bool {

@@ -132,6 +132,12 @@ type Watcher struct {
 	// while Run is going.
 	fsw     atomic.Pointer[fsnotify.Watcher]
 	dirs    *dirTable // owned by New, then by Run
+	// errs carries fsnotify's errors to Run. fsnotify sends some errors
+	// while holding its lock, and Add and Remove take that lock: if Run
+	// read fsnotify's unbuffered Errors itself, a Remove in Run would wait
+	// for a reader that waits for Run. pumpErrors drains it instead.
+	errs     chan error
+	overflow atomic.Bool // an overflow that did not fit in errs
 	watches atomic.Int64
 	running atomic.Bool
 }
@@ -162,8 +168,9 @@ func New(opts Options) (*Watcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Watcher{root: root, opts: opts, log: opts.Logger, dirs: newDirTable()}
+	w := &Watcher{root: root, opts: opts, log: opts.Logger, dirs: newDirTable(), errs: make(chan error, 64)}
 	w.fsw.Store(fsw)
+	go w.pumpErrors(fsw)
 	if err := w.watchTree(fsw, "", func(dir string, err error) error {
 		return addError(dir, err, readSysctl)
 	}); err != nil {
@@ -181,6 +188,23 @@ func newFsnotify(root string) (*fsnotify.Watcher, error) {
 		return nil, initError(root, err, readSysctl)
 	}
 	return fsw, nil
+}
+
+// pumpErrors drains fsw's errors into w.errs until fsw is closed, never
+// blocking fsnotify: an error that does not fit is logged here, or, for an
+// overflow, remembered for Run.
+func (w *Watcher) pumpErrors(fsw *fsnotify.Watcher) {
+	for err := range fsw.Errors {
+		select {
+		case w.errs <- err:
+		default:
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				w.overflow.Store(true)
+			} else {
+				w.log.Error().Str("path", w.opts.Root).Err(err).Msg("fsnotify error")
+			}
+		}
+	}
 }
 
 // Watches returns the number of directories watched. It is safe to call
@@ -231,20 +255,21 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Change) error {
 				return fmt.Errorf("watch %s: fsnotify stopped", w.root)
 			}
 			batch = w.handle(ev, batch[:0])
-		case err, ok := <-fsw.Errors:
-			if !ok {
-				return fmt.Errorf("watch %s: fsnotify stopped", w.root)
-			}
+		case err := <-w.errs:
 			if batch, err = w.handleError(err, batch[:0]); err != nil {
 				return err
 			}
 		}
-		for _, c := range batch {
-			select {
-			case out <- c:
-			case <-ctx.Done():
-				return nil
+		if w.overflow.Swap(false) {
+			var err error
+			if batch, err = w.handleError(fsnotify.ErrEventOverflow, batch); err != nil {
+				return err
 			}
+		}
+		// A change read from the kernel is always handed on, also when
+		// stopping: the consumer reads until out is closed.
+		for _, c := range batch {
+			out <- c
 		}
 	}
 }
@@ -334,6 +359,7 @@ func (w *Watcher) resync() error {
 		return err
 	}
 	w.fsw.Store(fsw)
+	go w.pumpErrors(fsw)
 	w.dirs = newDirTable()
 	w.watches.Store(0)
 	_ = w.watchTree(fsw, "", w.logAddError)

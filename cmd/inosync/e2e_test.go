@@ -1,0 +1,481 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/inosync/inosync/config"
+)
+
+// The end-to-end tests run the daemon's pipeline in-process (serve: the
+// same function the command runs, stopped by cancelling its context as
+// SIGTERM does) on temp trees, with the real rsync and real inotify.
+
+func needRsync(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("/usr/bin/rsync"); err != nil {
+		t.Skip("needs /usr/bin/rsync")
+	}
+}
+
+// eventually fails the test unless cond becomes true within the given time.
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(within); !cond(); time.Sleep(5 * time.Millisecond) { // poll interval, not a guess
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting after %v for %s", within, what)
+		}
+	}
+}
+
+// lockedBuffer is a log sink safe for the daemon's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// daemonRun is a running pipeline.
+type daemonRun struct {
+	logs   *lockedBuffer
+	cancel context.CancelFunc
+	done   chan struct{} // closed when serve has returned
+	err    error         // serve's result, once done is closed
+}
+
+// stop is SIGTERM: it returns serve's error (nil = everything synced).
+func (d *daemonRun) stop(t *testing.T) error {
+	t.Helper()
+	d.cancel()
+	select {
+	case <-d.done:
+		return d.err
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the daemon did not stop")
+	}
+	return nil
+}
+
+// startDaemon writes the config (with @SRC@ and @DST@ replaced), loads it
+// and runs serve until the test stops it.
+func startDaemon(t *testing.T, src, dst, cfgText string, pretend bool) *daemonRun {
+	t.Helper()
+	cfgPath := filepath.Join(t.TempDir(), "cfg.py")
+	cfgText = strings.NewReplacer("@SRC@", src, "@DST@", dst).Replace(cfgText)
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath, config.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &daemonRun{logs: &lockedBuffer{}, done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	lg := zerolog.New(d.logs).Level(zerolog.DebugLevel)
+	go func() { d.err = serve(ctx, cfg, pretend, lg); close(d.done) }()
+	t.Cleanup(func() {
+		cancel()
+		<-d.done
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", d.logs.String())
+		}
+	})
+	return d
+}
+
+// tree lists a directory as sorted "rel:content" lines, dirs as "rel/",
+// symlinks as "rel->target".
+func tree(root string) string {
+	var lines []string
+	_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || p == root {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		switch {
+		case d.Type()&os.ModeSymlink != 0:
+			l, _ := os.Readlink(p)
+			lines = append(lines, fmt.Sprintf("%q->%q", rel, l))
+		case d.IsDir():
+			lines = append(lines, fmt.Sprintf("%q/", rel))
+		default:
+			c, _ := os.ReadFile(p)
+			lines = append(lines, fmt.Sprintf("%q:%q", rel, c))
+		}
+		return nil
+	})
+	return strings.Join(lines, "\n")
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// converges waits until dst holds exactly what src holds.
+func converges(t *testing.T, src, dst, what string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for tree(src) != tree(dst) {
+		if time.Now().After(deadline) {
+			a, b := strings.Split(tree(src), "\n"), strings.Split(tree(dst), "\n")
+			in := func(list []string) map[string]bool {
+				m := map[string]bool{}
+				for _, x := range list {
+					m[x] = true
+				}
+				return m
+			}
+			ma, mb := in(a), in(b)
+			var diff []string
+			for _, x := range a {
+				if !mb[x] {
+					diff = append(diff, "only in source: "+x)
+				}
+			}
+			for _, x := range b {
+				if !ma[x] {
+					diff = append(diff, "only in target: "+x)
+				}
+			}
+			if len(diff) > 20 {
+				diff = append(diff[:20], "…")
+			}
+			t.Fatalf("still waiting after 20s for %s: target differs from source:\n%s", what, strings.Join(diff, "\n"))
+		}
+		time.Sleep(5 * time.Millisecond) // poll interval, not a guess
+	}
+}
+
+const localCfg = `wpaths = ["@SRC@/"]
+rpaths = ["@DST@/"]
+rnodes = [""]
+edelay = 0
+`
+
+func TestDaemonLocalTarget(t *testing.T) {
+	needRsync(t)
+	base := t.TempDir()
+	src, dst, outside := filepath.Join(base, "src"), filepath.Join(base, "dst"), filepath.Join(base, "outside")
+	writeFile(t, filepath.Join(src, "old/f"), "initial")
+	must(t, os.MkdirAll(dst, 0o755))
+	d := startDaemon(t, src, dst, localCfg, false)
+	converges(t, src, dst, "the initial sync")
+
+	t.Run("create", func(t *testing.T) {
+		writeFile(t, filepath.Join(src, "new.txt"), "hello")
+		converges(t, src, dst, "a new file")
+	})
+	t.Run("mkdir -p and write at once", func(t *testing.T) {
+		must(t, os.MkdirAll(filepath.Join(src, "a/b/c"), 0o755))
+		writeFile(t, filepath.Join(src, "a/b/c/f"), "deep")
+		converges(t, src, dst, "a deep new directory")
+	})
+	t.Run("delete", func(t *testing.T) {
+		must(t, os.Remove(filepath.Join(src, "new.txt")))
+		must(t, os.RemoveAll(filepath.Join(src, "old")))
+		converges(t, src, dst, "deletions")
+	})
+	t.Run("directory rename, then writes inside it and below", func(t *testing.T) {
+		must(t, os.Rename(filepath.Join(src, "a"), filepath.Join(src, "z")))
+		writeFile(t, filepath.Join(src, "z/in-renamed"), "1")
+		writeFile(t, filepath.Join(src, "z/b/in-sub"), "2")
+		converges(t, src, dst, "the renamed tree")
+		// Later writes under the new name are seen too (the watches moved).
+		writeFile(t, filepath.Join(src, "z/b/c/later"), "3")
+		converges(t, src, dst, "a later write in the renamed tree")
+	})
+	t.Run("moved in from outside", func(t *testing.T) {
+		writeFile(t, filepath.Join(outside, "m/n/file"), "moved")
+		writeFile(t, filepath.Join(outside, "single"), "one")
+		must(t, os.Rename(filepath.Join(outside, "m"), filepath.Join(src, "m")))
+		must(t, os.Rename(filepath.Join(outside, "single"), filepath.Join(src, "single")))
+		converges(t, src, dst, "moved-in tree and file")
+		writeFile(t, filepath.Join(src, "m/n/after"), "watched")
+		converges(t, src, dst, "a write in the moved-in tree")
+	})
+	t.Run("awkward names", func(t *testing.T) {
+		for _, n := range []string{"with space", "new\nline", "-leading-dash", "--delete", "bad\xff\xfebytes", "quote'\"", "star*?[x]", "x%s"} {
+			writeFile(t, filepath.Join(src, "names", n), n)
+		}
+		converges(t, src, dst, "awkward names")
+		must(t, os.Rename(filepath.Join(src, "names", "new\nline"), filepath.Join(src, "names", "-renamed\n")))
+		converges(t, src, dst, "an awkward rename")
+	})
+	t.Run("same size rewrite within one second", func(t *testing.T) {
+		p := filepath.Join(src, "same.txt")
+		writeFile(t, p, "AAAA")
+		converges(t, src, dst, "the first version")
+		now := time.Now().Truncate(time.Second)
+		must(t, os.Chtimes(p, now, now))
+		converges(t, src, dst, "the first version's mtime")
+		writeFile(t, p, "BBBB")
+		must(t, os.Chtimes(p, now, now.Add(500*time.Millisecond))) // same second, same size
+		converges(t, src, dst, "the rewrite in the same second")
+	})
+	t.Run("symlinks", func(t *testing.T) {
+		must(t, os.Symlink("z/b", filepath.Join(src, "link")))
+		converges(t, src, dst, "a symlink, as a link")
+	})
+	if err := d.stop(t); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if !strings.Contains(d.logs.String(), `"message":"rsync"`) || !strings.Contains(d.logs.String(), `"duration_ms"`) {
+		t.Errorf("no rsync log lines with duration_ms:\n%s", d.logs.String())
+	}
+}
+
+func TestDaemonPretendRunsNoRsync(t *testing.T) {
+	needRsync(t)
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	writeFile(t, filepath.Join(src, "f"), "1")
+	must(t, os.MkdirAll(dst, 0o755))
+	d := startDaemon(t, src, dst, localCfg, true)
+	eventually(t, 10*time.Second, "the initial would-execute line", func() bool {
+		return strings.Contains(d.logs.String(), `"argv":"/usr/bin/rsync -ltrp --delete --bwlimit=0 `+src+"/ "+dst+`/"`)
+	})
+	writeFile(t, filepath.Join(src, "g"), "2")
+	eventually(t, 10*time.Second, "a would-execute line for the change", func() bool {
+		return strings.Count(d.logs.String(), `"message":"would execute"`) >= 2 && strings.Contains(d.logs.String(), "--files-from=-")
+	})
+	must(t, d.stop(t))
+	if got := tree(dst); got != "" {
+		t.Errorf("pretend mode changed the target:\n%s", got)
+	}
+}
+
+func TestDaemonStopFlushesPendingUnderLongDelay(t *testing.T) {
+	needRsync(t)
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	must(t, os.MkdirAll(src, 0o755))
+	must(t, os.MkdirAll(dst, 0o755))
+	d := startDaemon(t, src, dst, strings.Replace(localCfg, "edelay = 0", "edelay = 3600", 1), false)
+	eventually(t, 10*time.Second, "the initial sync", func() bool { return strings.Contains(d.logs.String(), `"full":true`) })
+	writeFile(t, filepath.Join(src, "a/b/pending"), "x")
+	writeFile(t, filepath.Join(src, "top"), "y")
+	// The watcher saw them (debug lines); nothing is synced for an hour.
+	eventually(t, 10*time.Second, "the events", func() bool { return strings.Contains(d.logs.String(), `"rel":"top"`) })
+	if tree(dst) == tree(src) {
+		t.Fatal("synced before edelay ran out")
+	}
+	if err := d.stop(t); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if got, want := tree(dst), tree(src); got != want {
+		t.Errorf("after SIGTERM the target is\n%s\nwant\n%s", got, want)
+	}
+}
+
+// flakyRsync writes an rsync wrapper that fails its first n runs with exit
+// 12 and then runs the real rsync; it counts runs in DIR/count.
+func flakyRsync(t *testing.T, n int) (path, countFile string) {
+	dir := t.TempDir()
+	path, countFile = filepath.Join(dir, "rsync"), filepath.Join(dir, "count")
+	script := fmt.Sprintf(`#!/bin/sh
+c=$(cat %[1]s 2>/dev/null || echo 0)
+echo $((c+1)) > %[1]s
+if [ "$c" -ge 1 ] && [ "$c" -le %[2]d ]; then echo "rsync: connection unexpectedly closed" >&2; exit 12; fi
+exec /usr/bin/rsync "$@"
+`, countFile, n)
+	must(t, os.WriteFile(path, []byte(script), 0o755))
+	return path, countFile
+}
+
+func TestDaemonRsyncFailsTwiceThenWorks(t *testing.T) {
+	needRsync(t)
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	must(t, os.MkdirAll(src, 0o755))
+	must(t, os.MkdirAll(dst, 0o755))
+	rs, _ := flakyRsync(t, 2) // run 1 (initial) works, runs 2 and 3 fail
+	d := startDaemon(t, src, dst, localCfg+fmt.Sprintf("rsync = %q\n", rs), false)
+	eventually(t, 10*time.Second, "the initial sync", func() bool { return strings.Contains(d.logs.String(), `"full":true`) })
+	writeFile(t, filepath.Join(src, "f"), "must arrive")
+	converges(t, src, dst, "the change, after two failures and backoff")
+	must(t, d.stop(t))
+	if n := strings.Count(d.logs.String(), "rsync failed; will retry"); n != 2 {
+		t.Errorf("%d retries logged, want 2", n)
+	}
+}
+
+func TestDaemonOverflowEndsComplete(t *testing.T) {
+	needRsync(t)
+	if os.Geteuid() != 0 {
+		t.Skip("lowering fs.inotify.max_queued_events needs root")
+	}
+	const knob = "/proc/sys/fs/inotify/max_queued_events"
+	old, err := os.ReadFile(knob)
+	must(t, err)
+	restore := func() { _ = os.WriteFile(knob, old, 0o644) }
+	t.Cleanup(restore)
+	must(t, os.WriteFile(knob, []byte("16\n"), 0o644))
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	must(t, os.MkdirAll(src, 0o755))
+	must(t, os.MkdirAll(dst, 0o755))
+	d := startDaemon(t, src, dst, localCfg, false)
+	eventually(t, 10*time.Second, "the watcher", func() bool { return strings.Contains(d.logs.String(), `"full":true`) })
+	restore() // the limit applies to inotify instances made from now on
+	// A burst far beyond 16 queued events, in many new dirs, with renames.
+	for i := range 40 {
+		for j := range 25 {
+			writeFile(t, filepath.Join(src, fmt.Sprintf("d%02d/f%02d", i, j)), fmt.Sprint(i*j))
+		}
+		if i%5 == 0 {
+			must(t, os.Rename(filepath.Join(src, fmt.Sprintf("d%02d", i)), filepath.Join(src, fmt.Sprintf("r%02d", i))))
+		}
+	}
+	converges(t, src, dst, "the burst")
+	must(t, d.stop(t))
+	if !strings.Contains(d.logs.String(), "overflow") {
+		t.Logf("note: this run did not overflow the 16-event queue; the burst still converged")
+	}
+}
+
+// TestDaemonChurn is a seeded random workload: files and directories are
+// created, written, renamed across directories and deleted for a few
+// seconds; afterwards the target equals the source.
+func TestDaemonChurn(t *testing.T) {
+	needRsync(t)
+	seed := time.Now().UnixNano()
+	if s := os.Getenv("INOSYNC_CHURN_SEED"); s != "" {
+		_, _ = fmt.Sscan(s, &seed)
+	}
+	t.Logf("seed %d (rerun with INOSYNC_CHURN_SEED=%d)", seed, seed)
+	rng := rand.New(rand.NewSource(seed))
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	must(t, os.MkdirAll(src, 0o755))
+	must(t, os.MkdirAll(dst, 0o755))
+	d := startDaemon(t, src, dst, strings.Replace(localCfg, "edelay = 0", "edelay = 0.05", 1), false)
+	eventually(t, 10*time.Second, "the initial sync", func() bool { return strings.Contains(d.logs.String(), `"full":true`) })
+
+	var dirs, files []string
+	dirs = append(dirs, "")
+	pick := func(list []string) string { return list[rng.Intn(len(list))] }
+	exists := func(rel string) bool { _, err := os.Lstat(filepath.Join(src, rel)); return err == nil }
+	ops := 0
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); ops++ {
+		switch r := rng.Intn(100); {
+		case r < 15: // mkdir (sometimes deep)
+			rel := filepath.Join(pick(dirs), fmt.Sprintf("d%d", ops))
+			if rng.Intn(3) == 0 {
+				rel = filepath.Join(rel, "x", "y")
+			}
+			if os.MkdirAll(filepath.Join(src, rel), 0o755) == nil {
+				dirs = append(dirs, rel)
+			}
+		case r < 45: // create or rewrite a file
+			rel := filepath.Join(pick(dirs), fmt.Sprintf("f%d", rng.Intn(50)))
+			if os.WriteFile(filepath.Join(src, rel), []byte(fmt.Sprint(ops, rng.Int())), 0o644) == nil {
+				files = append(files, rel)
+			}
+		case r < 60 && len(files) > 0: // rename a file across directories
+			from := pick(files)
+			to := filepath.Join(pick(dirs), fmt.Sprintf("mv%d", ops))
+			if exists(from) && os.Rename(filepath.Join(src, from), filepath.Join(src, to)) == nil {
+				files = append(files, to)
+			}
+		case r < 70 && len(dirs) > 1: // rename a directory across directories
+			from := pick(dirs[1:])
+			to := filepath.Join(pick(dirs), fmt.Sprintf("rd%d", ops))
+			if !strings.HasPrefix(to+"/", from+"/") && exists(from) && os.Rename(filepath.Join(src, from), filepath.Join(src, to)) == nil {
+				dirs = append(dirs, to)
+			}
+		case r < 85 && len(files) > 0: // delete a file
+			_ = os.Remove(filepath.Join(src, pick(files)))
+		case r < 90 && len(dirs) > 1: // delete a directory tree
+			_ = os.RemoveAll(filepath.Join(src, pick(dirs[1:])))
+		default: // append to a file
+			if len(files) > 0 {
+				if f, err := os.OpenFile(filepath.Join(src, pick(files)), os.O_APPEND|os.O_WRONLY, 0); err == nil {
+					_, _ = f.WriteString("+")
+					_ = f.Close()
+				}
+			}
+		}
+		// Drop names that no longer exist, so picks stay useful.
+		if ops%50 == 0 {
+			keep := dirs[:1]
+			for _, d := range dirs[1:] {
+				if exists(d) {
+					keep = append(keep, d)
+				}
+			}
+			dirs = keep
+		}
+	}
+	t.Logf("%d operations", ops)
+	converges(t, src, dst, "after the churn")
+	must(t, d.stop(t))
+}
+
+// TestDaemonSIGTERM runs the real binary and stops it with SIGTERM: exit 0.
+func TestDaemonSIGTERM(t *testing.T) {
+	needRsync(t)
+	bin := filepath.Join(t.TempDir(), "inosync")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	writeFile(t, filepath.Join(src, "f"), "1")
+	must(t, os.MkdirAll(dst, 0o755))
+	cfgPath := filepath.Join(base, "cfg.py")
+	must(t, os.WriteFile(cfgPath, []byte(strings.NewReplacer("@SRC@", src, "@DST@", dst).Replace(localCfg)), 0o644))
+	var logs lockedBuffer
+	cmd := exec.Command(bin, "-c", cfgPath)
+	cmd.Stderr = &logs
+	must(t, cmd.Start())
+	converges(t, src, dst, "the initial sync")
+	writeFile(t, filepath.Join(src, "g"), "2")
+	converges(t, src, dst, "a change")
+	must(t, cmd.Process.Signal(os.Interrupt))
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGINT: %v\n%s", err, logs.String())
+	}
+	// Not a terminal: the log is JSON, one object per line.
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if !strings.HasPrefix(line, "{") {
+			t.Errorf("not a JSON log line: %q", line)
+		}
+	}
+}
