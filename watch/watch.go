@@ -130,16 +130,16 @@ type Watcher struct {
 	// fsw is replaced when the kernel queue overflows (see resync); it is
 	// an atomic pointer so that tests may look at fsnotify's own list
 	// while Run is going.
-	fsw     atomic.Pointer[fsnotify.Watcher]
-	dirs    *dirTable // owned by New, then by Run
+	fsw  atomic.Pointer[fsnotify.Watcher]
+	dirs *dirTable // owned by New, then by Run
 	// errs carries fsnotify's errors to Run. fsnotify sends some errors
 	// while holding its lock, and Add and Remove take that lock: if Run
 	// read fsnotify's unbuffered Errors itself, a Remove in Run would wait
 	// for a reader that waits for Run. pumpErrors drains it instead.
 	errs     chan error
 	overflow atomic.Bool // an overflow that did not fit in errs
-	watches atomic.Int64
-	running atomic.Bool
+	watches  atomic.Int64
+	running  atomic.Bool
 }
 
 // New creates an fsnotify watcher for opts.Root, walks the tree and adds a
