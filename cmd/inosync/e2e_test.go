@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -468,9 +469,9 @@ func TestDaemonSIGTERM(t *testing.T) {
 	converges(t, src, dst, "the initial sync")
 	writeFile(t, filepath.Join(src, "g"), "2")
 	converges(t, src, dst, "a change")
-	must(t, cmd.Process.Signal(os.Interrupt))
+	must(t, cmd.Process.Signal(syscall.SIGTERM))
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("exit after SIGINT: %v\n%s", err, logs.String())
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
 	}
 	// Not a terminal: the log is JSON, one object per line.
 	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// sshKeys are the keys a test's sshd and ssh use.
+type sshKeys struct {
+	dir, host, user string
+}
+
+func newSSHKeys(t *testing.T) *sshKeys {
+	t.Helper()
+	for _, p := range []string{"/usr/sbin/sshd", "/usr/bin/ssh", "/usr/bin/ssh-keygen"} {
+		if _, err := os.Stat(p); err != nil {
+			t.Skipf("needs %s (apt-get install openssh-server openssh-client)", p)
+		}
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("the test sshd logs in as root")
+	}
+	k := &sshKeys{dir: t.TempDir()}
+	k.host, k.user = filepath.Join(k.dir, "host_key"), filepath.Join(k.dir, "user_key")
+	for _, f := range []string{k.host, k.user} {
+		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f).CombinedOutput(); err != nil {
+			t.Fatalf("ssh-keygen: %v\n%s", err, out)
+		}
+	}
+	pub, err := os.ReadFile(k.user + ".pub")
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(k.dir, "authorized_keys"), pub, 0o600))
+	must(t, os.MkdirAll("/run/sshd", 0o755)) // sshd's privilege separation dir
+	return k
+}
+
+// rsh is the --rsh value for extra: key login, no host key prompts.
+func (k *sshKeys) rsh(port int) string {
+	return fmt.Sprintf("ssh -p %d -i %s -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR", port, k.user)
+}
+
+// freePort finds a TCP port free on every given loopback address.
+func freePort(t *testing.T, addrs ...string) int {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp", addrs[0]+":0")
+		must(t, err)
+		port := l.Addr().(*net.TCPAddr).Port
+		ok := true
+		for _, a := range addrs[1:] {
+			l2, err := net.Listen("tcp", fmt.Sprintf("%s:%d", a, port))
+			if err != nil {
+				ok = false
+				break
+			}
+			_ = l2.Close()
+		}
+		_ = l.Close()
+		if ok {
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+// startSSHD runs a real sshd on addr:port until the test ends, and waits
+// until it accepts connections.
+func (k *sshKeys) startSSHD(t *testing.T, addr string, port int) {
+	t.Helper()
+	cmd := exec.Command("/usr/sbin/sshd", "-D", "-e", "-p", fmt.Sprint(port), "-h", k.host,
+		"-o", "ListenAddress="+addr, "-o", "AuthorizedKeysFile="+filepath.Join(k.dir, "authorized_keys"),
+		"-o", "StrictModes=no", "-o", "PermitRootLogin=prohibit-password", "-o", "PidFile=none")
+	var logs lockedBuffer
+	cmd.Stderr = &logs
+	must(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("sshd %s log:\n%s", addr, logs.String())
+		}
+	})
+	eventually(t, 10*time.Second, "sshd on "+addr, func() bool {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("%s:%d", addr, port), time.Second)
+		if err == nil {
+			_ = c.Close()
+		}
+		return err == nil
+	})
+}
+
+// TestDaemonRemoteNodes syncs to two nodes over a real ssh: the first is up
+// and keeps syncing; the second is down at first and catches up once its
+// sshd starts.
+func TestDaemonRemoteNodes(t *testing.T) {
+	needRsync(t)
+	k := newSSHKeys(t)
+	port := freePort(t, "127.0.0.1", "127.0.0.2")
+	k.startSSHD(t, "127.0.0.1", port)
+
+	base := t.TempDir()
+	src, dst1, dst2 := filepath.Join(base, "src"), filepath.Join(base, "node1"), filepath.Join(base, "node2")
+	writeFile(t, filepath.Join(src, "first"), "1")
+	must(t, os.MkdirAll(dst1, 0o755))
+	must(t, os.MkdirAll(dst2, 0o755))
+	// Both nodes are this machine: the node part carries each one's own
+	// directory, and rpath "/" ends it (the target is node + rpath).
+	cfg := fmt.Sprintf(`wpaths = [%q]
+rpaths = ["/"]
+rnodes = ["root@127.0.0.1:%s", "root@127.0.0.2:%s"]
+extra = "--rsh='%s'"
+edelay = 0
+`, src+"/", dst1, dst2, k.rsh(port))
+	d := startDaemon(t, src, "", cfg, false)
+
+	converges(t, src, dst1, "node 1's initial sync over ssh")
+	writeFile(t, filepath.Join(src, "second"), "2")
+	converges(t, src, dst1, "node 1 syncing while node 2 is down")
+	eventually(t, 20*time.Second, "node 2's failures to be retried", func() bool {
+		return strings.Count(d.logs.String(), "rsync failed; will retry") >= 2
+	})
+	if got := tree(dst2); got != "" {
+		t.Fatalf("node 2 is down but holds:\n%s", got)
+	}
+	k.startSSHD(t, "127.0.0.2", port)
+	converges(t, src, dst2, "node 2 catching up once its sshd is up")
+	writeFile(t, filepath.Join(src, "third"), "3")
+	converges(t, src, dst1, "node 1 after the catch-up")
+	converges(t, src, dst2, "node 2 after the catch-up")
+	must(t, d.stop(t))
+}
+
