@@ -136,4 +136,3 @@ edelay = 0
 	converges(t, src, dst2, "node 2 after the catch-up")
 	must(t, d.stop(t))
 }
-
