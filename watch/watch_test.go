@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/inosync/inosync/watch/inotifytest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -482,19 +483,7 @@ func TestRunDebugLog(t *testing.T) {
 }
 
 func TestRunOverflow(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to lower fs.inotify.max_queued_events")
-	}
-	const knob = "/proc/sys/fs/inotify/max_queued_events"
-	old, err := os.ReadFile(knob)
-	if err != nil {
-		t.Skip(err)
-	}
-	restore := func() { _ = os.WriteFile(knob, old, 0o644) }
-	t.Cleanup(restore)
-	if err := os.WriteFile(knob, []byte("64"), 0o644); err != nil {
-		t.Skipf("cannot lower %s: %v", knob, err)
-	}
+	restore := inotifytest.LowerQueue(t, 64)
 	root := t.TempDir()
 	mkdirs(t, root, "a/b", "c")
 	lg, logs := testLogger(t)

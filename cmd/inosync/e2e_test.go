@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/inosync/inosync/config"
+	"github.com/inosync/inosync/watch/inotifytest"
 )
 
 // The end-to-end tests run the daemon's pipeline in-process (serve: the
@@ -338,15 +339,7 @@ func TestDaemonRsyncFailsTwiceThenWorks(t *testing.T) {
 
 func TestDaemonOverflowEndsComplete(t *testing.T) {
 	needRsync(t)
-	if os.Geteuid() != 0 {
-		t.Skip("lowering fs.inotify.max_queued_events needs root")
-	}
-	const knob = "/proc/sys/fs/inotify/max_queued_events"
-	old, err := os.ReadFile(knob)
-	must(t, err)
-	restore := func() { _ = os.WriteFile(knob, old, 0o644) }
-	t.Cleanup(restore)
-	must(t, os.WriteFile(knob, []byte("16\n"), 0o644))
+	restore := inotifytest.LowerQueue(t, 16)
 	base := t.TempDir()
 	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
 	must(t, os.MkdirAll(src, 0o755))
