@@ -31,6 +31,12 @@ type Sync struct {
 	Dests    []Dest   // one per node, in run order
 	Excludes []string // rsync --exclude patterns for this tree
 	Delay    time.Duration
+	// ExcludeHooks and FilterHooks are the config's Starlark hooks for
+	// this tree (its own first, then the global ones). They are safe to
+	// call from any goroutine.
+	ExcludeHooks []ExcludeFunc
+	FilterHooks  []FilterFunc
+	Pos          string // file:line:col of the sync() call; "" for the legacy variables
 }
 
 // Dest is one destination of a Sync.

@@ -109,7 +109,7 @@ func Load(path string, opts Options) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{src: top}
+	b := &builder{l: l, src: top}
 	predeclared := l.builtins(path)
 	for k, v := range b.builtins() {
 		predeclared[k] = v

@@ -122,3 +122,17 @@ func (s *source) orig(p syntax.Position) place {
 	l, c := s.rewrite.Orig(p.Line, p.Col)
 	return place{l, c}
 }
+
+// defPos is where the top-level function name is defined (def or
+// assignment), mapped back.
+func (s *source) defPos(name string) place {
+	if s == nil || s.file == nil {
+		return place{}
+	}
+	for _, st := range s.file.Stmts {
+		if d, ok := st.(*syntax.DefStmt); ok && d.Name.Name == name {
+			return s.orig(d.Def)
+		}
+	}
+	return s.settingPos(name)
+}

@@ -12,6 +12,8 @@ import (
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
+
+	"github.com/inosync/inosync/rsync/filter"
 )
 
 // Defaults of inosync 0.2.3.
@@ -44,17 +46,20 @@ const (
 )
 
 // settingNames are the variables inosync reads, for near-miss warnings.
-var settingNames = []string{"wpaths", "rpaths", "wpath", "rpath", "rnodes", "rexcludes", "excludes", "extra", "rspeed", "emask", "edelay", "logfile", "rsync"}
+var settingNames = []string{"wpaths", "rpaths", "wpath", "rpath", "rnodes", "rexcludes", "excludes", "extra", "rspeed", "emask", "edelay", "logfile", "rsync", "exclude", "event_filter"}
 
 // builder validates the globals of one evaluated config.
 type builder struct {
+	l        *loader
 	src      *source
+	calls    []syncCall
 	warnings []*Error
 }
 
-// builtins are the predeclared names config adds (sync() lives here once
-// contract 3 is built).
-func (b *builder) builtins() starlark.StringDict { return starlark.StringDict{} }
+// builtins are the predeclared names config adds: sync().
+func (b *builder) builtins() starlark.StringDict {
+	return starlark.StringDict{"sync": starlark.NewBuiltin("sync", b.syncBuiltin)}
+}
 
 func (b *builder) errAt(p place, format string, args ...any) *Error {
 	return &Error{File: b.src.name, Line: p.line, Col: p.col, Msg: fmt.Sprintf(format, args...)}
@@ -101,8 +106,24 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 		if c.Syncs, err = b.singular(g, opts.Cwd, c.Delay); err != nil {
 			return nil, err
 		}
+	case len(b.calls) > 0:
+		c.Form = "sync"
+		if c.Extra, err = b.extra(g, opts.Env); err != nil {
+			return nil, err
+		}
 	default:
-		return nil, &Error{File: b.src.name, Msg: "no paths given to watch: set wpaths (and rpaths), or the older wpath"}
+		return nil, &Error{File: b.src.name, Msg: "no paths given to watch: set wpaths (and rpaths), the older wpath, or call sync()"}
+	}
+	more, err := b.fromCalls(g, opts, c.Delay)
+	if err != nil {
+		return nil, err
+	}
+	c.Syncs = append(c.Syncs, more...)
+	if err := b.globalHooks(g, c.Syncs); err != nil {
+		return nil, err
+	}
+	if err := b.checkPatterns(c.Syncs); err != nil {
+		return nil, err
 	}
 	b.nearMisses(g, c.Form)
 	b.nested(c.Syncs)
@@ -389,6 +410,15 @@ func (b *builder) edelay(g starlark.StringDict) (time.Duration, error) {
 	if !ok || v == starlark.None {
 		return DefaultDelay, nil
 	}
+	d, err := delaySeconds(v)
+	if err != nil {
+		return 0, b.errAt(b.src.settingPos("edelay"), "edelay %v", err)
+	}
+	return d, nil
+}
+
+// delaySeconds reads a delay in seconds: a number from 0 to a day.
+func delaySeconds(v starlark.Value) (time.Duration, error) {
 	var secs float64
 	switch x := v.(type) {
 	case starlark.Int:
@@ -397,13 +427,13 @@ func (b *builder) edelay(g starlark.StringDict) (time.Duration, error) {
 	case starlark.Float:
 		secs = float64(x)
 	default:
-		return 0, b.errAt(b.src.settingPos("edelay"), "edelay must be a number of seconds, got %s", describe(v))
+		return 0, fmt.Errorf("must be a number of seconds, got %s", describe(v))
 	}
 	if secs < 0 || math.IsNaN(secs) {
-		return 0, b.errAt(b.src.settingPos("edelay"), "edelay is %s, must be 0 or more (event delay in seconds)", v.String())
+		return 0, fmt.Errorf("is %s, must be 0 or more (event delay in seconds)", v.String())
 	}
 	if secs > 86400 {
-		return 0, b.errAt(b.src.settingPos("edelay"), "edelay is %s seconds, more than a day: changes would wait too long", v.String())
+		return 0, fmt.Errorf("is %s seconds, more than a day: changes would wait too long", v.String())
 	}
 	return time.Duration(secs * float64(time.Second)), nil
 }
@@ -585,4 +615,19 @@ func editDistance(a, b string) int {
 		}
 	}
 	return d[len(a)][len(b)]
+}
+
+// checkPatterns compiles each tree's exclude patterns, so that a pattern
+// rsync would silently ignore (an unclosed '[') is reported at load.
+func (b *builder) checkPatterns(syncs []Sync) error {
+	for _, s := range syncs {
+		if _, err := filter.Compile(s.Excludes); err != nil {
+			p := b.src.settingPos("rexcludes")
+			if s.Pos != "" {
+				return &Error{File: s.Pos, Msg: fmt.Sprintf("excludes: %v (rsync would silently ignore it)", err)}
+			}
+			return b.errAt(p, "rexcludes: %v (rsync would silently ignore it)", err)
+		}
+	}
+	return nil
 }

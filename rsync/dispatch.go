@@ -357,7 +357,7 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool) resul
 	r.stderr = strings.TrimSpace(out.String())
 	lg.Info().Int("files", files).Bool("full", full).Int64("duration_ms", took.Milliseconds()).Int("exit", r.exit).Msg("rsync")
 	if e := lg.Debug(); e.Enabled() {
-		e.Str("argv", Quote(argv)).Str("output", r.stderr).Msg("rsync output")
+		e.Str("argv", Quote(argv)).Strs("list", paths[:min(len(paths), 100)]).Str("output", r.stderr).Msg("rsync output")
 	}
 	return r
 }

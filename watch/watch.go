@@ -108,6 +108,11 @@ type Options struct {
 	// directory is never watched, so nothing under it is reported; an
 	// excluded path's events are dropped.
 	Exclude func(rel string, isDir bool) bool
+	// Filter, if not nil, is asked about every change before it is sent
+	// (except a change of the root, which stands for the whole tree);
+	// false drops it. Watching is not affected: a filtered-out new
+	// directory is still watched.
+	Filter func(Change) bool
 	// Logger receives a Debug line per event, a Warn line per overflow and
 	// an Error line per failure. Every line carries the field "path" (Root).
 	Logger zerolog.Logger
@@ -269,6 +274,9 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Change) error {
 		// A change read from the kernel is always handed on, also when
 		// stopping: the consumer reads until out is closed.
 		for _, c := range batch {
+			if c.Rel != "" && w.opts.Filter != nil && !w.opts.Filter(c) {
+				continue
+			}
 			out <- c
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/inosync/inosync/config"
 	"github.com/inosync/inosync/rsync"
+	"github.com/inosync/inosync/rsync/filter"
 	"github.com/inosync/inosync/watch"
 )
 
@@ -48,10 +49,18 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Log
 	trigger := watch.TriggerOps(cfg.Events)
 	var watchers []*watch.Watcher
 	var jobs []rsync.Job
+	reporter := &hookReporter{lg: lg, seen: map[string]bool{}}
 	for i, s := range cfg.Syncs {
+		m, err := filter.Compile(s.Excludes)
+		if err != nil {
+			return fmt.Errorf("excludes of %s: %w", s.Source, err)
+		}
+		exclude, keep := treeFilters(s, m, reporter)
 		w, err := watch.New(watch.Options{
 			Root:    s.Source,
 			Trigger: trigger,
+			Exclude: exclude,
+			Filter:  keep,
 			Logger:  lg.With().Str("path", s.Source).Logger(),
 		})
 		if err != nil {

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"sync"
+
+	"github.com/rs/zerolog"
+
+	"github.com/inosync/inosync/config"
+	"github.com/inosync/inosync/rsync/filter"
+	"github.com/inosync/inosync/watch"
+)
+
+// hookReporter logs a failing hook once per cause (the same error text),
+// however many paths it fails on. It is shared by the watchers.
+type hookReporter struct {
+	lg   zerolog.Logger
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (r *hookReporter) report(err error, path, rel string) {
+	r.mu.Lock()
+	first := !r.seen[err.Error()]
+	r.seen[err.Error()] = true
+	r.mu.Unlock()
+	if first {
+		r.lg.Warn().Err(err).Str("path", path).Str("rel", rel).
+			Msg("config hook failed; treating the path as not excluded (logged once per cause)")
+	}
+}
+
+// treeFilters returns the watcher's exclude and filter functions for one
+// tree: rsync's exclude patterns first (cheap, and the same rsync applies),
+// then the config's exclude hooks, then its event filters. A failing hook
+// counts as "not excluded" / "keep": when in doubt, sync.
+func treeFilters(s config.Sync, m *filter.Matcher, r *hookReporter) (exclude func(string, bool) bool, keep func(watch.Change) bool) {
+	exclude = func(rel string, isDir bool) bool {
+		if m.Excluded(rel, isDir) {
+			return true
+		}
+		for _, h := range s.ExcludeHooks {
+			out, err := h(rel, isDir)
+			if err != nil {
+				r.report(err, s.Source, rel)
+				continue
+			}
+			if out {
+				return true
+			}
+		}
+		return false
+	}
+	if len(s.FilterHooks) == 0 {
+		return exclude, nil
+	}
+	keep = func(c watch.Change) bool {
+		ev := config.Event{Path: c.Rel, Source: s.Source, Name: inotifyName(c.Op), IsDir: c.IsDir}
+		for _, h := range s.FilterHooks {
+			ok, err := h(ev)
+			if err != nil {
+				r.report(err, s.Source, c.Rel)
+				continue
+			}
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}
+	return exclude, keep
+}
+
+// inotifyName names a change's op as the hooks see it (event.name).
+func inotifyName(op watch.Op) string {
+	switch {
+	case op&watch.Create != 0:
+		return "IN_CREATE"
+	case op&watch.Write != 0:
+		return "IN_MODIFY"
+	case op&watch.Remove != 0:
+		return "IN_DELETE"
+	case op&watch.Rename != 0:
+		return "IN_MOVED_FROM"
+	case op&watch.Chmod != 0:
+		return "IN_ATTRIB"
+	}
+	return ""
+}

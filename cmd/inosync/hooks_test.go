@@ -1,0 +1,133 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// countingRsync writes an rsync wrapper that appends each run's argv to a
+// log, one line a run, then runs the real rsync.
+func countingRsync(t *testing.T) (path, runs string) {
+	dir := t.TempDir()
+	path, runs = filepath.Join(dir, "rsync"), filepath.Join(dir, "runs")
+	script := fmt.Sprintf(`#!/bin/sh
+printf '%%s\n' "$*" >> %s
+exec /usr/bin/rsync "$@"
+`, runs)
+	must(t, os.WriteFile(path, []byte(script), 0o755))
+	return path, runs
+}
+
+// runsFor counts the wrapper's runs with source (a directory written with
+// its trailing slash) as an argument.
+func runsFor(t *testing.T, runs, source string) int {
+	b, err := os.ReadFile(runs)
+	if os.IsNotExist(err) {
+		return 0
+	}
+	must(t, err)
+	return strings.Count(string(b), " "+source+" ")
+}
+
+// TestHooksKeepFilesOffAndStartNoRsync shows, for each kind of exclusion,
+// that the file stays off the target and that no rsync is started for it:
+// after the excluded changes, one sentinel change gives exactly one more
+// run, carrying one file.
+func TestHooksKeepFilesOffAndStartNoRsync(t *testing.T) {
+	needRsync(t)
+	rs, runs := countingRsync(t)
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	boom, boomDst := filepath.Join(base, "boom"), filepath.Join(base, "boomdst")
+	writeFile(t, filepath.Join(src, "cache/old"), "cached")
+	writeFile(t, filepath.Join(src, "keep"), "1")
+	must(t, os.MkdirAll(dst, 0o755))
+	must(t, os.MkdirAll(boom, 0o755))
+	must(t, os.MkdirAll(boomDst, 0o755))
+	cfg := fmt.Sprintf(`rnodes = [""]
+edelay = 0
+rsync = %q
+
+sync(
+    source = %q,
+    target = %q,
+    excludes = ["/cache/", "*.tmp"],
+    exclude = lambda path, is_dir: path.endswith(".part"),
+    filter = lambda event: not event.path.startswith("ignored/"),
+)
+
+def exclude(path, is_dir):
+    return path.endswith("~")
+
+sync(source = %q, target = %q,
+     exclude = lambda path, is_dir: 1 // 0 if path == "boom" else False)
+`, rs, src+"/", dst+"/", boom+"/", boomDst+"/")
+	must(t, os.MkdirAll(filepath.Join(src, "ignored"), 0o755))
+	d := startDaemon(t, src, dst, cfg, false)
+	eventually(t, 10*time.Second, "both initial syncs to finish", func() bool {
+		return strings.Count(d.logs.String(), `"full":true,`) == 2
+	})
+
+	// The excluded directory holds no watch: src, ignored (filtered, but
+	// watched) and nothing for cache.
+	if !regexp.MustCompile(`"path":"` + regexp.QuoteMeta(src) + `/","watches":2,`).MatchString(d.logs.String()) {
+		t.Errorf("want 2 watches on %s (cache/ excluded):\n%s", src, d.logs.String())
+	}
+
+	writeFile(t, filepath.Join(src, "cache/new"), "per-tree pattern")
+	writeFile(t, filepath.Join(src, "a.tmp"), "per-tree pattern")
+	writeFile(t, filepath.Join(src, "b.part"), "lambda exclude")
+	writeFile(t, filepath.Join(src, "c~"), "global exclude")
+	writeFile(t, filepath.Join(src, "ignored/d"), "event filter")
+	writeFile(t, filepath.Join(src, "sentinel"), "synced")
+	// The sentinel's run, logged once rsync has exited, carries one file.
+	eventually(t, 10*time.Second, "the sentinel's run", func() bool {
+		return strings.Contains(d.logs.String(), `"path":"`+src+`/","node":"","files":1,"full":false`)
+	})
+	if _, err := os.Stat(filepath.Join(dst, "sentinel")); err != nil {
+		t.Errorf("the sentinel did not arrive: %v", err)
+	}
+	// Every run after the initial one carried only the sentinel (its
+	// create and its write may come as two runs), and rsync ran no more
+	// often than that.
+	lists := regexp.MustCompile(`"path":"`+regexp.QuoteMeta(src)+`/","node":"","argv":"[^"]*","list":(\[[^]]*\])`).FindAllStringSubmatch(d.logs.String(), -1)
+	for _, l := range lists[1:] {
+		if l[1] != `["sentinel"]` {
+			t.Errorf("a run for %s carried %s, want only the sentinel", src, l[1])
+		}
+	}
+	if n := runsFor(t, runs, src+"/"); n != len(lists) || n < 2 || n > 3 {
+		t.Errorf("%d rsync runs for %s, %d logged; want the initial one and one or two for the sentinel", n, src, len(lists))
+	}
+	for _, p := range []string{"cache/new", "a.tmp", "b.part", "c~", "ignored/d"} {
+		if _, err := os.Stat(filepath.Join(dst, p)); err == nil {
+			t.Errorf("%s reached the target", p)
+		}
+	}
+
+	// A failing hook: the path counts as not excluded, and the failure is
+	// logged once, with the hook's file:line.
+	writeFile(t, filepath.Join(boom, "boom"), "1")
+	eventually(t, 10*time.Second, "the file the hook failed on", func() bool {
+		b, err := os.ReadFile(filepath.Join(boomDst, "boom"))
+		return err == nil && string(b) == "1"
+	})
+	writeFile(t, filepath.Join(boom, "boom"), "2")
+	eventually(t, 10*time.Second, "its rewrite", func() bool {
+		b, err := os.ReadFile(filepath.Join(boomDst, "boom"))
+		return err == nil && string(b) == "2"
+	})
+	must(t, d.stop(t))
+	logs := d.logs.String()
+	if n := strings.Count(logs, "config hook failed"); n != 1 {
+		t.Errorf("%d hook failure lines, want 1 (once per cause):\n%s", n, logs)
+	}
+	if !strings.Contains(logs, `cfg.py:17: sync(exclude=…) hook failed: floored division by zero`) {
+		t.Errorf("the hook failure does not name its file:line and cause:\n%s", logs)
+	}
+}

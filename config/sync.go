@@ -1,0 +1,161 @@
+package config
+
+import (
+	"fmt"
+	"time"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+)
+
+// syncCall is one sync(...) call, recorded while the config runs and
+// validated once it has finished (rnodes and edelay may be set later in
+// the file).
+type syncCall struct {
+	pos      place
+	source   string
+	target   string
+	nodes    *starlark.List // nil: rnodes
+	excludes *starlark.List
+	exclude  starlark.Value // nil or callable
+	filter   starlark.Value
+	delay    starlark.Value // nil: edelay
+}
+
+// orig maps a position in any evaluated file back to the user's text.
+func (b *builder) orig(pos syntax.Position) place {
+	if src := b.l.sources[pos.Filename()]; src != nil {
+		return src.orig(pos)
+	}
+	return place{pos.Line, pos.Col}
+}
+
+// syncBuiltin is sync(source, target, nodes, excludes, exclude, filter,
+// delay): one watched tree with its own settings (contract 3).
+func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var c syncCall
+	var exclude, filter, delay starlark.Value
+	if err := starlark.UnpackArgs(fn.Name(), args, kwargs,
+		"source", &c.source, "target", &c.target, "nodes?", &c.nodes, "excludes?", &c.excludes,
+		"exclude?", &exclude, "filter?", &filter, "delay?", &delay); err != nil {
+		return nil, err
+	}
+	c.pos = b.orig(th.CallFrame(1).Pos)
+	c.exclude, c.filter, c.delay = noneToNil(exclude), noneToNil(filter), noneToNil(delay)
+	if c.source == "" {
+		return nil, fmt.Errorf("source is empty: give the directory to watch")
+	}
+	for _, hk := range []struct {
+		v      starlark.Value
+		name   string
+		params int
+		what   string
+	}{{c.exclude, "exclude", 2, "(path, is_dir)"}, {c.filter, "filter", 1, "(event)"}} {
+		if hk.v == nil {
+			continue
+		}
+		if _, err := b.newHook(hk.v, hk.name, hk.params, hk.what); err != nil {
+			return nil, err
+		}
+	}
+	if c.delay != nil {
+		if _, err := delaySeconds(c.delay); err != nil {
+			return nil, fmt.Errorf("delay %v", err)
+		}
+	}
+	b.calls = append(b.calls, c)
+	return starlark.None, nil
+}
+
+func noneToNil(v starlark.Value) starlark.Value {
+	if v == starlark.None {
+		return nil
+	}
+	return v
+}
+
+// fromCalls validates the recorded sync() calls into Syncs.
+func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaultDelay time.Duration) ([]Sync, error) {
+	var syncs []Sync
+	for _, c := range b.calls {
+		src, err := b.watchPath("sync(source=…)", c.pos, c.source, opts.Cwd)
+		if err != nil {
+			return nil, err
+		}
+		s := Sync{Source: src, Target: c.target, Delay: defaultDelay, Pos: fmt.Sprintf("%s:%d:%d", b.src.name, c.pos.line, c.pos.col)}
+		var nodes []string
+		if c.nodes != nil {
+			if nodes, err = stringItems(c.nodes); err != nil {
+				return nil, b.errAt(c.pos, "sync(nodes=…): %v", err)
+			}
+		} else if g.Has("rnodes") {
+			if nodes, err = b.strList(g, "rnodes"); err != nil {
+				return nil, err
+			}
+		}
+		if len(nodes) == 0 {
+			return nil, b.errAt(c.pos, "sync(source=%q) has no nodes: give nodes=[…] or set rnodes", c.source)
+		}
+		for _, n := range nodes {
+			s.Dests = append(s.Dests, Dest{Node: n, Path: n + c.target})
+		}
+		if c.excludes != nil {
+			if s.Excludes, err = stringItems(c.excludes); err != nil {
+				return nil, b.errAt(c.pos, "sync(excludes=…): %v", err)
+			}
+		}
+		if c.delay != nil {
+			s.Delay, _ = delaySeconds(c.delay) // checked when called
+		}
+		if c.exclude != nil {
+			h, _ := b.newHook(c.exclude, "sync(exclude=…)", 2, "(path, is_dir)")
+			s.ExcludeHooks = append(s.ExcludeHooks, h.exclude)
+		}
+		if c.filter != nil {
+			h, _ := b.newHook(c.filter, "sync(filter=…)", 1, "(event)")
+			s.FilterHooks = append(s.FilterHooks, h.filter)
+		}
+		syncs = append(syncs, s)
+	}
+	return syncs, nil
+}
+
+// globalHooks reads the optional top-level exclude(path, is_dir) and
+// event_filter(event) and adds them to every tree.
+func (b *builder) globalHooks(g starlark.StringDict, syncs []Sync) error {
+	for _, hk := range []struct {
+		name   string
+		params int
+		what   string
+	}{{"exclude", 2, "(path, is_dir)"}, {"event_filter", 1, "(event)"}} {
+		v, ok := g[hk.name]
+		if !ok || v == starlark.None {
+			continue
+		}
+		h, err := b.newHook(v, hk.name, hk.params, hk.what)
+		if err != nil {
+			return b.errAt(b.src.defPos(hk.name), "%v", err)
+		}
+		for i := range syncs {
+			if hk.name == "exclude" {
+				syncs[i].ExcludeHooks = append(syncs[i].ExcludeHooks, h.exclude)
+			} else {
+				syncs[i].FilterHooks = append(syncs[i].FilterHooks, h.filter)
+			}
+		}
+	}
+	return nil
+}
+
+// stringItems reads a list of strings.
+func stringItems(l *starlark.List) ([]string, error) {
+	out := make([]string, 0, l.Len())
+	for i := range l.Len() {
+		s, ok := l.Index(i).(starlark.String)
+		if !ok {
+			return nil, fmt.Errorf("item %d must be a string, got %s", i, describe(l.Index(i)))
+		}
+		out = append(out, string(s))
+	}
+	return out, nil
+}
