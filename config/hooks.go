@@ -87,7 +87,9 @@ func (h *hook) call(args starlark.Tuple) (bool, error) {
 		if errors.As(err, &ee) {
 			msg = ee.Msg
 			if strings.Contains(msg, "too many steps") {
-				msg = fmt.Sprintf("did not finish within %d steps", HookSteps)
+				// A loop's position is unreliable: name the hook itself.
+				msg = fmt.Sprintf("did not finish within %d steps (an endless loop?)", HookSteps)
+				return false, &HookError{Where: h.where, Hook: h.name, Msg: msg}
 			}
 			// Point at the failing line inside the hook, when there is one.
 			for i := len(ee.CallStack) - 1; i >= 0; i-- {
