@@ -109,18 +109,26 @@ func RescanArgv(s Settings, source, dest string) []string {
 // on the target (--delete-missing-args); listed directories are synced
 // recursively with --delete.
 func ListArgv(s Settings, source, dest string) (argv []string, prefix string) {
-	base := source
-	if !strings.HasSuffix(source, "/") {
-		clean := filepath.Clean(source)
-		base = filepath.Dir(clean)
-		if !strings.HasSuffix(base, "/") {
-			base += "/"
-		}
-		prefix = filepath.Base(clean) + "/"
-	}
+	base, prefix := transferRoot(source)
 	argv = Argv(s, base, dest)
 	argv = insertBeforeOperands(argv, laterOpts)
 	return insertBeforeOperands(argv, listOpts), prefix
+}
+
+// transferRoot is the directory rsync's paths are relative to when it
+// copies source, and the prefix that source's files have below it: the
+// source itself for a path written with a trailing slash, else its parent,
+// below which its files are under its name.
+func transferRoot(source string) (base, prefix string) {
+	if strings.HasSuffix(source, "/") {
+		return source, ""
+	}
+	clean := filepath.Clean(source)
+	base = filepath.Dir(clean)
+	if !strings.HasSuffix(base, "/") {
+		base += "/"
+	}
+	return base, filepath.Base(clean) + "/"
 }
 
 // insertBeforeOperands puts opts before the last two words (source, dest).

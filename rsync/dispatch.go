@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -20,6 +22,12 @@ type Job struct {
 	Node     string // the rnodes entry as written (for logs)
 	Dest     string // the whole rsync destination
 	Settings Settings
+	// Exclude, if not nil, is the config's exclude functions for this
+	// tree. rsync cannot call them, so before a run that syncs a directory
+	// recursively the dispatcher walks it and hands rsync what they
+	// exclude (--exclude-from), to leave the target as the incremental
+	// runs do. It must be safe for concurrent use.
+	Exclude func(rel string, isDir bool) bool
 }
 
 // Work is a set of changed paths of one tree, as the coalescer hands it on.
@@ -326,6 +334,23 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool) resul
 		stdin = b.Bytes()
 	}
 	lg := d.o.Logger.With().Str("path", j.Path).Str("node", j.Node).Logger()
+	if j.Exclude != nil && (full || hasDir(paths)) {
+		_, prefix := transferRoot(j.Path)
+		if pats, n := excludeList(filepath.Clean(j.Path), prefix, full, paths, j.Exclude); n > 0 {
+			file, err := writeExcludeFile(pats)
+			if err != nil {
+				r.err, r.exit = err, -1
+				return r
+			}
+			defer os.Remove(file)
+			opts := []string{"--exclude-from=" + file}
+			if stdin == nil {
+				opts = append([]string{"--from0"}, opts...)
+			}
+			argv = insertBeforeOperands(argv, opts)
+			lg.Debug().Int("excluded", n).Msg("paths the config's exclude functions leave out")
+		}
+	}
 	files := len(paths)
 	if d.o.Pretend {
 		lg.Info().Str("argv", Quote(argv)).Int("files", files).Bool("full", full).Msg("would execute")
@@ -360,6 +385,16 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool) resul
 		e.Str("argv", Quote(argv)).Strs("list", paths[:min(len(paths), 100)]).Str("output", r.stderr).Msg("rsync output")
 	}
 	return r
+}
+
+// hasDir reports whether a list holds a directory to sync recursively.
+func hasDir(paths []string) bool {
+	for _, p := range paths {
+		if strings.HasSuffix(p, "/") {
+			return true
+		}
+	}
+	return false
 }
 
 // tail keeps the last 8 KiB written to it: enough of rsync's output to say

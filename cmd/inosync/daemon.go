@@ -55,7 +55,7 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Log
 		if err != nil {
 			return fmt.Errorf("excludes of %s: %w", s.Source, err)
 		}
-		exclude, keep := treeFilters(s, m, reporter)
+		exclude, hooks, keep := treeFilters(s, m, reporter)
 		w, err := watch.New(watch.Options{
 			Root:    s.Source,
 			Trigger: trigger,
@@ -69,7 +69,7 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Log
 		watchers = append(watchers, w)
 		lg.Info().Str("path", s.Source).Int("watches", w.Watches()).Msg("watching")
 		for _, d := range s.Dests {
-			jobs = append(jobs, rsync.Job{Tree: i, Path: s.Source, Node: d.Node, Dest: d.Path, Settings: cfg.Settings(s)})
+			jobs = append(jobs, rsync.Job{Tree: i, Path: s.Source, Node: d.Node, Dest: d.Path, Settings: cfg.Settings(s), Exclude: hooks})
 		}
 	}
 

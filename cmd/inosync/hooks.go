@@ -31,13 +31,11 @@ func (r *hookReporter) report(err error, path, rel string) {
 
 // treeFilters returns the watcher's exclude and filter functions for one
 // tree: rsync's exclude patterns first (cheap, and the same rsync applies),
-// then the config's exclude hooks, then its event filters. A failing hook
+// then the config's exclude hooks, then its event filters; and the hooks
+// alone (nil without any), for the dispatcher's full runs. A failing hook
 // counts as "not excluded" / "keep": when in doubt, sync.
-func treeFilters(s config.Sync, m *filter.Matcher, r *hookReporter) (exclude func(string, bool) bool, keep func(watch.Change) bool) {
-	exclude = func(rel string, isDir bool) bool {
-		if m.Excluded(rel, isDir) {
-			return true
-		}
+func treeFilters(s config.Sync, m *filter.Matcher, r *hookReporter) (exclude, hooks func(string, bool) bool, keep func(watch.Change) bool) {
+	runHooks := func(rel string, isDir bool) bool {
 		for _, h := range s.ExcludeHooks {
 			out, err := h(rel, isDir)
 			if err != nil {
@@ -50,8 +48,14 @@ func treeFilters(s config.Sync, m *filter.Matcher, r *hookReporter) (exclude fun
 		}
 		return false
 	}
+	exclude = func(rel string, isDir bool) bool {
+		return m.Excluded(rel, isDir) || runHooks(rel, isDir)
+	}
+	if len(s.ExcludeHooks) > 0 {
+		hooks = runHooks
+	}
 	if len(s.FilterHooks) == 0 {
-		return exclude, nil
+		return exclude, hooks, nil
 	}
 	keep = func(c watch.Change) bool {
 		ev := config.Event{Path: c.Rel, Source: s.Source, Name: inotifyName(c.Op), IsDir: c.IsDir}
@@ -67,7 +71,7 @@ func treeFilters(s config.Sync, m *filter.Matcher, r *hookReporter) (exclude fun
 		}
 		return true
 	}
-	return exclude, keep
+	return exclude, hooks, keep
 }
 
 // inotifyName names a change's op as the hooks see it (event.name).
