@@ -20,6 +20,11 @@ type Config struct {
 	Events []string      // emask: inotify event names that start a sync
 	Delay  time.Duration // edelay
 
+	// Flood protection (new settings; see docs/config.md).
+	MaxProcesses int           // max_processes: rsync processes at once; 0 = two per (tree, node)
+	MaxDelay     time.Duration // max_delay: the longest a change waits for its run to start
+	MaxPending   int           // max_pending: pending paths per tree before it is synced whole
+
 	// Warnings are things worth telling the user that do not stop the load.
 	Warnings []*Error
 }

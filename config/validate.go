@@ -46,7 +46,7 @@ const (
 )
 
 // settingNames are the variables inosync reads, for near-miss warnings.
-var settingNames = []string{"wpaths", "rpaths", "wpath", "rpath", "rnodes", "rexcludes", "excludes", "extra", "rspeed", "emask", "edelay", "logfile", "rsync", "exclude", "event_filter"}
+var settingNames = []string{"wpaths", "rpaths", "wpath", "rpath", "rnodes", "rexcludes", "excludes", "extra", "rspeed", "emask", "edelay", "logfile", "rsync", "exclude", "event_filter", "max_processes", "max_delay", "max_pending"}
 
 // builder validates the globals of one evaluated config.
 type builder struct {
@@ -87,6 +87,9 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 		return nil, err
 	}
 	if c.Delay, err = b.edelay(g); err != nil {
+		return nil, err
+	}
+	if err := b.flood(g, c); err != nil {
 		return nil, err
 	}
 	switch {
@@ -402,6 +405,40 @@ func eventNames() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Defaults of the flood-protection settings.
+const (
+	DefaultMaxDelay   = time.Minute
+	DefaultMaxPending = 10000
+)
+
+// flood reads max_processes, max_delay and max_pending.
+func (b *builder) flood(g starlark.StringDict, c *Config) error {
+	c.MaxDelay, c.MaxPending = DefaultMaxDelay, DefaultMaxPending
+	if v, ok := g["max_delay"]; ok && v != starlark.None {
+		d, err := delaySeconds(v)
+		if err != nil {
+			return b.errAt(b.src.settingPos("max_delay"), "max_delay %v", err)
+		}
+		c.MaxDelay = d
+	}
+	for _, it := range []struct {
+		name string
+		dst  *int
+		min  int
+	}{{"max_processes", &c.MaxProcesses, 1}, {"max_pending", &c.MaxPending, 100}} {
+		v, ok := g[it.name]
+		if !ok || v == starlark.None {
+			continue
+		}
+		n, err := starlark.AsInt32(v)
+		if err != nil || n < it.min {
+			return b.errAt(b.src.settingPos(it.name), "%s must be a whole number of at least %d, got %s", it.name, it.min, describe(v))
+		}
+		*it.dst = n
+	}
+	return nil
 }
 
 // edelay reads the delay in seconds: 0 or more.

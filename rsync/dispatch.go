@@ -43,7 +43,11 @@ type Work struct {
 type Options struct {
 	Jobs     []Job
 	Pretend  bool // log "would execute" instead of running rsync
-	MaxProcs int  // bound on rsync processes running at once; 0 = one per job
+	MaxProcs int  // bound on rsync processes running at once; 0 = two per job
+	// Overlap is how many runs of one job may run at once, for disjoint
+	// paths: a change is not held up by the previous run's exit (rsync
+	// lives 20–40 ms after its data has landed). 0 = 2; 1 = one at a time.
+	Overlap int
 	// MaxPending is how many paths a job may hold before it syncs its whole
 	// tree instead; 0 = 10000.
 	MaxPending int
@@ -58,9 +62,14 @@ type Options struct {
 	Initial bool
 }
 
+// overlapMax bounds the pending paths a run may start with while another
+// run of the same job goes on (their disjointness is checked pairwise).
+const overlapMax = 256
+
 // result is what a run reports back to the dispatcher.
 type result struct {
 	job     int
+	id      int // the run's key in jobState.runs
 	paths   []string // what the run carried (nil for a full run)
 	full    bool
 	initial bool
@@ -76,13 +85,52 @@ type jobState struct {
 	pending  map[string]struct{}
 	full     bool
 	initial  bool // the pending full run is the initial one
-	running  bool
+	runs     map[int]running
+	nextRun  int
 	failures int
 	waiting  bool // in backoff until a retry tick arrives
 	gaveUp   bool // failed during the final flush
 }
 
 func (j *jobState) hasPending() bool { return j.full || len(j.pending) > 0 }
+
+// running is what a run in progress carries.
+type running struct {
+	full  bool
+	paths []string
+}
+
+// canOverlap reports whether the job's pending paths may start while its
+// runs go on: no full sync on either side, a small pending set, and no
+// pending path equal to, inside or above a running one.
+func (j *jobState) canOverlap(limit int) bool {
+	if len(j.runs) == 0 {
+		return true
+	}
+	if len(j.runs) >= limit || j.full || len(j.pending) > overlapMax {
+		return false
+	}
+	for _, r := range j.runs {
+		if r.full {
+			return false
+		}
+		for p := range j.pending {
+			for _, q := range r.paths {
+				if related(p, q) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// related reports whether two listed paths are the same or one lies below
+// the other (a trailing '/' marks a directory and does not count).
+func related(a, b string) bool {
+	a, b = strings.TrimSuffix(a, "/"), strings.TrimSuffix(b, "/")
+	return a == b || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/")
+}
 
 // Dispatch runs rsync for the work that arrives on in, per (tree, node),
 // until in is closed; then it flushes what is pending once, waits for the
@@ -106,8 +154,11 @@ type dispatcher struct {
 }
 
 func newDispatcher(o Options) *dispatcher {
+	if o.Overlap <= 0 {
+		o.Overlap = 2
+	}
 	if o.MaxProcs <= 0 {
-		o.MaxProcs = len(o.Jobs)
+		o.MaxProcs = o.Overlap * len(o.Jobs)
 	}
 	if o.MaxPending <= 0 {
 		o.MaxPending = 10000
@@ -124,12 +175,12 @@ func newDispatcher(o Options) *dispatcher {
 	d := &dispatcher{
 		o:       o,
 		byTree:  map[int][]*jobState{},
-		results: make(chan result, len(o.Jobs)),
+		results: make(chan result, o.Overlap*len(o.Jobs)),
 		retry:   make(chan int, len(o.Jobs)),
 	}
 	d.kill, d.cancel = context.WithCancel(context.Background())
 	for _, j := range o.Jobs {
-		js := &jobState{Job: j, pending: map[string]struct{}{}, full: o.Initial, initial: o.Initial}
+		js := &jobState{Job: j, pending: map[string]struct{}{}, runs: map[int]running{}, full: o.Initial, initial: o.Initial}
 		d.jobs = append(d.jobs, js)
 		d.byTree[j.Tree] = append(d.byTree[j.Tree], js)
 	}
@@ -141,7 +192,7 @@ func (d *dispatcher) loop(in <-chan Work) error {
 	var stop <-chan time.Time
 	draining := false
 	for {
-		d.startReady(draining)
+		d.startReady()
 		if draining && d.running == 0 && !d.anyPending() {
 			return d.unsynced()
 		}
@@ -211,14 +262,15 @@ func (d *dispatcher) anyPending() bool {
 	return false
 }
 
-// startReady starts a run for every job that has pending work, is not
-// running and not backing off, while the process bound allows.
-func (d *dispatcher) startReady(draining bool) {
+// startReady starts a run for every job that has pending work and is not
+// backing off, while the process bound allows: one at a time per job, or
+// more (up to Overlap) for paths disjoint from those of its running runs.
+func (d *dispatcher) startReady() {
 	for i, j := range d.jobs {
 		if d.running >= d.o.MaxProcs {
 			return
 		}
-		if j.running || j.waiting || j.gaveUp || !j.hasPending() {
+		if j.waiting || j.gaveUp || !j.hasPending() || !j.canOverlap(d.o.Overlap) {
 			continue
 		}
 		full, initial := j.full, j.initial
@@ -228,9 +280,15 @@ func (d *dispatcher) startReady(draining bool) {
 		}
 		j.full, j.initial = false, false
 		clear(j.pending)
-		j.running = true
+		id := j.nextRun
+		j.nextRun++
+		j.runs[id] = running{full: full, paths: paths}
 		d.running++
-		go func() { d.results <- d.run(i, j.Job, paths, full, initial) }()
+		go func() {
+			r := d.run(i, j.Job, paths, full, initial)
+			r.id = id
+			d.results <- r
+		}()
 	}
 }
 
@@ -238,7 +296,7 @@ func (d *dispatcher) startReady(draining bool) {
 // puts the paths back and arms a retry with backoff.
 func (d *dispatcher) finish(r result, draining bool) {
 	j := d.jobs[r.job]
-	j.running = false
+	delete(j.runs, r.id)
 	d.running--
 	if r.err == nil {
 		j.failures = 0

@@ -88,7 +88,10 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Log
 		}()
 		go func() {
 			defer wg.Done()
-			watch.Coalesce(ctx, changes, batches, watch.CoalesceOptions{Delay: cfg.Syncs[i].Delay})
+			watch.Coalesce(ctx, changes, batches, watch.CoalesceOptions{
+				Delay:    min(cfg.Syncs[i].Delay, cfg.MaxDelay),
+				MaxPaths: cfg.MaxPending,
+			})
 		}()
 		go func() {
 			defer wg.Done()
@@ -103,6 +106,8 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Log
 	}()
 	return rsync.Dispatch(work, rsync.Options{
 		Jobs:        jobs,
+		MaxProcs:    cfg.MaxProcesses,
+		MaxPending:  cfg.MaxPending,
 		Pretend:     pretend,
 		Initial:     true,
 		StopTimeout: stopTimeout,

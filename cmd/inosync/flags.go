@@ -19,6 +19,7 @@ type options struct {
 	pretend   bool
 	verbose   bool
 	check     bool
+	convert   string // --convert FILE: print FILE in the sync() form, exit
 	version   bool
 	help      bool
 	logFormat string // "", "console" or "json"
@@ -62,6 +63,15 @@ func parseArgs(args []string) (*options, error) {
 				o.help = true
 			case "check":
 				o.check = true
+			case "convert":
+				v, err := needVal()
+				if err != nil {
+					return nil, err
+				}
+				if v == "" {
+					return nil, &usageError{"--convert needs the config file to convert"}
+				}
+				o.convert = v
 			case "log-format":
 				v, err := needVal()
 				if err != nil {
@@ -76,7 +86,7 @@ func parseArgs(args []string) (*options, error) {
 			default:
 				return nil, &usageError{"no such option: --" + name}
 			}
-			if hasVal && name != "log-format" {
+			if hasVal && name != "log-format" && name != "convert" {
 				return nil, &usageError{fmt.Sprintf("--%s option does not take a value", name)}
 			}
 		case strings.HasPrefix(a, "-") && len(a) > 1:
@@ -125,6 +135,8 @@ Options:
   -v                 print debugging information
   --check            load and validate FILE, print the initial rsync commands
                      one per line, and exit
+  --convert=FILE     print config FILE rewritten from wpaths/rpaths (or wpath)
+                     to sync() calls, comments kept, and exit
   --log-format=FMT   console or json (default: console on a terminal, else json)
   --version          show program's version number and exit
   -h, --help         show this help message and exit

@@ -2,9 +2,9 @@
 // local ones: it watches them with inotify and pushes what changed with
 // rsync. It reads the configs of the Python inosync unchanged.
 //
-// Output rules: everything but --check's command lines, --version and -h
-// goes to standard error, prefixed "inosync: ", lowercase, with no closing
-// full stop; a hint follows its error as "inosync: hint: …".
+// Output rules: everything but --check's command lines, --convert's config,
+// --version and -h goes to standard error, prefixed "inosync: ", lowercase,
+// with no closing full stop; a hint follows its error as "inosync: hint: …".
 package main
 
 import (
@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/inosync/inosync/config"
 	"github.com/inosync/inosync/rsync"
@@ -36,6 +37,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case o.version:
 		fmt.Fprintf(stdout, "inosync %s\n", Version)
 		return 0
+	case o.convert != "":
+		return convert(o.convert, stdout, stderr)
 	}
 	cfg, err := config.Load(o.config, config.Options{
 		Print: func(msg string) { fmt.Fprintf(stderr, "%s: print: %s\n", o.config, msg) },
@@ -48,12 +51,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "inosync: warning: %v\n", w)
 	}
 	if o.check {
+		if o.verbose {
+			printEffective(stderr, cfg)
+		}
 		for _, argv := range cfg.InitialArgv() {
 			fmt.Fprintln(stdout, rsync.Quote(argv))
 		}
 		return 0
 	}
 	return daemon(o, cfg, stderr)
+}
+
+// convert prints the config file rewritten in the sync() form (--convert).
+func convert(file string, stdout, stderr io.Writer) int {
+	out, err := config.Convert(file, config.Options{
+		Print: func(msg string) { fmt.Fprintf(stderr, "%s: print: %s\n", file, msg) },
+	})
+	if err != nil {
+		reportConfigError(stderr, err)
+		return 1
+	}
+	if _, err := stdout.Write(out); err != nil {
+		fmt.Fprintf(stderr, "inosync: %v\n", err)
+		return 1
+	}
+	return 0
 }
 
 // reportConfigError prints a config error, and its hint on a line of its own.
@@ -67,4 +89,36 @@ func reportConfigError(w io.Writer, err error) {
 		return
 	}
 	fmt.Fprintf(w, "inosync: %v\n", err)
+}
+
+// printEffective lists the settings a config ends with (--check -v), on
+// stderr so that stdout keeps only the command lines.
+func printEffective(w io.Writer, cfg *config.Config) {
+	maxProcs := "two per (tree, node)"
+	if cfg.MaxProcesses > 0 {
+		maxProcs = fmt.Sprint(cfg.MaxProcesses)
+	}
+	fmt.Fprintf(w, "inosync: effective settings of %s (%s form)\n", cfg.File, cfg.Form)
+	fmt.Fprintf(w, "  rsync          %s\n", cfg.Rsync)
+	fmt.Fprintf(w, "  extra          %s\n", rsync.Quote(cfg.Extra))
+	fmt.Fprintf(w, "  rspeed         %s\n", cfg.Bwlimit)
+	fmt.Fprintf(w, "  logfile        %s\n", cfg.Logfile)
+	fmt.Fprintf(w, "  emask          %s\n", strings.Join(cfg.Events, " "))
+	fmt.Fprintf(w, "  edelay         %v\n", cfg.Delay)
+	fmt.Fprintf(w, "  max_processes  %s\n", maxProcs)
+	fmt.Fprintf(w, "  max_delay      %v\n", cfg.MaxDelay)
+	fmt.Fprintf(w, "  max_pending    %d\n", cfg.MaxPending)
+	for i, s := range cfg.Syncs {
+		fmt.Fprintf(w, "  tree %d         %s", i+1, s.Source)
+		if s.Pos != "" {
+			fmt.Fprintf(w, " (sync() at %s)", s.Pos)
+		}
+		fmt.Fprintln(w)
+		for _, d := range s.Dests {
+			fmt.Fprintf(w, "    node         %q -> %s\n", d.Node, d.Path)
+		}
+		fmt.Fprintf(w, "    delay        %v (waits at most %v)\n", s.Delay, min(s.Delay, cfg.MaxDelay))
+		fmt.Fprintf(w, "    excludes     %s\n", rsync.Quote(s.Excludes))
+		fmt.Fprintf(w, "    hooks        %d exclude, %d filter\n", len(s.ExcludeHooks), len(s.FilterHooks))
+	}
 }
