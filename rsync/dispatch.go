@@ -69,7 +69,7 @@ const overlapMax = 256
 // result is what a run reports back to the dispatcher.
 type result struct {
 	job     int
-	id      int // the run's key in jobState.runs
+	id      int      // the run's key in jobState.runs
 	paths   []string // what the run carried (nil for a full run)
 	full    bool
 	initial bool
