@@ -50,7 +50,7 @@ func Convert(path string, opts Options) ([]byte, error) {
 	if cfg.Form != "wpaths" && cfg.Form != "wpath" {
 		return nil, &Error{File: path, Msg: "nothing to convert: the config sets neither wpaths nor wpath (it already uses sync())"}
 	}
-	ev, err := evaluate(path, nil, opts)
+	ev, err := evaluateRaw(path, nil, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -79,10 +79,10 @@ type evaluation struct {
 	firstSync syntax.Position
 }
 
-// evaluate runs the config as Load does, without validating it; text, when
+// evaluateRaw runs the config as Load does, without validating it; text, when
 // not nil, stands in for the file's contents. The config's print() output
 // is discarded.
-func evaluate(path string, text []byte, opts Options) (*evaluation, error) {
+func evaluateRaw(path string, text []byte, opts Options) (*evaluation, error) {
 	l := &loader{
 		opts:    opts,
 		top:     path,
@@ -139,7 +139,7 @@ func verifyConversion(path string, text []byte, opts Options, want *Config) erro
 	fail := func(format string, args ...any) error {
 		return &Error{File: path, Msg: "cannot convert: " + fmt.Sprintf(format, args...) + "; convert this config by hand"}
 	}
-	ev, err := evaluate(path, text, opts)
+	ev, err := evaluateRaw(path, text, opts)
 	if err != nil {
 		return fail("the converted config would not load (%v)", err)
 	}
@@ -165,8 +165,8 @@ func verifyConversion(path string, text []byte, opts Options, want *Config) erro
 	return nil
 }
 
-// comment is one # comment of the original text.
-type comment struct {
+// convComment is one # comment of the original text.
+type convComment struct {
 	off   int    // byte offset of '#' in its line
 	text  string // from '#' to the end of the line
 	whole bool   // nothing but blanks before it on its line
@@ -187,7 +187,7 @@ type converter struct {
 	lines []string // original text, split at '\n'
 	stmts []syntax.Stmt
 	spans [][2]int32 // line range of each top-level statement
-	cmts  map[int32]comment
+	cmts  map[int32]convComment
 	vars  []*legacyVar
 }
 
@@ -217,6 +217,13 @@ func (c *converter) convert() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	for l, e := range edits {
+		line := c.lines[l-1]
+		for _, ed := range e { // right to left
+			line = line[:ed.off] + ed.repl + line[ed.off+ed.n:]
+		}
+		c.lines[l-1] = line
+	}
 	removed := map[int32]bool{}
 	moved := map[string][]string{} // by variable name
 	var extraLines []string
@@ -233,7 +240,7 @@ func (c *converter) convert() ([]byte, error) {
 				}
 			}
 			lead := first
-			for lead > 1 && c.cmts[lead-1].whole && !c.inStmt(lead-1) {
+			for lead > 1 && c.cmts[lead-1].whole && !c.inStmt(lead-1) && !c.preamble(lead-1) {
 				lead--
 			}
 			for l := lead; l <= last; l++ {
@@ -246,13 +253,6 @@ func (c *converter) convert() ([]byte, error) {
 			}
 		}
 	}
-	for l, e := range edits {
-		line := c.lines[l-1]
-		for _, ed := range e { // right to left
-			line = line[:ed.off] + ed.repl + line[ed.off+ed.n:]
-		}
-		c.lines[l-1] = line
-	}
 	block, err := c.block(moved, extraLines)
 	if err != nil {
 		return nil, err
@@ -262,7 +262,7 @@ func (c *converter) convert() ([]byte, error) {
 		for _, sp := range c.spans {
 			if sp[0] <= c.ev.firstSync.Line && c.ev.firstSync.Line <= sp[1] {
 				insertAt = sp[0]
-				for insertAt > 1 && c.cmts[insertAt-1].whole && !c.inStmt(insertAt-1) && !removed[insertAt-1] {
+				for insertAt > 1 && c.cmts[insertAt-1].whole && !c.inStmt(insertAt-1) && !removed[insertAt-1] && !c.preamble(insertAt-1) {
 					insertAt--
 				}
 				break
@@ -318,6 +318,16 @@ func (c *converter) convert() ([]byte, error) {
 	return []byte(strings.Join(out, "\n") + "\n"), nil
 }
 
+// preamble reports whether line l is a "#!" line or a coding
+// declaration, which belong to the top of the file, not to a statement.
+func (c *converter) preamble(l int32) bool {
+	if l > 2 {
+		return false
+	}
+	t := c.cmts[l].text
+	return strings.HasPrefix(t, "#!") || strings.Contains(t, "coding:") || strings.Contains(t, "coding=")
+}
+
 // inStmt reports whether line l lies within a top-level statement.
 func (c *converter) inStmt(l int32) bool {
 	for _, sp := range c.spans {
@@ -334,7 +344,7 @@ func (c *converter) readComments() error {
 	if err != nil {
 		return &Error{File: c.path, Msg: "cannot convert: " + err.Error()}
 	}
-	c.cmts = map[int32]comment{}
+	c.cmts = map[int32]convComment{}
 	add := func(cs []syntax.Comment) {
 		for _, cm := range cs {
 			line, col := c.ev.top.rewrite.Orig(cm.Start.Line, cm.Start.Col)
@@ -349,7 +359,7 @@ func (c *converter) readComments() error {
 					continue
 				}
 			}
-			c.cmts[line] = comment{off: off, text: strings.TrimRight(text[off:], " \t\r"), whole: strings.TrimSpace(text[:off]) == ""}
+			c.cmts[line] = convComment{off: off, text: strings.TrimRight(text[off:], " \t\r"), whole: strings.TrimSpace(text[:off]) == ""}
 		}
 	}
 	syntax.Walk(f, func(n syntax.Node) bool {
@@ -526,16 +536,16 @@ func (c *converter) freshName(base string) string {
 	return name
 }
 
-// edit replaces n bytes at off of one line.
-type edit struct {
+// convEdit replaces n bytes at off of one line.
+type convEdit struct {
 	off, n int
 	repl   string
 }
 
 // renames returns, by line, the edits that rename the variables that are
 // kept, right to left within each line.
-func (c *converter) renames() (map[int32][]edit, error) {
-	edits := map[int32][]edit{}
+func (c *converter) renames() (map[int32][]convEdit, error) {
+	edits := map[int32][]convEdit{}
 	seen := map[[2]int32]bool{}
 	var err error
 	for _, v := range c.vars {
@@ -561,12 +571,12 @@ func (c *converter) renames() (map[int32][]edit, error) {
 					err = c.errAt(id.NamePos, "%s is used here in a form that cannot be renamed to %s; rename it by hand first", v.name, v.rename)
 					return
 				}
-				edits[line] = append(edits[line], edit{off: off, n: len(v.name), repl: v.rename})
+				edits[line] = append(edits[line], convEdit{off: off, n: len(v.name), repl: v.rename})
 			})
 		}
 	}
 	for _, e := range edits {
-		slices.SortFunc(e, func(a, b edit) int { return b.off - a.off })
+		slices.SortFunc(e, func(a, b convEdit) int { return b.off - a.off })
 	}
 	return edits, err
 }
@@ -652,9 +662,9 @@ func (c *converter) block(moved map[string][]string, extraLines []string) ([]str
 		}
 		out = append(out, "sync(")
 		cmts("source")
-		out = append(out, ind+"source = "+quote(raw[i])+",")
+		out = append(out, ind+"source = "+quoteString(raw[i])+",")
 		cmts("target")
-		out = append(out, ind+"target = "+quote(target)+",")
+		out = append(out, ind+"target = "+quoteString(target)+",")
 		if nodes != nil {
 			out = append(out, listLines(ind, "nodes", nodes)...)
 		}
@@ -688,7 +698,7 @@ func anyDiffers(s Sync) bool {
 func listLines(ind, name string, items []string) []string {
 	q := make([]string, len(items))
 	for i, it := range items {
-		q[i] = quote(it)
+		q[i] = quoteString(it)
 	}
 	one := ind + name + " = [" + strings.Join(q, ", ") + "],"
 	if utf8.RuneCountInString(one) <= 79 && !strings.Contains(one, "\n") {
@@ -701,11 +711,11 @@ func listLines(ind, name string, items []string) []string {
 	return append(out, ind+"],")
 }
 
-// quote returns a double-quoted string literal for s that reads back as s
+// quoteString returns a double-quoted string literal for s that reads back as s
 // both in Starlark and through compat's Python 2 rewrite: printable and
 // non-ASCII text as is, ASCII control characters as \n, \t, \r or \xNN
 // (never \u, which Python 2 reads literally outside u-strings).
-func quote(s string) string {
+func quoteString(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for i := 0; i < len(s); i++ {

@@ -309,11 +309,11 @@ func TestConvertErrors(t *testing.T) {
 	}
 }
 
-// quote's literals read back as the same string through compat and
+// quoteString's literals read back as the same string through compat and
 // Starlark.
 func TestConvertQuote(t *testing.T) {
 	for _, s := range []string{"", "plain", `a"b`, `back\slash`, "nl\nx", "tab\t", "cr\r", "\x01\x7f", "é ü 日本", `\u00e9`, "it's", "%s {x}"} {
-		src := "x = " + quote(s) + "\n"
+		src := "x = " + quoteString(s) + "\n"
 		rw, err := compat.Rewrite("q.py", []byte(src))
 		if err != nil {
 			t.Fatalf("%q: %v", s, err)
@@ -323,7 +323,7 @@ func TestConvertQuote(t *testing.T) {
 			t.Fatalf("%q: %s: %v", s, src, err)
 		}
 		if got, _ := starlark.AsString(g["x"]); got != s {
-			t.Errorf("quote(%q) = %s reads back as %q", s, quote(s), got)
+			t.Errorf("quoteString(%q) = %s reads back as %q", s, quoteString(s), got)
 		}
 	}
 }

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+const (
+	kindInosync = "inosync"
+	kindLsyncd  = "lsyncd"
+)
+
+var errTimeout = errors.New("timeout")
+
+// daemon is one running inosync or lsyncd, in its own process group.
+type daemon struct {
+	kind     string
+	cmd      *exec.Cmd
+	pid      int
+	launched time.Time // just before fork/exec
+	logPath  string
+	exited   chan struct{}
+	waitErr  error
+}
+
+var (
+	liveMu sync.Mutex
+	live   = map[*daemon]bool{}
+)
+
+// killAll stops every daemon still running (used on a signal and at exit).
+func killAll() {
+	liveMu.Lock()
+	ds := make([]*daemon, 0, len(live))
+	for d := range live {
+		ds = append(ds, d)
+	}
+	liveMu.Unlock()
+	for _, d := range ds {
+		d.stop()
+	}
+}
+
+// launch writes the daemon's config under runDir and starts it on src → dst
+// (a local target, delay 0). Both get the same treatment: own process
+// group, stdout/stderr to files, SIGKILL if the harness dies.
+func (b *bench) launch(kind, src, dst string) (*daemon, error) {
+	b.seq++
+	runDir := filepath.Join(b.tmp, "runs", fmt.Sprintf("%03d-%s", b.seq, kind))
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		return nil, err
+	}
+	d := &daemon{kind: kind, exited: make(chan struct{})}
+	var cmd *exec.Cmd
+	var out *os.File
+	var err error
+	switch kind {
+	case kindInosync:
+		cfg := filepath.Join(runDir, "bench.py")
+		text := fmt.Sprintf("wpaths = [%q]\nrpaths = [%q]\nrnodes = [\"\"]\nedelay = 0\n", src+"/", dst+"/")
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			return nil, err
+		}
+		d.logPath = filepath.Join(runDir, "inosync.log")
+		if out, err = os.Create(d.logPath); err != nil {
+			return nil, err
+		}
+		cmd = exec.Command(b.inosyncBin, "-c", cfg, "--log-format=json")
+		cmd.Stdout = io.Discard
+		cmd.Stderr = out
+	case kindLsyncd:
+		cfg := filepath.Join(runDir, "bench.lua")
+		d.logPath = filepath.Join(runDir, "lsyncd.log")
+		text := fmt.Sprintf("settings{ nodaemon = true, logfile = %q, insist = true }\n"+
+			"sync{ default.rsync, source = %q, target = %q, delay = 0 }\n", d.logPath, src, dst)
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			return nil, err
+		}
+		// lsyncd writes every log line to stdout too with nodaemon; that
+		// copy goes to a file (errors before the logfile opens land there).
+		if out, err = os.Create(filepath.Join(runDir, "lsyncd.stdout")); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(d.logPath, nil, 0o644); err != nil {
+			return nil, err
+		}
+		cmd = exec.Command(b.lsyncdBin, cfg)
+		cmd.Stdout = out
+		cmd.Stderr = out
+	default:
+		return nil, fmt.Errorf("unknown daemon %q", kind)
+	}
+	cmd.Dir = runDir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	d.cmd = cmd
+	d.launched = time.Now()
+	if err := cmd.Start(); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("start %s: %w", kind, err)
+	}
+	out.Close() // the child holds its own copy
+	d.pid = cmd.Process.Pid
+	liveMu.Lock()
+	live[d] = true
+	liveMu.Unlock()
+	go func() {
+		d.waitErr = cmd.Wait()
+		close(d.exited)
+	}()
+	return d, nil
+}
+
+// stop kills the daemon's whole process group (the daemon and its rsyncs)
+// and waits for the daemon to be reaped.
+func (d *daemon) stop() {
+	_ = syscall.Kill(-d.pid, syscall.SIGKILL)
+	select {
+	case <-d.exited:
+	case <-time.After(10 * time.Second):
+	}
+	// rsync grandchildren share the group; make sure none lingers.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && syscall.Kill(-d.pid, 0) == nil {
+		_ = syscall.Kill(-d.pid, syscall.SIGKILL)
+		time.Sleep(5 * time.Millisecond)
+	}
+	liveMu.Lock()
+	delete(live, d)
+	liveMu.Unlock()
+}
+
+func (d *daemon) alive() bool {
+	select {
+	case <-d.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// logSize is the current size of the daemon's log.
+func (d *daemon) logSize() int64 {
+	st, err := os.Stat(d.logPath)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// logFrom returns the complete lines of the log from offset on.
+func (d *daemon) logFrom(off int64) [][]byte {
+	f, err := os.Open(d.logPath)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return nil
+	}
+	data, _ := io.ReadAll(f)
+	if i := bytes.LastIndexByte(data, '\n'); i >= 0 {
+		data = data[:i]
+	} else {
+		return nil
+	}
+	return bytes.Split(data, []byte("\n"))
+}
+
+// logTail returns the last n bytes of the log, for error messages.
+func (d *daemon) logTail(n int) string {
+	data, _ := os.ReadFile(d.logPath)
+	if len(data) > n {
+		data = data[len(data)-n:]
+	}
+	return string(data)
+}
+
+type inosyncLine struct {
+	Message string `json:"message"`
+	Full    bool   `json:"full"`
+	Exit    int    `json:"exit"`
+	Files   int    `json:"files"`
+}
+
+// isRsyncRun tells whether a log line reports one rsync run: inosync's
+// "message":"rsync" (logged when the run ends), lsyncd's "Calling rsync"
+// (logged when an event run starts; the startup rsync logs
+// "recursive startup rsync" instead and is not counted).
+func (d *daemon) isRsyncRun(line []byte) bool {
+	if d.kind == kindLsyncd {
+		return bytes.Contains(line, []byte("Calling rsync"))
+	}
+	if !bytes.Contains(line, []byte(`"rsync"`)) {
+		return false
+	}
+	var l inosyncLine
+	return json.Unmarshal(line, &l) == nil && l.Message == "rsync"
+}
+
+// countRuns counts rsync runs logged from offset on.
+func (d *daemon) countRuns(off int64) int {
+	n := 0
+	for _, ln := range d.logFrom(off) {
+		if d.isRsyncRun(ln) {
+			n++
+		}
+	}
+	return n
+}
+
+// waitReady polls the log until the daemon is live: lsyncd logs
+// "Startup of SRC -> DST finished." after its startup rsync; inosync logs
+// "watching" once its watches exist and then one "rsync" line with
+// full=true when the initial sync has ended. It returns launch → ready.
+func (d *daemon) waitReady(timeout time.Duration) (time.Duration, error) {
+	deadline := time.Now().Add(timeout)
+	var off int64
+	watching := false
+	for {
+		size := d.logSize()
+		if size > off {
+			lines := d.logFrom(off)
+			for _, ln := range lines {
+				off += int64(len(ln)) + 1
+				switch d.kind {
+				case kindLsyncd:
+					if bytes.Contains(ln, []byte("Startup of")) && bytes.Contains(ln, []byte("finished")) {
+						return time.Since(d.launched), nil
+					}
+				case kindInosync:
+					var l inosyncLine
+					if json.Unmarshal(ln, &l) != nil {
+						continue
+					}
+					if l.Message == "watching" {
+						watching = true
+					}
+					if watching && l.Message == "rsync" && l.Full && (l.Exit == 0 || l.Exit == 24) {
+						return time.Since(d.launched), nil
+					}
+				}
+			}
+		}
+		if !d.alive() {
+			return 0, fmt.Errorf("%s exited before it was ready (%v); log tail:\n%s", d.kind, d.waitErr, d.logTail(1500))
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("%s not ready after %v: %w", d.kind, timeout, errTimeout)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// waitQuiet waits until the daemon has no child process and its log has
+// not grown for quiet, or until timeout.
+func (d *daemon) waitQuiet(quiet, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	lastSize := d.logSize()
+	since := time.Now()
+	for {
+		size := d.logSize()
+		if size != lastSize || len(children(d.pid)) > 0 {
+			lastSize = size
+			since = time.Now()
+		}
+		if time.Since(since) >= quiet {
+			return nil
+		}
+		if !d.alive() {
+			return fmt.Errorf("%s exited", d.kind)
+		}
+		if time.Now().After(deadline) {
+			return errTimeout
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
