@@ -496,7 +496,9 @@ func globalIdents(st syntax.Stmt, f func(id *syntax.Ident)) {
 func (c *converter) isRead(v *legacyVar) bool {
 	gone := map[int]bool{}
 	for _, o := range c.vars {
-		if o.rename == "" {
+		// extra stays in the file commented out, ready to be uncommented:
+		// what it reads must stay.
+		if o.rename == "" && (o.name != "extra" || v.name == "extra") {
 			for _, i := range o.stmts {
 				gone[i] = true
 			}

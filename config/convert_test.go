@@ -241,6 +241,41 @@ sync(
 	}
 }
 
+// A "#!" line and a coding declaration stay at the top; what the
+// commented-out extra reads is kept (renamed with it).
+func TestConvertPreambleAndExtraReads(t *testing.T) {
+	if _, err := os.Stat(DefaultRsync); err != nil {
+		t.Skip(err)
+	}
+	_, got := convertText(t, `#!/usr/bin/env python
+# -*- coding: utf-8 -*-
+# temporary files
+rexcludes = ["*.tmp"]
+wpath = "@ROOT@/src1/"
+rnodes = ["web1:/srv/www/"]
+extra = "--exclude-from=" + wpath + ".rsync-exclude"
+`)
+	want := `#!/usr/bin/env python
+# -*- coding: utf-8 -*-
+_wpath = "@ROOT@/src1/"
+rnodes = ["web1:/srv/www/"]
+
+# converted by inosync --convert from the wpath form
+sync(
+    source = "@ROOT@/src1/",
+    target = "",
+    # temporary files
+    excludes = ["*.tmp"],
+)
+
+# extra was ignored by the wpath form; uncomment to pass it to rsync
+#extra = "--exclude-from=" + _wpath + ".rsync-exclude"
+`
+	if got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
 // The legacy trees ran before the sync() calls: the new calls go before
 // the first statement that calls sync().
 func TestConvertMixedKeepsOrder(t *testing.T) {
@@ -325,5 +360,23 @@ func TestConvertQuote(t *testing.T) {
 		if got, _ := starlark.AsString(g["x"]); got != s {
 			t.Errorf("quoteString(%q) = %s reads back as %q", s, quoteString(s), got)
 		}
+	}
+}
+
+// A CRLF file stays CRLF, the new lines included.
+func TestConvertCRLF(t *testing.T) {
+	if _, err := os.Stat(DefaultRsync); err != nil {
+		t.Skip(err)
+	}
+	text := "# the tree\r\nwpaths = [\"@ROOT@/src1/\"]\r\nrpaths = [\"/a\"]\r\nrnodes = [\"web1:\"]\r\n"
+	_, got := convertText(t, text)
+	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+	for _, l := range lines {
+		if !strings.HasSuffix(l, "\r") {
+			t.Errorf("line %q lacks its CR:\n%q", l, got)
+		}
+	}
+	if !strings.Contains(got, "sync(\r\n    # the tree\r\n    source = ") {
+		t.Errorf("got %q", got)
 	}
 }

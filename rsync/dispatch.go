@@ -60,6 +60,10 @@ type Options struct {
 	Logger      zerolog.Logger
 	// Initial seeds every job with a full initial sync (0.2.3's argv).
 	Initial bool
+	// SSHControlDir, if not "", is a private directory for ssh control
+	// sockets: runs to remote nodes after the initial one reuse one ssh
+	// connection per node (see withSSHReuse).
+	SSHControlDir string
 }
 
 // overlapMax bounds the pending paths a run may start with while another
@@ -375,14 +379,18 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool) resul
 	r := result{job: i, paths: paths, full: full, initial: initial}
 	var argv []string
 	var stdin []byte
+	st := j.Settings
+	if !initial && d.o.SSHControlDir != "" && IsRemote(j.Dest) {
+		st.Extra = withSSHReuse(st.Extra, d.o.SSHControlDir)
+	}
 	switch {
 	case initial:
-		argv = Argv(j.Settings, j.Path, j.Dest)
+		argv = Argv(st, j.Path, j.Dest)
 	case full:
-		argv = RescanArgv(j.Settings, j.Path, j.Dest)
+		argv = RescanArgv(st, j.Path, j.Dest)
 	default:
 		var prefix string
-		argv, prefix = ListArgv(j.Settings, j.Path, j.Dest)
+		argv, prefix = ListArgv(st, j.Path, j.Dest)
 		var b bytes.Buffer
 		for _, p := range paths {
 			b.WriteString(prefix)
@@ -420,10 +428,19 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool) resul
 	start := time.Now()
 	cmd := exec.CommandContext(d.kill, argv[0], argv[1:]...)
 	cmd.Stdin = bytes.NewReader(stdin)
-	var out tail
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	err := cmd.Run()
+	// rsync's output goes to an unlinked temp file, not a pipe: an ssh
+	// ControlPersist master that rsync's ssh leaves behind inherits it,
+	// and a pipe would keep Wait waiting until that master exits.
+	out, err := os.CreateTemp("", "inosync-rsync-*.out")
+	if err != nil {
+		r.err, r.exit = fmt.Errorf("rsync output file: %w", err), -1
+		return r
+	}
+	_ = os.Remove(out.Name())
+	defer out.Close()
+	cmd.Stdout = out
+	cmd.Stderr = out
+	err = cmd.Run()
 	took := time.Since(start)
 	var ee *exec.ExitError
 	switch {
@@ -437,7 +454,7 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool) resul
 		r.exit = -1
 		r.err = fmt.Errorf("cannot run %s: %w", argv[0], err)
 	}
-	r.stderr = strings.TrimSpace(out.String())
+	r.stderr = strings.TrimSpace(lastBytes(out, tailMax))
 	lg.Info().Int("files", files).Bool("full", full).Int64("duration_ms", took.Milliseconds()).Int("exit", r.exit).Msg("rsync")
 	if e := lg.Debug(); e.Enabled() {
 		e.Str("argv", Quote(argv)).Strs("list", paths[:min(len(paths), 100)]).Str("output", r.stderr).Msg("rsync output")
@@ -455,18 +472,18 @@ func hasDir(paths []string) bool {
 	return false
 }
 
-// tail keeps the last 8 KiB written to it: enough of rsync's output to say
-// why it failed, bounded however much it prints.
-type tail struct{ b []byte }
-
+// tailMax bounds how much of rsync's output a result keeps: enough to
+// say why it failed, however much it printed.
 const tailMax = 8 << 10
 
-func (t *tail) Write(p []byte) (int, error) {
-	t.b = append(t.b, p...)
-	if len(t.b) > tailMax {
-		t.b = append(t.b[:0], t.b[len(t.b)-tailMax:]...)
+// lastBytes reads the last n bytes written to f.
+func lastBytes(f *os.File, n int64) string {
+	fi, err := f.Stat()
+	if err != nil {
+		return ""
 	}
-	return len(p), nil
+	off := max(fi.Size()-n, 0)
+	b := make([]byte, fi.Size()-off)
+	k, _ := f.ReadAt(b, off)
+	return string(b[:k])
 }
-
-func (t *tail) String() string { return string(t.b) }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -104,13 +107,54 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Log
 		wg.Wait()
 		close(work)
 	}()
+	controlDir := sshControlDir(jobs, lg)
+	defer closeSSHMasters(controlDir)
 	return rsync.Dispatch(work, rsync.Options{
-		Jobs:        jobs,
-		MaxProcs:    cfg.MaxProcesses,
-		MaxPending:  cfg.MaxPending,
-		Pretend:     pretend,
-		Initial:     true,
-		StopTimeout: stopTimeout,
-		Logger:      lg,
+		Jobs:          jobs,
+		SSHControlDir: controlDir,
+		MaxProcs:      cfg.MaxProcesses,
+		MaxPending:    cfg.MaxPending,
+		Pretend:       pretend,
+		Initial:       true,
+		StopTimeout:   stopTimeout,
+		Logger:        lg,
 	})
+}
+
+// sshControlDir makes the private directory for ssh control sockets when
+// some node is remote; "" (no connection reuse) when none is or it cannot
+// be made.
+func sshControlDir(jobs []rsync.Job, lg zerolog.Logger) string {
+	remote := false
+	for _, j := range jobs {
+		remote = remote || rsync.IsRemote(j.Dest)
+	}
+	if !remote {
+		return ""
+	}
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("inosync-ssh-%d", os.Getuid()))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		lg.Warn().Err(err).Msg("no ssh connection reuse")
+		return ""
+	}
+	fi, err := os.Lstat(dir)
+	if st, ok := fi.Sys().(*syscall.Stat_t); err != nil || !ok || !fi.IsDir() || fi.Mode().Perm() != 0o700 || int(st.Uid) != os.Getuid() {
+		lg.Warn().Str("dir", dir).Msg("no ssh connection reuse: the control directory is not a private directory")
+		return ""
+	}
+	return dir
+}
+
+// closeSSHMasters asks the ssh connections kept for reuse to exit, so that
+// none outlives the daemon by ControlPersist.
+func closeSSHMasters(dir string) {
+	if dir == "" {
+		return
+	}
+	socks, _ := filepath.Glob(filepath.Join(dir, "*"))
+	for _, s := range socks {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = exec.CommandContext(ctx, "ssh", "-o", "ControlPath="+s, "-O", "exit", "inosync-node").Run()
+		cancel()
+	}
 }

@@ -71,14 +71,15 @@ func freePort(t *testing.T, addrs ...string) int {
 }
 
 // startSSHD runs a real sshd on addr:port until the test ends, and waits
-// until it accepts connections.
-func (k *sshKeys) startSSHD(t *testing.T, addr string, port int) {
+// until it accepts connections. It returns sshd's log.
+func (k *sshKeys) startSSHD(t *testing.T, addr string, port int) *lockedBuffer {
 	t.Helper()
 	cmd := exec.Command("/usr/sbin/sshd", "-D", "-e", "-p", fmt.Sprint(port), "-h", k.host,
 		"-o", "ListenAddress="+addr, "-o", "AuthorizedKeysFile="+filepath.Join(k.dir, "authorized_keys"),
 		"-o", "StrictModes=no", "-o", "PermitRootLogin=prohibit-password", "-o", "PidFile=none")
 	var logs lockedBuffer
 	cmd.Stderr = &logs
+	cmd.WaitDelay = time.Second // its sessions may outlive it, holding stderr
 	must(t, cmd.Start())
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
@@ -94,6 +95,7 @@ func (k *sshKeys) startSSHD(t *testing.T, addr string, port int) {
 		}
 		return err == nil
 	})
+	return &logs
 }
 
 // TestDaemonRemoteNodes syncs to two nodes over a real ssh: the first is up
@@ -103,7 +105,7 @@ func TestDaemonRemoteNodes(t *testing.T) {
 	needRsync(t)
 	k := newSSHKeys(t)
 	port := freePort(t, "127.0.0.1", "127.0.0.2")
-	k.startSSHD(t, "127.0.0.1", port)
+	sshd1 := k.startSSHD(t, "127.0.0.1", port)
 
 	base := t.TempDir()
 	src, dst1, dst2 := filepath.Join(base, "src"), filepath.Join(base, "node1"), filepath.Join(base, "node2")
@@ -134,5 +136,14 @@ edelay = 0
 	writeFile(t, filepath.Join(src, "third"), "3")
 	converges(t, src, dst1, "node 1 after the catch-up")
 	converges(t, src, dst2, "node 2 after the catch-up")
+	for i := range 3 {
+		writeFile(t, filepath.Join(src, fmt.Sprintf("more%d", i)), "x")
+		converges(t, src, dst1, "another change")
+	}
+	// Later runs reuse one ssh connection per node: node 1 saw 6 runs but
+	// only 2 logins (the initial sync's, and the kept connection's).
+	if n := strings.Count(sshd1.String(), "Accepted publickey"); n != 2 {
+		t.Errorf("node 1's sshd accepted %d logins, want 2 (initial + one reused connection):\n%s", n, sshd1.String())
+	}
 	must(t, d.stop(t))
 }
