@@ -92,6 +92,9 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 	if err := b.flood(g, c); err != nil {
 		return nil, err
 	}
+	if c.Delay > c.MaxDelay {
+		b.warnAt(b.src.settingPos("edelay"), "edelay is %v, but no change waits longer than max_delay (%v) for its sync", c.Delay, c.MaxDelay)
+	}
 	switch {
 	case g.Has("wpaths"):
 		c.Form = "wpaths"
@@ -247,6 +250,9 @@ func (b *builder) watchPath(what string, p place, w, cwd string) (string, error)
 	case !fi.IsDir():
 		return "", b.errAt(p, "%s %q: not a directory", what, w)
 	}
+	if li, err := os.Lstat(path); err == nil && li.Mode()&os.ModeSymlink != 0 && !strings.HasSuffix(w, "/") {
+		b.warnAt(p, "%s %q is a symbolic link written without a trailing slash: rsync copies the link itself, not the directory it points to (add a trailing slash to sync the contents)", what, w)
+	}
 	return path, nil
 }
 
@@ -388,7 +394,9 @@ func (b *builder) emask(g starlark.StringDict) ([]string, error) {
 			return nil, e
 		}
 		switch use {
-		case useless, all:
+		case all:
+			b.warnAt(b.src.elemPos("emask", i), "emask: %s includes IN_OPEN, IN_ACCESS and IN_CLOSE_NOWRITE, which never start a sync; the other events do", name)
+		case useless:
 			b.warnAt(b.src.elemPos("emask", i), "emask: %s is accepted but never starts a sync (it fires on reads, which made 0.2.3 loop on its own rsync runs)", name)
 		case inert:
 			b.warnAt(b.src.elemPos("emask", i), "emask: %s is a flag, not an event: it never starts a sync", name)
@@ -469,8 +477,8 @@ func delaySeconds(v starlark.Value) (time.Duration, error) {
 	if secs < 0 || math.IsNaN(secs) {
 		return 0, fmt.Errorf("is %s, must be 0 or more (event delay in seconds)", v.String())
 	}
-	if secs > 86400 {
-		return 0, fmt.Errorf("is %s seconds, more than a day: changes would wait too long", v.String())
+	if secs > 1e9 {
+		return 0, fmt.Errorf("is %s seconds: too long to be meant", v.String())
 	}
 	return time.Duration(secs * float64(time.Second)), nil
 }

@@ -123,6 +123,9 @@ func transferRoot(source string) (base, prefix string) {
 	if strings.HasSuffix(source, "/") {
 		return source, ""
 	}
+	if source == "." || strings.HasSuffix(source, "/.") {
+		return source + "/", "" // "dir/." copies the contents, as "dir/" does
+	}
 	clean := filepath.Clean(source)
 	base = filepath.Dir(clean)
 	if !strings.HasSuffix(base, "/") {

@@ -393,6 +393,9 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool) resul
 		argv, prefix = ListArgv(st, j.Path, j.Dest)
 		var b bytes.Buffer
 		for _, p := range paths {
+			// "./" first: rsync's --files-from skips entries that begin
+			// with '#' or ';' as comments, even with --from0.
+			b.WriteString("./")
 			b.WriteString(prefix)
 			b.WriteString(strings.TrimSuffix(p, "/"))
 			b.WriteByte(0)

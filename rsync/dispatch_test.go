@@ -256,3 +256,36 @@ func TestListArgv(t *testing.T) {
 		t.Errorf("ListArgv with a trailing slash: base %q prefix %q", argv[len(argv)-2], prefix)
 	}
 }
+
+// TestDispatchCommentLikeNames: rsync's --files-from reads entries that
+// begin with '#' or ';' as comments; such names must still be synced and
+// deleted.
+func TestDispatchCommentLikeNames(t *testing.T) {
+	rs := needRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "keep"), "k")
+	in := make(chan Work)
+	done := make(chan error)
+	go func() {
+		done <- Dispatch(in, Options{
+			Jobs:    []Job{{Path: src + "/.", Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}},
+			Initial: true, Logger: zerolog.Nop(),
+		})
+	}()
+	eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(dst) == "keep:k\n" })
+	write(t, filepath.Join(src, "#hash"), "1")
+	write(t, filepath.Join(src, ";semi"), "2")
+	in <- Work{Paths: []string{"#hash", ";semi"}}
+	eventually(t, 10*time.Second, "#hash and ;semi", func() bool { return snapshot(dst) == snapshot(src) })
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Remove(filepath.Join(src, "#hash")))
+	in <- Work{Paths: []string{"#hash"}}
+	eventually(t, 10*time.Second, "#hash deleted", func() bool { return snapshot(dst) == snapshot(src) })
+	close(in)
+	must(<-done)
+}

@@ -106,7 +106,17 @@ func Coalesce(ctx context.Context, in <-chan Change, out chan<- Batch, opts Coal
 	}
 	defer stopTimer()
 
+	// dirty holds quiet changes (ops outside the trigger mask): they start
+	// no batch, and ride along with the next one.
+	dirty := newPending(opts)
 	intake := func(c Change) {
+		if c.Quiet {
+			dirty.add(c, time.Time{})
+			return
+		}
+		if !dirty.empty() {
+			p.addBatch(dirty.take())
+		}
 		if held != nil && p.empty() {
 			// The batch this change belongs to is already due: it is
 			// handed on right after held, if not folded into it first.
@@ -162,6 +172,12 @@ func Coalesce(ctx context.Context, in <-chan Change, out chan<- Batch, opts Coal
 	// finish hands on everything at once, waiting for the consumer.
 	finish := func() {
 		stopTimer()
+		if !dirty.empty() { // last chance: nothing seen is dropped
+			if p.empty() {
+				p.first = clock.Now()
+			}
+			p.addBatch(dirty.take())
+		}
 		fold()
 		if held != nil {
 			out <- *held

@@ -374,3 +374,23 @@ func BenchmarkCoalesce10k(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(changes)), "ns/change")
 }
+
+// Quiet changes (ops outside the trigger mask) start nothing, and go out
+// with the next batch that a triggering change starts.
+func TestCoalesceQuietRidesAlong(t *testing.T) {
+	in, out := make(chan Change, 4), make(chan Batch)
+	in <- Change{Rel: "chmodded", Op: Chmod, Quiet: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go Coalesce(ctx, in, out, CoalesceOptions{})
+	select {
+	case b := <-out:
+		t.Fatalf("a quiet change started batch %v", b)
+	case <-time.After(50 * time.Millisecond): // the absence of a batch: a bounded wait is the check
+	}
+	in <- file("written")
+	if got, want := receive(t, out), (Batch{Paths: []string{"chmodded", "written"}}); !reflect.DeepEqual(got, want) {
+		t.Fatalf("batch = %#v, want %#v", got, want)
+	}
+	close(in)
+}

@@ -91,6 +91,9 @@ type Change struct {
 	// directory. A Create, Remove or Rename of a directory stands for its
 	// whole subtree: the consumer syncs it recursively.
 	IsDir bool
+	// Quiet is true for an op outside Options.Trigger: the path is to be
+	// synced with the next batch, but starts none itself.
+	Quiet bool
 }
 
 // Options configures a Watcher.
@@ -254,6 +257,7 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Change) error {
 		fsw := w.fsw.Load()
 		select {
 		case <-ctx.Done():
+			w.drain(fsw, out)
 			return nil
 		case ev, ok := <-fsw.Events:
 			if !ok {
@@ -278,6 +282,28 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Change) error {
 				continue
 			}
 			out <- c
+		}
+	}
+}
+
+// drain hands on, when stopping, the events fsnotify has already read from
+// the kernel, so that a change seen before the stop is not dropped.
+func (w *Watcher) drain(fsw *fsnotify.Watcher, out chan<- Change) {
+	var batch []Change
+	for {
+		select {
+		case ev, ok := <-fsw.Events:
+			if !ok {
+				return
+			}
+			batch = w.handle(ev, batch[:0])
+			for _, c := range batch {
+				if c.Rel == "" || w.opts.Filter == nil || w.opts.Filter(c) {
+					out <- c
+				}
+			}
+		default:
+			return
 		}
 	}
 }
@@ -334,10 +360,13 @@ func (w *Watcher) handle(ev fsnotify.Event, buf []Change) []Change {
 			return append(buf, Change{Rel: rel, Op: op, IsDir: true})
 		}
 	}
-	if w.excluded(rel, isDir) || op&w.opts.Trigger == 0 {
+	if w.excluded(rel, isDir) {
 		return buf
 	}
-	return append(buf, Change{Rel: rel, Op: op, IsDir: isDir})
+	// An op outside Trigger starts no sync, but is not forgotten: the
+	// path goes out with the next batch that something else starts (the
+	// mask decides when to sync, not what).
+	return append(buf, Change{Rel: rel, Op: op, IsDir: isDir, Quiet: op&w.opts.Trigger == 0})
 }
 
 // handleError deals with an error from fsnotify. Only a failure to start

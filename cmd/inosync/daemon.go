@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -38,13 +39,30 @@ func daemon(o *options, cfg *config.Config, stderr io.Writer) int {
 	defer closeLog()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := serve(ctx, cfg, o.pretend, lg); err != nil {
+	go func() {
+		<-ctx.Done()
+		stop() // a second SIGINT or SIGTERM during the final flush kills at once
+	}()
+	err = serve(ctx, cfg, o.pretend, lg)
+	var se *startError
+	switch {
+	case errors.As(err, &se):
+		lg.Error().Err(se.err).Msg("cannot start")
+		return 1
+	case err != nil:
 		lg.Error().Err(err).Msg("stopped with changes left unsynced")
 		return 1
 	}
 	lg.Info().Msg("stopped")
 	return 0
 }
+
+// startError is a failure before anything ran (a tree that cannot be
+// watched, a bad pattern).
+type startError struct{ err error }
+
+func (e *startError) Error() string { return e.err.Error() }
+func (e *startError) Unwrap() error { return e.err }
 
 // serve wires one watcher and one coalescer per watched tree into one
 // dispatcher, and runs them until ctx ends and the final flush is done.
@@ -56,7 +74,7 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Log
 	for i, s := range cfg.Syncs {
 		m, err := filter.Compile(s.Excludes)
 		if err != nil {
-			return fmt.Errorf("excludes of %s: %w", s.Source, err)
+			return &startError{fmt.Errorf("excludes of %s: %w", s.Source, err)}
 		}
 		exclude, hooks, keep := treeFilters(s, m, reporter)
 		w, err := watch.New(watch.Options{
@@ -67,7 +85,7 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Log
 			Logger:  lg.With().Str("path", s.Source).Logger(),
 		})
 		if err != nil {
-			return fmt.Errorf("cannot watch %s: %w", s.Source, err)
+			return &startError{err}
 		}
 		watchers = append(watchers, w)
 		lg.Info().Str("path", s.Source).Int("watches", w.Watches()).Msg("watching")
@@ -76,6 +94,10 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Log
 		}
 	}
 
+	// A watcher that dies stops the daemon: its tree would silently go
+	// unsynced otherwise.
+	ctx, die := context.WithCancelCause(ctx)
+	defer die(nil)
 	work := make(chan rsync.Work)
 	var wg sync.WaitGroup
 	for i, w := range watchers {
@@ -86,7 +108,8 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Log
 			defer wg.Done()
 			defer close(changes)
 			if err := w.Run(ctx, changes); err != nil {
-				lg.Error().Err(err).Str("path", cfg.Syncs[i].Source).Msg("watcher stopped")
+				lg.Error().Err(err).Str("path", cfg.Syncs[i].Source).Msg("watcher stopped; stopping inosync")
+				die(fmt.Errorf("%s is no longer watched: %w", cfg.Syncs[i].Source, err))
 			}
 		}()
 		go func() {
@@ -109,7 +132,7 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Log
 	}()
 	controlDir := sshControlDir(jobs, lg)
 	defer closeSSHMasters(controlDir)
-	return rsync.Dispatch(work, rsync.Options{
+	err := rsync.Dispatch(work, rsync.Options{
 		Jobs:          jobs,
 		SSHControlDir: controlDir,
 		MaxProcs:      cfg.MaxProcesses,
@@ -119,6 +142,10 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Log
 		StopTimeout:   stopTimeout,
 		Logger:        lg,
 	})
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return errors.Join(cause, err)
+	}
+	return err
 }
 
 // sshControlDir makes the private directory for ssh control sockets when

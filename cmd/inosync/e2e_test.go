@@ -473,3 +473,27 @@ func TestDaemonSIGTERM(t *testing.T) {
 		}
 	}
 }
+
+// TestDaemonMaskedOpsRideAlong: ops outside emask start no sync but are not
+// lost: 0.2.3 synced the whole tree on the next event, so a chmod or a
+// delete reached the target then; here they go with the next batch.
+func TestDaemonMaskedOpsRideAlong(t *testing.T) {
+	needRsync(t)
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	writeFile(t, filepath.Join(src, "a"), "a")
+	writeFile(t, filepath.Join(src, "b"), "b")
+	must(t, os.MkdirAll(dst, 0o755))
+	d := startDaemon(t, src, dst, localCfg+`emask = ["IN_CLOSE_WRITE", "IN_CREATE"]`+"\n", false)
+	converges(t, src, dst, "the initial sync")
+	must(t, os.Chmod(filepath.Join(src, "a"), 0o600))
+	must(t, os.Remove(filepath.Join(src, "b")))
+	writeFile(t, filepath.Join(src, "c"), "c") // IN_CREATE: starts the batch
+	converges(t, src, dst, "the create, with the masked chmod and delete")
+	fi, err := os.Stat(filepath.Join(dst, "a"))
+	must(t, err)
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("a on the target is %v, want 0600", fi.Mode().Perm())
+	}
+	must(t, d.stop(t))
+}

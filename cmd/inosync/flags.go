@@ -46,6 +46,10 @@ func parseArgs(args []string) (*options, error) {
 			return o, nil
 		case strings.HasPrefix(a, "--"):
 			name, val, hasVal := strings.Cut(a[2:], "=")
+			name, err := longOption(name)
+			if err != nil {
+				return nil, err
+			}
 			needVal := func() (string, error) {
 				if hasVal {
 					return val, nil
@@ -119,6 +123,30 @@ func parseArgs(args []string) (*options, error) {
 		}
 	}
 	return o, nil
+}
+
+// longOption resolves an abbreviated long option as optparse did: an exact
+// name, or a prefix of exactly one name (--vers is --version).
+func longOption(name string) (string, error) {
+	if name == "detached" { // internal (-d's child): never abbreviated
+		return name, nil
+	}
+	var matches []string
+	for _, o := range []string{"check", "convert", "help", "log-format", "version"} {
+		if o == name {
+			return o, nil
+		}
+		if name != "" && strings.HasPrefix(o, name) {
+			matches = append(matches, o)
+		}
+	}
+	switch len(matches) {
+	case 1:
+		return matches[0], nil
+	case 0:
+		return "", &usageError{"no such option: --" + name}
+	}
+	return "", &usageError{fmt.Sprintf("ambiguous option: --%s (--%s?)", name, strings.Join(matches, ", --"))}
 }
 
 // printHelp writes the help text of -h, in 0.2.3's optparse layout.
