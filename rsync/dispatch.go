@@ -66,9 +66,10 @@ type Options struct {
 	SSHControlDir string
 }
 
-// overlapMax bounds the pending paths a run may start with while another
-// run of the same job goes on (their disjointness is checked pairwise).
-const overlapMax = 256
+// overlapMax bounds the paths on both sides when a run starts while
+// another run of the same job goes on: overlap is for the latency of small
+// changes, and disjointness is checked pairwise on every dispatch.
+const overlapMax = 32
 
 // result is what a run reports back to the dispatcher.
 type result struct {
@@ -115,7 +116,7 @@ func (j *jobState) canOverlap(limit int) bool {
 		return false
 	}
 	for _, r := range j.runs {
-		if r.full {
+		if r.full || len(r.paths) > overlapMax {
 			return false
 		}
 		for p := range j.pending {

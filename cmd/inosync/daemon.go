@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 	"time"
@@ -43,6 +44,14 @@ func daemon(o *options, cfg *config.Config, stderr io.Writer) int {
 		<-ctx.Done()
 		stop() // a second SIGINT or SIGTERM during the final flush kills at once
 	}()
+	if path := os.Getenv("INOSYNC_CPUPROFILE"); path != "" {
+		stopProfile, err := startCPUProfile(path)
+		if err != nil {
+			lg.Error().Err(err).Msg("cannot write the CPU profile")
+			return 1
+		}
+		defer stopProfile()
+	}
 	err = serve(ctx, cfg, o.pretend, lg)
 	var se *startError
 	switch {
@@ -184,4 +193,19 @@ func closeSSHMasters(dir string) {
 		_ = exec.CommandContext(ctx, "ssh", "-o", "ControlPath="+s, "-O", "exit", "inosync-node").Run()
 		cancel()
 	}
+}
+
+// startCPUProfile writes a pprof CPU profile of the daemon to path until
+// the returned function is called (INOSYNC_CPUPROFILE, for finding where
+// the time goes; see docs/benchmarks.md).
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }
