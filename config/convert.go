@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -83,21 +82,9 @@ type evaluation struct {
 // not nil, stands in for the file's contents. The config's print() output
 // is discarded.
 func evaluateRaw(path string, text []byte, opts Options) (*evaluation, error) {
-	l := &loader{
-		opts:    opts,
-		top:     path,
-		sources: map[string]*source{},
-		modules: map[string]starlark.Value{},
-		loading: map[string]bool{},
-	}
-	l.thread = &starlark.Thread{
-		Name:  "config",
-		Print: func(*starlark.Thread, string) {},
-		Load: func(*starlark.Thread, string) (starlark.StringDict, error) {
-			return nil, errors.New("load() is not available in inosync configs")
-		},
-	}
-	l.thread.SetMaxExecutionSteps(opts.MaxSteps)
+	quiet := opts
+	quiet.Print = nil
+	l := newLoader(path, quiet)
 	var top *source
 	if text == nil {
 		var err error

@@ -79,11 +79,8 @@ type source struct {
 	file    *syntax.File
 }
 
-// Load reads, evaluates and validates the config file at path.
-func Load(path string, opts Options) (*Config, error) {
-	if err := opts.fill(); err != nil {
-		return nil, err
-	}
+// newLoader makes the loader of one config file; opts is filled.
+func newLoader(path string, opts Options) *loader {
 	l := &loader{
 		opts:    opts,
 		top:     path,
@@ -105,6 +102,15 @@ func Load(path string, opts Options) (*Config, error) {
 		},
 	}
 	l.thread.SetMaxExecutionSteps(opts.MaxSteps)
+	return l
+}
+
+// Load reads, evaluates and validates the config file at path.
+func Load(path string, opts Options) (*Config, error) {
+	if err := opts.fill(); err != nil {
+		return nil, err
+	}
+	l := newLoader(path, opts)
 	top, err := l.read(path)
 	if err != nil {
 		return nil, err
