@@ -48,3 +48,10 @@ clean:
 demo: build
 	@command -v rsync >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsync >/dev/null; }
 	bash contrib/demo.sh bin/inosync
+
+# bench compares inosync with lsyncd on this machine (as root; installs
+# lsyncd when missing) and writes docs/benchmarks.md: about 7 minutes.
+# BENCH_QUICK=1 make bench: one round on smaller trees, table only, < 3 min.
+bench: build
+	$(GO) build -o bin/inosync-bench ./bench/cmd/inosync-bench
+	bin/inosync-bench -inosync bin/inosync

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"sync"
 	"syscall"
@@ -21,6 +22,12 @@ import (
 	"github.com/inosync/inosync/rsync/filter"
 	"github.com/inosync/inosync/watch"
 )
+
+// minDelay is the shortest batch: "edelay = 0" hands a change on 1 ms after
+// it was seen, so that the events of one write (a truncating open, then the
+// write; a create, then the write) go in one rsync run, not two. fsnotify
+// delivers no IN_CLOSE_WRITE to wait for instead.
+const minDelay = time.Millisecond
 
 // stopTimeout bounds the final flush on SIGTERM/SIGINT.
 const stopTimeout = time.Minute
@@ -107,6 +114,10 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Log
 	// unsynced otherwise.
 	ctx, die := context.WithCancelCause(ctx)
 	defer die(nil)
+	// The walks made garbage (directory listings) worth more than the
+	// watch tables they built: collect it and return it to the OS now,
+	// not at the next GC cycle, so the daemon's RSS is what it keeps.
+	debug.FreeOSMemory()
 	work := make(chan rsync.Work)
 	var wg sync.WaitGroup
 	for i, w := range watchers {
@@ -124,7 +135,7 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Log
 		go func() {
 			defer wg.Done()
 			watch.Coalesce(ctx, changes, batches, watch.CoalesceOptions{
-				Delay:    min(cfg.Syncs[i].Delay, cfg.MaxDelay),
+				Delay:    max(min(cfg.Syncs[i].Delay, cfg.MaxDelay), minDelay),
 				MaxPaths: cfg.MaxPending,
 			})
 		}()

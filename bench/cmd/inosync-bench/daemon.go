@@ -119,6 +119,32 @@ func (b *bench) launch(kind, src, dst string) (*daemon, error) {
 	return d, nil
 }
 
+// problems returns how many warning or error lines the daemon logged, and
+// the first of them: inosync's JSON lines at level warn or above, lsyncd's
+// "Error", "Warn" and "OVERFLOW" lines.
+func (d *daemon) problems() (int, string) {
+	n, first := 0, ""
+	for _, ln := range d.logFrom(0) {
+		bad := false
+		if d.kind == kindInosync {
+			bad = bytes.Contains(ln, []byte(`"level":"warn"`)) || bytes.Contains(ln, []byte(`"level":"error"`)) ||
+				bytes.Contains(ln, []byte(`"level":"fatal"`)) || bytes.Contains(ln, []byte(`"level":"panic"`))
+		} else {
+			bad = bytes.Contains(ln, []byte("Error")) || bytes.Contains(ln, []byte("Warn")) || bytes.Contains(ln, []byte("OVERFLOW"))
+		}
+		if bad {
+			if n == 0 {
+				first = string(ln)
+				if len(first) > 300 {
+					first = first[:300] + "…"
+				}
+			}
+			n++
+		}
+	}
+	return n, first
+}
+
 // stop kills the daemon's whole process group (the daemon and its rsyncs)
 // and waits for the daemon to be reaped.
 func (d *daemon) stop() {

@@ -1,0 +1,296 @@
+// Command inosync-bench compares inosync with lsyncd on this machine: the
+// same trees, the same local targets, delay 0, in alternating rounds, with
+// the method of the project's lsyncd anchors. `make bench` runs it;
+// BENCH_QUICK=1 runs one round on smaller trees. It needs root (lsyncd is
+// installed with apt-get when missing) and writes docs/benchmarks.md.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+type bench struct {
+	quick      bool
+	rounds     int
+	writes     int
+	gap        time.Duration
+	idle       time.Duration
+	burstDirs  int
+	burstFiles int
+
+	inosyncBin string
+	lsyncdBin  string
+	rsyncBin   string
+	tmp        string
+	seq        int
+
+	empty, mid, big *tree
+
+	start   time.Time
+	mu      sync.Mutex
+	results map[string]map[string][]float64
+	notes   []string
+	loads   []string // load average at each round's start, and at the end
+}
+
+// loadavg is the 1, 5 and 15 minute load average: the machine is shared,
+// and a busy round shows here.
+func loadavg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func (b *bench) record(key, kind string, v float64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.results[key] == nil {
+		b.results[key] = map[string][]float64{}
+	}
+	b.results[key][kind] = append(b.results[key][kind], v)
+}
+
+func (b *bench) note(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	b.mu.Lock()
+	b.notes = append(b.notes, msg)
+	b.mu.Unlock()
+	b.logf("  NOTE: %s", msg)
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "[%6.1fs] %s\n", time.Since(b.start).Seconds(), fmt.Sprintf(format, args...))
+}
+
+func envBool(name string) bool {
+	v := strings.TrimSpace(os.Getenv(name))
+	return v != "" && v != "0" && !strings.EqualFold(v, "false") && !strings.EqualFold(v, "no")
+}
+
+func main() {
+	b := &bench{start: time.Now(), results: map[string]map[string][]float64{}}
+	quick := flag.Bool("quick", envBool("BENCH_QUICK"), "one round on smaller trees (also BENCH_QUICK=1)")
+	rounds := flag.Int("rounds", 0, "rounds per daemon (default 3, quick 1; also BENCH_ROUNDS)")
+	inosyncBin := flag.String("inosync", "bin/inosync", "the inosync binary")
+	out := flag.String("out", "", "markdown report (default docs/benchmarks.md; quick mode writes none unless set; also BENCH_OUT)")
+	keep := flag.Bool("keep", false, "keep the temp dir (trees and daemon logs)")
+	flag.Parse()
+
+	b.quick = *quick
+	b.rounds = 3
+	if b.quick {
+		b.rounds = 1
+	}
+	if n, err := strconv.Atoi(os.Getenv("BENCH_ROUNDS")); err == nil && n > 0 {
+		b.rounds = n
+	}
+	if *rounds > 0 {
+		b.rounds = *rounds
+	}
+	outPath := *out
+	if outPath == "" {
+		outPath = os.Getenv("BENCH_OUT")
+	}
+	if outPath == "" && !b.quick {
+		outPath = "docs/benchmarks.md"
+	}
+	b.writes, b.gap, b.idle = 100, 50*time.Millisecond, 10*time.Second
+	bigDirs, midDirs := 50000, 20000
+	b.burstDirs, b.burstFiles = 500, 20
+	if b.quick {
+		bigDirs, midDirs = 10000, 4000
+		b.burstDirs = 100
+	}
+
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "inosync-bench: must run as root (it installs lsyncd when missing and may raise fs.inotify limits)")
+		os.Exit(2)
+	}
+	var err error
+	if b.inosyncBin, err = filepath.Abs(*inosyncBin); err != nil {
+		fatal(err)
+	}
+	if _, err := os.Stat(b.inosyncBin); err != nil {
+		fatal(fmt.Errorf("%s: %w (run `make build` first)", b.inosyncBin, err))
+	}
+	if err := b.ensureTools(); err != nil {
+		fatal(err)
+	}
+	restoreSysctl := raiseInotifyLimits(bigDirs, b)
+
+	b.tmp, err = os.MkdirTemp("", "inosync-bench-")
+	if err != nil {
+		fatal(err)
+	}
+	cleanup := func() {
+		killAll()
+		restoreSysctl()
+		b.logf("stopping daemons and removing the temp dir")
+		if *keep {
+			fmt.Fprintf(os.Stderr, "inosync-bench: kept %s\n", b.tmp)
+		} else {
+			os.RemoveAll(b.tmp)
+		}
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := <-sigs
+		fmt.Fprintf(os.Stderr, "\ninosync-bench: %v: stopping daemons and cleaning up\n", s)
+		cleanup()
+		os.Exit(130)
+	}()
+
+	mode := "full"
+	if b.quick {
+		mode = "quick"
+	}
+	b.logf("inosync-bench (%s): %d round(s); trees of %d and %d dirs; burst %d×%d files; temp %s",
+		mode, b.rounds, bigDirs, midDirs, b.burstDirs, b.burstFiles, b.tmp)
+	b.empty = &tree{name: "empty", dirs: 0, src: filepath.Join(b.tmp, "empty", "src"), dst: filepath.Join(b.tmp, "empty", "dst")}
+	b.mid = &tree{name: fmt.Sprintf("%d-dir", midDirs), dirs: midDirs, src: filepath.Join(b.tmp, "mid", "src"), dst: filepath.Join(b.tmp, "mid", "dst")}
+	b.big = &tree{name: fmt.Sprintf("%d-dir", bigDirs), dirs: bigDirs, src: filepath.Join(b.tmp, "big", "src"), dst: filepath.Join(b.tmp, "big", "dst")}
+	for _, t := range []*tree{b.empty, b.mid, b.big} {
+		if err := b.build(t); err != nil {
+			cleanup()
+			fatal(err)
+		}
+	}
+
+	kinds := []string{kindInosync, kindLsyncd}
+	for r := 0; r < b.rounds; r++ {
+		order := kinds
+		if r%2 == 1 {
+			order = []string{kindLsyncd, kindInosync}
+		}
+		la := loadavg()
+		b.loads = append(b.loads, la)
+		b.logf("round %d/%d (%s first); load average %s", r+1, b.rounds, order[0], la)
+		for _, k := range order {
+			b.scenarioEmpty(k)
+		}
+		for _, k := range order {
+			b.scenarioBig(k)
+		}
+		for _, k := range order {
+			b.scenarioBurst(k, "new")
+		}
+		for _, k := range order {
+			b.scenarioBurst(k, "existing")
+		}
+		for _, k := range order {
+			b.scenarioRestart(k)
+		}
+	}
+	b.loads = append(b.loads, loadavg())
+	elapsed := time.Since(b.start)
+	rep := b.report(elapsed)
+	fmt.Println()
+	fmt.Print(rep.text)
+	if outPath != "" {
+		err := os.MkdirAll(filepath.Dir(outPath), 0o755)
+		if err == nil {
+			err = os.WriteFile(outPath, []byte(rep.markdown), 0o644)
+		}
+		if err != nil {
+			b.logf("cannot write %s: %v", outPath, err)
+		} else {
+			b.logf("wrote %s", outPath)
+		}
+	} else {
+		b.logf("quick mode: docs/benchmarks.md left alone (set BENCH_OUT=FILE to write a report)")
+	}
+	cleanup()
+	b.logf("done in %s", time.Since(b.start).Round(time.Second))
+}
+
+func fatal(err error) {
+	fmt.Fprintf(os.Stderr, "inosync-bench: %v\n", err)
+	os.Exit(1)
+}
+
+// ensureTools finds rsync and lsyncd, installing them with apt-get when
+// missing.
+func (b *bench) ensureTools() error {
+	var missing []string
+	for _, p := range []string{"rsync", "lsyncd"} {
+		if _, err := exec.LookPath(p); err != nil {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) > 0 {
+		b.logf("installing %s with apt-get", strings.Join(missing, " "))
+		for _, args := range [][]string{{"update", "-qq"}, append([]string{"install", "-y", "-qq"}, missing...)} {
+			cmd := exec.Command("apt-get", args...)
+			cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+			cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("apt-get %s: %w", strings.Join(args, " "), err)
+			}
+		}
+	}
+	var err error
+	if b.rsyncBin, err = exec.LookPath("rsync"); err != nil {
+		return err
+	}
+	if b.lsyncdBin, err = exec.LookPath("lsyncd"); err != nil {
+		return err
+	}
+	return nil
+}
+
+// raiseInotifyLimits makes sure one daemon can watch the big tree with
+// room to spare (root may), and returns a function that puts the old
+// values back.
+func raiseInotifyLimits(dirs int, b *bench) func() {
+	type lim struct {
+		path string
+		min  int
+	}
+	var undo []func()
+	for _, l := range []lim{
+		{"/proc/sys/fs/inotify/max_user_watches", 2*dirs + 10000},
+		{"/proc/sys/fs/inotify/max_user_instances", 128},
+	} {
+		data, err := os.ReadFile(l.path)
+		if err != nil {
+			continue
+		}
+		old := strings.TrimSpace(string(data))
+		n, err := strconv.Atoi(old)
+		if err != nil || n >= l.min {
+			continue
+		}
+		if err := os.WriteFile(l.path, []byte(strconv.Itoa(l.min)), 0o644); err != nil {
+			b.logf("cannot raise %s from %d: %v", l.path, n, err)
+			continue
+		}
+		b.logf("raised %s from %d to %d for the run", l.path, n, l.min)
+		p := l.path
+		undo = append(undo, func() { os.WriteFile(p, []byte(old), 0o644) })
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			for _, u := range undo {
+				u()
+			}
+		})
+	}
+}

@@ -1,0 +1,446 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+)
+
+// rowSpec is one figure of the table.
+type rowSpec struct {
+	key    string
+	label  string
+	unit   string  // ms, s, MiB, n, cpu-ms
+	limit  float64 // target: ours/lsyncd ≤ limit; 0 = none
+	zero   bool    // target: ours = 0
+	anchor string  // lsyncd's median in ANCHORS.md (row id)
+}
+
+func (b *bench) rows() []rowSpec {
+	mid, big := b.mid.name, b.big.name
+	burst := fmt.Sprintf("%d files in %d", b.burstDirs*b.burstFiles, b.burstDirs)
+	return []rowSpec{
+		{"lat_empty_p50", "latency p50, empty tree", "ms", 0.8, false, "9.0 ms (a1)"},
+		{"lat_empty_p99", "latency p99, empty tree", "ms", 0.5, false, "48.2 ms (a2)"},
+		{"lat_empty_runs", fmt.Sprintf("  same: rsync runs for the %d writes", b.writes), "n", 0, false, ""},
+		{"lat_big_p50", "latency p50, " + big + " tree, 3 levels down", "ms", 0.8, false, "11.4 ms (a4)"},
+		{"lat_big_p99", "latency p99, " + big + " tree, 3 levels down", "ms", 0.5, false, "17.1 ms (a5)"},
+		{"lat_big_runs", fmt.Sprintf("  same: rsync runs for the %d writes", b.writes), "n", 0, false, ""},
+		{"burst_new_conv", "burst " + burst + " new dirs (" + mid + "): converged", "s", 0.5, false, "5.02 s (b1)"},
+		{"burst_new_tail", "  same: converged after the last write", "s", 0, false, "1.15 s (b2)"},
+		{"burst_new_writer", "  same: writer's own time", "s", 0, false, "0.9–5.2 s"},
+		{"burst_new_runs", "  same: rsync runs", "n", 0, false, "15 (b3)"},
+		{"burst_new_cpu", "  same: daemon CPU (utime+stime)", "s", 0.1, false, "2.73 s (b4)"},
+		{"burst_existing_conv", "burst " + burst + " existing dirs (" + mid + "): converged", "s", 0.5, false, "6.66 s (b5)"},
+		{"burst_existing_tail", "  same: converged after the last write", "s", 0, false, "3.51 s (b6)"},
+		{"burst_existing_writer", "  same: writer's own time", "s", 0, false, ""},
+		{"burst_existing_runs", "  same: rsync runs", "n", 0, false, "69 (b7)"},
+		{"burst_existing_cpu", "  same: daemon CPU (utime+stime)", "s", 0.1, false, "5.73 s (b8)"},
+		{"restart_child", "restart (" + mid + ", in sync): launch → startup rsync began", "s", 0, false, "0.32 s (c1)"},
+		{"restart_sync", "restart: launch → change written 50 ms after that is on the target", "s", 0.7, false, "1.78 s (c3)"},
+		{"restart_ready", "restart: launch → ready (startup sync done)", "s", 0, false, "1.54 s (c2)"},
+		{"ready_big", big + " tree: launch → ready", "s", 0, false, "4.23 s (d3)"},
+		{"rss_big", "VmRSS while watching the " + big + " tree", "MiB", 0.9, false, "17.72 MB (d1)"},
+		{"hwm_big", "VmHWM while watching the " + big + " tree", "MiB", 0.9, false, "17.72 MB (d1)"},
+		{"rss_empty", "VmRSS, empty tree", "MiB", 0, false, "2.8 MB (d1)"},
+		{"idle_cpu", "idle 10 s (" + big + "): CPU (utime+stime)", "cpu-ms", 0, true, "0 (e1)"},
+		{"idle_run", "idle 10 s: time on CPU, all threads (schedstat)", "ms", 0, false, "0 ns (e1)"},
+		{"idle_vcsw", "idle 10 s: voluntary context switches, all threads", "n", 0, false, "0 (e1)"},
+	}
+}
+
+// median of the finite and infinite values (NaN = error, left out).
+func median(vs []float64) float64 {
+	s := make([]float64, 0, len(vs))
+	for _, v := range vs {
+		if !math.IsNaN(v) {
+			s = append(s, v)
+		}
+	}
+	if len(s) == 0 {
+		return math.NaN()
+	}
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	a, c := s[len(s)/2-1], s[len(s)/2]
+	if math.IsInf(c, 1) {
+		return c
+	}
+	return (a + c) / 2
+}
+
+func fmtMS(v float64) string { return fmtVal(v, "ms") }
+func fmtS(v float64) string  { return fmtVal(v, "s") }
+
+func fmtVal(v float64, unit string) string {
+	switch {
+	case math.IsNaN(v):
+		return "error"
+	case math.IsInf(v, 1):
+		return "timeout"
+	}
+	switch unit {
+	case "ms":
+		if v >= 100 {
+			return fmt.Sprintf("%.0f ms", v)
+		}
+		return fmt.Sprintf("%.1f ms", v)
+	case "s":
+		return fmt.Sprintf("%.2f s", v)
+	case "MiB":
+		return fmt.Sprintf("%.1f MiB", v)
+	case "cpu-ms":
+		return fmt.Sprintf("%.0f ms", v)
+	default:
+		return fmt.Sprintf("%.0f", v)
+	}
+}
+
+// cell is a median with a mark when some rounds failed.
+func cell(vs []float64, unit string) string {
+	s := fmtVal(median(vs), unit)
+	bad := 0
+	for _, v := range vs {
+		if math.IsNaN(v) || math.IsInf(v, 1) {
+			bad++
+		}
+	}
+	if bad > 0 && !math.IsInf(median(vs), 1) {
+		s += fmt.Sprintf(" (%d/%d failed)", bad, len(vs))
+	}
+	if len(vs) == 0 {
+		s = "–"
+	}
+	return s
+}
+
+type reportOut struct{ text, markdown string }
+
+type tableRow struct{ figure, ours, theirs, ratio, target, status, anchor string }
+
+func (b *bench) table() (rows []tableRow, met, missed int) {
+	for _, r := range b.rows() {
+		ov, tv := b.results[r.key][kindInosync], b.results[r.key][kindLsyncd]
+		om, tm := median(ov), median(tv)
+		tr := tableRow{figure: r.label, ours: cell(ov, r.unit), theirs: cell(tv, r.unit), ratio: "–", anchor: r.anchor}
+		finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+		if finite(om) && finite(tm) && tm > 0 {
+			tr.ratio = fmtRatio(om / tm)
+		}
+		switch {
+		case r.limit > 0:
+			tr.target = fmt.Sprintf("≤ %.1f", r.limit)
+			switch {
+			case math.IsInf(om, 1):
+				tr.status = "missed"
+			case finite(om) && finite(tm) && tm > 0:
+				tr.status = "missed"
+				if om/tm <= r.limit {
+					tr.status = "met"
+				}
+			case finite(om) && math.IsInf(tm, 1):
+				tr.status = "met (lsyncd timed out)"
+			default:
+				tr.status = "n/a"
+			}
+		case r.zero:
+			tr.target = "ours = 0"
+			switch {
+			case om == 0:
+				tr.status = "met"
+			case finite(om):
+				tr.status = "missed"
+			default:
+				tr.status = "n/a"
+			}
+		}
+		switch {
+		case strings.HasPrefix(tr.status, "met"):
+			met++
+		case tr.status == "missed":
+			missed++
+		}
+		rows = append(rows, tr)
+	}
+	// Ours only: latency in the big tree within 1.5× of the empty tree.
+	e, g := median(b.results["lat_empty_p50"][kindInosync]), median(b.results["lat_big_p50"][kindInosync])
+	tr := tableRow{figure: "inosync only: latency p50, " + b.big.name + " tree / empty tree", ours: "–", theirs: "–", ratio: "–", target: "≤ 1.5", status: "n/a"}
+	if le, lg := median(b.results["lat_empty_p50"][kindLsyncd]), median(b.results["lat_big_p50"][kindLsyncd]); le > 0 && !math.IsInf(le, 0) && !math.IsInf(lg, 0) {
+		tr.theirs = fmt.Sprintf("(%.2f)", lg/le)
+	}
+	if e > 0 && !math.IsInf(e, 0) && !math.IsNaN(g) {
+		if math.IsInf(g, 1) {
+			tr.ours, tr.status = "timeout", "missed"
+		} else {
+			tr.ours = fmt.Sprintf("%.2f", g/e)
+			tr.ratio = tr.ours
+			tr.status = "missed"
+			if g/e <= 1.5 {
+				tr.status = "met"
+			}
+		}
+	}
+	switch tr.status {
+	case "met":
+		met++
+	case "missed":
+		missed++
+	}
+	rows = append(rows, tr)
+	return rows, met, missed
+}
+
+func firstLine(name string, args ...string) string {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil && len(out) == 0 {
+		return "unknown"
+	}
+	s := strings.TrimSpace(string(out))
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+func machine() []string {
+	model := "unknown"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, ln := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(ln, "model name") {
+				if i := strings.IndexByte(ln, ':'); i >= 0 {
+					model = strings.TrimSpace(ln[i+1:])
+				}
+				break
+			}
+		}
+	}
+	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	mem := "unknown"
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, ln := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(ln, "MemTotal:") {
+				f := strings.Fields(ln)
+				if len(f) >= 2 {
+					var kb float64
+					fmt.Sscan(f[1], &kb)
+					mem = fmt.Sprintf("%.1f GiB", kb/1024/1024)
+				}
+			}
+		}
+	}
+	fs := firstLine("sh", "-c", "df -PT /tmp | awk 'NR==2{print $2}'")
+	return []string{
+		fmt.Sprintf("CPUs (nproc): %d", runtime.NumCPU()),
+		"CPU model: " + model,
+		"kernel: Linux " + strings.TrimSpace(string(kernel)),
+		"memory: " + mem,
+		"filesystem of /tmp: " + fs,
+	}
+}
+
+func (b *bench) versions() []string {
+	lsv := firstLine(b.lsyncdBin, "--version")
+	if deb := firstLine("dpkg-query", "-W", "-f", "${Version}", "lsyncd"); deb != "unknown" && !strings.Contains(deb, "no packages") {
+		lsv += " (Debian " + deb + ")"
+	}
+	commit := firstLine("git", "rev-parse", "--short", "HEAD")
+	if firstLine("sh", "-c", "git status --porcelain -- . | head -1") != "" {
+		commit += " (working tree has uncommitted changes)"
+	}
+	return []string{
+		"inosync: " + firstLine(b.inosyncBin, "--version") + ", commit " + commit,
+		"lsyncd: " + lsv,
+		"rsync: " + firstLine(b.rsyncBin, "--version"),
+		"harness built with " + runtime.Version(),
+	}
+}
+
+func (b *bench) report(elapsed time.Duration) reportOut {
+	rows, met, missed := b.table()
+	hdr := tableRow{"figure", "inosync", "lsyncd", "ours/lsyncd", "target", "status", "lsyncd in ANCHORS"}
+
+	// Plain text for the terminal.
+	all := append([]tableRow{hdr}, rows...)
+	w := make([]int, 7)
+	for _, r := range all {
+		for i, c := range []string{r.figure, r.ours, r.theirs, r.ratio, r.target, r.status, r.anchor} {
+			if n := len([]rune(c)); n > w[i] {
+				w[i] = n
+			}
+		}
+	}
+	var t strings.Builder
+	mode := "full"
+	if b.quick {
+		mode = "QUICK (BENCH_QUICK=1: one round, smaller trees; not comparable with the anchors)"
+	}
+	fmt.Fprintf(&t, "inosync vs lsyncd, %s mode, %d round(s) each, medians over rounds; run took %s\n", mode, b.rounds, elapsed.Round(time.Second))
+	for i, r := range all {
+		for j, c := range []string{r.figure, r.ours, r.theirs, r.ratio, r.target, r.status, r.anchor} {
+			pad := w[j] - len([]rune(c))
+			if j == 0 {
+				t.WriteString(c + strings.Repeat(" ", pad))
+			} else {
+				t.WriteString("  " + strings.Repeat(" ", pad) + c)
+			}
+		}
+		t.WriteString("\n")
+		if i == 0 {
+			t.WriteString(strings.Repeat("-", sum(w)+2*6) + "\n")
+		}
+	}
+	fmt.Fprintf(&t, "targets met: %d, missed: %d\n", met, missed)
+	if len(b.notes) > 0 {
+		t.WriteString("notes:\n")
+		for _, n := range b.notes {
+			t.WriteString("  - " + strings.ReplaceAll(n, "\n", "\n    ") + "\n")
+		}
+	}
+
+	// Markdown.
+	var m strings.Builder
+	m.WriteString("# Benchmarks: inosync against lsyncd\n\n")
+	m.WriteString("Generated by `make bench` (bench/cmd/inosync-bench); do not edit by hand.\n\n")
+	fmt.Fprintf(&m, "- date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(&m, "- mode: %s; %d round(s) per daemon, alternating which daemon goes first; every cell is the median over rounds\n", mode, b.rounds)
+	fmt.Fprintf(&m, "- trees: empty, %s (burst, restart) and %s (latency, memory, idle); fan-out 20, 2 small files per dir\n", b.mid.name, b.big.name)
+	fmt.Fprintf(&m, "- run time: %s (building the trees included, removing them not)\n", elapsed.Round(time.Second))
+	fmt.Fprintf(&m, "- load average (1/5/15 min) at the start of each round, then at the end: %s; the machine is shared, so a busy round shows in the per-round values below\n", strings.Join(b.loads, "; "))
+	m.WriteString("- command: `make bench` (full: 3 rounds, 20k/50k-dir trees, 10k-file bursts); `BENCH_QUICK=1 make bench` (1 round, 4k/10k-dir trees, 2k-file bursts; prints the table, writes no report unless `BENCH_OUT=FILE`)\n\n")
+	m.WriteString("## Machine\n\n")
+	for _, s := range machine() {
+		m.WriteString("- " + s + "\n")
+	}
+	for _, s := range b.versions() {
+		m.WriteString("- " + s + "\n")
+	}
+	m.WriteString("\n## Results\n\n")
+	m.WriteString("| figure | inosync | lsyncd | ours/lsyncd | target | status | lsyncd in ANCHORS.md |\n|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&m, "| %s | %s | %s | %s | %s | %s | %s |\n", strings.TrimSpace(r.figure), r.ours, r.theirs, r.ratio, r.target, r.status, r.anchor)
+	}
+	fmt.Fprintf(&m, "\nTargets met: %d, missed: %d. \"timeout\" means the daemon did not get there before the harness's deadline; \"error\" that the measurement failed (see notes).\n", met, missed)
+	m.WriteString(methodText(b))
+	if f, err := os.ReadFile(findingsFile); err == nil {
+		m.WriteString("\n")
+		m.Write(f)
+	}
+	m.WriteString("\n## Per-round values\n\n| figure | inosync | lsyncd |\n|---|---|---|\n")
+	for _, r := range b.rows() {
+		fmt.Fprintf(&m, "| %s | %s | %s |\n", strings.TrimSpace(r.label), joinVals(b.results[r.key][kindInosync], r.unit), joinVals(b.results[r.key][kindLsyncd], r.unit))
+	}
+	if len(b.notes) > 0 {
+		m.WriteString("\n## Notes from this run\n\n")
+		for _, n := range b.notes {
+			m.WriteString("- " + strings.ReplaceAll(n, "\n", " ") + "\n")
+		}
+	}
+	return reportOut{text: t.String(), markdown: m.String()}
+}
+
+// fmtRatio shows two decimals, three below 0.2 (so 0.104 against a 0.1
+// target does not read as 0.10).
+func fmtRatio(r float64) string {
+	if r < 0.2 {
+		return fmt.Sprintf("%.3f", r)
+	}
+	return fmt.Sprintf("%.2f", r)
+}
+
+func joinVals(vs []float64, unit string) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = fmtVal(v, unit)
+	}
+	return strings.Join(s, ", ")
+}
+
+func sum(xs []int) int {
+	n := 0
+	for _, x := range xs {
+		n += x
+	}
+	return n
+}
+
+// findingsFile is the hand-written part of docs/benchmarks.md: where the
+// time goes and what was learned, with the commands behind each figure.
+const findingsFile = "bench/findings.md"
+
+func methodText(b *bench) string {
+	return fmt.Sprintf(`
+## Method
+
+Both daemons run on the same trees, one at a time, with a local target and
+delay 0, each in its own process group that is killed (SIGKILL) after the
+measurement. Before every launch the target is made identical to the source
+with `+"`rsync -a --delete`"+`. The page cache is warm.
+
+- **Configs.** inosync: `+"`wpaths = [\"SRC/\"]; rpaths = [\"DST/\"]; rnodes = [\"\"]; edelay = 0`"+`, run as
+  `+"`bin/inosync -c CFG --log-format=json`"+` with stderr to a file. lsyncd:
+  `+"`settings{ nodaemon = true, logfile = LOG, insist = true }`"+` and
+  `+"`sync{ default.rsync, source = \"SRC\", target = \"DST\", delay = 0 }`"+`.
+- **Ready.** The harness polls the daemon's log every 2 ms (with a deadline).
+  lsyncd is ready when it logs "Startup of SRC -> DST finished."; inosync
+  when it has logged "watching" and then its initial sync (a "rsync" line
+  with full=true and exit 0 or 24). Both mean: every watch exists and the
+  startup rsync has ended.
+- **Trees.** N directories with fan-out 20 (d0…d19 in the root, directory
+  k holds d(20k+20)…d(20k+39)) and 2 small files in each, as ANCHORS'
+  `+"`mktree.py N 2`"+`; the target made identical with `+"`rsync -a`"+`.
+  Trees: empty, %s, %s, under one temp dir in /tmp, removed at the end.
+- **Latency** (p50, p99). %d writes of one file, scheduled %v apart (write i
+  at start + i·%v, or right after write i-1 landed if that took longer).
+  Each write is open(O_TRUNC)+write+close of 64+i bytes, so every write has
+  a new size (rsync's quick check cannot skip it; see ANCHORS G1). Latency:
+  from just before the open until the target file holds the same bytes,
+  read back every 250 µs. Percentiles are nearest-rank over the %d writes
+  of a run; the table gives the median over rounds of the per-run
+  percentile. A write that has not landed after 5 s is a timeout (after 3
+  in a row the run's remaining writes count as timeouts). Empty tree: the
+  file is in the root. Big tree: `+"`d0/d20/d420/lat.txt`"+`, three levels down,
+  measured after the idle window below.
+- **Burst** (%s tree, ready and quiet first). %d files of 95 bytes in %d
+  directories spread over the tree (directory j·%d, j < %d): "new" makes a
+  fresh directory `+"`bn<j>`"+` in each and writes 20 files into it, "existing"
+  writes the 20 files straight into the existing directory. One writer,
+  as fast as it can. *Converged*: from just before the first write until
+  every file exists on the target (lstat of the still-missing files every
+  2 ms after the writer is done). *After the last write*: converged minus
+  the writer's own time. *rsync runs*: rsync runs logged after the daemon
+  was ready, counted once it is quiet again (no child process and no log
+  growth for 1 s): lsyncd's "Calling rsync" lines (the startup rsync is
+  not counted), inosync's "rsync" lines. *Daemon CPU*: utime+stime of the
+  daemon process from /proc/PID/stat (all its threads; rsync children not
+  counted), read just before the first write and again once quiet.
+  Deadline: %v.
+- **Restart** (%s tree, already in sync). t=0 just before fork/exec of the
+  daemon. The harness polls /proc/PID/task/*/children every 0.5 ms; the
+  first child is the startup rsync (*startup rsync began*). 50 ms after
+  that, it writes a new file in the tree's root (which the startup rsync
+  has already listed, so only an event can carry it) and times launch →
+  the target holds that file's bytes. *Ready* is the log line above. The
+  same definition for both daemons.
+- **Memory** (%s tree). VmRSS and VmHWM from /proc/PID/status, after
+  ready, quiet for 0.5 s, and 1 s more.
+- **Idle** (%s tree, right after the memory reading, nothing changing).
+  Over %v: utime+stime from /proc/PID/stat (10 ms ticks), time on a CPU
+  summed over every thread's /proc/PID/task/TID/schedstat (ns), and
+  voluntary context switches summed over every thread's
+  /proc/PID/task/TID/status (/proc/PID/status alone shows only the main
+  thread, which for a Go program hides the work).
+- **Targets.** ours/lsyncd of the medians: latency p50 ≤ 0.8, p99 ≤ 0.5,
+  burst convergence ≤ 0.5, burst daemon CPU ≤ 0.1, restart ≤ 0.7, RSS ≤ 0.9
+  (VmRSS and VmHWM each), idle CPU exactly 0; and inosync's own latency p50
+  in the big tree within 1.5× of its p50 in the empty tree.
+`, b.mid.name, b.big.name, b.writes, b.gap, b.gap, b.writes,
+		b.mid.name, b.burstDirs*b.burstFiles, b.burstDirs, max(b.mid.dirs/b.burstDirs, 1), b.burstDirs,
+		convergeTimeout, b.mid.name, b.big.name, b.big.name, b.idle)
+}

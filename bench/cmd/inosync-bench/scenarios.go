@@ -1,0 +1,423 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+var inf = math.Inf(1)
+
+const (
+	writeTimeout    = 5 * time.Second   // one latency write
+	convergeTimeout = 180 * time.Second // a burst
+	pollLatency     = 250 * time.Microsecond
+)
+
+// latencyContent is write i's bytes: each write has its own size (64+i
+// bytes), so rsync's quick check (size, mtime in whole seconds for
+// lsyncd) can never mistake it for the previous one (ANCHORS G1).
+func latencyContent(i int) []byte {
+	s := fmt.Sprintf("write %04d ", i)
+	return []byte(s + strings.Repeat("x", 64+i-len(s)-1) + "\n")
+}
+
+// waitContent polls dst every 250 µs until it holds want; it returns the
+// time since t0, or +Inf at the deadline.
+func waitContent(dst string, want []byte, t0 time.Time, timeout time.Duration) float64 {
+	deadline := t0.Add(timeout)
+	for {
+		got, err := os.ReadFile(dst)
+		if err == nil && bytes.Equal(got, want) {
+			return float64(time.Since(t0)) / 1e6
+		}
+		if time.Now().After(deadline) {
+			return inf
+		}
+		time.Sleep(pollLatency)
+	}
+}
+
+// latency runs b.writes writes of src, scheduled b.gap apart (write i at
+// start + i·gap, or at once when write i-1 took longer), and returns each
+// write's latency in ms: from just before open(O_TRUNC)+write+close of src
+// until dst holds the same bytes. A write that never lands is +Inf; after
+// 3 in a row the rest are +Inf too, so a dead daemon cannot stall the run.
+func (b *bench) latency(src, dst string) []float64 {
+	out := make([]float64, 0, b.writes)
+	start := time.Now()
+	misses := 0
+	for i := 0; i < b.writes; i++ {
+		if misses >= 3 {
+			out = append(out, inf)
+			continue
+		}
+		if w := time.Until(start.Add(time.Duration(i) * b.gap)); w > 0 {
+			time.Sleep(w)
+		}
+		want := latencyContent(i)
+		t0 := time.Now()
+		if err := os.WriteFile(src, want, 0o644); err != nil {
+			b.note("latency write %s: %v", src, err)
+			out = append(out, math.NaN())
+			continue
+		}
+		v := waitContent(dst, want, t0, writeTimeout)
+		if math.IsInf(v, 1) {
+			misses++
+		} else {
+			misses = 0
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// latencyRuns records the rsync runs a latency run caused, counted once
+// the daemon is quiet.
+func (b *bench) latencyRuns(d *daemon, off int64, key string) {
+	if err := d.waitQuiet(300*time.Millisecond, 30*time.Second); err != nil {
+		b.note("%s: not quiet after the latency writes: %v", d.kind, err)
+	}
+	b.record(key, d.kind, float64(d.countRuns(off)))
+}
+
+// percentile is the nearest-rank percentile (p in 0..100) of vs.
+func percentile(vs []float64, p float64) float64 {
+	s := make([]float64, 0, len(vs))
+	for _, v := range vs {
+		if !math.IsNaN(v) {
+			s = append(s, v)
+		}
+	}
+	if len(s) == 0 {
+		return math.NaN()
+	}
+	sort.Float64s(s)
+	k := int(math.Ceil(p/100*float64(len(s)))) - 1
+	if k < 0 {
+		k = 0
+	}
+	return s[k]
+}
+
+// failed records v for every key (Inf for a timeout, NaN for an error).
+func (b *bench) failed(kind string, err error, keys ...string) {
+	v := math.NaN()
+	if errors.Is(err, errTimeout) {
+		v = inf
+	}
+	b.note("%s: %v", kind, err)
+	for _, k := range keys {
+		b.record(k, kind, v)
+	}
+}
+
+// scenarioEmpty: latency in the empty tree.
+func (b *bench) scenarioEmpty(kind string) {
+	t := b.empty
+	keys := []string{"lat_empty_p50", "lat_empty_p99"}
+	os.Remove(filepath.Join(t.src, "lat.txt"))
+	if err := b.resync(t); err != nil {
+		b.failed(kind, err, keys...)
+		return
+	}
+	d, err := b.launch(kind, t.src, t.dst)
+	if err != nil {
+		b.failed(kind, err, keys...)
+		return
+	}
+	defer b.finish(d, "empty tree")
+	if _, err := d.waitReady(60 * time.Second); err != nil {
+		b.failed(kind, err, keys...)
+		return
+	}
+	if err := d.waitQuiet(300*time.Millisecond, 30*time.Second); err != nil {
+		b.note("%s: empty tree: not quiet after startup: %v", kind, err)
+	}
+	if kb, err := procStatusKB(d.pid, "VmRSS"); err == nil {
+		b.record("rss_empty", kind, float64(kb)/1024)
+	}
+	off := d.logSize()
+	lat := b.latency(filepath.Join(t.src, "lat.txt"), filepath.Join(t.dst, "lat.txt"))
+	b.latencyRuns(d, off, "lat_empty_runs")
+	b.record("lat_empty_p50", kind, percentile(lat, 50))
+	b.record("lat_empty_p99", kind, percentile(lat, 99))
+	b.logf("  %s empty tree: latency p50 %s p99 %s", kind, fmtMS(percentile(lat, 50)), fmtMS(percentile(lat, 99)))
+}
+
+// scenarioBig: on the big (50k-dir) tree: launch → ready, RSS after
+// startup, 10 s idle, then latency three levels down.
+func (b *bench) scenarioBig(kind string) {
+	t := b.big
+	keys := []string{"ready_big", "rss_big", "hwm_big", "idle_cpu", "idle_vcsw", "idle_run", "lat_big_p50", "lat_big_p99"}
+	sub := filepath.Join("d0", "d20", "d420", "lat.txt")
+	os.Remove(filepath.Join(t.src, sub))
+	if err := b.resync(t); err != nil {
+		b.failed(kind, err, keys...)
+		return
+	}
+	d, err := b.launch(kind, t.src, t.dst)
+	if err != nil {
+		b.failed(kind, err, keys...)
+		return
+	}
+	defer b.finish(d, "big tree")
+	ready, err := d.waitReady(300 * time.Second)
+	if err != nil {
+		b.failed(kind, err, keys...)
+		return
+	}
+	b.record("ready_big", kind, ready.Seconds())
+	if err := d.waitQuiet(500*time.Millisecond, 60*time.Second); err != nil {
+		b.note("%s: big tree: not quiet after startup: %v", kind, err)
+	}
+	time.Sleep(time.Second)
+	rss, err1 := procStatusKB(d.pid, "VmRSS")
+	hwm, err2 := procStatusKB(d.pid, "VmHWM")
+	if err1 != nil || err2 != nil {
+		b.note("%s: RSS: %v %v", kind, err1, err2)
+	}
+	b.record("rss_big", kind, float64(rss)/1024)
+	b.record("hwm_big", kind, float64(hwm)/1024)
+
+	cpu0, _ := procCPU(d.pid)
+	v0, _, r0, _ := taskCounters(d.pid)
+	time.Sleep(b.idle)
+	cpu1, _ := procCPU(d.pid)
+	v1, _, r1, _ := taskCounters(d.pid)
+	b.record("idle_cpu", kind, (cpu1-cpu0)*1000)
+	b.record("idle_vcsw", kind, float64(v1-v0))
+	b.record("idle_run", kind, float64(r1-r0)/1e6)
+	b.logf("  %s big tree: ready %.2fs, VmRSS %.1f MiB, VmHWM %.1f MiB, idle cpu %.0f ms, %d voluntary switches, %.3f ms on cpu",
+		kind, ready.Seconds(), float64(rss)/1024, float64(hwm)/1024, (cpu1-cpu0)*1000, v1-v0, float64(r1-r0)/1e6)
+
+	off := d.logSize()
+	lat := b.latency(filepath.Join(t.src, sub), filepath.Join(t.dst, sub))
+	b.latencyRuns(d, off, "lat_big_runs")
+	b.record("lat_big_p50", kind, percentile(lat, 50))
+	b.record("lat_big_p99", kind, percentile(lat, 99))
+	b.logf("  %s big tree: latency p50 %s p99 %s", kind, fmtMS(percentile(lat, 50)), fmtMS(percentile(lat, 99)))
+}
+
+// burstPaths returns the burst's directories to create (new mode) and its
+// files, as paths relative to the tree. Both modes spread over the tree:
+// directory j is at index j·stride of the mid tree; new mode makes a fresh
+// directory "bn<j>" inside it, existing mode writes into it directly.
+func (b *bench) burstPaths(mode string) (dirs, files []string) {
+	stride := b.mid.dirs / b.burstDirs
+	if stride < 1 {
+		stride = 1
+	}
+	for j := 0; j < b.burstDirs; j++ {
+		base := dirRel((j * stride) % b.mid.dirs)
+		if mode == "new" {
+			base = filepath.Join(base, fmt.Sprintf("bn%d", j))
+			dirs = append(dirs, base)
+		}
+		for k := 0; k < b.burstFiles; k++ {
+			files = append(files, filepath.Join(base, fmt.Sprintf("burst_%d_%d", j, k)))
+		}
+	}
+	return dirs, files
+}
+
+// burstClean removes a burst's files and directories from the source (the
+// next resync removes them from the target).
+func (b *bench) burstClean(mode string) {
+	dirs, files := b.burstPaths(mode)
+	for _, f := range files {
+		os.Remove(filepath.Join(b.mid.src, f))
+	}
+	for _, d := range dirs {
+		os.RemoveAll(filepath.Join(b.mid.src, d))
+	}
+}
+
+// scenarioBurst writes burstDirs×burstFiles files (into new or existing
+// directories of the mid tree) as fast as one writer can, and measures
+// convergence, the rsync runs and the daemon's own CPU.
+func (b *bench) scenarioBurst(kind, mode string) {
+	t := b.mid
+	p := "burst_" + mode + "_"
+	keys := []string{p + "conv", p + "tail", p + "writer", p + "runs", p + "cpu"}
+	b.burstClean(mode)
+	defer b.burstClean(mode)
+	if err := b.resync(t); err != nil {
+		b.failed(kind, err, keys...)
+		return
+	}
+	d, err := b.launch(kind, t.src, t.dst)
+	if err != nil {
+		b.failed(kind, err, keys...)
+		return
+	}
+	defer b.finish(d, "burst "+mode)
+	if _, err := d.waitReady(120 * time.Second); err != nil {
+		b.failed(kind, err, keys...)
+		return
+	}
+	if err := d.waitQuiet(500*time.Millisecond, 60*time.Second); err != nil {
+		b.note("%s: burst: not quiet after startup: %v", kind, err)
+	}
+	dirs, files := b.burstPaths(mode)
+	off := d.logSize()
+	cpu0, err := procCPU(d.pid)
+	if err != nil {
+		b.failed(kind, err, keys...)
+		return
+	}
+	body := []byte(strings.Repeat("burst file content\n", 5))
+
+	t0 := time.Now()
+	di := 0
+	for i, f := range files {
+		if mode == "new" && i%b.burstFiles == 0 {
+			if err := os.Mkdir(filepath.Join(t.src, dirs[di]), 0o755); err != nil {
+				b.failed(kind, err, keys...)
+				return
+			}
+			di++
+		}
+		if err := os.WriteFile(filepath.Join(t.src, f), body, 0o644); err != nil {
+			b.failed(kind, err, keys...)
+			return
+		}
+	}
+	writer := time.Since(t0)
+
+	missing := files
+	deadline := t0.Add(convergeTimeout)
+	conv := inf
+	for {
+		rest := missing[:0]
+		for _, f := range missing {
+			if _, err := os.Lstat(filepath.Join(t.dst, f)); err != nil {
+				rest = append(rest, f)
+			}
+		}
+		missing = rest
+		if len(missing) == 0 {
+			conv = time.Since(t0).Seconds()
+			break
+		}
+		if time.Now().After(deadline) || !d.alive() {
+			b.note("%s: burst %s: %d of %d files still missing after %v (alive %v)", kind, mode, len(missing), len(files), time.Since(t0).Round(time.Millisecond), d.alive())
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := d.waitQuiet(time.Second, 60*time.Second); err != nil {
+		b.note("%s: burst %s: not quiet after convergence: %v", kind, mode, err)
+	}
+	cpu1, _ := procCPU(d.pid)
+	runs := d.countRuns(off)
+	b.record(p+"conv", kind, conv)
+	b.record(p+"tail", kind, conv-writer.Seconds())
+	b.record(p+"writer", kind, writer.Seconds())
+	b.record(p+"runs", kind, float64(runs))
+	b.record(p+"cpu", kind, cpu1-cpu0)
+	b.logf("  %s burst %s: converged %s (writer %.2fs), %d rsync runs, daemon cpu %.2fs", kind, mode, fmtS(conv), writer.Seconds(), runs, cpu1-cpu0)
+}
+
+// scenarioRestart: the mid tree is in sync; launch, wait for the startup
+// rsync to begin (the daemon's first child process), write a new file in
+// the root 50 ms later, and time launch → that file is on the target.
+func (b *bench) scenarioRestart(kind string) {
+	t := b.mid
+	keys := []string{"restart_child", "restart_sync", "restart_ready"}
+	probe := "restart-probe.txt"
+	os.Remove(filepath.Join(t.src, probe))
+	if err := b.resync(t); err != nil {
+		b.failed(kind, err, keys...)
+		return
+	}
+	d, err := b.launch(kind, t.src, t.dst)
+	if err != nil {
+		b.failed(kind, err, keys...)
+		return
+	}
+	defer b.finish(d, "restart")
+	type readyResult struct {
+		at  time.Duration
+		err error
+	}
+	readyCh := make(chan readyResult, 1)
+	go func() {
+		at, err := d.waitReady(120 * time.Second)
+		readyCh <- readyResult{at, err}
+	}()
+	var ready *readyResult
+	childAt := time.Duration(-1)
+	deadline := d.launched.Add(120 * time.Second)
+	for childAt < 0 && ready == nil {
+		if len(children(d.pid)) > 0 {
+			childAt = time.Since(d.launched)
+			break
+		}
+		select {
+		case r := <-readyCh:
+			ready = &r
+		default:
+		}
+		if time.Now().After(deadline) || !d.alive() {
+			break
+		}
+		time.Sleep(500 * time.Microsecond)
+	}
+	var writeAt time.Time
+	switch {
+	case childAt >= 0:
+		writeAt = d.launched.Add(childAt + 50*time.Millisecond)
+		b.record("restart_child", kind, childAt.Seconds())
+	case ready != nil && ready.err == nil:
+		// No startup rsync seen before ready: write 50 ms after ready.
+		b.note("%s: restart: no child process seen before ready; wrote 50 ms after ready", kind)
+		writeAt = d.launched.Add(ready.at + 50*time.Millisecond)
+		b.record("restart_child", kind, math.NaN())
+	default:
+		err := errTimeout
+		if ready != nil && ready.err != nil {
+			err = ready.err
+		}
+		b.failed(kind, err, keys...)
+		return
+	}
+	time.Sleep(time.Until(writeAt))
+	want := []byte(fmt.Sprintf("restart probe of %s at %s\n", kind, time.Now().Format(time.RFC3339Nano)))
+	t0 := time.Now()
+	if err := os.WriteFile(filepath.Join(t.src, probe), want, 0o644); err != nil {
+		b.failed(kind, err, "restart_sync", "restart_ready")
+		return
+	}
+	v := waitContent(filepath.Join(t.dst, probe), want, t0, 120*time.Second)
+	synced := inf
+	if !math.IsInf(v, 1) {
+		synced = t0.Sub(d.launched).Seconds() + v/1000
+	}
+	b.record("restart_sync", kind, synced)
+	if ready == nil {
+		r := <-readyCh
+		ready = &r
+	}
+	if ready.err != nil {
+		b.failed(kind, ready.err, "restart_ready")
+	} else {
+		b.record("restart_ready", kind, ready.at.Seconds())
+	}
+	b.logf("  %s restart: startup rsync began %.3fs, probe synced %s, ready %.3fs", kind, childAt.Seconds(), fmtS(synced), ready.at.Seconds())
+}
+
+// finish stops the daemon and notes any warnings or errors it logged.
+func (b *bench) finish(d *daemon, scenario string) {
+	d.stop()
+	if n, first := d.problems(); n > 0 {
+		b.note("%s, %s: %d warning/error line(s) in its log, first: %s", d.kind, scenario, n, first)
+	}
+}
