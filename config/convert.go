@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -651,7 +652,13 @@ func (c *converter) block(moved map[string][]string, extraLines []string) ([]str
 		}
 		out = append(out, "sync(")
 		cmts("source")
-		out = append(out, ind+"source = "+quoteString(raw[i])+",")
+		source := raw[i]
+		if !filepath.IsAbs(source) {
+			// 0.2.3's abspath dropped a relative wpath's trailing slash;
+			// sync() keeps it, so drop it here to sync the same way.
+			source = strings.TrimRight(source, "/")
+		}
+		out = append(out, ind+"source = "+quoteString(source)+",")
 		cmts("target")
 		out = append(out, ind+"target = "+quoteString(target)+",")
 		if nodes != nil {

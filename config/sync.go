@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"go.starlark.net/starlark"
@@ -81,6 +82,11 @@ func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaultDelay ti
 		src, err := b.watchPath("sync(source=…)", c.pos, c.source, opts.Cwd)
 		if err != nil {
 			return nil, err
+		}
+		// Unlike 0.2.3's abspath for a relative wpath, sync() keeps the
+		// trailing slash: it decides whether rsync copies the contents.
+		if strings.HasSuffix(c.source, "/") && !strings.HasSuffix(src, "/") {
+			src += "/"
 		}
 		s := Sync{Source: src, Target: c.target, Delay: defaultDelay, Pos: fmt.Sprintf("%s:%d:%d", b.src.name, c.pos.line, c.pos.col)}
 		var nodes []string
