@@ -87,17 +87,31 @@ type result struct {
 // goroutine touches it.
 type jobState struct {
 	Job
-	pending  map[string]struct{}
-	full     bool
-	initial  bool // the pending full run is the initial one
-	runs     map[int]running
-	nextRun  int
-	failures int
-	waiting  bool // in backoff until a retry tick arrives
-	gaveUp   bool // failed during the final flush
+	pending map[string]struct{}
+	full    bool
+	initial bool // the pending full run is the initial one
+	runs    map[int]running
+	nextRun int
+	// afterFull holds the paths of runs started while a full run went on:
+	// they are synced again once it ends, so its copy of them cannot be
+	// the last word.
+	afterFull map[string]struct{}
+	failures  int
+	waiting   bool // in backoff until a retry tick arrives
+	gaveUp    bool // failed during the final flush
 }
 
 func (j *jobState) hasPending() bool { return j.full || len(j.pending) > 0 }
+
+// fullRunning reports whether a full run of the job is going on.
+func (j *jobState) fullRunning() bool {
+	for _, r := range j.runs {
+		if r.full {
+			return true
+		}
+	}
+	return false
+}
 
 // running is what a run in progress carries.
 type running struct {
@@ -116,7 +130,14 @@ func (j *jobState) canOverlap(limit int) bool {
 		return false
 	}
 	for _, r := range j.runs {
-		if r.full || len(r.paths) > overlapMax {
+		if r.full {
+			// A change during a full run (the startup sync, a resync)
+			// need not wait for it: it runs now, and once more after
+			// the full run (see afterFull), which may have copied an
+			// older version of the same file after it.
+			continue
+		}
+		if len(r.paths) > overlapMax {
 			return false
 		}
 		for p := range j.pending {
@@ -185,7 +206,7 @@ func newDispatcher(o Options) *dispatcher {
 	}
 	d.kill, d.cancel = context.WithCancel(context.Background())
 	for _, j := range o.Jobs {
-		js := &jobState{Job: j, pending: map[string]struct{}{}, runs: map[int]running{}, full: o.Initial, initial: o.Initial}
+		js := &jobState{Job: j, pending: map[string]struct{}{}, runs: map[int]running{}, afterFull: map[string]struct{}{}, full: o.Initial, initial: o.Initial}
 		d.jobs = append(d.jobs, js)
 		d.byTree[j.Tree] = append(d.byTree[j.Tree], js)
 	}
@@ -287,6 +308,11 @@ func (d *dispatcher) startReady() {
 		clear(j.pending)
 		id := j.nextRun
 		j.nextRun++
+		if !full && j.fullRunning() {
+			for _, p := range paths {
+				j.afterFull[p] = struct{}{}
+			}
+		}
 		j.runs[id] = running{full: full, paths: paths}
 		d.running++
 		go func() {
@@ -303,6 +329,10 @@ func (d *dispatcher) finish(r result, draining bool) {
 	j := d.jobs[r.job]
 	delete(j.runs, r.id)
 	d.running--
+	if r.full && len(j.afterFull) > 0 {
+		d.merge(j, collapse(j.afterFull), false, false)
+		clear(j.afterFull)
+	}
 	if r.err == nil {
 		j.failures = 0
 		return

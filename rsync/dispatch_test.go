@@ -112,6 +112,9 @@ func TestDispatchInitialThenList(t *testing.T) {
 			}
 			want := func() string { return strings.ReplaceAll(snapshot(src), "skip.tmp:x\n", "") }
 			eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(root) == want() })
+			// Wait for the run to end: a change during a full run is synced
+			// again after it (TestDispatchChangeDuringFullRun).
+			eventually(t, 10*time.Second, "the initial run's end", func() bool { return strings.Contains(logs.String(), `"full":true`) })
 
 			// Changes: a delete, a new deep dir, a same-size rewrite, a dir removed.
 			if err := os.Remove(filepath.Join(src, "a/f")); err != nil {
@@ -288,4 +291,46 @@ func TestDispatchCommentLikeNames(t *testing.T) {
 	eventually(t, 10*time.Second, "#hash deleted", func() bool { return snapshot(dst) == snapshot(src) })
 	close(in)
 	must(<-done)
+}
+
+// TestDispatchChangeDuringFullRun: a change during the startup sync starts
+// its own run at once, and is synced once more after the full run, which
+// may have copied an older version of it.
+func TestDispatchChangeDuringFullRun(t *testing.T) {
+	rs := needRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "f"), "1")
+	// A slow full run: the wrapper sleeps before a run without a file list.
+	slow := filepath.Join(dir, "rsync")
+	body := "#!/bin/sh\ncase \"$*\" in *files-from*) ;; *) sleep 1 ;; esac\nexec " + rs + " \"$@\"\n"
+	if err := os.WriteFile(slow, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncedLog
+	in := make(chan Work)
+	done := make(chan error)
+	go func() {
+		done <- Dispatch(in, Options{
+			Jobs:    []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: slow, Bwlimit: "0"}}},
+			Initial: true, Logger: zerolog.New(&logs),
+		})
+	}()
+	write(t, filepath.Join(src, "g"), "2")
+	in <- Work{Paths: []string{"g"}}
+	// g arrives while the full run still sleeps.
+	eventually(t, 5*time.Second, "g, before the full run ends", func() bool {
+		b, err := os.ReadFile(filepath.Join(dst, "g"))
+		return err == nil && string(b) == "2"
+	})
+	if strings.Contains(logs.String(), `"full":true`) {
+		t.Fatal("g waited for the full run")
+	}
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), `"files":1,"full":false`); n != 2 {
+		t.Errorf("g was synced %d times, want 2 (during the full run, and after it)", n)
+	}
 }
