@@ -24,6 +24,11 @@ type Config struct {
 	MaxProcesses int           // max_processes: rsync processes at once; 0 = two per (tree, node)
 	MaxDelay     time.Duration // max_delay: the longest a change waits for its run to start
 	MaxPending   int           // max_pending: pending paths per tree before it is synced whole
+	// WarmRsync (warm_rsync) keeps one rsync per local (tree, node)
+	// started and waiting for its next file list. Default: on when rsync
+	// is the default binary (a custom wrapper is not started ahead of
+	// need: it may do something per invocation).
+	WarmRsync bool
 
 	// Warnings are things worth telling the user that do not stop the load.
 	Warnings []*Error

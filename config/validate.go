@@ -46,7 +46,7 @@ const (
 )
 
 // settingNames are the variables inosync reads, for near-miss warnings.
-var settingNames = []string{"wpaths", "rpaths", "wpath", "rpath", "rnodes", "rexcludes", "excludes", "extra", "rspeed", "emask", "edelay", "logfile", "rsync", "exclude", "event_filter", "max_processes", "max_delay", "max_pending"}
+var settingNames = []string{"wpaths", "rpaths", "wpath", "rpath", "rnodes", "rexcludes", "excludes", "extra", "rspeed", "emask", "edelay", "logfile", "rsync", "exclude", "event_filter", "max_processes", "max_delay", "max_pending", "warm_rsync"}
 
 // builder validates the globals of one evaluated config.
 type builder struct {
@@ -91,6 +91,14 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 	}
 	if err := b.flood(g, c); err != nil {
 		return nil, err
+	}
+	c.WarmRsync = c.Rsync == DefaultRsync
+	if v, ok := g["warm_rsync"]; ok && v != starlark.None {
+		w, isBool := v.(starlark.Bool)
+		if !isBool {
+			return nil, b.errAt(b.src.settingPos("warm_rsync"), "warm_rsync must be True or False, got %s", describe(v))
+		}
+		c.WarmRsync = bool(w)
 	}
 	if c.Delay > c.MaxDelay {
 		b.warnAt(b.src.settingPos("edelay"), "edelay is %v, but no change waits longer than max_delay (%v) for its sync", c.Delay, c.MaxDelay)

@@ -60,6 +60,9 @@ type Options struct {
 	Logger      zerolog.Logger
 	// Initial seeds every job with a full initial sync (0.2.3's argv).
 	Initial bool
+	// Warm keeps one list-run rsync per local (tree, node) started and
+	// waiting for its file list, so that a change skips rsync's start-up.
+	Warm bool
 	// SSHControlDir, if not "", is a private directory for ssh control
 	// sockets: runs to remote nodes after the initial one reuse one ssh
 	// connection per node (see withSSHReuse).
@@ -96,6 +99,7 @@ type jobState struct {
 	// they are synced again once it ends, so its copy of them cannot be
 	// the last word.
 	afterFull map[string]struct{}
+	warm      *warm // a started rsync waiting for its list, or nil
 	failures  int
 	waiting   bool // in backoff until a retry tick arrives
 	gaveUp    bool // failed during the final flush
@@ -172,7 +176,8 @@ type dispatcher struct {
 	o       Options
 	jobs    []*jobState
 	byTree  map[int][]*jobState
-	running int
+	running int // rsync runs going on
+	warm    int // warm rsyncs waiting (they count against MaxProcs)
 	results chan result
 	retry   chan int
 	kill    context.Context
@@ -213,12 +218,19 @@ func newDispatcher(o Options) *dispatcher {
 	return d
 }
 
+// procs is the number of rsync processes: runs and warm ones.
+func (d *dispatcher) procs() int { return d.running + d.warm }
+
 func (d *dispatcher) loop(in <-chan Work) error {
 	defer d.cancel()
+	defer d.retireAll()
 	var stop <-chan time.Time
 	draining := false
 	for {
 		d.startReady()
+		if !draining {
+			d.keepWarm()
+		}
 		if draining && d.running == 0 && !d.anyPending() {
 			return d.unsynced()
 		}
@@ -293,9 +305,6 @@ func (d *dispatcher) anyPending() bool {
 // more (up to Overlap) for paths disjoint from those of its running runs.
 func (d *dispatcher) startReady() {
 	for i, j := range d.jobs {
-		if d.running >= d.o.MaxProcs {
-			return
-		}
 		if j.waiting || j.gaveUp || !j.hasPending() || !j.canOverlap(d.o.Overlap) {
 			continue
 		}
@@ -303,6 +312,15 @@ func (d *dispatcher) startReady() {
 		var paths []string
 		if !full {
 			paths = collapse(j.pending)
+		}
+		// A warm rsync takes the list when no walk for exclude functions
+		// is needed; it already holds its process slot.
+		var w *warm
+		if !full && j.warm != nil && (j.Exclude == nil || !hasDir(paths)) {
+			w, j.warm = j.warm, nil
+			d.warm--
+		} else if d.procs() >= d.o.MaxProcs && !d.reclaimWarm(nil) {
+			return
 		}
 		j.full, j.initial = false, false
 		clear(j.pending)
@@ -316,7 +334,7 @@ func (d *dispatcher) startReady() {
 		j.runs[id] = running{full: full, paths: paths}
 		d.running++
 		go func() {
-			r := d.run(i, j.Job, paths, full, initial)
+			r := d.run(i, j.Job, paths, full, initial, w)
 			r.id = id
 			d.results <- r
 		}()
@@ -406,7 +424,7 @@ func collapse(set map[string]struct{}) []string {
 }
 
 // run executes one rsync (or logs it, pretending) and reports the result.
-func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool) result {
+func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *warm) result {
 	r := result{job: i, paths: paths, full: full, initial: initial}
 	var argv []string
 	var stdin []byte
@@ -422,6 +440,9 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool) resul
 	default:
 		var prefix string
 		argv, prefix = ListArgv(st, j.Path, j.Dest)
+		if w != nil {
+			argv, prefix = w.argv, w.prefix
+		}
 		var b bytes.Buffer
 		for _, p := range paths {
 			// "./" first: rsync's --files-from skips entries that begin
@@ -460,21 +481,35 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool) resul
 		return r
 	}
 	start := time.Now()
-	cmd := exec.CommandContext(d.kill, argv[0], argv[1:]...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	// rsync's output goes to an unlinked temp file, not a pipe: an ssh
-	// ControlPersist master that rsync's ssh leaves behind inherits it,
-	// and a pipe would keep Wait waiting until that master exits.
-	out, err := os.CreateTemp("", "inosync-rsync-*.out")
-	if err != nil {
-		r.err, r.exit = fmt.Errorf("rsync output file: %w", err), -1
-		return r
+	var out *os.File
+	var err error
+	if w != nil {
+		out = w.out
+		defer out.Close()
+		_, werr := w.stdin.Write(stdin)
+		cerr := w.stdin.Close()
+		err = w.cmd.Wait()
+		if err == nil && (werr != nil || cerr != nil) {
+			err = fmt.Errorf("handing the list to rsync: %v %v", werr, cerr)
+		}
+	} else {
+		cmd := exec.CommandContext(d.kill, argv[0], argv[1:]...)
+		cmd.Stdin = bytes.NewReader(stdin)
+		// rsync's output goes to an unlinked temp file, not a pipe: an
+		// ssh ControlPersist master that rsync's ssh leaves behind
+		// inherits it, and a pipe would keep Wait waiting until that
+		// master exits.
+		out, err = os.CreateTemp("", "inosync-rsync-*.out")
+		if err != nil {
+			r.err, r.exit = fmt.Errorf("rsync output file: %w", err), -1
+			return r
+		}
+		_ = os.Remove(out.Name())
+		defer out.Close()
+		cmd.Stdout = out
+		cmd.Stderr = out
+		err = cmd.Run()
 	}
-	_ = os.Remove(out.Name())
-	defer out.Close()
-	cmd.Stdout = out
-	cmd.Stderr = out
-	err = cmd.Run()
 	took := time.Since(start)
 	var ee *exec.ExitError
 	switch {

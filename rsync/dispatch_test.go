@@ -82,8 +82,9 @@ func (l *syncedLog) String() string {
 
 func TestDispatchInitialThenList(t *testing.T) {
 	rs := needRsync(t)
-	for _, slash := range []bool{true, false} {
-		t.Run(fmt.Sprintf("trailing slash %v", slash), func(t *testing.T) {
+	for _, c := range []struct{ slash, warm bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
+		slash, warm := c.slash, c.warm
+		t.Run(fmt.Sprintf("trailing slash %v, warm rsync %v", slash, warm), func(t *testing.T) {
 			dir := t.TempDir()
 			src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 			write(t, filepath.Join(src, "a/f"), "1")
@@ -103,6 +104,7 @@ func TestDispatchInitialThenList(t *testing.T) {
 				done <- Dispatch(in, Options{
 					Jobs:    []Job{{Path: source, Node: "", Dest: target, Settings: Settings{Rsync: rs, Bwlimit: "0", Excludes: []string{"*.tmp"}}}},
 					Initial: true,
+					Warm:    warm,
 					Logger:  zerolog.New(&logs),
 				})
 			}()
@@ -332,5 +334,61 @@ func TestDispatchChangeDuringFullRun(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), `"files":1,"full":false`); n != 2 {
 		t.Errorf("g was synced %d times, want 2 (during the full run, and after it)", n)
+	}
+}
+
+// TestDispatchWarmRespectsMaxProcs: warm rsyncs (started ahead, waiting for
+// their lists) count against MaxProcs, and one is retired when another job
+// needs the slot; every node still ends in sync.
+func TestDispatchWarmRespectsMaxProcs(t *testing.T) {
+	rs := needRsync(t)
+	if _, err := exec.LookPath("flock"); err != nil {
+		t.Skip("needs flock(1)")
+	}
+	dir := t.TempDir()
+	wrap := filepath.Join(dir, "rsync")
+	body := fmt.Sprintf(`#!/bin/sh
+d=%q
+exec 9>>"$d/lock"
+flock 9; n=$(($(cat "$d/cur" 2>/dev/null || echo 0)+1)); echo $n > "$d/cur"
+[ $n -gt $(cat "$d/max" 2>/dev/null || echo 0) ] && echo $n > "$d/max"; flock -u 9
+%s "$@"; rc=$?
+flock 9; echo $(($(cat "$d/cur")-1)) > "$d/cur"; flock -u 9
+exit $rc
+`, dir, rs)
+	if err := os.WriteFile(wrap, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(dir, "src") + "/"
+	write(t, filepath.Join(src, "f0"), "0")
+	var jobs []Job
+	var dsts []string
+	for i := range 3 {
+		dst := filepath.Join(dir, fmt.Sprintf("dst%d", i))
+		dsts = append(dsts, dst)
+		jobs = append(jobs, Job{Path: src, Node: dst, Dest: dst, Settings: Settings{Rsync: wrap, Bwlimit: "0"}})
+	}
+	in := make(chan Work)
+	done := make(chan error)
+	go func() {
+		done <- Dispatch(in, Options{Jobs: jobs, Initial: true, Warm: true, MaxProcs: 2, Logger: zerolog.Nop()})
+	}()
+	for i := 1; i <= 20; i++ {
+		write(t, filepath.Join(src, fmt.Sprintf("f%d", i)), fmt.Sprint(i))
+		in <- Work{Paths: []string{fmt.Sprintf("f%d", i)}}
+	}
+	for _, dst := range dsts {
+		eventually(t, 20*time.Second, "node "+dst, func() bool { return snapshot(dst) == snapshot(src) })
+	}
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "max"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.TrimSpace(string(b)); n != "1" && n != "2" {
+		t.Errorf("%s rsyncs at once (warm ones included), want at most 2", n)
 	}
 }

@@ -157,6 +157,7 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Log
 		SSHControlDir: controlDir,
 		MaxProcs:      cfg.MaxProcesses,
 		MaxPending:    cfg.MaxPending,
+		Warm:          cfg.WarmRsync,
 		Pretend:       pretend,
 		Initial:       true,
 		StopTimeout:   stopTimeout,

@@ -108,6 +108,7 @@ func printEffective(w io.Writer, cfg *config.Config) {
 	fmt.Fprintf(w, "  max_processes  %s\n", maxProcs)
 	fmt.Fprintf(w, "  max_delay      %v\n", cfg.MaxDelay)
 	fmt.Fprintf(w, "  max_pending    %d\n", cfg.MaxPending)
+	fmt.Fprintf(w, "  warm_rsync     %v\n", cfg.WarmRsync)
 	for i, s := range cfg.Syncs {
 		fmt.Fprintf(w, "  tree %d         %s", i+1, s.Source)
 		if s.Pos != "" {
