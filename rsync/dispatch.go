@@ -319,7 +319,12 @@ func (d *dispatcher) startReady() {
 		if !full && j.warm != nil && (j.Exclude == nil || !hasDir(paths)) {
 			w, j.warm = j.warm, nil
 			d.warm--
-		} else if d.procs() >= d.o.MaxProcs && !d.reclaimWarm(nil) {
+			if !w.inPlace(j.Path) {
+				w.retire() // it would read from a directory since replaced
+				w = nil
+			}
+		}
+		if w == nil && d.procs() >= d.o.MaxProcs && !d.reclaimWarm(nil) {
 			return
 		}
 		j.full, j.initial = false, false

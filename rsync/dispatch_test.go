@@ -392,3 +392,48 @@ exit $rc
 		t.Errorf("%s rsyncs at once (warm ones included), want at most 2", n)
 	}
 }
+
+// children lists this process's child pids.
+func children() []string {
+	var out []string
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, t := range tasks {
+		b, _ := os.ReadFile("/proc/self/task/" + t.Name() + "/children")
+		out = append(out, strings.Fields(string(b))...)
+	}
+	return out
+}
+
+// TestDispatchWarmRootReplaced: a warm rsync entered the watched directory
+// when it started; after the directory is replaced (a deploy by rename) it
+// must not be used, or it would copy the old files.
+func TestDispatchWarmRootReplaced(t *testing.T) {
+	rs := needRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "a"), "old")
+	var logs syncedLog
+	in := make(chan Work)
+	done := make(chan error)
+	go func() {
+		done <- Dispatch(in, Options{
+			Jobs:    []Job{{Path: src + "/", Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}},
+			Initial: true, Warm: true, Logger: zerolog.New(&logs),
+		})
+	}()
+	eventually(t, 10*time.Second, "the initial run", func() bool { return strings.Contains(logs.String(), `"full":true`) })
+	eventually(t, 10*time.Second, "the warm rsync", func() bool { return len(children()) == 1 })
+	if err := os.Rename(src, filepath.Join(dir, "old")); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(src, "a"), "new")
+	in <- Work{Paths: []string{"a"}}
+	eventually(t, 10*time.Second, "the new a", func() bool {
+		b, err := os.ReadFile(filepath.Join(dst, "a"))
+		return err == nil && string(b) == "new"
+	})
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

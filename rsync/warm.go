@@ -42,6 +42,20 @@ func (d *dispatcher) startWarm(j Job) (*warm, error) {
 	return &warm{cmd: cmd, stdin: stdin, out: out, argv: argv, prefix: prefix}, nil
 }
 
+// inPlace reports whether the warm rsync still works in the directory that
+// source's transfer root names now. rsync enters it when it starts; if the
+// watched directory was replaced since (a deploy by rename), the warm
+// process would copy from the old one, so it must not be used.
+func (w *warm) inPlace(source string) bool {
+	base, _ := transferRoot(source)
+	cwd, err := os.Stat(fmt.Sprintf("/proc/%d/cwd", w.cmd.Process.Pid))
+	if err != nil {
+		return false
+	}
+	dir, err := os.Stat(base)
+	return err == nil && os.SameFile(cwd, dir)
+}
+
 // retire ends a warm rsync that will not be used: an empty list makes it
 // transfer nothing and exit.
 func (w *warm) retire() {

@@ -290,12 +290,15 @@ func (d *daemon) waitReady(timeout time.Duration) (time.Duration, error) {
 // not grown for quiet, or until timeout.
 func (d *daemon) waitQuiet(quiet, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	lastSize := d.logSize()
+	lastSize, lastKids := d.logSize(), childSignature(d.pid)
 	since := time.Now()
 	for {
-		size := d.logSize()
-		if size != lastSize || len(children(d.pid)) > 0 {
-			lastSize = size
+		// Quiet: the log does not grow and the children neither come, go
+		// nor use CPU. A child that waits without using CPU (inosync's warm
+		// rsync, blocked on its file list) does not count as busy.
+		size, kids := d.logSize(), childSignature(d.pid)
+		if size != lastSize || kids != lastKids {
+			lastSize, lastKids = size, kids
 			since = time.Now()
 		}
 		if time.Since(since) >= quiet {

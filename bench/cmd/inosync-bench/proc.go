@@ -109,3 +109,21 @@ func children(pid int) []int {
 	}
 	return out
 }
+
+// childSignature describes pid's children and the CPU ticks each has used,
+// so that a change in either shows as a different string.
+func childSignature(pid int) string {
+	var b strings.Builder
+	for _, c := range children(pid) {
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c))
+		if err != nil {
+			fmt.Fprintf(&b, "%d:gone ", c)
+			continue
+		}
+		f := strings.Fields(string(st[strings.LastIndexByte(string(st), ')')+1:]))
+		if len(f) > 12 {
+			fmt.Fprintf(&b, "%d:%s+%s ", c, f[11], f[12])
+		}
+	}
+	return b.String()
+}
