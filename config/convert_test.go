@@ -19,34 +19,20 @@ var legacyAssign = regexp.MustCompile(`(?m)^(wpaths|wpath|rpaths)\s*[+]?=`)
 // result loads to the same initial rsync commands, no longer sets the
 // legacy tree variables, and keeps every comment line.
 func TestConvertCorpus(t *testing.T) {
-	if _, err := os.Stat(DefaultRsync); err != nil {
-		t.Skipf("the corpus needs %s: %v", DefaultRsync, err)
-	}
-	files, err := filepath.Glob("../testdata/compat-corpus/r*.py")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no corpus files: %v", err)
-	}
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".py")
-		t.Run(name, func(t *testing.T) {
-			root := corpusRoot(t)
-			cfgPath := filepath.Join(root, name+".py")
-			writeSubstituted(t, f, cfgPath, root)
-			opts := Options{Cwd: root, Env: map[string]string{"HOME": "/root"}}
-			out, err := Convert(cfgPath, opts)
-			if _, isErr := readOptional(strings.TrimSuffix(f, ".py") + ".error"); isErr {
-				_, loadErr := Load(cfgPath, opts)
-				if err == nil || loadErr == nil || err.Error() != loadErr.Error() {
-					t.Fatalf("Convert error %v, want Load's error %v", err, loadErr)
-				}
-				return
+	eachCorpusConfig(t, func(t *testing.T, f, cfgPath, root string, opts Options) {
+		out, err := Convert(cfgPath, opts)
+		if _, isErr := readOptional(strings.TrimSuffix(f, ".py") + ".error"); isErr {
+			_, loadErr := Load(cfgPath, opts)
+			if err == nil || loadErr == nil || err.Error() != loadErr.Error() {
+				t.Fatalf("Convert error %v, want Load's error %v", err, loadErr)
 			}
-			if err != nil {
-				t.Fatalf("convert: %v", err)
-			}
-			checkConverted(t, cfgPath, readSubstituted(t, f, root), out, opts)
-		})
-	}
+			return
+		}
+		if err != nil {
+			t.Fatalf("convert: %v", err)
+		}
+		checkConverted(t, cfgPath, readSubstituted(t, f, root), out, opts)
+	})
 }
 
 // checkConverted writes out beside cfgPath and checks it against the

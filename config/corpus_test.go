@@ -13,6 +13,35 @@ import (
 // initial-sync argv with the one the Python original ran (.expect), or the
 // error with the one it printed (.error).
 func TestCorpus(t *testing.T) {
+	eachCorpusConfig(t, func(t *testing.T, f, cfgPath, root string, opts Options) {
+		want := readSubstituted(t, strings.TrimSuffix(f, ".py")+".expect", root)
+		cfg, err := Load(cfgPath, opts)
+		if wantErr, ok := readOptional(strings.TrimSuffix(f, ".py") + ".error"); ok {
+			if err == nil {
+				t.Fatalf("loaded, want the error %q", wantErr)
+			}
+			if !strings.Contains(err.Error(), strings.TrimSpace(wantErr)) {
+				t.Fatalf("error %q does not say %q", err, strings.TrimSpace(wantErr))
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("load: %v", err)
+		}
+		var got []string
+		for _, argv := range cfg.InitialArgv() {
+			got = append(got, rsync.Quote(argv))
+		}
+		if g, w := strings.Join(got, "\n"), strings.TrimRight(want, "\n"); g != w {
+			t.Errorf("argv differs\n got: %s\nwant: %s", g, w)
+		}
+	})
+}
+
+// eachCorpusConfig runs fn in a subtest for every config of
+// testdata/compat-corpus, written with @ROOT@ replaced into a fresh root
+// (the tree the corpus README asks for), and the options to load it with.
+func eachCorpusConfig(t *testing.T, fn func(t *testing.T, corpusFile, cfgPath, root string, opts Options)) {
 	if _, err := os.Stat(DefaultRsync); err != nil {
 		t.Skipf("the corpus needs %s: %v", DefaultRsync, err)
 	}
@@ -26,27 +55,7 @@ func TestCorpus(t *testing.T) {
 			root := corpusRoot(t)
 			cfgPath := filepath.Join(root, name+".py")
 			writeSubstituted(t, f, cfgPath, root)
-			want := readSubstituted(t, strings.TrimSuffix(f, ".py")+".expect", root)
-			cfg, err := Load(cfgPath, Options{Cwd: root, Env: map[string]string{"HOME": "/root"}})
-			if wantErr, ok := readOptional(strings.TrimSuffix(f, ".py") + ".error"); ok {
-				if err == nil {
-					t.Fatalf("loaded, want the error %q", wantErr)
-				}
-				if !strings.Contains(err.Error(), strings.TrimSpace(wantErr)) {
-					t.Fatalf("error %q does not say %q", err, strings.TrimSpace(wantErr))
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("load: %v", err)
-			}
-			var got []string
-			for _, argv := range cfg.InitialArgv() {
-				got = append(got, rsync.Quote(argv))
-			}
-			if g, w := strings.Join(got, "\n"), strings.TrimRight(want, "\n"); g != w {
-				t.Errorf("argv differs\n got: %s\nwant: %s", g, w)
-			}
+			fn(t, f, cfgPath, root, Options{Cwd: root, Env: map[string]string{"HOME": "/root"}})
 		})
 	}
 }

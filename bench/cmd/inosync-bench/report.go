@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 )
@@ -56,16 +55,10 @@ func (b *bench) rows() []rowSpec {
 
 // median of the finite and infinite values (NaN = error, left out).
 func median(vs []float64) float64 {
-	s := make([]float64, 0, len(vs))
-	for _, v := range vs {
-		if !math.IsNaN(v) {
-			s = append(s, v)
-		}
-	}
+	s := sortedValid(vs)
 	if len(s) == 0 {
 		return math.NaN()
 	}
-	sort.Float64s(s)
 	if len(s)%2 == 1 {
 		return s[len(s)/2]
 	}

@@ -88,18 +88,24 @@ func (b *bench) latencyRuns(d *daemon, off int64, key string) {
 	b.record(key, d.kind, float64(d.countRuns(off)))
 }
 
-// percentile is the nearest-rank percentile (p in 0..100) of vs.
-func percentile(vs []float64, p float64) float64 {
+// sortedValid returns vs without NaNs (errors), sorted.
+func sortedValid(vs []float64) []float64 {
 	s := make([]float64, 0, len(vs))
 	for _, v := range vs {
 		if !math.IsNaN(v) {
 			s = append(s, v)
 		}
 	}
+	sort.Float64s(s)
+	return s
+}
+
+// percentile is the nearest-rank percentile (p in 0..100) of vs.
+func percentile(vs []float64, p float64) float64 {
+	s := sortedValid(vs)
 	if len(s) == 0 {
 		return math.NaN()
 	}
-	sort.Float64s(s)
 	k := int(math.Ceil(p/100*float64(len(s)))) - 1
 	if k < 0 {
 		k = 0
