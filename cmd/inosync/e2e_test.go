@@ -444,11 +444,7 @@ func TestDaemonChurn(t *testing.T) {
 // TestDaemonSIGTERM runs the real binary and stops it with SIGTERM: exit 0.
 func TestDaemonSIGTERM(t *testing.T) {
 	needRsync(t)
-	bin := filepath.Join(t.TempDir(), "inosync")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildInosync(t)
 	base := t.TempDir()
 	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
 	writeFile(t, filepath.Join(src, "f"), "1")

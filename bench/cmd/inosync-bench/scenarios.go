@@ -88,6 +88,15 @@ func (b *bench) latencyRuns(d *daemon, off int64, key string) {
 	b.record(key, d.kind, float64(d.countRuns(off)))
 }
 
+// launchOn makes t's target equal to its source again and launches kind on
+// it.
+func (b *bench) launchOn(kind string, t *tree) (*daemon, error) {
+	if err := b.resync(t); err != nil {
+		return nil, err
+	}
+	return b.launch(kind, t.src, t.dst)
+}
+
 // sortedValid returns vs without NaNs (errors), sorted.
 func sortedValid(vs []float64) []float64 {
 	s := make([]float64, 0, len(vs))
@@ -130,11 +139,7 @@ func (b *bench) scenarioEmpty(kind string) {
 	t := b.empty
 	keys := []string{"lat_empty_p50", "lat_empty_p99"}
 	os.Remove(filepath.Join(t.src, "lat.txt"))
-	if err := b.resync(t); err != nil {
-		b.failed(kind, err, keys...)
-		return
-	}
-	d, err := b.launch(kind, t.src, t.dst)
+	d, err := b.launchOn(kind, t)
 	if err != nil {
 		b.failed(kind, err, keys...)
 		return
@@ -165,11 +170,7 @@ func (b *bench) scenarioBig(kind string) {
 	keys := []string{"ready_big", "rss_big", "hwm_big", "idle_cpu", "idle_vcsw", "idle_run", "lat_big_p50", "lat_big_p99"}
 	sub := filepath.Join("d0", "d20", "d420", "lat.txt")
 	os.Remove(filepath.Join(t.src, sub))
-	if err := b.resync(t); err != nil {
-		b.failed(kind, err, keys...)
-		return
-	}
-	d, err := b.launch(kind, t.src, t.dst)
+	d, err := b.launchOn(kind, t)
 	if err != nil {
 		b.failed(kind, err, keys...)
 		return
@@ -255,11 +256,7 @@ func (b *bench) scenarioBurst(kind, mode string) {
 	keys := []string{p + "conv", p + "tail", p + "writer", p + "runs", p + "cpu"}
 	b.burstClean(mode)
 	defer b.burstClean(mode)
-	if err := b.resync(t); err != nil {
-		b.failed(kind, err, keys...)
-		return
-	}
-	d, err := b.launch(kind, t.src, t.dst)
+	d, err := b.launchOn(kind, t)
 	if err != nil {
 		b.failed(kind, err, keys...)
 		return
@@ -340,11 +337,7 @@ func (b *bench) scenarioRestart(kind string) {
 	keys := []string{"restart_child", "restart_sync", "restart_ready"}
 	probe := "restart-probe.txt"
 	os.Remove(filepath.Join(t.src, probe))
-	if err := b.resync(t); err != nil {
-		b.failed(kind, err, keys...)
-		return
-	}
-	d, err := b.launch(kind, t.src, t.dst)
+	d, err := b.launchOn(kind, t)
 	if err != nil {
 		b.failed(kind, err, keys...)
 		return
