@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"sync"
@@ -28,6 +29,25 @@ import (
 // write; a create, then the write) go in one rsync run, not two. fsnotify
 // delivers no IN_CLOSE_WRITE to wait for instead.
 const minDelay = time.Millisecond
+
+// intakePace is watch.Options.Pace when the daemon runs on one processor:
+// in a stream of events, the kernel queues them for 500 µs at a time
+// instead of waking the daemon for each (a 10k-file burst: about 21,000
+// context switches become 3,000; docs/benchmarks.md). Half the 1 ms batch,
+// so a rewrite's two events still make one run.
+const intakePace = 500 * time.Microsecond
+
+// oneProcessor makes the daemon run its goroutines on one processor unless
+// GOMAXPROCS is set. It waits on the kernel and on rsync, which does the
+// work in processes of its own; with more processors every hand-off of an
+// event between goroutines wakes another thread, which costs more than the
+// event. It returns whether the daemon runs on one processor.
+func oneProcessor() bool {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
+	return runtime.GOMAXPROCS(0) == 1
+}
 
 // stopTimeout bounds the final flush on SIGTERM/SIGINT.
 const stopTimeout = time.Minute
@@ -59,7 +79,14 @@ func daemon(o *options, cfg *config.Config, stderr io.Writer) int {
 		}
 		defer stopProfile()
 	}
-	err = serve(ctx, cfg, o.pretend, lg)
+	if os.Getenv("INOSYNC_MEMPROFILE") != "" {
+		runtime.MemProfileRate = 1 // every allocation, for exact figures
+	}
+	var pace time.Duration
+	if oneProcessor() {
+		pace = intakePace
+	}
+	err = serve(ctx, cfg, o.pretend, pace, lg)
 	var se *startError
 	switch {
 	case errors.As(err, &se):
@@ -82,7 +109,8 @@ func (e *startError) Unwrap() error { return e.err }
 
 // serve wires one watcher and one coalescer per watched tree into one
 // dispatcher, and runs them until ctx ends and the final flush is done.
-func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Logger) error {
+// pace is each watcher's Options.Pace.
+func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Duration, lg zerolog.Logger) error {
 	trigger := watch.TriggerOps(cfg.Events)
 	var watchers []*watch.Watcher
 	var jobs []rsync.Job
@@ -99,6 +127,7 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Log
 			Exclude: exclude,
 			Filter:  keep,
 			Logger:  lg.With().Str("path", s.Source).Logger(),
+			Pace:    pace,
 		})
 		if err != nil {
 			return &startError{err}
@@ -118,6 +147,9 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, lg zerolog.Log
 	// watch tables they built: collect it and return it to the OS now,
 	// not at the next GC cycle, so the daemon's RSS is what it keeps.
 	debug.FreeOSMemory()
+	if path := os.Getenv("INOSYNC_MEMPROFILE"); path != "" {
+		writeHeapProfile(path, lg)
+	}
 	work := make(chan rsync.Work)
 	var wg sync.WaitGroup
 	for i, w := range watchers {
@@ -220,4 +252,21 @@ func startCPUProfile(path string) (func(), error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
+}
+
+// writeHeapProfile writes a pprof heap profile of the daemon to path
+// (INOSYNC_MEMPROFILE: written once every tree is watched, it shows what
+// the watch tables keep; see docs/benchmarks.md).
+func writeHeapProfile(path string, lg zerolog.Logger) {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.WriteHeapProfile(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		lg.Error().Err(err).Msg("cannot write the heap profile")
+	}
 }

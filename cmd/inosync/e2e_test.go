@@ -97,7 +97,7 @@ func startDaemon(t *testing.T, src, dst, cfgText string, pretend bool) *daemonRu
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	lg := zerolog.New(d.logs).Level(zerolog.DebugLevel)
-	go func() { d.err = serve(ctx, cfg, pretend, lg); close(d.done) }()
+	go func() { d.err = serve(ctx, cfg, pretend, intakePace, lg); close(d.done) }()
 	t.Cleanup(func() {
 		cancel()
 		<-d.done

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,7 +91,18 @@ func main() {
 	inosyncBin := flag.String("inosync", "bin/inosync", "the inosync binary")
 	out := flag.String("out", "", "markdown report (default docs/benchmarks.md; quick mode writes none unless set; also BENCH_OUT)")
 	keep := flag.Bool("keep", false, "keep the temp dir (trees and daemon logs)")
+	only := flag.String("only", "", "comma-separated scenarios to run (empty, big, burst-new, burst-existing, restart); writes no report unless -out is set")
+	daemons := flag.String("daemons", "inosync,lsyncd", "comma-separated daemons to run (inosync, lsyncd); fewer writes no report unless -out is set")
 	flag.Parse()
+	run, err := scenarioSet(*only)
+	if err != nil {
+		fatal(err)
+	}
+	kinds, err := daemonList(*daemons)
+	if err != nil {
+		fatal(err)
+	}
+	partial := *only != "" || len(kinds) < 2
 
 	b.quick = *quick
 	b.rounds = 3
@@ -107,7 +119,7 @@ func main() {
 	if outPath == "" {
 		outPath = os.Getenv("BENCH_OUT")
 	}
-	if outPath == "" && !b.quick {
+	if outPath == "" && !b.quick && !partial {
 		outPath = "docs/benchmarks.md"
 	}
 	b.writes, b.gap, b.idle = 100, 50*time.Millisecond, 10*time.Second
@@ -122,7 +134,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "inosync-bench: must run as root (it installs lsyncd when missing and may raise fs.inotify limits)")
 		os.Exit(2)
 	}
-	var err error
 	if b.inosyncBin, err = filepath.Abs(*inosyncBin); err != nil {
 		fatal(err)
 	}
@@ -167,35 +178,39 @@ func main() {
 	b.mid = &tree{name: fmt.Sprintf("%d-dir", midDirs), dirs: midDirs, src: filepath.Join(b.tmp, "mid", "src"), dst: filepath.Join(b.tmp, "mid", "dst")}
 	b.big = &tree{name: fmt.Sprintf("%d-dir", bigDirs), dirs: bigDirs, src: filepath.Join(b.tmp, "big", "src"), dst: filepath.Join(b.tmp, "big", "dst")}
 	for _, t := range []*tree{b.empty, b.mid, b.big} {
+		if !run.needs(t, b) {
+			continue
+		}
 		if err := b.build(t); err != nil {
 			cleanup()
 			fatal(err)
 		}
 	}
 
-	kinds := []string{kindInosync, kindLsyncd}
 	for r := 0; r < b.rounds; r++ {
-		order := kinds
+		order := slices.Clone(kinds)
 		if r%2 == 1 {
-			order = []string{kindLsyncd, kindInosync}
+			slices.Reverse(order)
 		}
 		la := loadavg()
 		b.loads = append(b.loads, la)
 		b.logf("round %d/%d (%s first); load average %s", r+1, b.rounds, order[0], la)
-		for _, k := range order {
-			b.scenarioEmpty(k)
-		}
-		for _, k := range order {
-			b.scenarioBig(k)
-		}
-		for _, k := range order {
-			b.scenarioBurst(k, "new")
-		}
-		for _, k := range order {
-			b.scenarioBurst(k, "existing")
-		}
-		for _, k := range order {
-			b.scenarioRestart(k)
+		for _, sc := range []struct {
+			name string
+			fn   func(kind string)
+		}{
+			{"empty", b.scenarioEmpty},
+			{"big", b.scenarioBig},
+			{"burst-new", func(k string) { b.scenarioBurst(k, "new") }},
+			{"burst-existing", func(k string) { b.scenarioBurst(k, "existing") }},
+			{"restart", b.scenarioRestart},
+		} {
+			if !run[sc.name] {
+				continue
+			}
+			for _, k := range order {
+				sc.fn(k)
+			}
 		}
 	}
 	b.loads = append(b.loads, loadavg())
@@ -218,6 +233,56 @@ func main() {
 	}
 	cleanup()
 	b.logf("done in %s", time.Since(b.start).Round(time.Second))
+}
+
+// scenarios is the set of scenarios to run, by name.
+type scenarios map[string]bool
+
+var scenarioNames = []string{"empty", "big", "burst-new", "burst-existing", "restart"}
+
+// scenarioSet parses -only: empty means all of them.
+func scenarioSet(only string) (scenarios, error) {
+	s := scenarios{}
+	if strings.TrimSpace(only) == "" {
+		for _, n := range scenarioNames {
+			s[n] = true
+		}
+		return s, nil
+	}
+	for _, n := range strings.Split(only, ",") {
+		n = strings.TrimSpace(n)
+		if !slices.Contains(scenarioNames, n) {
+			return nil, fmt.Errorf("-only: unknown scenario %q (have %s)", n, strings.Join(scenarioNames, ", "))
+		}
+		s[n] = true
+	}
+	return s, nil
+}
+
+// needs says whether one of the scenarios uses tree t.
+func (s scenarios) needs(t *tree, b *bench) bool {
+	switch t {
+	case b.empty:
+		return s["empty"]
+	case b.big:
+		return s["big"]
+	}
+	return s["burst-new"] || s["burst-existing"] || s["restart"]
+}
+
+// daemonList parses -daemons.
+func daemonList(list string) ([]string, error) {
+	var kinds []string
+	for _, k := range strings.Split(list, ",") {
+		k = strings.TrimSpace(k)
+		if k != kindInosync && k != kindLsyncd {
+			return nil, fmt.Errorf("-daemons: unknown daemon %q (have %s, %s)", k, kindInosync, kindLsyncd)
+		}
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds, nil
 }
 
 func fatal(err error) {
