@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -149,8 +150,10 @@ type Watcher struct {
 	// fsw is replaced when the kernel queue overflows (see resync); it is
 	// an atomic pointer so that tests may look at fsnotify's own list
 	// while Run is going.
-	fsw  atomic.Pointer[fsnotify.Watcher]
-	dirs *dirTable // owned by New, then by Run
+	fsw   atomic.Pointer[fsnotify.Watcher]
+	dirs  *dirTable // owned by New, then by Run
+	list  lister    // the walks' buffer, owned as dirs is
+	stack []string  // the walks' stack, owned as dirs is
 	// errs carries fsnotify's errors to Run. fsnotify sends some errors
 	// while holding its lock, and Add and Remove take that lock: if Run
 	// read fsnotify's unbuffered Errors itself, a Remove in Run would wait
@@ -428,38 +431,57 @@ func (w *Watcher) resync() error {
 }
 
 // watchTree adds a watch for directory rel, then for every directory below
-// it that is not excluded. A watch is added before its directory is read,
-// so an entry made meanwhile gives an event. A directory that vanished
-// meanwhile is skipped. Other failures go to onErr, whose non-nil result
-// stops the walk and is returned.
+// it that is not excluded, depth first and in name order (so the table
+// only appends). A watch is added before its directory is read, so an
+// entry made meanwhile gives an event. A directory that vanished meanwhile
+// is skipped. Other failures go to onErr, whose non-nil result stops the
+// walk and is returned.
+//
+// The path fsnotify keeps for a watch and the relative path in the table
+// share their bytes, and the walk's stack is reused from walk to walk: a
+// walk makes no garbage of its own beyond the paths it keeps.
 func (w *Watcher) watchTree(fsw *fsnotify.Watcher, rel string, onErr func(dir string, err error) error) error {
-	dir := w.abs(rel)
-	if err := fsw.Add(dir); err != nil {
-		if vanished(err) && rel != "" {
-			return nil
-		}
-		return onErr(dir, err)
-	}
-	if w.dirs.add(rel) {
-		w.watches.Add(1)
-	}
-	entries, err := readDir(dir)
-	if err != nil && !vanished(err) {
-		if err := onErr(dir, err); err != nil {
-			return err
-		}
-	}
-	for _, e := range entries {
-		if !e.Type().IsDir() { // symlinks to directories are not followed
+	stack := append(w.stack[:0], w.abs(rel))
+	defer func() {
+		clear(stack[:cap(stack)])
+		w.stack = stack[:0]
+	}()
+	for len(stack) > 0 {
+		dir := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		rel := w.relOfAbs(dir)
+		if err := fsw.Add(dir); err != nil {
+			if vanished(err) && rel != "" {
+				continue
+			}
+			if err := onErr(dir, err); err != nil {
+				return err
+			}
 			continue
 		}
-		sub := joinRel(rel, e.Name())
-		if w.excluded(sub, true) {
+		if w.dirs.add(rel) {
+			w.watches.Add(1)
+		}
+		n := len(stack)
+		var err error
+		if stack, err = w.list.appendSubdirs(stack, dir); err != nil {
+			stack = stack[:n]
+			if !vanished(err) {
+				if err := onErr(dir, err); err != nil {
+					return err
+				}
+			}
 			continue
 		}
-		if err := w.watchTree(fsw, sub, onErr); err != nil {
-			return err
+		kept := stack[:n]
+		for _, sub := range stack[n:] {
+			if !w.excluded(w.relOfAbs(sub), true) {
+				kept = append(kept, sub)
+			}
 		}
+		clear(stack[len(kept):])
+		stack = kept
+		slices.Reverse(stack[n:]) // the first name is taken first
 	}
 	return nil
 }
@@ -506,6 +528,18 @@ func (w *Watcher) abs(rel string) string {
 	return w.root + "/" + rel
 }
 
+// relOfAbs returns the path relative to the root of abs, an absolute path
+// at or below it made by abs or lister.subdirs, as a substring of abs.
+func (w *Watcher) relOfAbs(abs string) string {
+	switch {
+	case len(abs) <= len(w.root):
+		return ""
+	case w.root == "/":
+		return abs[1:]
+	}
+	return abs[len(w.root)+1:]
+}
+
 // relOf returns the path of an fsnotify event's name relative to the root.
 func (w *Watcher) relOf(name string) (string, bool) {
 	if name == w.root {
@@ -518,28 +552,10 @@ func (w *Watcher) relOf(name string) (string, bool) {
 	return strings.TrimLeft(rest, "/"), true
 }
 
-// readDir lists a directory unsorted (os.ReadDir sorts, which a walk does
-// not need).
-func readDir(dir string) ([]fs.DirEntry, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return f.ReadDir(-1)
-}
-
 // vanished reports whether err says the path is gone or no longer a
 // directory: a race with the tree changing, not a failure.
 func vanished(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
-}
-
-func joinRel(dir, name string) string {
-	if dir == "" {
-		return name
-	}
-	return dir + "/" + name
 }
 
 // parentOf returns the directory part of rel ("" for the root's entries).
@@ -548,60 +564,4 @@ func parentOf(rel string) string {
 		return rel[:i]
 	}
 	return ""
-}
-
-// dirTable is the set of watched directories, by path relative to the
-// root, each with the names of its watched subdirectories, so that a
-// subtree is dropped in time proportional to its size.
-type dirTable struct {
-	m map[string]map[string]struct{}
-}
-
-func newDirTable() *dirTable { return &dirTable{m: make(map[string]map[string]struct{})} }
-
-func (t *dirTable) has(rel string) bool {
-	_, ok := t.m[rel]
-	return ok
-}
-
-// add records rel; it returns false if rel was there already.
-func (t *dirTable) add(rel string) bool {
-	if _, ok := t.m[rel]; ok {
-		return false
-	}
-	t.m[rel] = nil
-	if rel == "" {
-		return true
-	}
-	parent := parentOf(rel)
-	if children, ok := t.m[parent]; ok {
-		if children == nil {
-			children = make(map[string]struct{})
-			t.m[parent] = children
-		}
-		children[baseOf(rel)] = struct{}{}
-	}
-	return true
-}
-
-// removeTree forgets rel and everything below it, calling fn for each.
-func (t *dirTable) removeTree(rel string, fn func(rel string)) {
-	children, ok := t.m[rel]
-	if !ok {
-		return
-	}
-	for name := range children { // deleting while ranging is allowed
-		t.removeTree(joinRel(rel, name), fn)
-	}
-	delete(t.m, rel)
-	if rel != "" {
-		if siblings, ok := t.m[parentOf(rel)]; ok {
-			delete(siblings, baseOf(rel))
-		}
-	}
-	fn(rel)
-}
-
-func baseOf(rel string) string {
-	return rel[strings.LastIndexByte(rel, '/')+1:]
 }

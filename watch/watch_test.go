@@ -318,10 +318,7 @@ func TestRunRenameDir(t *testing.T) {
 	// The table (checked once Run is done) agrees.
 	rw := w
 	t.Cleanup(func() {
-		var rels []string
-		for rel := range rw.dirs.m {
-			rels = append(rels, rel)
-		}
+		rels := rw.dirs.all()
 		slices.Sort(rels)
 		if want := []string{"", "e", "other", "other/s2", "other/s2/t"}; !slices.Equal(rels, want) {
 			t.Errorf("table %q, want %q", rels, want)

@@ -81,8 +81,15 @@ func (d *daemonRun) stop(t *testing.T) error {
 }
 
 // startDaemon writes the config (with @SRC@ and @DST@ replaced), loads it
-// and runs serve until the test stops it.
+// and runs serve, pacing the intake as the daemon does, until the test
+// stops it.
 func startDaemon(t *testing.T, src, dst, cfgText string, pretend bool) *daemonRun {
+	t.Helper()
+	return startDaemonPaced(t, src, dst, cfgText, pretend, intakePace)
+}
+
+// startDaemonPaced is startDaemon with the watchers' Options.Pace.
+func startDaemonPaced(t *testing.T, src, dst, cfgText string, pretend bool, pace time.Duration) *daemonRun {
 	t.Helper()
 	cfgPath := filepath.Join(t.TempDir(), "cfg.py")
 	cfgText = strings.NewReplacer("@SRC@", src, "@DST@", dst).Replace(cfgText)
@@ -97,7 +104,7 @@ func startDaemon(t *testing.T, src, dst, cfgText string, pretend bool) *daemonRu
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	lg := zerolog.New(d.logs).Level(zerolog.DebugLevel)
-	go func() { d.err = serve(ctx, cfg, pretend, intakePace, lg); close(d.done) }()
+	go func() { d.err = serve(ctx, cfg, pretend, pace, lg); close(d.done) }()
 	t.Cleanup(func() {
 		cancel()
 		<-d.done

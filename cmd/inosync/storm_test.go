@@ -62,7 +62,11 @@ rsync = %q
 max_processes = 2
 max_pending = 2000
 `, src+"/", dsts[0], dsts[1], dsts[2], rs)
-	d := startDaemon(t, src, "", cfg, false)
+	// No pacing: the storm's writers run in this process, and a paced
+	// intake holds a processor they need too (the daemon's writers are
+	// other processes). Pacing is covered by the watch tests, the other
+	// end-to-end tests and the real binary's (TestDaemonSIGTERM).
+	d := startDaemonPaced(t, src, "", cfg, false, 0)
 	for _, dst := range dsts {
 		converges(t, src, dst, "the initial sync")
 	}
