@@ -150,3 +150,28 @@ func TestListerSubdirs(t *testing.T) {
 		t.Fatalf("a file: err %v, want one that vanished() knows", err)
 	}
 }
+
+func TestPathArenaJoin(t *testing.T) {
+	var a pathArena
+	var got []string
+	for i := range 5000 {
+		got = append(got, a.join("/srv/www", "/", []byte("d"+strconv.Itoa(i))))
+	}
+	long := strings.Repeat("x", arenaBlock)
+	big := a.join("/srv", "/", []byte(long))
+	for i, s := range got {
+		if want := "/srv/www/d" + strconv.Itoa(i); s != want {
+			t.Fatalf("join %d = %q, want %q", i, s, want)
+		}
+	}
+	if big != "/srv/"+long {
+		t.Fatal("a path longer than a block came back wrong")
+	}
+}
+
+func TestListerRejectsNUL(t *testing.T) {
+	var l lister
+	if _, err := l.appendSubdirs(nil, "/tmp\x00/x"); err == nil {
+		t.Fatal("a path with a NUL byte was opened")
+	}
+}

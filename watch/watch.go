@@ -194,7 +194,7 @@ func New(opts Options) (*Watcher, error) {
 	w := &Watcher{root: root, opts: opts, log: opts.Logger, dirs: newDirTable(), errs: make(chan error, 64)}
 	w.fsw.Store(fsw)
 	go w.pumpErrors(fsw)
-	if err := w.watchTree(fsw, "", func(dir string, err error) error {
+	if err := w.watchWholeTree(fsw, func(dir string, err error) error {
 		return addError(dir, err, readSysctl)
 	}); err != nil {
 		_ = fsw.Close()
@@ -426,8 +426,15 @@ func (w *Watcher) resync() error {
 	go w.pumpErrors(fsw)
 	w.dirs = newDirTable()
 	w.watches.Store(0)
-	_ = w.watchTree(fsw, "", w.logAddError)
+	_ = w.watchWholeTree(fsw, w.logAddError)
 	return nil
+}
+
+// watchWholeTree is watchTree for the root, with the paths in an arena.
+func (w *Watcher) watchWholeTree(fsw *fsnotify.Watcher, onErr func(dir string, err error) error) error {
+	w.list.arena = &pathArena{}
+	defer func() { w.list.arena = nil }()
+	return w.watchTree(fsw, "", onErr)
 }
 
 // watchTree adds a watch for directory rel, then for every directory below

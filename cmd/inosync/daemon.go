@@ -49,6 +49,22 @@ func oneProcessor() bool {
 	return runtime.GOMAXPROCS(0) == 1
 }
 
+// walkGCPercent is the garbage collector's target (GOGC) while the trees are
+// walked at start, unless GOGC is set: 10 instead of 100 took the peak RSS
+// of a 50,000-dir tree from 17.0-17.7 to 16.0-16.1 MiB; the extra cycles
+// are cheap, as the heap is still small.
+const walkGCPercent = 10
+
+// lowGCDuring sets the GC target to walkGCPercent, unless GOGC is set, and
+// returns the function that puts it back (the first time it is called).
+func lowGCDuring() func() {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(walkGCPercent)
+	return sync.OnceFunc(func() { debug.SetGCPercent(old) })
+}
+
 // stopTimeout bounds the final flush on SIGTERM/SIGINT.
 const stopTimeout = time.Minute
 
@@ -113,6 +129,11 @@ func (e *startError) Unwrap() error { return e.err }
 func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Duration, lg zerolog.Logger) error {
 	trigger := watch.TriggerOps(cfg.Events)
 	var watchers []*watch.Watcher
+	// The walks keep most of what they allocate (the watch tables), and
+	// what they do not keep is the kernel interface's copies of paths:
+	// collecting often keeps the peak near what is kept.
+	restoreGC := lowGCDuring()
+	defer restoreGC() // on an early return
 	var jobs []rsync.Job
 	reporter := &hookReporter{lg: lg, seen: map[string]bool{}}
 	for i, s := range cfg.Syncs {
@@ -146,6 +167,7 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Dura
 	// The walks made garbage (directory listings) worth more than the
 	// watch tables they built: collect it and return it to the OS now,
 	// not at the next GC cycle, so the daemon's RSS is what it keeps.
+	restoreGC()
 	debug.FreeOSMemory()
 	if path := os.Getenv("INOSYNC_MEMPROFILE"); path != "" {
 		writeHeapProfile(path, lg)
