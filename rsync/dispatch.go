@@ -100,9 +100,12 @@ type jobState struct {
 	// the last word.
 	afterFull map[string]struct{}
 	warm      *warm // a started rsync waiting for its list, or nil
-	failures  int
-	waiting   bool // in backoff until a retry tick arrives
-	gaveUp    bool // failed during the final flush
+	// warmAt is when the job may start its next warm rsync: a while after
+	// it handed one a list (see warmDelay).
+	warmAt   time.Time
+	failures int
+	waiting  bool // in backoff until a retry tick arrives
+	gaveUp   bool // failed during the final flush
 }
 
 func (j *jobState) hasPending() bool { return j.full || len(j.pending) > 0 }
@@ -180,8 +183,11 @@ type dispatcher struct {
 	warm    int // warm rsyncs waiting (they count against MaxProcs)
 	results chan result
 	retry   chan int
-	kill    context.Context
-	cancel  context.CancelFunc
+	// warmTimer wakes the loop when a job may start a warm rsync again.
+	warmTimer *time.Timer
+	warmC     <-chan time.Time
+	kill      context.Context
+	cancel    context.CancelFunc
 }
 
 func newDispatcher(o Options) *dispatcher {
@@ -253,6 +259,8 @@ func (d *dispatcher) loop(in <-chan Work) error {
 			}
 		case r := <-d.results:
 			d.finish(r, draining)
+		case <-d.warmC:
+			d.warmC = nil // keepWarm, at the top of the loop, starts it
 		case i := <-d.retry:
 			if j := d.jobs[i]; j.waiting {
 				j.waiting = false
@@ -319,6 +327,7 @@ func (d *dispatcher) startReady() {
 		if !full && j.warm != nil && (j.Exclude == nil || !hasDir(paths)) {
 			w, j.warm = j.warm, nil
 			d.warm--
+			j.warmAt = time.Now().Add(warmDelay)
 			if !w.inPlace(j.Path) {
 				w.retire() // it would read from a directory since replaced
 				w = nil
@@ -529,7 +538,7 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 		r.err = fmt.Errorf("cannot run %s: %w", argv[0], err)
 	}
 	r.stderr = strings.TrimSpace(lastBytes(out, tailMax))
-	lg.Info().Int("files", files).Bool("full", full).Int64("duration_ms", took.Milliseconds()).Int("exit", r.exit).Msg("rsync")
+	lg.Info().Int("files", files).Bool("full", full).Bool("warm", w != nil).Int64("duration_ms", took.Milliseconds()).Int("exit", r.exit).Msg("rsync")
 	if e := lg.Debug(); e.Enabled() {
 		e.Str("argv", Quote(argv)).Strs("list", paths[:min(len(paths), 100)]).Str("output", r.stderr).Msg("rsync output")
 	}

@@ -393,6 +393,46 @@ exit $rc
 	}
 }
 
+// TestDispatchWarmReplaced: a warm rsync handed a list is replaced (after
+// warmDelay, so that its start-up does not compete with the transfer), and
+// the next change goes to the replacement.
+func TestDispatchWarmReplaced(t *testing.T) {
+	rs := needRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "a"), "0")
+	var logs syncedLog
+	in := make(chan Work)
+	done := make(chan error)
+	go func() {
+		done <- Dispatch(in, Options{
+			Jobs:    []Job{{Path: src + "/", Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}},
+			Initial: true, Warm: true, Logger: zerolog.New(&logs),
+		})
+	}()
+	eventually(t, 10*time.Second, "the initial run", func() bool { return strings.Contains(logs.String(), `"full":true`) })
+	for i := 1; i <= 3; i++ {
+		eventually(t, 10*time.Second, "a warm rsync", func() bool { return len(children()) == 1 })
+		body := fmt.Sprint(i)
+		write(t, filepath.Join(src, "a"), body)
+		in <- Work{Paths: []string{"a"}}
+		eventually(t, 10*time.Second, "a = "+body, func() bool {
+			b, err := os.ReadFile(filepath.Join(dst, "a"))
+			return err == nil && string(b) == body
+		})
+		eventually(t, 10*time.Second, "the run's log line", func() bool {
+			return strings.Count(logs.String(), `"full":false`) == i
+		})
+	}
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), `"full":false,"warm":true`); n != 3 {
+		t.Errorf("%d of 3 list runs used a warm rsync:\n%s", n, logs.String())
+	}
+}
+
 // children lists this process's child pids.
 func children() []string {
 	var out []string
