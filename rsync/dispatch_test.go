@@ -412,7 +412,16 @@ func TestDispatchWarmReplaced(t *testing.T) {
 	}()
 	eventually(t, 10*time.Second, "the initial run", func() bool { return strings.Contains(logs.String(), `"full":true`) })
 	for i := 1; i <= 3; i++ {
-		eventually(t, 10*time.Second, "a warm rsync", func() bool { return len(children()) == 1 })
+		// Ready once it has entered the source (between fork and exec it
+		// is still in ours, and would be retired as out of place).
+		eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool {
+			c := children()
+			if len(c) != 1 {
+				return false
+			}
+			cwd, err := os.Readlink("/proc/" + c[0] + "/cwd")
+			return err == nil && cwd == src
+		})
 		body := fmt.Sprint(i)
 		write(t, filepath.Join(src, "a"), body)
 		in <- Work{Paths: []string{"a"}}

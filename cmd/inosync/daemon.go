@@ -31,11 +31,14 @@ import (
 const minDelay = time.Millisecond
 
 // intakePace is watch.Options.Pace when the daemon runs on one processor:
-// in a stream of events, the kernel queues them for 500 µs at a time
-// instead of waking the daemon for each (a 10k-file burst: about 21,000
-// context switches become 3,000; docs/benchmarks.md). Half the 1 ms batch,
-// so a rewrite's two events still make one run.
-const intakePace = 500 * time.Microsecond
+// in a stream of events (from the fourth event each within 5 ms of the one
+// before; a rewrite's two events are not one), the kernel queues them for
+// 5 ms at a time instead of waking the daemon for each. A writer making
+// 10,000 files in 500 new dirs over 7-8 s: 31,000 context switches and
+// 1.32 s of daemon CPU without pacing at 500 µs, 8,000 and 0.48 s at 5 ms
+// (docs/benchmarks.md). A change in a stream waits up to 5 ms more; a
+// lone change does not wait.
+const intakePace = 5 * time.Millisecond
 
 // oneProcessor makes the daemon run its goroutines on one processor unless
 // GOMAXPROCS is set. It waits on the kernel and on rsync, which does the
