@@ -28,6 +28,7 @@ type bench struct {
 	idle       time.Duration
 	burstDirs  int
 	burstFiles int
+	burstGap   time.Duration // busy wait after each burst file (a slow writer)
 
 	inosyncBin string
 	lsyncdBin  string
@@ -93,6 +94,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the temp dir (trees and daemon logs)")
 	only := flag.String("only", "", "comma-separated scenarios to run (empty, big, burst-new, burst-existing, restart); writes no report unless -out is set")
 	daemons := flag.String("daemons", "inosync,lsyncd", "comma-separated daemons to run (inosync, lsyncd); fewer writes no report unless -out is set")
+	burstGap := flag.Duration("burst-gap", 0, "make the burst writer slow: busy-wait this long after each file (writes no report unless -out is set)")
 	flag.Parse()
 	run, err := scenarioSet(*only)
 	if err != nil {
@@ -102,7 +104,8 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
-	partial := *only != "" || len(kinds) < 2
+	partial := *only != "" || len(kinds) < 2 || *burstGap > 0
+	b.burstGap = *burstGap
 
 	b.quick = *quick
 	b.rounds = 3

@@ -35,11 +35,13 @@ func (b *bench) rows() []rowSpec {
 		{"burst_new_writer", "  same: writer's own time", "s", 0, false, "0.9–5.2 s"},
 		{"burst_new_runs", "  same: rsync runs", "n", 0, false, "15 (b3)"},
 		{"burst_new_cpu", "  same: daemon CPU (utime+stime)", "s", 0.1, false, "2.73 s (b4)"},
+		{"burst_new_csw", "  same: daemon context switches, all threads", "n", 0, false, ""},
 		{"burst_existing_conv", "burst " + burst + " existing dirs (" + mid + "): converged", "s", 0.5, false, "6.66 s (b5)"},
 		{"burst_existing_tail", "  same: converged after the last write", "s", 0, false, "3.51 s (b6)"},
 		{"burst_existing_writer", "  same: writer's own time", "s", 0, false, ""},
 		{"burst_existing_runs", "  same: rsync runs", "n", 0, false, "69 (b7)"},
 		{"burst_existing_cpu", "  same: daemon CPU (utime+stime)", "s", 0.1, false, "5.73 s (b8)"},
+		{"burst_existing_csw", "  same: daemon context switches, all threads", "n", 0, false, ""},
 		{"restart_child", "restart (" + mid + ", in sync): launch → startup rsync began", "s", 0, false, "0.32 s (c1)"},
 		{"restart_sync", "restart: launch → change written 50 ms after that is on the target", "s", 0.7, false, "1.78 s (c3)"},
 		{"restart_ready", "restart: launch → ready (startup sync done)", "s", 0, false, "1.54 s (c2)"},
@@ -413,6 +415,8 @@ with `+"`rsync -a --delete`"+`. The page cache is warm.
   not counted), inosync's "rsync" lines. *Daemon CPU*: utime+stime of the
   daemon process from /proc/PID/stat (all its threads; rsync children not
   counted), read just before the first write and again once quiet.
+  *Context switches*: voluntary and involuntary, summed over the daemon's
+  threads (/proc/PID/task/TID/status), read at the same two moments.
   Deadline: %v.
 - **Restart** (%s tree, already in sync). t=0 just before fork/exec of the
   daemon. The harness polls /proc/PID/task/*/children every 0.5 ms; the

@@ -253,7 +253,7 @@ func (b *bench) burstClean(mode string) {
 func (b *bench) scenarioBurst(kind, mode string) {
 	t := b.mid
 	p := "burst_" + mode + "_"
-	keys := []string{p + "conv", p + "tail", p + "writer", p + "runs", p + "cpu"}
+	keys := []string{p + "conv", p + "tail", p + "writer", p + "runs", p + "cpu", p + "csw"}
 	b.burstClean(mode)
 	defer b.burstClean(mode)
 	d, err := b.launchOn(kind, t)
@@ -276,6 +276,7 @@ func (b *bench) scenarioBurst(kind, mode string) {
 		b.failed(kind, err, keys...)
 		return
 	}
+	vol0, invol0, _, _ := taskCounters(d.pid)
 	body := []byte(strings.Repeat("burst file content\n", 5))
 
 	t0 := time.Now()
@@ -291,6 +292,8 @@ func (b *bench) scenarioBurst(kind, mode string) {
 		if err := os.WriteFile(filepath.Join(t.src, f), body, 0o644); err != nil {
 			b.failed(kind, err, keys...)
 			return
+		}
+		for w := time.Now(); time.Since(w) < b.burstGap; { // a slow writer, without sleeping
 		}
 	}
 	writer := time.Since(t0)
@@ -320,13 +323,15 @@ func (b *bench) scenarioBurst(kind, mode string) {
 		b.note("%s: burst %s: not quiet after convergence: %v", kind, mode, err)
 	}
 	cpu1, _ := procCPU(d.pid)
+	vol1, invol1, _, _ := taskCounters(d.pid)
 	runs := d.countRuns(off)
 	b.record(p+"conv", kind, conv)
 	b.record(p+"tail", kind, conv-writer.Seconds())
 	b.record(p+"writer", kind, writer.Seconds())
 	b.record(p+"runs", kind, float64(runs))
 	b.record(p+"cpu", kind, cpu1-cpu0)
-	b.logf("  %s burst %s: converged %s (writer %.2fs), %d rsync runs, daemon cpu %.2fs", kind, mode, fmtS(conv), writer.Seconds(), runs, cpu1-cpu0)
+	b.record(p+"csw", kind, float64(vol1+invol1-vol0-invol0))
+	b.logf("  %s burst %s: converged %s (writer %.2fs), %d rsync runs, daemon cpu %.2fs, %d context switches", kind, mode, fmtS(conv), writer.Seconds(), runs, cpu1-cpu0, vol1+invol1-vol0-invol0)
 }
 
 // scenarioRestart: the mid tree is in sync; launch, wait for the startup
