@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/inosync/inosync/watch/inotifytest"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -592,4 +593,53 @@ func TestWatchThenCoalesce(t *testing.T) {
 			t.Fatal("no batch covering a/b/c/f within 5s")
 		}
 	}
+}
+
+// Enough directories for the table's chunks to split (names that sort
+// around '/'), then a subtree that spans chunks renamed away and one
+// removed: the watches and the table agree with the tree every time.
+func TestRunManyDirsRenameAndRemoveSubtrees(t *testing.T) {
+	root := t.TempDir()
+	var dirs []string
+	for _, top := range []string{"a", "a-b", "a.b", "b"} {
+		for i := range 150 {
+			dirs = append(dirs, fmt.Sprintf("%s/%03d/x", top, i))
+		}
+	}
+	mkdirs(t, root, dirs...)
+	w := newWatcher(t, Options{Root: root, Trigger: allFileOps})
+	want := func() []string {
+		var out []string
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || !d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			out = append(out, rel)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := watched(w); !slices.Equal(got, want()) {
+		t.Fatalf("after New: %d watches, want %d", len(got), len(want()))
+	}
+	if n := len(w.dirs.chunks); n < 4 {
+		t.Fatalf("table in %d chunks: the test does not reach splitting", n)
+	}
+	r := run(t, w)
+	if err := os.Rename(filepath.Join(root, "a"), filepath.Join(root, "c")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(root, "a.b")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "RENAME a and REMOVE a.b", func() bool {
+		return r.has(Change{Rel: "a", Op: Rename, IsDir: true}) && r.any(func(c Change) bool { return c.Rel == "a.b" && c.IsDir })
+	})
+	eventually(t, 10*time.Second, "watches equal to the tree", func() bool { return slices.Equal(watched(w), want()) })
+	eventually(t, 10*time.Second, "Watches() equal to the tree", func() bool { return w.Watches() == len(want()) })
 }
