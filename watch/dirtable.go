@@ -16,9 +16,11 @@ const tableChunk = 256
 // subtree is the run of paths that follows it (see cmpRel), so it is
 // found and dropped in time proportional to its size, and a directory
 // costs one string header (16 bytes). The paths' bytes are shared with
-// the absolute paths fsnotify keeps (Watcher.watchDir), so they cost
-// nothing more. A walk that visits subdirectories in name order, as
-// watchTree does, only ever appends.
+// the absolute paths fsnotify keeps (Watcher.watchTree, relOfAbs), so they
+// cost nothing more. A walk that visits subdirectories in name order, as
+// watchTree does, only ever appends. Chunks emptied by removals are
+// dropped; others are not merged, so a table that shrinks keeps some
+// half-empty chunks.
 type dirTable struct {
 	chunks [][]string // each sorted and non-empty; together sorted
 	n      int
@@ -137,7 +139,12 @@ func (t *dirTable) removeTree(rel string, fn func(rel string)) {
 		}
 		t.chunks = slices.Delete(t.chunks, ci+1, cj)
 	}
-	t.chunks = slices.DeleteFunc(t.chunks, func(c []string) bool { return len(c) == 0 })
+	// Only chunk ci and the one after it (what was cj) can be empty now.
+	for k := min(ci+1, len(t.chunks)-1); k >= ci; k-- {
+		if len(t.chunks[k]) == 0 {
+			t.chunks = slices.Delete(t.chunks, k, k+1)
+		}
+	}
 }
 
 // all returns every path, in table order (for tests).

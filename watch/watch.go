@@ -472,13 +472,14 @@ func (w *Watcher) watchTree(fsw *fsnotify.Watcher, rel string, onErr func(dir st
 		n := len(stack)
 		var err error
 		if stack, err = w.list.appendSubdirs(stack, dir); err != nil {
-			stack = stack[:n]
-			if !vanished(err) {
-				if err := onErr(dir, err); err != nil {
-					return err
-				}
+			if vanished(err) {
+				stack = stack[:n]
+				continue
 			}
-			continue
+			if err := onErr(dir, err); err != nil {
+				return err
+			}
+			// What was read before the error is still walked.
 		}
 		kept := stack[:n]
 		for _, sub := range stack[n:] {
@@ -536,7 +537,8 @@ func (w *Watcher) abs(rel string) string {
 }
 
 // relOfAbs returns the path relative to the root of abs, an absolute path
-// at or below it made by abs or lister.subdirs, as a substring of abs.
+// at or below it made by abs or lister.appendSubdirs, as a substring of
+// abs.
 func (w *Watcher) relOfAbs(abs string) string {
 	switch {
 	case len(abs) <= len(w.root):
