@@ -393,24 +393,32 @@ exit $rc
 	}
 }
 
-// TestDispatchWarmReplaced: a warm rsync handed a list is replaced (after
-// warmDelay, so that its start-up does not compete with the transfer), and
-// the next change goes to the replacement.
-func TestDispatchWarmReplaced(t *testing.T) {
+// startWarmDispatch runs Dispatch with warm rsyncs for one local job (src/
+// to dst) and waits for its initial run. Close in, then read done.
+func startWarmDispatch(t *testing.T, src, dst string) (chan<- Work, <-chan error, *syncedLog) {
+	t.Helper()
 	rs := needRsync(t)
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
-	write(t, filepath.Join(src, "a"), "0")
-	var logs syncedLog
+	logs := &syncedLog{}
 	in := make(chan Work)
 	done := make(chan error)
 	go func() {
 		done <- Dispatch(in, Options{
 			Jobs:    []Job{{Path: src + "/", Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}},
-			Initial: true, Warm: true, Logger: zerolog.New(&logs),
+			Initial: true, Warm: true, Logger: zerolog.New(logs),
 		})
 	}()
 	eventually(t, 10*time.Second, "the initial run", func() bool { return strings.Contains(logs.String(), `"full":true`) })
+	return in, done, logs
+}
+
+// TestDispatchWarmReplaced: a warm rsync handed a list is replaced (after
+// warmDelay, so that its start-up does not compete with the transfer), and
+// the next change goes to the replacement.
+func TestDispatchWarmReplaced(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "a"), "0")
+	in, done, logs := startWarmDispatch(t, src, dst)
 	for i := 1; i <= 3; i++ {
 		// Ready once it has entered the source (between fork and exec it
 		// is still in ours, and would be retired as out of place).
@@ -457,20 +465,10 @@ func children() []string {
 // when it started; after the directory is replaced (a deploy by rename) it
 // must not be used, or it would copy the old files.
 func TestDispatchWarmRootReplaced(t *testing.T) {
-	rs := needRsync(t)
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	write(t, filepath.Join(src, "a"), "old")
-	var logs syncedLog
-	in := make(chan Work)
-	done := make(chan error)
-	go func() {
-		done <- Dispatch(in, Options{
-			Jobs:    []Job{{Path: src + "/", Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}},
-			Initial: true, Warm: true, Logger: zerolog.New(&logs),
-		})
-	}()
-	eventually(t, 10*time.Second, "the initial run", func() bool { return strings.Contains(logs.String(), `"full":true`) })
+	in, done, _ := startWarmDispatch(t, src, dst)
 	eventually(t, 10*time.Second, "the warm rsync", func() bool { return len(children()) == 1 })
 	if err := os.Rename(src, filepath.Join(dir, "old")); err != nil {
 		t.Fatal(err)
