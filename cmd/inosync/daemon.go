@@ -34,8 +34,8 @@ const minDelay = time.Millisecond
 // in a stream of events (from the fourth event each within 5 ms of the one
 // before; a rewrite's two events are not one), the kernel queues them for
 // 5 ms at a time instead of waking the daemon for each. A writer making
-// 10,000 files in 500 new dirs over 7-8 s: 31,000 context switches and
-// 1.32 s of daemon CPU without pacing at 500 µs, 8,000 and 0.48 s at 5 ms
+// 10,000 files in 500 new dirs over 5-8 s: 31,000 context switches and
+// 1.32 s of daemon CPU when paced at 500 µs, 7,500 and 0.17 s at 5 ms
 // (docs/benchmarks.md). A change in a stream waits up to 5 ms more; a
 // lone change does not wait.
 const intakePace = 5 * time.Millisecond
@@ -167,9 +167,9 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Dura
 	// unsynced otherwise.
 	ctx, die := context.WithCancelCause(ctx)
 	defer die(nil)
-	// The walks made garbage (directory listings) worth more than the
-	// watch tables they built: collect it and return it to the OS now,
-	// not at the next GC cycle, so the daemon's RSS is what it keeps.
+	// The walks made garbage (fsnotify's and the kernel interface's copies
+	// of paths): collect it and return it to the OS now, not at the next
+	// GC cycle, so the daemon's RSS is what it keeps.
 	restoreGC()
 	debug.FreeOSMemory()
 	if path := os.Getenv("INOSYNC_MEMPROFILE"); path != "" {
