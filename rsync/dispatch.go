@@ -125,8 +125,7 @@ type running struct {
 	full  bool
 	paths []string
 	// landed: rsync said its transfer is complete and is only exiting
-	// (warm runs; see landedMarker). Its paths no longer hold up others;
-	// it still counts against Overlap.
+	// (warm runs; see landedMarker). Its paths no longer hold up others.
 	landed bool
 }
 
@@ -140,10 +139,13 @@ func (j *jobState) canOverlap(limit int) bool {
 	if len(j.runs) == 0 {
 		return true
 	}
-	// A landed run still counts against the limit: in a burst, runs that
-	// start as soon as the previous one landed would only be more and
-	// smaller, each one more process beside the writer.
-	if len(j.runs) >= limit || j.full || len(j.pending) > overlapMax {
+	busy := 0
+	for _, r := range j.runs {
+		if !r.landed {
+			busy++
+		}
+	}
+	if busy >= limit || j.full || len(j.pending) > overlapMax {
 		return false
 	}
 	for _, r := range j.runs {
