@@ -18,8 +18,9 @@ const QueueKnob = "/proc/sys/fs/inotify/max_queued_events"
 const lockFile = "/tmp/inosync-inotifytest.lock"
 
 // LowerQueue sets max_queued_events to n for inotify instances created
-// until the returned restore is called (also called at cleanup). It skips
-// the test when not root or when the sysctl cannot be written.
+// until the returned restore is called (also called at cleanup). Other
+// tests that call it wait until this test has ended. It skips the test
+// when not root or when the sysctl cannot be written.
 func LowerQueue(t testing.TB, n int) (restore func()) {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -45,9 +46,14 @@ func LowerQueue(t testing.TB, n int) (restore func()) {
 		}
 		done = true
 		_ = os.WriteFile(QueueKnob, old, 0o644)
-		_ = lock.Close() // releases the lock
 	}
-	t.Cleanup(restore)
+	// The lock is kept until the test ends, not just until restore: an
+	// instance the test makes later (a resync after an overflow) must not
+	// get the queue another test has lowered meanwhile.
+	t.Cleanup(func() {
+		restore()
+		_ = lock.Close() // releases the lock
+	})
 	if err := os.WriteFile(QueueKnob, []byte(strconv.Itoa(n)+"\n"), 0o644); err != nil {
 		restore()
 		t.Skipf("cannot lower %s: %v", QueueKnob, err)
