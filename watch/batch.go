@@ -63,12 +63,45 @@ type CoalesceOptions struct {
 	PerDir int
 	// Clock is the source of time; nil means SystemClock.
 	Clock Clock
+	// Settled, if not nil, says whether a pending file has settled: its
+	// write is over and every event it made has been taken in (see
+	// Watcher.Settled). A small batch (at most settleMax paths, none a
+	// directory synced recursively) that follows a quiet spell (no batch
+	// due for settleQuiet) is handed on as soon as all its files have
+	// settled, without waiting out Delay: fsnotify reports no close, so
+	// this is how a finished write is told from one in progress. Meant for
+	// the shortest Delay only (edelay = 0), which exists to gather a
+	// write's several events into one batch. A wrong "settled" costs an
+	// extra run, never a change: a later event makes a batch of its own.
+	Settled func(Settling) bool
+}
+
+// Settling is a pending file that CoalesceOptions.Settled is asked about.
+type Settling struct {
+	// Rel is the file's path relative to the tree's root.
+	Rel string
+	// Ops are the ops of its changes in this batch; quiet changes (outside
+	// Options.Trigger) count none.
+	Ops Op
+	// Seen is when its latest change was taken in (the zero time for a
+	// quiet change).
+	Seen time.Time
 }
 
 // Defaults for CoalesceOptions.
 const (
 	DefaultMaxPaths = 10000
 	DefaultPerDir   = 128
+)
+
+// Limits of CoalesceOptions.Settled: the probe is asked only about batches
+// of at most settleMax paths, and only when no batch was handed on in the
+// last settleQuiet. In a stream of changes (a copy, an unpacking archive)
+// batches keep waiting out Delay, so that a run carries many paths rather
+// than one each.
+const (
+	settleMax   = 4
+	settleQuiet = 10 * time.Millisecond
 )
 
 // Coalesce collects the changes of one tree from in and hands them on to
@@ -97,6 +130,8 @@ func Coalesce(ctx context.Context, in <-chan Change, out chan<- Batch, opts Coal
 		heldFirst time.Time // when held's first change came
 		timer     Timer     // runs only while p has changes and held is nil
 		timerC    <-chan time.Time
+		lastDue   time.Time  // when a batch last became due
+		scratch   []Settling // files to ask opts.Settled about
 	)
 	stopTimer := func() {
 		if timer != nil {
@@ -120,7 +155,8 @@ func Coalesce(ctx context.Context, in <-chan Change, out chan<- Batch, opts Coal
 		if held != nil && p.empty() {
 			// The batch this change belongs to is already due: it is
 			// handed on right after held, if not folded into it first.
-			p.add(c, heldFirst)
+			p.add(c, clock.Now())
+			p.first = heldFirst
 			return
 		}
 		p.add(c, clock.Now())
@@ -152,13 +188,32 @@ func Coalesce(ctx context.Context, in <-chan Change, out chan<- Batch, opts Coal
 		b := p.take()
 		held = &b
 	}
+	// settled reports whether p may go before its delay (see
+	// CoalesceOptions.Settled).
+	settled := func(now time.Time) bool {
+		if opts.Settled == nil || p.full || p.len() > settleMax || now.Sub(lastDue) < settleQuiet {
+			return false
+		}
+		var ok bool
+		scratch, ok = p.files(scratch[:0])
+		if !ok {
+			return false
+		}
+		for _, f := range scratch {
+			if !opts.Settled(f) {
+				return false
+			}
+		}
+		return true
+	}
 	// schedule hands p on if due, or makes sure a timer will say when.
 	schedule := func() {
 		if held != nil || p.empty() {
 			return
 		}
 		now := clock.Now()
-		if p.due(now) {
+		if p.due(now) || settled(now) {
+			lastDue = now
 			stopTimer()
 			drain()
 			fold()
@@ -246,9 +301,11 @@ type pending struct {
 // node is one path of the trie.
 type node struct {
 	children map[string]*node
-	self     bool // the path itself is pending
-	rec      bool // the path and everything below it is pending
-	count    int  // pending entries in this subtree, this node included
+	self     bool  // the path itself is pending
+	rec      bool  // the path and everything below it is pending
+	ops      Op    // ops of the path's own changes (Settling.Ops)
+	seen     int64 // when its latest change came, Unix ns (Settling.Seen)
+	count    int   // pending entries in this subtree, this node included
 }
 
 func newPending(opts CoalesceOptions) *pending {
@@ -278,7 +335,11 @@ func (p *pending) add(c Change, now time.Time) {
 		p.setFull()
 		return
 	}
-	p.addPath(c.Rel, c.IsDir && c.Op&recursiveOps != 0)
+	n := p.addPath(c.Rel, c.IsDir && c.Op&recursiveOps != 0)
+	if n != nil && !c.Quiet {
+		n.ops |= c.Op
+		n.seen = max(n.seen, now.UnixNano())
+	}
 }
 
 // addBatch takes in the entries of a batch (which keeps its own time).
@@ -296,6 +357,40 @@ func (p *pending) addBatch(b Batch) {
 // due reports whether the batch has waited its delay at now.
 func (p *pending) due(now time.Time) bool {
 	return !p.empty() && !now.Before(p.first.Add(p.delay))
+}
+
+// files appends the pending paths to fs; ok is false if one of them is a
+// directory synced recursively (or the batch is Full), which no probe of a
+// single file can say is complete.
+func (p *pending) files(fs []Settling) (_ []Settling, ok bool) {
+	if p.full {
+		return fs, false
+	}
+	return collectFiles(&p.root, "", fs)
+}
+
+// collectFiles appends the entries of n's subtree, n being at path prefix,
+// as files; ok is false if one of them is recursive.
+func collectFiles(n *node, prefix string, fs []Settling) (_ []Settling, ok bool) {
+	if n.rec {
+		return fs, false
+	}
+	if n.self {
+		var seen time.Time
+		if n.seen != 0 {
+			seen = time.Unix(0, n.seen)
+		}
+		fs = append(fs, Settling{Rel: prefix, Ops: n.ops, Seen: seen})
+	}
+	for name, child := range n.children {
+		if prefix != "" {
+			name = prefix + "/" + name
+		}
+		if fs, ok = collectFiles(child, name, fs); !ok {
+			return fs, false
+		}
+	}
+	return fs, true
 }
 
 // take returns the batch and empties p.
@@ -318,10 +413,11 @@ func (p *pending) setFull() {
 }
 
 // addPath records rel, a clean relative path; rec means "rel and everything
-// below it".
-func (p *pending) addPath(rel string, rec bool) {
+// below it". It returns rel's node, or nil when rel is absorbed (by a
+// pending ancestor, a collapse or a Full batch).
+func (p *pending) addPath(rel string, rec bool) *node {
 	if p.full {
-		return
+		return nil
 	}
 	n := &p.root
 	stack := append(p.stack[:0], n)
@@ -347,13 +443,13 @@ func (p *pending) addPath(rel string, rec bool) {
 		stack = append(stack, n)
 		if n.rec {
 			p.stack = stack
-			return // absorbed by a pending ancestor (or itself)
+			return nil // absorbed by a pending ancestor (or itself)
 		}
 	}
 	p.stack = stack
 	if n == &p.root {
 		p.setFull()
-		return
+		return nil
 	}
 	var delta int
 	switch {
@@ -361,7 +457,7 @@ func (p *pending) addPath(rel string, rec bool) {
 		delta = 1 - n.count // the subtree's entries become one
 		n.rec, n.self, n.children = true, false, nil
 	case n.self:
-		return
+		return n
 	default:
 		n.self = true
 		delta = 1
@@ -378,12 +474,15 @@ func (p *pending) addPath(rel string, rec bool) {
 			for _, a := range stack[:k+1] {
 				a.count += delta
 			}
+			n = nil
 			break
 		}
 	}
 	if p.root.count > p.maxPaths {
 		p.setFull()
+		return nil
 	}
+	return n
 }
 
 // collect appends the entries of n's subtree, n being at path prefix.

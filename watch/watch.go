@@ -165,6 +165,17 @@ type Watcher struct {
 	holds    atomic.Int64 // times Run held its intake (Options.Pace)
 }
 
+// Settled reports whether the pending file f has settled: its write is
+// over, and every change it had was already taken in. It has, when it is
+// gone or not a regular file; otherwise when it has not changed since
+// f.Seen, nothing suggests that a write event is still on its way, and no
+// process has it open for writing. false also means "cannot tell" (see
+// settled). It reads nothing of the Watcher but its root, so any goroutine
+// may call it (it is CoalesceOptions.Settled in the daemon).
+func (w *Watcher) Settled(f Settling) bool {
+	return settled(w.root+"/"+f.Rel, f)
+}
+
 // New creates an fsnotify watcher for opts.Root, walks the tree and adds a
 // watch for every directory that is not excluded. Symbolic links to
 // directories are not followed.

@@ -27,7 +27,9 @@ import (
 // minDelay is the shortest batch: "edelay = 0" hands a change on 1 ms after
 // it was seen, so that the events of one write (a truncating open, then the
 // write; a create, then the write) go in one rsync run, not two. fsnotify
-// delivers no IN_CLOSE_WRITE to wait for instead.
+// delivers no IN_CLOSE_WRITE to wait for instead; but a lone change whose
+// files nobody has open for writing any more goes at once
+// (watch.CoalesceOptions.Settled).
 const minDelay = time.Millisecond
 
 // intakePace is watch.Options.Pace when the daemon runs on one processor:
@@ -189,12 +191,18 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Dura
 				die(fmt.Errorf("%s is no longer watched: %w", cfg.Syncs[i].Source, err))
 			}
 		}()
+		opts := watch.CoalesceOptions{
+			Delay:    max(min(cfg.Syncs[i].Delay, cfg.MaxDelay), minDelay),
+			MaxPaths: cfg.MaxPending,
+		}
+		if opts.Delay == minDelay {
+			// edelay = 0: a write that is over need not wait for more
+			// of its events.
+			opts.Settled = w.Settled
+		}
 		go func() {
 			defer wg.Done()
-			watch.Coalesce(ctx, changes, batches, watch.CoalesceOptions{
-				Delay:    max(min(cfg.Syncs[i].Delay, cfg.MaxDelay), minDelay),
-				MaxPaths: cfg.MaxPending,
-			})
+			watch.Coalesce(ctx, changes, batches, opts)
 		}()
 		go func() {
 			defer wg.Done()

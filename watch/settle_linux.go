@@ -1,0 +1,44 @@
+package watch
+
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
+
+// settled is Watcher.Settled for the file at path. fsnotify delivers no
+// IN_CLOSE_WRITE, so whether a writer still has the file open is asked
+// with a read lease, which the kernel grants only while nobody has the
+// file open for writing (fcntl(2), F_SETLEASE); it is let go at once with
+// the descriptor. Before that, two signs that an event of the file is
+// still on its way (read by the kernel interface but not yet taken in):
+// the file changed after f.Seen (its inode change time is later), or it
+// was created with content but no write was seen (a write(2) makes an
+// event; a file moved or linked in makes none, and waits out the delay
+// instead). false is also the answer when the probe cannot tell (a lease
+// is refused to a process that neither owns the file nor has CAP_LEASE,
+// and on file systems without leases): the caller then waits.
+func settled(path string, f Settling) bool {
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		return errors.Is(err, unix.ENOENT)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return true
+	}
+	if f.Seen.IsZero() || st.Ctim.Nano() > f.Seen.UnixNano() {
+		return false
+	}
+	if f.Ops&Create != 0 && f.Ops&Write == 0 && st.Size > 0 {
+		return false
+	}
+	// O_NONBLOCK: should a FIFO have taken the file's place since the
+	// lstat, its open does not wait for a writer.
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return errors.Is(err, unix.ENOENT)
+	}
+	defer unix.Close(fd)
+	_, err = unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_RDLCK)
+	return err == nil
+}
