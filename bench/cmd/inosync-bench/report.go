@@ -396,7 +396,9 @@ with `+"`rsync -a --delete`"+`. The page cache is warm.
   Each write is open(O_TRUNC)+write+close of 64+i bytes, so every write has
   a new size (rsync's quick check cannot skip it; see ANCHORS G1). Latency:
   from just before the open until the target file holds the same bytes,
-  read back every 250 µs. Percentiles are nearest-rank over the %d writes
+  read back every 250 µs (a nanosleep(2), 0.32 ms apart with the kernel's
+  timer slack; Go's time.Sleep would round each wait up to 1 ms, as it did
+  before 2026-11-26). Percentiles are nearest-rank over the %d writes
   of a run; the table gives the median over rounds of the per-run
   percentile. A write that has not landed after 5 s is a timeout (after 3
   in a row the run's remaining writes count as timeouts). Empty tree: the

@@ -40,7 +40,7 @@ func waitContent(dst string, want []byte, t0 time.Time, timeout time.Duration) f
 		if time.Now().After(deadline) {
 			return inf
 		}
-		time.Sleep(pollLatency)
+		pollSleep(pollLatency)
 	}
 }
 
@@ -373,7 +373,7 @@ func (b *bench) scenarioRestart(kind string) {
 		if time.Now().After(deadline) || !d.alive() {
 			break
 		}
-		time.Sleep(500 * time.Microsecond)
+		pollSleep(500 * time.Microsecond)
 	}
 	var writeAt time.Time
 	switch {
