@@ -2,6 +2,7 @@ package watch
 
 import (
 	"errors"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,9 +16,10 @@ import (
 // the file changed after f.Seen (its inode change time is later), or it
 // was created with content but no write was seen (a write(2) makes an
 // event; a file moved or linked in makes none, and waits out the delay
-// instead). false is also the answer when the probe cannot tell (a lease
-// is refused to a process that neither owns the file nor has CAP_LEASE,
-// and on file systems without leases): the caller then waits.
+// instead). A writer that still has the file open is given a moment to
+// close it (leaseTries). false is also the answer when the probe cannot
+// tell (a lease is refused to a process that neither owns the file nor has
+// CAP_LEASE, and on file systems without leases): the caller then waits.
 func settled(path string, f Settling) bool {
 	var st unix.Stat_t
 	if err := unix.Lstat(path, &st); err != nil {
@@ -39,6 +41,33 @@ func settled(path string, f Settling) bool {
 		return errors.Is(err, unix.ENOENT)
 	}
 	defer unix.Close(fd)
-	_, err = unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_RDLCK)
-	return err == nil
+	for try := 0; ; try++ {
+		_, err = unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_RDLCK)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.EAGAIN) || try == leaseTries || st.Size == 0 {
+			return false
+		}
+		holdThread(leaseRetry)
+	}
+	if err := unix.Fstat(fd, &st); err != nil {
+		return false
+	}
+	// A write that came while the probe waited has its own event on the
+	// way, which will be taken in and probed in turn.
+	return st.Ctim.Nano() <= f.Seen.UnixNano()
 }
+
+// A writer that still has a file with content open is often between its
+// last write and its close (an empty one, just truncated, has its write
+// and that write's event still to come). The lease is then asked again up
+// to leaseTries times, leaseRetry apart (about 100 µs with the kernel's
+// timer slack), in a sleep that holds the daemon's thread (holdThread) but
+// not a CPU; a writer still at it after that leaves the batch to wait out
+// its delay. A file kept open for appending costs this wait once per
+// quiet spell.
+const (
+	leaseTries = 3
+	leaseRetry = 50 * time.Microsecond
+)
