@@ -124,7 +124,14 @@ func (j *jobState) fullRunning() bool {
 type running struct {
 	full  bool
 	paths []string
+	// landed: rsync said its transfer is complete and is only exiting
+	// (warm runs; see landedMarker). Its paths no longer hold up others;
+	// it still counts against Overlap.
+	landed bool
 }
+
+// runKey names a run: its job's index and its key in jobState.runs.
+type runKey struct{ job, id int }
 
 // canOverlap reports whether the job's pending paths may start while its
 // runs go on: no full sync on either side, a small pending set, and no
@@ -133,6 +140,7 @@ func (j *jobState) canOverlap(limit int) bool {
 	if len(j.runs) == 0 {
 		return true
 	}
+	// A landed run still counts against the limit, as it is a process.
 	if len(j.runs) >= limit || j.full || len(j.pending) > overlapMax {
 		return false
 	}
@@ -146,6 +154,13 @@ func (j *jobState) canOverlap(limit int) bool {
 		}
 		if len(r.paths) > overlapMax {
 			return false
+		}
+		if r.landed {
+			// Its files are in place: a newer version of one of them
+			// cannot be overwritten by it any more. Only small runs
+			// get here (above): in a burst, a big run that no longer
+			// held up the next small one made runs more and smaller.
+			continue
 		}
 		for p := range j.pending {
 			for _, q := range r.paths {
@@ -182,6 +197,7 @@ type dispatcher struct {
 	running int // rsync runs going on
 	warm    int // warm rsyncs waiting (they count against MaxProcs)
 	results chan result
+	landed  chan runKey // runs whose transfer is complete (see running.landed)
 	retry   chan int
 	// warmTimer wakes the loop when a job may start a warm rsync again.
 	warmTimer *time.Timer
@@ -213,6 +229,7 @@ func newDispatcher(o Options) *dispatcher {
 		o:       o,
 		byTree:  map[int][]*jobState{},
 		results: make(chan result, o.Overlap*len(o.Jobs)),
+		landed:  make(chan runKey, o.MaxProcs),
 		retry:   make(chan int, len(o.Jobs)),
 	}
 	d.kill, d.cancel = context.WithCancel(context.Background())
@@ -259,6 +276,11 @@ func (d *dispatcher) loop(in <-chan Work) error {
 			}
 		case r := <-d.results:
 			d.finish(r, draining)
+		case k := <-d.landed:
+			if r, ok := d.jobs[k.job].runs[k.id]; ok {
+				r.landed = true
+				d.jobs[k.job].runs[k.id] = r
+			}
 		case <-d.warmC:
 			d.warmC = nil // keepWarm, at the top of the loop, starts it
 		case i := <-d.retry:
@@ -348,7 +370,7 @@ func (d *dispatcher) startReady() {
 		j.runs[id] = running{full: full, paths: paths}
 		d.running++
 		go func() {
-			r := d.run(i, j.Job, paths, full, initial, w)
+			r := d.run(i, j.Job, paths, full, initial, w, func() { d.landed <- runKey{i, id} })
 			r.id = id
 			d.results <- r
 		}()
@@ -438,7 +460,7 @@ func collapse(set map[string]struct{}) []string {
 }
 
 // run executes one rsync (or logs it, pretending) and reports the result.
-func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *warm) result {
+func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *warm, landed func()) result {
 	r := result{job: i, paths: paths, full: full, initial: initial}
 	var argv []string
 	var stdin []byte
@@ -502,7 +524,15 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 		defer out.Close()
 		_, werr := w.stdin.Write(stdin)
 		cerr := w.stdin.Close()
-		err = w.cmd.Wait()
+		exited := make(chan error, 1)
+		go func() { exited <- w.cmd.Wait() }()
+		select {
+		case <-w.landed:
+			landed() // the paths may go again while rsync exits
+			err = <-exited
+		case err = <-exited:
+		}
+		<-w.read
 		if err == nil && (werr != nil || cerr != nil) {
 			err = fmt.Errorf("handing the list to rsync: %v %v", werr, cerr)
 		}

@@ -450,6 +450,67 @@ func TestDispatchWarmReplaced(t *testing.T) {
 	}
 }
 
+// TestDispatchWarmLandedOverlaps: once a warm rsync says its transfer is
+// complete, the same path may go again while it exits. The wrapper keeps
+// each rsync's process alive 30 s after rsync is done; the second version
+// of the file must still land while the first run goes on.
+func TestDispatchWarmLandedOverlaps(t *testing.T) {
+	rs := needRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	// The wrapper enters the source, as rsync does, so that the warm
+	// process passes the in-place check.
+	wrap := filepath.Join(dir, "rsync")
+	body := fmt.Sprintf("#!/bin/sh\ncd %q || exit 1\n%s \"$@\" || exit $?\nexec sleep 30\n", src, rs)
+	if err := os.WriteFile(wrap, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(src, "a"), "0")
+	if out, err := exec.Command(rs, "-a", src+"/", dst).CombinedOutput(); err != nil {
+		t.Fatalf("rsync: %v\n%s", err, out)
+	}
+	var logs syncedLog
+	in := make(chan Work)
+	done := make(chan error)
+	go func() {
+		done <- Dispatch(in, Options{
+			Jobs: []Job{{Path: src + "/", Dest: dst, Settings: Settings{Rsync: wrap, Bwlimit: "0"}}},
+			Warm: true, StopTimeout: time.Second, Logger: zerolog.New(&logs),
+		})
+	}()
+	var stopOnce sync.Once
+	stop := func() { stopOnce.Do(func() { close(in); <-done }) } // the lingering runs are killed after StopTimeout
+	t.Cleanup(stop)
+	for i := 1; i <= 2; i++ {
+		// i processes in the source: the waiting warm one, and the first
+		// run lingering. Before the wrapper's cd, the warm one would be
+		// retired as out of place.
+		eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool {
+			n := 0
+			for _, c := range children() {
+				if cwd, err := os.Readlink("/proc/" + c + "/cwd"); err == nil && cwd == src {
+					n++
+				}
+			}
+			return n == i
+		})
+		v := fmt.Sprint(i)
+		write(t, filepath.Join(src, "a"), v)
+		in <- Work{Paths: []string{"a"}}
+		eventually(t, 10*time.Second, "a = "+v, func() bool {
+			b, err := os.ReadFile(filepath.Join(dst, "a"))
+			return err == nil && string(b) == v
+		})
+	}
+	if n := strings.Count(logs.String(), `"message":"rsync"`); n != 0 {
+		t.Errorf("%d runs ended before the second version landed; want none (each lingers 30 s)", n)
+	}
+	stop()
+	if strings.Contains(logs.String(), landedMarker) {
+		t.Errorf("the marker went to the log:\n%s", logs.String())
+	}
+}
+
 // children lists this process's child pids.
 func children() []string {
 	var out []string
@@ -482,5 +543,38 @@ func TestDispatchWarmRootReplaced(t *testing.T) {
 	close(in)
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// canOverlap: a landed run no longer holds up its own paths, but a big one
+// still holds up everything (in a burst, runs stay few and large), and
+// every run, landed or not, counts against the limit.
+func TestCanOverlapLanded(t *testing.T) {
+	many := make([]string, overlapMax+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("d/f%03d", i)
+	}
+	for _, tc := range []struct {
+		name  string
+		runs  []running
+		limit int
+		want  bool
+	}{
+		{"running small run with the same path", []running{{paths: []string{"a"}}}, 2, false},
+		{"landed small run with the same path", []running{{paths: []string{"a"}, landed: true}}, 2, true},
+		{"landed run of a parent directory", []running{{paths: []string{"x/", "y"}, landed: true}}, 2, true},
+		{"landed big run", []running{{paths: append([]string{"a"}, many...), landed: true}}, 2, false},
+		{"landed run at the limit", []running{{paths: []string{"b"}, landed: true}}, 1, false},
+		{"disjoint running run", []running{{paths: []string{"b"}}}, 2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := &jobState{pending: map[string]struct{}{"a": {}, "x/z": {}}, runs: map[int]running{}}
+			for i, r := range tc.runs {
+				j.runs[i] = r
+			}
+			if got := j.canOverlap(tc.limit); got != tc.want {
+				t.Errorf("canOverlap = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
