@@ -351,7 +351,7 @@ func (d *dispatcher) startReady() {
 			d.warm--
 			j.warmAt = time.Now().Add(warmDelay)
 			if !w.inPlace(j.Path) {
-				w.retire() // it would read from a directory since replaced
+				w.retire(d.kill.Done()) // it would read from a directory since replaced
 				w = nil
 			}
 		}
@@ -532,7 +532,7 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 			err = <-exited
 		case err = <-exited:
 		}
-		<-w.read
+		w.drained(d.kill.Done())
 		if err == nil && (werr != nil || cerr != nil) {
 			err = fmt.Errorf("handing the list to rsync: %v %v", werr, cerr)
 		}

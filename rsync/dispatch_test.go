@@ -465,7 +465,11 @@ func TestDispatchWarmLandedOverlaps(t *testing.T) {
 	if err := os.WriteFile(wrap, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	write(t, filepath.Join(src, "a"), "0")
+	// Every version has its own size: rsync's quick check compares size
+	// and mtime, and a kernel with coarse timestamps can give two quick
+	// writes the same mtime.
+	version := func(i int) string { return strings.Repeat(fmt.Sprint(i), i+1) }
+	write(t, filepath.Join(src, "a"), version(0))
 	if out, err := exec.Command(rs, "-a", src+"/", dst).CombinedOutput(); err != nil {
 		t.Fatalf("rsync: %v\n%s", err, out)
 	}
@@ -494,7 +498,7 @@ func TestDispatchWarmLandedOverlaps(t *testing.T) {
 			}
 			return n == i
 		})
-		v := fmt.Sprint(i)
+		v := version(i)
 		write(t, filepath.Join(src, "a"), v)
 		in <- Work{Paths: []string{"a"}}
 		eventually(t, 10*time.Second, "a = "+v, func() bool {
@@ -508,6 +512,52 @@ func TestDispatchWarmLandedOverlaps(t *testing.T) {
 	stop()
 	if strings.Contains(logs.String(), landedMarker) {
 		t.Errorf("the marker went to the log:\n%s", logs.String())
+	}
+}
+
+// The kill after StopTimeout reaches the rsync client only. A process it
+// leaves behind (here the wrapper's sleep; in life a receiver stuck on a
+// hung disk) keeps the warm run's stdout pipe open, and must not keep
+// Dispatch from returning.
+func TestDispatchWarmStopNotHeldByPipe(t *testing.T) {
+	rs := needRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	wrap := filepath.Join(dir, "rsync")
+	body := fmt.Sprintf("#!/bin/sh\ncd %q || exit 1\n%s \"$@\" || exit $?\nsleep 60\n", src, rs)
+	if err := os.WriteFile(wrap, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(src, "a"), "one")
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	in := make(chan Work)
+	done := make(chan error, 1)
+	go func() {
+		done <- Dispatch(in, Options{
+			Jobs: []Job{{Path: src + "/", Dest: dst, Settings: Settings{Rsync: wrap, Bwlimit: "0"}}},
+			Warm: true, StopTimeout: 200 * time.Millisecond, Logger: zerolog.Nop(),
+		})
+	}()
+	eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool {
+		for _, c := range children() {
+			if cwd, err := os.Readlink("/proc/" + c + "/cwd"); err == nil && cwd == src {
+				return true
+			}
+		}
+		return false
+	})
+	in <- Work{Paths: []string{"a"}}
+	eventually(t, 10*time.Second, "a on the target", func() bool {
+		b, err := os.ReadFile(filepath.Join(dst, "a"))
+		return err == nil && string(b) == "one"
+	})
+	close(in)
+	select {
+	case <-done: // an error is expected: the runs were killed
+	case <-time.After(20 * time.Second): // the sleeps hold the pipes for 60 s
+		t.Fatal("Dispatch still waiting 20 s after its input closed (StopTimeout 200 ms)")
 	}
 }
 

@@ -66,9 +66,25 @@ func (d *dispatcher) startWarm(j Job) (*warm, error) {
 // --debug; the list runs already need 3.1.3 for --modify-window=-1.)
 const (
 	landedOption = "--debug=EXIT2"
-	landedMarker = "client_run waiting on"
-	exitDebug    = "_exit_cleanup(" // the option's other lines, not kept
+	landedMarker = "client_run waiting on " // then the child's PID, alone on its line
+	exitDebug    = "_exit_cleanup("         // the option's other lines, not kept
 )
+
+// isLandedMarker reports whether line is exactly landedMarker and a PID:
+// with -v in extra, rsync lists file names on the same stdout, and a file
+// named like the marker must not mark the run landed.
+func isLandedMarker(line string) bool {
+	pid, ok := strings.CutPrefix(line, landedMarker)
+	if !ok || pid == "" {
+		return false
+	}
+	for _, c := range pid {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // readStdout copies rsync's stdout to w.out, less the lines landedOption
 // adds, and closes w.landed at the marker.
@@ -81,7 +97,7 @@ func (w *warm) readStdout(pr *os.File) {
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
-		case !landed && strings.HasPrefix(line, landedMarker):
+		case !landed && isLandedMarker(line):
 			landed = true
 			close(w.landed)
 			continue
@@ -90,7 +106,17 @@ func (w *warm) readStdout(pr *os.File) {
 		}
 		_, _ = w.out.WriteString(line + "\n")
 	}
-	_, _ = io.Copy(io.Discard, pr) // a line too long for the scanner
+	_, _ = io.Copy(w.out, pr) // after a line too long for the scanner: kept as is
+}
+
+// drained waits until rsync's stdout has been read to the end, or until
+// kill is done: a process that outlives the rsync client (a receiver stuck
+// on a hung disk, which the kill does not reach) keeps the pipe open.
+func (w *warm) drained(kill <-chan struct{}) {
+	select {
+	case <-w.read:
+	case <-kill:
+	}
 }
 
 // inPlace reports whether the warm rsync still works in the directory that
@@ -108,11 +134,11 @@ func (w *warm) inPlace(source string) bool {
 }
 
 // retire ends a warm rsync that will not be used: an empty list makes it
-// transfer nothing and exit.
-func (w *warm) retire() {
+// transfer nothing and exit. kill is the dispatcher's (see drained).
+func (w *warm) retire(kill <-chan struct{}) {
 	_ = w.stdin.Close()
 	_ = w.cmd.Wait()
-	<-w.read
+	w.drained(kill)
 	_ = w.out.Close()
 }
 
@@ -172,7 +198,7 @@ func (d *dispatcher) keepWarm() {
 func (d *dispatcher) reclaimWarm(except *jobState) bool {
 	for _, j := range d.jobs {
 		if j != except && j.warm != nil {
-			j.warm.retire()
+			j.warm.retire(d.kill.Done())
 			j.warm = nil
 			d.warm--
 			return true
@@ -185,7 +211,7 @@ func (d *dispatcher) reclaimWarm(except *jobState) bool {
 func (d *dispatcher) retireAll() {
 	for _, j := range d.jobs {
 		if j.warm != nil {
-			j.warm.retire()
+			j.warm.retire(d.kill.Done())
 			j.warm = nil
 			d.warm--
 		}

@@ -95,7 +95,7 @@ const (
 )
 
 // Limits of CoalesceOptions.Settled: the probe is asked only about batches
-// of at most settleMax paths, and only when no batch was handed on in the
+// of at most settleMax paths, and only when no batch became due in the
 // last settleQuiet. In a stream of changes (a copy, an unpacking archive)
 // batches keep waiting out Delay, so that a run carries many paths rather
 // than one each.
@@ -108,7 +108,8 @@ const (
 // out as batches, and closes out when it returns. It is the one goroutine
 // that owns the pending set (see pending for the rules that shrink it).
 //
-// A batch is due Delay after its first change. Intake never waits for the
+// A batch is due Delay after its first change, or earlier when
+// opts.Settled says its few files are complete. Intake never waits for the
 // consumer: while a due batch waits for out to take it, changes keep being
 // collected, and are folded into the waiting batch (or handed on right
 // after it). No timer runs while nothing is pending.
@@ -149,17 +150,21 @@ func Coalesce(ctx context.Context, in <-chan Change, out chan<- Batch, opts Coal
 			dirty.add(c, time.Time{})
 			return
 		}
-		if !dirty.empty() {
-			p.addBatch(dirty.take())
-		}
+		now := clock.Now()
+		first := now // when this change starts a batch
 		if held != nil && p.empty() {
 			// The batch this change belongs to is already due: it is
 			// handed on right after held, if not folded into it first.
-			p.add(c, clock.Now())
-			p.first = heldFirst
-			return
+			first = heldFirst
 		}
-		p.add(c, clock.Now())
+		starts := p.empty()
+		if !dirty.empty() {
+			p.addBatch(dirty.take())
+		}
+		p.add(c, now)
+		if starts {
+			p.first = first
+		}
 	}
 	// drain takes what is already queued on in, without blocking; it
 	// returns false if in turned out to be closed.
@@ -215,6 +220,8 @@ func Coalesce(ctx context.Context, in <-chan Change, out chan<- Batch, opts Coal
 		if p.due(now) || settled(now) {
 			lastDue = now
 			stopTimer()
+			// What is already queued goes too, unprobed: a file still
+			// being written makes another event, and another batch.
 			drain()
 			fold()
 			return

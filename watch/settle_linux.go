@@ -2,6 +2,7 @@ package watch
 
 import (
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -20,7 +21,14 @@ import (
 // close it (leaseTries). false is also the answer when the probe cannot
 // tell (a lease is refused to a process that neither owns the file nor has
 // CAP_LEASE, and on file systems without leases): the caller then waits.
-func settled(path string, f Settling) bool {
+//
+// noLeases is set for good at the first EINVAL from the lease, the answer
+// of a file system without leases (NFS, FUSE): the probe then answers false
+// at once, without its system calls.
+func settled(path string, f Settling, noLeases *atomic.Bool) bool {
+	if noLeases.Load() {
+		return false
+	}
 	var st unix.Stat_t
 	if err := unix.Lstat(path, &st); err != nil {
 		return errors.Is(err, unix.ENOENT)
@@ -46,10 +54,18 @@ func settled(path string, f Settling) bool {
 		if err == nil {
 			break
 		}
+		if errors.Is(err, unix.EINVAL) {
+			noLeases.Store(true)
+		}
 		if !errors.Is(err, unix.EAGAIN) || try == leaseTries || st.Size == 0 {
 			return false
 		}
 		holdThread(leaseRetry)
+	}
+	// Let go at once: while the lease is held, a writer's open waits (or
+	// fails, if non-blocking).
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_UNLCK); err != nil {
+		return false
 	}
 	if err := unix.Fstat(fd, &st); err != nil {
 		return false
@@ -65,8 +81,8 @@ func settled(path string, f Settling) bool {
 // to leaseTries times, leaseRetry apart (about 100 µs with the kernel's
 // timer slack), in a sleep that holds the daemon's thread (holdThread) but
 // not a CPU; a writer still at it after that leaves the batch to wait out
-// its delay. A file kept open for appending costs this wait once per
-// quiet spell.
+// its delay. A file kept open for appending costs this wait at each of its
+// events that is probed (the first few of a batch after a quiet spell).
 const (
 	leaseTries = 3
 	leaseRetry = 50 * time.Microsecond

@@ -2,6 +2,8 @@
 
 package watch
 
+import "sync/atomic"
+
 // settled cannot tell elsewhere (settle_linux.go has the probe): the caller
 // waits instead.
-func settled(string, Settling) bool { return false }
+func settled(string, Settling, *atomic.Bool) bool { return false }

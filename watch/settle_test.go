@@ -109,6 +109,12 @@ func (s *settledSet) set(rel string, ok bool) {
 	s.ok[rel] = ok
 }
 
+func (s *settledSet) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.asked)
+}
+
 func (s *settledSet) last() Settling {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -201,8 +207,15 @@ func TestCoalesceSettledGoesEarly(t *testing.T) {
 	for _, rel := range many {
 		s.set(rel, true)
 	}
+	asked := s.count()
+	// in is unbuffered: once the second send is taken, the first has been
+	// handled in full.
+	in <- file("e")
 	in <- file("e")
 	noBatch("more than settleMax files")
+	if n := s.count() - asked; n != 0 {
+		t.Fatalf("the probe was asked %d times about a batch of %d files", n, len(many))
+	}
 	clock.Advance(time.Hour)
 	want("e", "f", "g", "h", "i")
 }
@@ -228,8 +241,51 @@ func TestCoalesceSettledRealWrite(t *testing.T) {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	writeFileBytes(t, filepath.Join(root, "new.txt"), []byte("hello"))
-	if got, want := receive(t, out), (Batch{Paths: []string{"new.txt"}}); !reflect.DeepEqual(got, want) {
+	path := filepath.Join(root, "new.txt")
+	writeFileBytes(t, path, []byte("hello"))
+	// Should the writer have been descheduled between its write and its
+	// close for longer than the probe waits, nothing would ask again (a
+	// close makes no event): a chmod makes one, until the batch goes.
+	deadline := time.Now().Add(10 * time.Second)
+	for mode := os.FileMode(0o600); ; mode ^= 0o044 {
+		select {
+		case b := <-out:
+			if want := (Batch{Paths: []string{"new.txt"}}); !reflect.DeepEqual(b, want) {
+				t.Fatalf("batch = %#v, want %#v", b, want)
+			}
+			return
+		case <-time.After(200 * time.Millisecond): // then poke it again
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no batch within 10 s though the file was closed (the delay is an hour)")
+		}
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A quiet change (outside the trigger mask) that was waiting when a
+// triggering change came must not make the new batch due at once: the
+// batch's delay counts from the triggering change.
+func TestCoalesceQuietDoesNotSkipDelay(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	in, out := make(chan Change), make(chan Batch)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go Coalesce(ctx, in, out, CoalesceOptions{Delay: 10 * time.Second, Clock: clock})
+	in <- Change{Rel: "chmodded", Op: Chmod, Quiet: true}
+	in <- file("written")
+	in <- file("written") // once taken, the one before was handled
+	eventually(t, 5*time.Second, "the batch timer", func() bool { return clock.armed() == 1 })
+	select {
+	case b := <-out:
+		t.Fatalf("batch %v went before its delay", b)
+	default:
+	}
+	clock.Advance(10 * time.Second)
+	if got, want := receive(t, out), (Batch{Paths: []string{"chmodded", "written"}}); !reflect.DeepEqual(got, want) {
 		t.Fatalf("batch = %#v, want %#v", got, want)
 	}
+	close(in)
 }

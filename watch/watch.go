@@ -163,17 +163,19 @@ type Watcher struct {
 	watches  atomic.Int64
 	running  atomic.Bool
 	holds    atomic.Int64 // times Run held its intake (Options.Pace)
+	noLeases atomic.Bool  // the tree's file system has no leases (see settled)
 }
 
 // Settled reports whether the pending file f has settled: its write is
 // over, and every change it had was already taken in. It has, when it is
-// gone or not a regular file; otherwise when it has not changed since
-// f.Seen, nothing suggests that a write event is still on its way, and no
-// process has it open for writing. false also means "cannot tell" (see
-// settled). It reads nothing of the Watcher but its root, so any goroutine
+// gone or not a regular file; otherwise when its change time is not later
+// than f.Seen (to the file system's timestamp granularity), nothing
+// suggests that a write event is still on its way, and no process has it
+// open for writing. false also means "cannot tell" (see settled). It reads
+// nothing of the Watcher but its root and an atomic flag, so any goroutine
 // may call it (it is CoalesceOptions.Settled in the daemon).
 func (w *Watcher) Settled(f Settling) bool {
-	return settled(w.root+"/"+f.Rel, f)
+	return settled(w.root+"/"+f.Rel, f, &w.noLeases)
 }
 
 // New creates an fsnotify watcher for opts.Root, walks the tree and adds a
