@@ -458,13 +458,7 @@ func TestDispatchWarmLandedOverlaps(t *testing.T) {
 	rs := needRsync(t)
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
-	// The wrapper enters the source, as rsync does, so that the warm
-	// process passes the in-place check.
-	wrap := filepath.Join(dir, "rsync")
-	body := fmt.Sprintf("#!/bin/sh\ncd %q || exit 1\n%s \"$@\" || exit $?\nexec sleep 30\n", src, rs)
-	if err := os.WriteFile(wrap, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	wrap := lingeringRsync(t, dir, src, rs, "exec sleep 30")
 	// Every version has its own size: rsync's quick check compares size
 	// and mtime, and a kernel with coarse timestamps can give two quick
 	// writes the same mtime.
@@ -489,15 +483,7 @@ func TestDispatchWarmLandedOverlaps(t *testing.T) {
 		// i processes in the source: the waiting warm one, and the first
 		// run lingering. Before the wrapper's cd, the warm one would be
 		// retired as out of place.
-		eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool {
-			n := 0
-			for _, c := range children() {
-				if cwd, err := os.Readlink("/proc/" + c + "/cwd"); err == nil && cwd == src {
-					n++
-				}
-			}
-			return n == i
-		})
+		eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool { return childrenIn(src) == i })
 		v := version(i)
 		write(t, filepath.Join(src, "a"), v)
 		in <- Work{Paths: []string{"a"}}
@@ -523,11 +509,7 @@ func TestDispatchWarmStopNotHeldByPipe(t *testing.T) {
 	rs := needRsync(t)
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
-	wrap := filepath.Join(dir, "rsync")
-	body := fmt.Sprintf("#!/bin/sh\ncd %q || exit 1\n%s \"$@\" || exit $?\nsleep 60\n", src, rs)
-	if err := os.WriteFile(wrap, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	wrap := lingeringRsync(t, dir, src, rs, "sleep 60") // no exec: the kill reaches the shell, not its sleep
 	write(t, filepath.Join(src, "a"), "one")
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		t.Fatal(err)
@@ -540,14 +522,7 @@ func TestDispatchWarmStopNotHeldByPipe(t *testing.T) {
 			Warm: true, StopTimeout: 200 * time.Millisecond, Logger: zerolog.Nop(),
 		})
 	}()
-	eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool {
-		for _, c := range children() {
-			if cwd, err := os.Readlink("/proc/" + c + "/cwd"); err == nil && cwd == src {
-				return true
-			}
-		}
-		return false
-	})
+	eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool { return childrenIn(src) == 1 })
 	in <- Work{Paths: []string{"a"}}
 	eventually(t, 10*time.Second, "a on the target", func() bool {
 		b, err := os.ReadFile(filepath.Join(dst, "a"))
@@ -559,6 +534,30 @@ func TestDispatchWarmStopNotHeldByPipe(t *testing.T) {
 	case <-time.After(20 * time.Second): // the sleeps hold the pipes for 60 s
 		t.Fatal("Dispatch still waiting 20 s after its input closed (StopTimeout 200 ms)")
 	}
+}
+
+// lingeringRsync writes dir/rsync, a wrapper that enters src (as rsync
+// does, so that a warm one passes the in-place check), runs rs, and then
+// then runs the shell command after.
+func lingeringRsync(t *testing.T, dir, src, rs, after string) string {
+	t.Helper()
+	wrap := filepath.Join(dir, "rsync")
+	body := fmt.Sprintf("#!/bin/sh\ncd %q || exit 1\n%s \"$@\" || exit $?\n%s\n", src, rs, after)
+	if err := os.WriteFile(wrap, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return wrap
+}
+
+// childrenIn counts this process's children whose working directory is dir.
+func childrenIn(dir string) int {
+	n := 0
+	for _, c := range children() {
+		if cwd, err := os.Readlink("/proc/" + c + "/cwd"); err == nil && cwd == dir {
+			n++
+		}
+	}
+	return n
 }
 
 // children lists this process's child pids.
