@@ -225,7 +225,7 @@ func TestCoalesceSettledGoesEarly(t *testing.T) {
 // move), in one batch of its own events.
 func TestCoalesceSettledRealWrite(t *testing.T) {
 	root := t.TempDir()
-	w := newWatcher(t, Options{Root: root, Trigger: allFileOps})
+	w := newWatcher(t, Options{Root: root, Trigger: allFileOps | Chmod}) // the pokes below must trigger
 	changes, out := make(chan Change, 64), make(chan Batch)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
