@@ -158,8 +158,8 @@ type Watcher struct {
 	// while holding its lock, and Add and Remove take that lock: if Run
 	// read fsnotify's unbuffered Errors itself, a Remove in Run would wait
 	// for a reader that waits for Run. pumpErrors drains it instead.
-	errs     chan error
-	overflow atomic.Bool // an overflow that did not fit in errs
+	errs     chan fsError
+	overflow atomic.Pointer[fsnotify.Watcher] // whose overflow did not fit in errs
 	watches  atomic.Int64
 	running  atomic.Bool
 	holds    atomic.Int64 // times Run held its intake (Options.Pace)
@@ -204,7 +204,7 @@ func New(opts Options) (*Watcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Watcher{root: root, opts: opts, log: opts.Logger, dirs: newDirTable(), errs: make(chan error, 64)}
+	w := &Watcher{root: root, opts: opts, log: opts.Logger, dirs: newDirTable(), errs: make(chan fsError, 64)}
 	w.fsw.Store(fsw)
 	go w.pumpErrors(fsw)
 	if err := w.watchWholeTree(fsw, func(dir string, err error) error {
@@ -232,15 +232,23 @@ func newFsnotify(root string) (*fsnotify.Watcher, error) {
 func (w *Watcher) pumpErrors(fsw *fsnotify.Watcher) {
 	for err := range fsw.Errors {
 		select {
-		case w.errs <- err:
+		case w.errs <- fsError{fsw, err}:
 		default:
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
-				w.overflow.Store(true)
+				w.overflow.Store(fsw)
 			} else {
 				w.log.Error().Str("path", w.opts.Root).Err(err).Msg("fsnotify error")
 			}
 		}
 	}
+}
+
+// fsError is an error from fsnotify and the watcher it came from: an
+// overflow of a watcher that a resync has already replaced is stale (the
+// resync's walk covers what it lost), and must not start another resync.
+type fsError struct {
+	fsw *fsnotify.Watcher
+	err error
 }
 
 // Watches returns the number of directories watched. It is safe to call
@@ -299,12 +307,16 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Change) error {
 			}
 			batch = w.handle(ev, batch[:0])
 			stream = pace.seen()
-		case err := <-w.errs:
-			if batch, err = w.handleError(err, batch[:0]); err != nil {
+		case e := <-w.errs:
+			if errors.Is(e.err, fsnotify.ErrEventOverflow) && e.fsw != fsw {
+				break // stale: see fsError
+			}
+			var err error
+			if batch, err = w.handleError(e.err, batch[:0]); err != nil {
 				return err
 			}
 		}
-		if w.overflow.Swap(false) {
+		if w.overflow.Swap(nil) == w.fsw.Load() {
 			var err error
 			if batch, err = w.handleError(fsnotify.ErrEventOverflow, batch); err != nil {
 				return err
