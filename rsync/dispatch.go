@@ -525,7 +525,10 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 		_, werr := w.stdin.Write(stdin)
 		cerr := w.stdin.Close()
 		exited := make(chan error, 1)
-		go func() { exited <- w.cmd.Wait() }()
+		go func() {
+			awaitExit(w.cmd.Process.Pid)
+			exited <- w.cmd.Wait()
+		}()
 		select {
 		case <-w.landed:
 			landed() // the paths may go again while rsync exits
@@ -552,7 +555,10 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 		defer out.Close()
 		cmd.Stdout = out
 		cmd.Stderr = out
-		err = cmd.Run()
+		if err = cmd.Start(); err == nil {
+			awaitExit(cmd.Process.Pid)
+			err = cmd.Wait()
+		}
 	}
 	took := time.Since(start)
 	var ee *exec.ExitError
