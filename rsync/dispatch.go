@@ -526,8 +526,7 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 		cerr := w.stdin.Close()
 		exited := make(chan error, 1)
 		go func() {
-			awaitExit(w.cmd.Process.Pid)
-			exited <- w.cmd.Wait()
+			exited <- wait(w.cmd)
 		}()
 		select {
 		case <-w.landed:
@@ -556,8 +555,7 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 		cmd.Stdout = out
 		cmd.Stderr = out
 		if err = cmd.Start(); err == nil {
-			awaitExit(cmd.Process.Pid)
-			err = cmd.Wait()
+			err = wait(cmd)
 		}
 	}
 	took := time.Since(start)

@@ -137,8 +137,7 @@ func (w *warm) inPlace(source string) bool {
 // transfer nothing and exit. kill is the dispatcher's (see drained).
 func (w *warm) retire(kill <-chan struct{}) {
 	_ = w.stdin.Close()
-	awaitExit(w.cmd.Process.Pid)
-	_ = w.cmd.Wait()
+	_ = wait(w.cmd)
 	w.drained(kill)
 	_ = w.out.Close()
 }

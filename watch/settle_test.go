@@ -81,13 +81,6 @@ func TestSettledProbe(t *testing.T) {
 	}
 }
 
-func writeFileBytes(t *testing.T, path string, b []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // settledSet is a CoalesceOptions.Settled whose answers the test sets; it
 // keeps what it was asked.
 type settledSet struct {

@@ -69,7 +69,12 @@ func mkdirs(t *testing.T, root string, dirs ...string) {
 
 func writeFile(t *testing.T, path string) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+	writeFileBytes(t, path, []byte("x"))
+}
+
+func writeFileBytes(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
