@@ -37,6 +37,10 @@ type bench struct {
 	seq        int
 
 	empty, mid, big *tree
+	// burst is the tree of the burst rows: a copy of mid on a tmpfs
+	// (-burst-fs tmpfs), or mid itself (-burst-fs disk).
+	burst   *tree
+	burstFS string // where burst lives, for the report
 
 	start   time.Time
 	mu      sync.Mutex
@@ -92,9 +96,10 @@ func main() {
 	inosyncBin := flag.String("inosync", "bin/inosync", "the inosync binary")
 	out := flag.String("out", "", "markdown report (default docs/benchmarks.md; quick mode writes none unless set; also BENCH_OUT)")
 	keep := flag.Bool("keep", false, "keep the temp dir (trees and daemon logs)")
-	only := flag.String("only", "", "comma-separated scenarios to run (empty, big, burst-new, burst-existing, restart); writes no report unless -out is set")
+	only := flag.String("only", "", "comma-separated scenarios to run (empty, big, burst-new, burst-existing, burst-new-disk, restart); writes no report unless -out is set")
 	daemons := flag.String("daemons", "inosync,lsyncd", "comma-separated daemons to run (inosync, lsyncd); fewer writes no report unless -out is set")
 	burstGap := flag.Duration("burst-gap", 0, "make the burst writer slow: busy-wait this long after each file (writes no report unless -out is set)")
+	burstFS := flag.String("burst-fs", "tmpfs", "where the burst rows' tree lives: tmpfs, or disk (beside the other trees; then no burst-new-disk rows)")
 	flag.Parse()
 	run, err := scenarioSet(*only)
 	if err != nil {
@@ -103,6 +108,9 @@ func main() {
 	kinds, err := daemonList(*daemons)
 	if err != nil {
 		fatal(err)
+	}
+	if *burstFS != "tmpfs" && *burstFS != "disk" {
+		fatal(fmt.Errorf("-burst-fs: %q is neither tmpfs nor disk", *burstFS))
 	}
 	partial := *only != "" || len(kinds) < 2 || *burstGap > 0
 	b.burstGap = *burstGap
@@ -152,13 +160,18 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
+	removeMem := func() {}
 	cleanup := func() {
 		killAll()
 		restoreSysctl()
 		b.logf("stopping daemons and removing the temp dir")
 		if *keep {
 			fmt.Fprintf(os.Stderr, "inosync-bench: kept %s\n", b.tmp)
+			if b.burst != nil && b.burst != b.mid {
+				fmt.Fprintf(os.Stderr, "inosync-bench: kept %s\n", filepath.Dir(b.burst.src))
+			}
 		} else {
+			removeMem()
 			os.RemoveAll(b.tmp)
 		}
 	}
@@ -180,7 +193,24 @@ func main() {
 	b.empty = &tree{name: "empty", dirs: 0, src: filepath.Join(b.tmp, "empty", "src"), dst: filepath.Join(b.tmp, "empty", "dst")}
 	b.mid = &tree{name: fmt.Sprintf("%d-dir", midDirs), dirs: midDirs, src: filepath.Join(b.tmp, "mid", "src"), dst: filepath.Join(b.tmp, "mid", "dst")}
 	b.big = &tree{name: fmt.Sprintf("%d-dir", bigDirs), dirs: bigDirs, src: filepath.Join(b.tmp, "big", "src"), dst: filepath.Join(b.tmp, "big", "dst")}
-	for _, t := range []*tree{b.empty, b.mid, b.big} {
+	b.burst, b.burstFS = b.mid, "disk, beside the other trees"
+	if *burstFS == "tmpfs" && (run["burst-new"] || run["burst-existing"]) {
+		dir, where, remove, err := memTempDir(b.tmp)
+		if err != nil {
+			b.note("no tmpfs for the burst rows (%v): they run on the disk", err)
+		} else {
+			removeMem = remove
+			b.burstFS = where
+			b.burst = &tree{name: b.mid.name, dirs: midDirs, src: filepath.Join(dir, "mid", "src"), dst: filepath.Join(dir, "mid", "dst")}
+		}
+	}
+	if b.burst == b.mid {
+		delete(run, "burst-new-disk") // the burst-new rows are on the disk already
+	}
+	for _, t := range []*tree{b.empty, b.mid, b.big, b.burst} {
+		if t == b.burst && t == b.mid {
+			continue
+		}
 		if !run.needs(t, b) {
 			continue
 		}
@@ -204,8 +234,9 @@ func main() {
 		}{
 			{"empty", b.scenarioEmpty},
 			{"big", b.scenarioBig},
-			{"burst-new", func(k string) { b.scenarioBurst(k, "new") }},
-			{"burst-existing", func(k string) { b.scenarioBurst(k, "existing") }},
+			{"burst-new", func(k string) { b.scenarioBurst(k, "new", b.burst, "burst_new_") }},
+			{"burst-existing", func(k string) { b.scenarioBurst(k, "existing", b.burst, "burst_existing_") }},
+			{"burst-new-disk", func(k string) { b.scenarioBurst(k, "new", b.mid, "burst_newdisk_") }},
 			{"restart", b.scenarioRestart},
 		} {
 			if !run[sc.name] {
@@ -241,7 +272,7 @@ func main() {
 // scenarios is the set of scenarios to run, by name.
 type scenarios map[string]bool
 
-var scenarioNames = []string{"empty", "big", "burst-new", "burst-existing", "restart"}
+var scenarioNames = []string{"empty", "big", "burst-new", "burst-existing", "burst-new-disk", "restart"}
 
 // scenarioSet parses -only: empty means all of them.
 func scenarioSet(only string) (scenarios, error) {
@@ -269,8 +300,10 @@ func (s scenarios) needs(t *tree, b *bench) bool {
 		return s["empty"]
 	case b.big:
 		return s["big"]
+	case b.mid:
+		return s["restart"] || s["burst-new-disk"] || (b.burst == b.mid && (s["burst-new"] || s["burst-existing"]))
 	}
-	return s["burst-new"] || s["burst-existing"] || s["restart"]
+	return s["burst-new"] || s["burst-existing"] // b.burst on a tmpfs
 }
 
 // daemonList parses -daemons.

@@ -217,13 +217,13 @@ func (b *bench) scenarioBig(kind string) {
 // files, as paths relative to the tree. Both modes spread over the tree:
 // directory j is at index j·stride of the mid tree; new mode makes a fresh
 // directory "bn<j>" inside it, existing mode writes into it directly.
-func (b *bench) burstPaths(mode string) (dirs, files []string) {
-	stride := b.mid.dirs / b.burstDirs
+func (b *bench) burstPaths(mode string, t *tree) (dirs, files []string) {
+	stride := t.dirs / b.burstDirs
 	if stride < 1 {
 		stride = 1
 	}
 	for j := 0; j < b.burstDirs; j++ {
-		base := dirRel((j * stride) % b.mid.dirs)
+		base := dirRel((j * stride) % t.dirs)
 		if mode == "new" {
 			base = filepath.Join(base, fmt.Sprintf("bn%d", j))
 			dirs = append(dirs, base)
@@ -237,25 +237,24 @@ func (b *bench) burstPaths(mode string) (dirs, files []string) {
 
 // burstClean removes a burst's files and directories from the source (the
 // next resync removes them from the target).
-func (b *bench) burstClean(mode string) {
-	dirs, files := b.burstPaths(mode)
+func (b *bench) burstClean(mode string, t *tree) {
+	dirs, files := b.burstPaths(mode, t)
 	for _, f := range files {
-		os.Remove(filepath.Join(b.mid.src, f))
+		os.Remove(filepath.Join(t.src, f))
 	}
 	for _, d := range dirs {
-		os.RemoveAll(filepath.Join(b.mid.src, d))
+		os.RemoveAll(filepath.Join(t.src, d))
 	}
 }
 
 // scenarioBurst writes burstDirs×burstFiles files (into new or existing
-// directories of the mid tree) as fast as one writer can, and measures
-// convergence, the rsync runs and the daemon's own CPU.
-func (b *bench) scenarioBurst(kind, mode string) {
-	t := b.mid
-	p := "burst_" + mode + "_"
+// directories of tree t, a mid-sized tree) as fast as one writer can, and
+// measures convergence, the rsync runs and the daemon's own CPU, as the
+// figures whose keys start with p.
+func (b *bench) scenarioBurst(kind, mode string, t *tree, p string) {
 	keys := []string{p + "conv", p + "tail", p + "writer", p + "runs", p + "cpu", p + "csw"}
-	b.burstClean(mode)
-	defer b.burstClean(mode)
+	b.burstClean(mode, t)
+	defer b.burstClean(mode, t)
 	d, err := b.launchOn(kind, t)
 	if err != nil {
 		b.failed(kind, err, keys...)
@@ -269,7 +268,7 @@ func (b *bench) scenarioBurst(kind, mode string) {
 	if err := d.waitQuiet(500*time.Millisecond, 60*time.Second); err != nil {
 		b.note("%s: burst: not quiet after startup: %v", kind, err)
 	}
-	dirs, files := b.burstPaths(mode)
+	dirs, files := b.burstPaths(mode, t)
 	off := d.logSize()
 	cpu0, err := procCPU(d.pid)
 	if err != nil {
