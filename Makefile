@@ -7,7 +7,7 @@ UNITDIR       ?= /etc/systemd/system
 STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOBIN         := $(shell $(GO) env GOPATH)/bin
 
-.PHONY: all build test test-short lint install deps demo bench clean
+.PHONY: all build build-profile test test-short lint install deps demo bench clean
 
 all: build
 
@@ -15,6 +15,12 @@ all: build
 # libc pages in the daemon's memory (1.4 MiB less RSS; docs/benchmarks.md).
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/inosync ./cmd/inosync
+
+# build-profile: a binary where INOSYNC_CPUPROFILE=FILE and
+# INOSYNC_MEMPROFILE=FILE write pprof profiles (bench/findings.md); the
+# release binary leaves runtime/pprof out.
+build-profile:
+	CGO_ENABLED=0 $(GO) build -tags profile -o bin/inosync-profile ./cmd/inosync
 
 # deps installs what the tests need on a Debian machine (as root).
 deps:
@@ -31,8 +37,10 @@ test-short:
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags profile ./cmd/inosync
 	@test -x $(GOBIN)/staticcheck || $(GO) install $(STATICCHECK)
 	$(GOBIN)/staticcheck ./...
+	$(GOBIN)/staticcheck -tags profile ./cmd/inosync
 
 install: build
 	install -D -m 0755 bin/inosync $(DESTDIR)$(BINDIR)/inosync

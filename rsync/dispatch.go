@@ -67,6 +67,12 @@ type Options struct {
 	// sockets: runs to remote nodes after the initial one reuse one ssh
 	// connection per node (see withSSHReuse).
 	SSHControlDir string
+	// Dir, if not "", is every rsync's working directory, where relative
+	// paths in its arguments resolve. The daemon sets it to the directory
+	// it started in: a watcher borrows the process's working directory
+	// during its walks (watch.Options.RelativePaths), and a child started
+	// meanwhile would begin there.
+	Dir string
 }
 
 // overlapMax bounds the paths on both sides when a run starts while
@@ -540,6 +546,7 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 		}
 	} else {
 		cmd := exec.CommandContext(d.kill, argv[0], argv[1:]...)
+		cmd.Dir = d.o.Dir
 		cmd.Stdin = bytes.NewReader(stdin)
 		// rsync's output goes to an unlinked temp file, not a pipe: an
 		// ssh ControlPersist master that rsync's ssh leaves behind

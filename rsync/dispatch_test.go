@@ -627,3 +627,43 @@ func TestCanOverlapLanded(t *testing.T) {
 		})
 	}
 }
+
+// Every rsync starts in Options.Dir, where relative paths in its arguments
+// resolve, whatever the process's own working directory is then.
+func TestDispatchDir(t *testing.T) {
+	rs := needRsync(t)
+	for _, warm := range []bool{false, true} {
+		t.Run(fmt.Sprintf("warm rsync %v", warm), func(t *testing.T) {
+			dir := t.TempDir()
+			src, dst, start := filepath.Join(dir, "src"), filepath.Join(dir, "dst"), filepath.Join(dir, "start")
+			write(t, filepath.Join(start, "excludes.txt"), "skip*\n")
+			write(t, filepath.Join(src, "keep"), "1")
+			write(t, filepath.Join(src, "skip-1"), "x")
+			var logs syncedLog
+			in := make(chan Work)
+			done := make(chan error)
+			go func() {
+				done <- Dispatch(in, Options{
+					Jobs:    []Job{{Path: src + "/", Node: "", Dest: dst + "/", Settings: Settings{Rsync: rs, Bwlimit: "0", Extra: []string{"--exclude-from=excludes.txt"}}}},
+					Initial: true,
+					Warm:    warm,
+					Dir:     start,
+					Logger:  zerolog.New(&logs),
+				})
+			}()
+			eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(dst) == "keep:1\n" })
+			eventually(t, 10*time.Second, "the initial run's end", func() bool { return strings.Contains(logs.String(), `"full":true`) })
+			write(t, filepath.Join(src, "skip-2"), "x")
+			write(t, filepath.Join(src, "new"), "2")
+			in <- Work{Paths: []string{"skip-2", "new"}}
+			eventually(t, 10*time.Second, "the listed run", func() bool { return snapshot(dst) == "keep:1\nnew:2\n" })
+			close(in)
+			if err := <-done; err != nil {
+				t.Fatalf("%v\n%s", err, logs.String())
+			}
+			if snapshot(dst) != "keep:1\nnew:2\n" {
+				t.Errorf("target:\n%s", snapshot(dst))
+			}
+		})
+	}
+}

@@ -43,6 +43,7 @@ func (d *dispatcher) startWarm(j Job) (*warm, error) {
 		return nil, fmt.Errorf("rsync output pipe: %w", err)
 	}
 	cmd := exec.CommandContext(d.kill, argv[0], argv[1:]...)
+	cmd.Dir = d.o.Dir
 	cmd.Stdout, cmd.Stderr = pw, out
 	stdin, err := cmd.StdinPipe()
 	if err == nil {

@@ -10,8 +10,9 @@ import (
 	"unsafe"
 )
 
-// appendSubdirs appends the absolute paths of dir's subdirectories to out,
-// sorted by name (symbolic links are not followed, so they are not
+// appendSubdirs appends the paths of dir's subdirectories to out (dir/name;
+// just name when dir is ".", the root in the working directory), sorted by
+// name (symbolic links are not followed, so they are not
 // directories here). On an error, out holds those read before it.
 func (l *lister) appendSubdirs(out []string, dir string) ([]string, error) {
 	first := len(out)
@@ -23,9 +24,12 @@ func (l *lister) appendSubdirs(out []string, dir string) ([]string, error) {
 	if l.buf == nil {
 		l.buf = make([]byte, direntBuffer)
 	}
-	sep := "/"
-	if dir == "/" {
+	pre, sep := dir, "/"
+	switch dir {
+	case "/":
 		sep = ""
+	case ".": // a root that is the working directory: paths below are relative
+		pre, sep = "", ""
 	}
 	defer func() { slices.Sort(out[first:]) }() // same parent: byte order is table order
 	for {
@@ -60,11 +64,11 @@ func (l *lister) appendSubdirs(out []string, dir string) ([]string, error) {
 			case syscall.DT_DIR:
 			case syscall.DT_UNKNOWN: // a filesystem that does not say: ask
 				var st syscall.Stat_t
-				if err := syscall.Lstat(dir+sep+string(name), &st); err != nil {
+				if err := syscall.Lstat(pre+sep+string(name), &st); err != nil {
 					if err == syscall.ENOENT {
 						continue // gone meanwhile
 					}
-					return out, &os.PathError{Op: "lstat", Path: dir + sep + string(name), Err: err}
+					return out, &os.PathError{Op: "lstat", Path: pre + sep + string(name), Err: err}
 				}
 				if st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
 					continue
@@ -72,7 +76,7 @@ func (l *lister) appendSubdirs(out []string, dir string) ([]string, error) {
 			default:
 				continue
 			}
-			out = append(out, l.path(dir, sep, name))
+			out = append(out, l.path(pre, sep, name))
 		}
 	}
 	return out, nil

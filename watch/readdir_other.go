@@ -7,8 +7,9 @@ import (
 	"slices"
 )
 
-// appendSubdirs appends the absolute paths of dir's subdirectories to out,
-// sorted by name (symbolic links are not followed, so they are not
+// appendSubdirs appends the paths of dir's subdirectories to out (dir/name;
+// just name when dir is ".", the root in the working directory), sorted by
+// name (symbolic links are not followed, so they are not
 // directories here). On an error, out holds those read before it.
 func (l *lister) appendSubdirs(out []string, dir string) ([]string, error) {
 	first := len(out)
@@ -18,13 +19,16 @@ func (l *lister) appendSubdirs(out []string, dir string) ([]string, error) {
 	}
 	defer f.Close()
 	entries, err := f.ReadDir(-1)
-	sep := "/"
-	if dir == "/" {
+	pre, sep := dir, "/"
+	switch dir {
+	case "/":
 		sep = ""
+	case ".":
+		pre, sep = "", ""
 	}
 	for _, e := range entries {
 		if e.Type().IsDir() {
-			out = append(out, l.path(dir, sep, []byte(e.Name())))
+			out = append(out, l.path(pre, sep, []byte(e.Name())))
 		}
 	}
 	slices.Sort(out[first:])

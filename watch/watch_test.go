@@ -89,11 +89,43 @@ func newWatcher(t *testing.T, opts Options) *Watcher {
 	} else {
 		e.Discard()
 	}
-	w, err := New(opts)
+	w, err := New(withMode(t, opts))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return w
+}
+
+// cwdMode holds the tests that bothModes runs with the root as the working
+// directory.
+var cwdMode sync.Map // *testing.T → struct{}
+
+// bothModes runs f twice, as subtests: "abs" with absolute paths, and
+// "cwd" with Options.RelativePaths, where the Watcher comes from
+// newWatcher or New(withMode(t, …)). In the "cwd" run the working
+// directory must be the same after the test as before it.
+func bothModes(t *testing.T, f func(t *testing.T)) {
+	t.Run("abs", f)
+	t.Run("cwd", func(t *testing.T) {
+		before, err := os.Getwd()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cwdMode.Store(t, struct{}{})
+		defer cwdMode.Delete(t)
+		f(t)
+		if after, err := os.Getwd(); err != nil || after != before {
+			t.Errorf("working directory %q (%v) after the test, was %q", after, err, before)
+		}
+	})
+}
+
+// withMode returns opts, with RelativePaths set in bothModes' "cwd" run.
+func withMode(t *testing.T, opts Options) Options {
+	if _, ok := cwdMode.Load(t); ok {
+		opts.RelativePaths = true
+	}
+	return opts
 }
 
 // recorder runs a Watcher and keeps what it sends.
@@ -166,7 +198,9 @@ func watched(w *Watcher) []string {
 	return rels
 }
 
-func TestNewWatchesEveryDir(t *testing.T) {
+func TestNewWatchesEveryDir(t *testing.T) { bothModes(t, testNewWatchesEveryDir) }
+
+func testNewWatchesEveryDir(t *testing.T) {
 	root := t.TempDir()
 	mkdirs(t, root, "a/b/c", "d", "skip/x", "a/skip/y")
 	writeFile(t, filepath.Join(root, "a/f"))
@@ -243,7 +277,9 @@ func TestLimitErrors(t *testing.T) {
 	}
 }
 
-func TestRunFiles(t *testing.T) {
+func TestRunFiles(t *testing.T) { bothModes(t, testRunFiles) }
+
+func testRunFiles(t *testing.T) {
 	root := t.TempDir()
 	w := newWatcher(t, Options{Root: root + "/", Trigger: allFileOps})
 	r := run(t, w)
@@ -264,7 +300,9 @@ func TestRunFiles(t *testing.T) {
 
 // mkdir -p and an immediate write: the file is covered, however the race
 // between the kernel and our walk goes.
-func TestRunMkdirP(t *testing.T) {
+func TestRunMkdirP(t *testing.T) { bothModes(t, testRunMkdirP) }
+
+func testRunMkdirP(t *testing.T) {
 	root := t.TempDir()
 	w := newWatcher(t, Options{Root: root, Trigger: allFileOps})
 	r := run(t, w)
@@ -285,7 +323,9 @@ func TestRunMkdirP(t *testing.T) {
 	eventually(t, 5*time.Second, "CREATE a7/b/c/late", func() bool { return r.has(Change{Rel: "a7/b/c/late", Op: Create}) })
 }
 
-func TestRunRenameDir(t *testing.T) {
+func TestRunRenameDir(t *testing.T) { bothModes(t, testRunRenameDir) }
+
+func testRunRenameDir(t *testing.T) {
 	root := t.TempDir()
 	mkdirs(t, root, "d/s/t", "other")
 	w := newWatcher(t, Options{Root: root, Trigger: allFileOps})
@@ -332,7 +372,9 @@ func TestRunRenameDir(t *testing.T) {
 	})
 }
 
-func TestRunRemoveDir(t *testing.T) {
+func TestRunRemoveDir(t *testing.T) { bothModes(t, testRunRemoveDir) }
+
+func testRunRemoveDir(t *testing.T) {
 	root := t.TempDir()
 	mkdirs(t, root, "d/s/t", "keep")
 	w := newWatcher(t, Options{Root: root, Trigger: allFileOps})
@@ -347,7 +389,9 @@ func TestRunRemoveDir(t *testing.T) {
 	}
 }
 
-func TestRunMoveIn(t *testing.T) {
+func TestRunMoveIn(t *testing.T) { bothModes(t, testRunMoveIn) }
+
+func testRunMoveIn(t *testing.T) {
 	root, outside := t.TempDir(), t.TempDir()
 	mkdirs(t, outside, "m/sub")
 	writeFile(t, filepath.Join(outside, "m/sub/old"))
@@ -415,7 +459,9 @@ func TestRunDirBookkeepingIgnoresTrigger(t *testing.T) {
 	eventually(t, 5*time.Second, "only the root watched", func() bool { return w.Watches() == 1 })
 }
 
-func TestRunExclude(t *testing.T) {
+func TestRunExclude(t *testing.T) { bothModes(t, testRunExclude) }
+
+func testRunExclude(t *testing.T) {
 	root := t.TempDir()
 	mkdirs(t, root, "skip", "a")
 	w := newWatcher(t, Options{
@@ -444,7 +490,9 @@ func TestRunExclude(t *testing.T) {
 	}
 }
 
-func TestRunSymlinkToDirNotFollowed(t *testing.T) {
+func TestRunSymlinkToDirNotFollowed(t *testing.T) { bothModes(t, testRunSymlinkToDirNotFollowed) }
+
+func testRunSymlinkToDirNotFollowed(t *testing.T) {
 	root := t.TempDir()
 	mkdirs(t, root, "target/sub")
 	w := newWatcher(t, Options{Root: root, Trigger: allFileOps})
@@ -458,7 +506,9 @@ func TestRunSymlinkToDirNotFollowed(t *testing.T) {
 	}
 }
 
-func TestRunRootRemoved(t *testing.T) {
+func TestRunRootRemoved(t *testing.T) { bothModes(t, testRunRootRemoved) }
+
+func testRunRootRemoved(t *testing.T) {
 	parent := t.TempDir()
 	root := filepath.Join(parent, "root")
 	mkdirs(t, parent, "root/a/b")
@@ -475,7 +525,9 @@ func TestRunRootRemoved(t *testing.T) {
 	eventually(t, 5*time.Second, "no watches", func() bool { return w.Watches() == 0 })
 }
 
-func TestRunDebugLog(t *testing.T) {
+func TestRunDebugLog(t *testing.T) { bothModes(t, testRunDebugLog) }
+
+func testRunDebugLog(t *testing.T) {
 	root := t.TempDir()
 	lg, logs := testLogger(t)
 	w := newWatcher(t, Options{Root: root, Trigger: allFileOps, Logger: lg})
@@ -488,12 +540,14 @@ func TestRunDebugLog(t *testing.T) {
 	}
 }
 
-func TestRunOverflow(t *testing.T) {
+func TestRunOverflow(t *testing.T) { bothModes(t, testRunOverflow) }
+
+func testRunOverflow(t *testing.T) {
 	restore := inotifytest.LowerQueue(t, 64)
 	root := t.TempDir()
 	mkdirs(t, root, "a/b", "c")
 	lg, logs := testLogger(t)
-	w, err := New(Options{Root: root, Trigger: allFileOps, Logger: lg}) // the limit applies to instances made from now
+	w, err := New(withMode(t, Options{Root: root, Trigger: allFileOps, Logger: lg})) // the limit applies to instances made from now
 	restore()
 	if err != nil {
 		t.Fatal(err)
@@ -604,6 +658,10 @@ func TestWatchThenCoalesce(t *testing.T) {
 // around '/'), then a subtree that spans chunks renamed away and one
 // removed: the watches and the table agree with the tree every time.
 func TestRunManyDirsRenameAndRemoveSubtrees(t *testing.T) {
+	bothModes(t, testRunManyDirsRenameAndRemoveSubtrees)
+}
+
+func testRunManyDirsRenameAndRemoveSubtrees(t *testing.T) {
 	root := t.TempDir()
 	var dirs []string
 	for _, top := range []string{"a", "a-b", "a.b", "b"} {

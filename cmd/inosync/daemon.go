@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
 	"sync"
 	"syscall"
 	"time"
@@ -101,6 +100,10 @@ func daemon(o *options, cfg *config.Config, stderr io.Writer) int {
 		defer stopProfile()
 	}
 	if os.Getenv("INOSYNC_MEMPROFILE") != "" {
+		if !profiling {
+			lg.Error().Msg("INOSYNC_MEMPROFILE: this binary was built without profiling (make build-profile)")
+			return 1
+		}
 		runtime.MemProfileRate = 1 // every allocation, for exact figures
 	}
 	var pace time.Duration
@@ -141,6 +144,12 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Dura
 	defer restoreGC() // on an early return
 	var jobs []rsync.Job
 	reporter := &hookReporter{lg: lg, seen: map[string]bool{}}
+	// The first tree's watcher keeps its paths relative to its root, which
+	// saves the root's length per directory (watch.Options.RelativePaths):
+	// it borrows the working directory during its walks, so rsync is
+	// started in this one explicitly.
+	startDir, err := os.Getwd()
+	relative := err == nil
 	for i, s := range cfg.Syncs {
 		m, err := filter.Compile(s.Excludes)
 		if err != nil {
@@ -154,6 +163,8 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Dura
 			Filter:  keep,
 			Logger:  lg.With().Str("path", s.Source).Logger(),
 			Pace:    pace,
+			// One watcher at most may borrow the working directory.
+			RelativePaths: relative && i == 0,
 		})
 		if err != nil {
 			return &startError{err}
@@ -217,9 +228,10 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Dura
 	}()
 	controlDir := sshControlDir(jobs, lg)
 	defer closeSSHMasters(controlDir)
-	err := rsync.Dispatch(work, rsync.Options{
+	err = rsync.Dispatch(work, rsync.Options{
 		Jobs:          jobs,
 		SSHControlDir: controlDir,
+		Dir:           startDir,
 		MaxProcs:      cfg.MaxProcesses,
 		MaxPending:    cfg.MaxPending,
 		Warm:          cfg.WarmRsync,
@@ -269,37 +281,5 @@ func closeSSHMasters(dir string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = exec.CommandContext(ctx, "ssh", "-o", "ControlPath="+s, "-O", "exit", "inosync-node").Run()
 		cancel()
-	}
-}
-
-// startCPUProfile writes a pprof CPU profile of the daemon to path until
-// the returned function is called (INOSYNC_CPUPROFILE, for finding where
-// the time goes; see docs/benchmarks.md).
-func startCPUProfile(path string) (func(), error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		_ = f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
-}
-
-// writeHeapProfile writes a pprof heap profile of the daemon to path
-// (INOSYNC_MEMPROFILE: written once every tree is watched, it shows what
-// the watch tables keep; see docs/benchmarks.md).
-func writeHeapProfile(path string, lg zerolog.Logger) {
-	runtime.GC()
-	f, err := os.Create(path)
-	if err == nil {
-		err = pprof.WriteHeapProfile(f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		lg.Error().Err(err).Msg("cannot write the heap profile")
 	}
 }
