@@ -385,7 +385,9 @@ func methodText(b *bench) string {
 Both daemons run on the same trees, one at a time, with a local target and
 delay 0, each in its own process group that is killed (SIGKILL) after the
 measurement. Before every launch the target is made identical to the source
-with `+"`rsync -a --delete`"+`. The page cache is warm.
+with `+"`rsync -a --delete`"+`, and then sync(2) writes back what is dirty
+(the trees just built, the last burst), so that no daemon pays for what
+came before it. The page cache is warm.
 
 - **Configs.** inosync: `+"`wpaths = [\"SRC/\"]; rpaths = [\"DST/\"]; rnodes = [\"\"]; edelay = 0`"+`, run as
   `+"`bin/inosync -c CFG --log-format=json`"+` with stderr to a file. lsyncd:

@@ -88,12 +88,13 @@ func (b *bench) latencyRuns(d *daemon, off int64, key string) {
 	b.record(key, d.kind, float64(d.countRuns(off)))
 }
 
-// launchOn makes t's target equal to its source again and launches kind on
-// it.
+// launchOn makes t's target equal to its source again, writes back what
+// is dirty, and launches kind on it.
 func (b *bench) launchOn(kind string, t *tree) (*daemon, error) {
 	if err := b.resync(t); err != nil {
 		return nil, err
 	}
+	b.settleDisk()
 	return b.launch(kind, t.src, t.dst)
 }
 
