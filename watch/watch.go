@@ -496,11 +496,11 @@ func (w *Watcher) watchWholeTree(fsw *fsnotify.Watcher, onErr func(dir string, e
 func (w *Watcher) watchTree(fsw *fsnotify.Watcher, rel string, onErr func(dir string, err error) error) error {
 	if w.cwd != nil {
 		if err := w.cwd.enter(); err != nil {
-			return onErr(w.abs(rel), err)
+			return onErr(w.fsPath(rel), err)
 		}
 		defer w.cwd.leave(w.log)
 	}
-	stack := append(w.stack[:0], w.abs(rel))
+	stack := append(w.stack[:0], w.fsPath(rel))
 	defer func() {
 		clear(stack[:cap(stack)])
 		w.stack = stack[:0]
@@ -508,7 +508,7 @@ func (w *Watcher) watchTree(fsw *fsnotify.Watcher, rel string, onErr func(dir st
 	for len(stack) > 0 {
 		dir := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		rel := w.relOfAbs(dir)
+		rel := w.relOfFsPath(dir)
 		if err := fsw.Add(dir); err != nil {
 			if vanished(err) && rel != "" {
 				continue
@@ -535,7 +535,7 @@ func (w *Watcher) watchTree(fsw *fsnotify.Watcher, rel string, onErr func(dir st
 		}
 		kept := stack[:n]
 		for _, sub := range stack[n:] {
-			if !w.excluded(w.relOfAbs(sub), true) {
+			if !w.excluded(w.relOfFsPath(sub), true) {
 				kept = append(kept, sub)
 			}
 		}
@@ -566,7 +566,7 @@ func (w *Watcher) unwatchTree(rel string) {
 	fsw := w.fsw.Load()
 	w.dirs.removeTree(rel, func(r string) {
 		w.watches.Add(-1)
-		if err := fsw.Remove(w.abs(r)); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) {
+		if err := fsw.Remove(w.fsPath(r)); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) {
 			// EINVAL: the kernel dropped the watch before we asked.
 			w.log.Debug().Str("path", w.opts.Root).Str("rel", r).Err(err).Msg("remove watch")
 		}
@@ -577,34 +577,33 @@ func (w *Watcher) excluded(rel string, isDir bool) bool {
 	return w.opts.Exclude != nil && w.opts.Exclude(rel, isDir)
 }
 
-// abs returns the absolute path of rel, as fsnotify knows it.
-func (w *Watcher) abs(rel string) string {
+// fsPath returns the path of rel as fsnotify knows it: absolute, or with
+// Options.RelativePaths relative to the root ("." for the root itself).
+func (w *Watcher) fsPath(rel string) string {
 	switch {
+	case w.top != ".":
+		return w.full(rel)
 	case rel == "":
-		return w.top
-	case w.top == ".":
-		return rel
-	case w.root == "/":
-		return "/" + rel
+		return "."
 	}
-	return w.root + "/" + rel
+	return rel
 }
 
-// relOfAbs returns the path relative to the root of abs, a path at or
-// below it made by abs or lister.appendSubdirs, as a substring of abs.
-func (w *Watcher) relOfAbs(abs string) string {
+// relOfFsPath returns the path relative to the root of p, a path at or
+// below it made by fsPath or lister.appendSubdirs, as a substring of p.
+func (w *Watcher) relOfFsPath(p string) string {
 	switch {
 	case w.top == ".":
-		if abs == "." {
+		if p == "." {
 			return ""
 		}
-		return abs
-	case len(abs) <= len(w.root):
+		return p
+	case len(p) <= len(w.root):
 		return ""
 	case w.root == "/":
-		return abs[1:]
+		return p[1:]
 	}
-	return abs[len(w.root)+1:]
+	return p[len(w.root)+1:]
 }
 
 // full returns the absolute path of rel, for system calls outside a walk.
@@ -618,7 +617,7 @@ func (w *Watcher) full(rel string) string {
 	return w.root + "/" + rel
 }
 
-// shown returns p, a path made by abs or lister.appendSubdirs, as the
+// shown returns p, a path made by fsPath or lister.appendSubdirs, as the
 // absolute path that logs and errors name.
 func (w *Watcher) shown(p string) string {
 	if w.top != "." {
