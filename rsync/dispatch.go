@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -67,12 +68,12 @@ type Options struct {
 	// sockets: runs to remote nodes after the initial one reuse one ssh
 	// connection per node (see withSSHReuse).
 	SSHControlDir string
-	// Dir, if not "", is every rsync's working directory, where relative
-	// paths in its arguments resolve. The daemon sets it to the directory
-	// it started in: a watcher borrows the process's working directory
-	// during its walks (watch.Options.RelativePaths), and a child started
-	// meanwhile would begin there.
-	Dir string
+	// StartLock, if not nil, is held while an rsync is started, so that
+	// it begins in the process's own working directory (where relative
+	// paths in its arguments resolve): the daemon's watcher moves the
+	// working directory for its walks and holds the matching write lock
+	// meanwhile (watch.Options.CwdLock).
+	StartLock sync.Locker
 }
 
 // overlapMax bounds the paths on both sides when a run starts while
@@ -546,7 +547,6 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 		}
 	} else {
 		cmd := exec.CommandContext(d.kill, argv[0], argv[1:]...)
-		cmd.Dir = d.o.Dir
 		cmd.Stdin = bytes.NewReader(stdin)
 		// rsync's output goes to an unlinked temp file, not a pipe: an
 		// ssh ControlPersist master that rsync's ssh leaves behind
@@ -561,7 +561,7 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 		defer out.Close()
 		cmd.Stdout = out
 		cmd.Stderr = out
-		if err = cmd.Start(); err == nil {
+		if err = d.start(cmd); err == nil {
 			err = wait(cmd)
 		}
 	}
@@ -584,6 +584,15 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 		e.Str("argv", Quote(argv)).Strs("list", paths[:min(len(paths), 100)]).Str("output", r.stderr).Msg("rsync output")
 	}
 	return r
+}
+
+// start starts cmd holding Options.StartLock.
+func (d *dispatcher) start(cmd *exec.Cmd) error {
+	if d.o.StartLock != nil {
+		d.o.StartLock.Lock()
+		defer d.o.StartLock.Unlock()
+	}
+	return cmd.Start()
 }
 
 // hasDir reports whether a list holds a directory to sync recursively.

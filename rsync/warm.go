@@ -43,11 +43,10 @@ func (d *dispatcher) startWarm(j Job) (*warm, error) {
 		return nil, fmt.Errorf("rsync output pipe: %w", err)
 	}
 	cmd := exec.CommandContext(d.kill, argv[0], argv[1:]...)
-	cmd.Dir = d.o.Dir
 	cmd.Stdout, cmd.Stderr = pw, out
 	stdin, err := cmd.StdinPipe()
 	if err == nil {
-		err = cmd.Start()
+		err = d.start(cmd)
 	}
 	_ = pw.Close()
 	if err != nil {

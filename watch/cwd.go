@@ -3,6 +3,7 @@ package watch
 import (
 	"fmt"
 	"os"
+	"sync"
 	"syscall"
 
 	"github.com/rs/zerolog"
@@ -17,38 +18,50 @@ import (
 // that walks (New, then Run) uses it.
 type cwdSwitch struct {
 	root     string
-	dev, ino uint64 // the root's, when the Watcher was made
-	back     int    // the working directory to return to, during a walk; -1 outside
+	dev, ino uint64        // the root's, when the Watcher was made
+	lock     *sync.RWMutex // Options.CwdLock, held for writing during a walk; may be nil
+	back     int           // the working directory to return to, during a walk; -1 outside
 }
+
+// cwdError is a failure to make the root the working directory for a walk.
+type cwdError struct{ err error }
+
+func (e *cwdError) Error() string { return e.err.Error() }
+func (e *cwdError) Unwrap() error { return e.err }
 
 // newCwdSwitch returns the switch for root, whose FileInfo (from os.Stat)
 // is fi.
-func newCwdSwitch(root string, fi os.FileInfo) (*cwdSwitch, error) {
+func newCwdSwitch(root string, fi os.FileInfo, lock *sync.RWMutex) (*cwdSwitch, error) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return nil, fmt.Errorf("watch %s: relative paths: no device and inode number for the root", root)
 	}
-	return &cwdSwitch{root: root, dev: uint64(st.Dev), ino: uint64(st.Ino), back: -1}, nil
+	return &cwdSwitch{root: root, dev: uint64(st.Dev), ino: uint64(st.Ino), lock: lock, back: -1}, nil
 }
 
 // enter makes the root the working directory, after checking that it is
 // still the directory the Watcher was made for (a root moved away and
 // replaced by another directory must not be walked as if it were the old
-// one: the watches would mix the two).
+// one: the watches would mix the two). It fails with a *cwdError.
 func (c *cwdSwitch) enter() error {
-	back, err := syscall.Open(".", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if c.lock != nil {
+		c.lock.Lock()
+	}
+	back, err := syscall.Open(".", backFlags, 0)
 	if err != nil {
-		return fmt.Errorf("open the working directory: %w", err)
+		c.unlock()
+		return &cwdError{fmt.Errorf("watch %s: cannot hold on to the working directory to come back to: %w", c.root, err)}
 	}
 	if err := syscall.Chdir(c.root); err != nil {
 		_ = syscall.Close(back)
-		return &os.PathError{Op: "chdir", Path: c.root, Err: err}
+		c.unlock()
+		return &cwdError{&os.PathError{Op: "chdir", Path: c.root, Err: err}}
 	}
 	c.back = back
 	var st syscall.Stat_t
 	if err := syscall.Stat(".", &st); err != nil || uint64(st.Dev) != c.dev || uint64(st.Ino) != c.ino {
 		c.leave(zerolog.Nop())
-		return fmt.Errorf("%s is no longer the directory that was watched (moved away or replaced); restart inosync to watch the new one", c.root)
+		return &cwdError{fmt.Errorf("%s is no longer the directory that was watched (moved away or replaced); restart inosync to watch the new one", c.root)}
 	}
 	return nil
 }
@@ -65,4 +78,11 @@ func (c *cwdSwitch) leave(lg zerolog.Logger) {
 	}
 	_ = syscall.Close(c.back)
 	c.back = -1
+	c.unlock()
+}
+
+func (c *cwdSwitch) unlock() {
+	if c.lock != nil {
+		c.lock.Unlock()
+	}
 }

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -46,11 +47,11 @@ func (l *lister) appendSubdirs(out []string, dir string) ([]string, error) {
 		for b := l.buf[:n]; len(b) > 0; {
 			// struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, name.
 			if len(b) < 19 {
-				return out, fmt.Errorf("readdirent %s: short entry", dir)
+				return out, &os.PathError{Op: "readdirent", Path: dir, Err: errors.New("short entry")}
 			}
 			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
 			if reclen < 19 || reclen > len(b) {
-				return out, fmt.Errorf("readdirent %s: bad entry length %d", dir, reclen)
+				return out, &os.PathError{Op: "readdirent", Path: dir, Err: fmt.Errorf("bad entry length %d", reclen)}
 			}
 			ino, typ, name := binary.NativeEndian.Uint64(b[0:8]), b[18], b[19:reclen]
 			b = b[reclen:]

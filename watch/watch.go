@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -137,10 +138,16 @@ type Options struct {
 	// 38-byte root). For that the Watcher moves the process's working
 	// directory to Root for each walk of a directory tree (New, a new
 	// directory, a resync after an overflow) and back to where it was
-	// after (see cwd.go): at most one Watcher in a process may set it, and
-	// nothing else in the process may use relative paths meanwhile.
-	// Changes, logs and errors are the same either way.
+	// after (see cwd.go), holding CwdLock meanwhile: at most one Watcher
+	// in a process may set it. If the working directory cannot be moved
+	// at New, the paths stay absolute (New logs a warning). Changes, logs
+	// and errors are the same either way.
 	RelativePaths bool
+	// CwdLock, if not nil, is held for writing while a walk has moved the
+	// working directory (RelativePaths): code elsewhere in the process
+	// that depends on the working directory (starting a child process)
+	// holds it for reading.
+	CwdLock *sync.RWMutex
 }
 
 // eventBuffer is the capacity of fsnotify's Events channel: a burst is
@@ -217,10 +224,17 @@ func New(opts Options) (*Watcher, error) {
 	}
 	w := &Watcher{root: root, top: root, opts: opts, log: opts.Logger, dirs: newDirTable(), errs: make(chan fsError, 64)}
 	if opts.RelativePaths {
-		if w.cwd, err = newCwdSwitch(root, fi); err != nil {
-			return nil, err
+		c, err := newCwdSwitch(root, fi, opts.CwdLock)
+		if err == nil {
+			if err = c.enter(); err == nil {
+				c.leave(w.log)
+			}
 		}
-		w.top = "."
+		if err != nil {
+			w.log.Warn().Str("path", w.opts.Root).Err(err).Msg("keeping absolute paths for the watches (they take more memory)")
+		} else {
+			w.cwd, w.top = c, "."
+		}
 	}
 	fsw, err := newFsnotify(root)
 	if err != nil {
@@ -472,7 +486,14 @@ func (w *Watcher) resync() error {
 	go w.pumpErrors(fsw)
 	w.dirs = newDirTable()
 	w.watches.Store(0)
-	_ = w.watchWholeTree(fsw, w.logAddError)
+	// A failure to watch a directory is logged (logAddError) and the walk
+	// goes on, or stops at the watch limit. But a root that cannot be
+	// entered leaves nothing watched, and nothing would ever start a sync
+	// again: that stops Run.
+	var ce *cwdError
+	if err := w.watchWholeTree(fsw, w.logAddError); errors.As(err, &ce) {
+		return err
+	}
 	return nil
 }
 
@@ -496,6 +517,9 @@ func (w *Watcher) watchWholeTree(fsw *fsnotify.Watcher, onErr func(dir string, e
 func (w *Watcher) watchTree(fsw *fsnotify.Watcher, rel string, onErr func(dir string, err error) error) error {
 	if w.cwd != nil {
 		if err := w.cwd.enter(); err != nil {
+			if rel == "" { // the whole tree: nothing would be watched
+				return err
+			}
 			return onErr(w.fsPath(rel), err)
 		}
 		defer w.cwd.leave(w.log)

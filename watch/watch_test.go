@@ -111,12 +111,15 @@ func bothModes(t *testing.T, f func(t *testing.T)) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Registered first, so run last: after Run has stopped.
+		t.Cleanup(func() {
+			if after, err := os.Getwd(); err != nil || after != before {
+				t.Errorf("working directory %q (%v) after the test, was %q", after, err, before)
+			}
+		})
 		cwdMode.Store(t, struct{}{})
 		defer cwdMode.Delete(t)
 		f(t)
-		if after, err := os.Getwd(); err != nil || after != before {
-			t.Errorf("working directory %q (%v) after the test, was %q", after, err, before)
-		}
 	})
 }
 

@@ -145,11 +145,11 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Dura
 	var jobs []rsync.Job
 	reporter := &hookReporter{lg: lg, seen: map[string]bool{}}
 	// The first tree's watcher keeps its paths relative to its root, which
-	// saves the root's length per directory (watch.Options.RelativePaths):
-	// it borrows the working directory during its walks, so rsync is
-	// started in this one explicitly.
-	startDir, err := os.Getwd()
-	relative := err == nil
+	// saves the root's length per directory (watch.Options.RelativePaths).
+	// It moves the working directory there for its walks, holding cwdLock;
+	// rsync is started holding it for reading, so it always begins here.
+	var cwdLock sync.RWMutex
+	absTempDir()
 	for i, s := range cfg.Syncs {
 		m, err := filter.Compile(s.Excludes)
 		if err != nil {
@@ -164,7 +164,8 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Dura
 			Logger:  lg.With().Str("path", s.Source).Logger(),
 			Pace:    pace,
 			// One watcher at most may borrow the working directory.
-			RelativePaths: relative && i == 0,
+			RelativePaths: i == 0,
+			CwdLock:       &cwdLock,
 		})
 		if err != nil {
 			return &startError{err}
@@ -228,10 +229,10 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Dura
 	}()
 	controlDir := sshControlDir(jobs, lg)
 	defer closeSSHMasters(controlDir)
-	err = rsync.Dispatch(work, rsync.Options{
+	err := rsync.Dispatch(work, rsync.Options{
 		Jobs:          jobs,
 		SSHControlDir: controlDir,
-		Dir:           startDir,
+		StartLock:     cwdLock.RLocker(),
 		MaxProcs:      cfg.MaxProcesses,
 		MaxPending:    cfg.MaxPending,
 		Warm:          cfg.WarmRsync,
@@ -244,6 +245,17 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Dura
 		return errors.Join(cause, err)
 	}
 	return err
+}
+
+// absTempDir makes a relative TMPDIR absolute, so that temp files (rsync's
+// output, exclude lists, ssh sockets) do not land in a watched tree while
+// its watcher has moved the working directory there.
+func absTempDir() {
+	if t := os.Getenv("TMPDIR"); t != "" && !filepath.IsAbs(t) {
+		if abs, err := filepath.Abs(t); err == nil {
+			_ = os.Setenv("TMPDIR", abs)
+		}
+	}
 }
 
 // sshControlDir makes the private directory for ssh control sockets when

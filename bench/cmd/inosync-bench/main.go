@@ -207,14 +207,25 @@ func main() {
 	if b.burst == b.mid {
 		delete(run, "burst-new-disk") // the burst-new rows are on the disk already
 	}
+	built := map[*tree]bool{}
 	for _, t := range []*tree{b.empty, b.mid, b.big, b.burst} {
-		if t == b.burst && t == b.mid {
+		if built[t] || !run.needs(t, b) {
 			continue
 		}
-		if !run.needs(t, b) {
-			continue
+		err := b.build(t)
+		built[t] = err == nil
+		if err != nil && t == b.burst && t != b.mid { // the tmpfs: fall back to the disk
+			b.note("cannot build the burst tree on the tmpfs (%v): the burst rows run on the disk", err)
+			removeMem()
+			removeMem = func() {}
+			b.burst, b.burstFS = b.mid, "disk, beside the other trees (the tmpfs failed)"
+			delete(run, "burst-new-disk")
+			if err = nil; !built[b.mid] {
+				err = b.build(b.mid)
+				built[b.mid] = err == nil
+			}
 		}
-		if err := b.build(t); err != nil {
+		if err != nil {
 			cleanup()
 			fatal(err)
 		}

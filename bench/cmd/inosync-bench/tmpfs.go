@@ -12,15 +12,20 @@ import (
 // tmpfsMagic is statfs(2)'s f_type of a tmpfs.
 const tmpfsMagic = 0x01021994
 
-// isTmpfs says whether dir is on a tmpfs.
+// memNeed is the room the burst's tree needs on a tmpfs: two copies of
+// the 20k-dir tree (40,000 small files each, a page apiece) and the
+// burst, about 400 MiB, with a margin.
+const memNeed = 1 << 30
+
+// isTmpfs says whether dir is on a tmpfs with memNeed bytes free.
 func isTmpfs(dir string) bool {
 	var st syscall.Statfs_t
-	return syscall.Statfs(dir, &st) == nil && st.Type == tmpfsMagic
+	return syscall.Statfs(dir, &st) == nil && st.Type == tmpfsMagic && st.Bavail*uint64(st.Bsize) >= memNeed
 }
 
 // memTempDir makes a temp dir on a tmpfs for the burst trees: under
-// /dev/shm when that is a tmpfs, else on a tmpfs the harness mounts (as
-// root) inside diskTmp. It returns the dir, where it is (for the report),
+// /dev/shm when that is a tmpfs with room, else on a tmpfs the harness
+// mounts (as root) inside diskTmp. It returns the dir, where it is (for the report),
 // and the function that removes it (and unmounts what it mounted).
 //
 // Why: on a disk the burst's own writer can be the bottleneck. On the
