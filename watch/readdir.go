@@ -27,6 +27,20 @@ func (l *lister) path(dir, sep string, name []byte) string {
 	return dir + sep + string(name)
 }
 
+// childPrefix returns what goes before the name of a child of dir in its
+// path, as pre+sep (two strings, so that nothing is allocated): dir and
+// "/"; just "/" for the file system's root; nothing for ".", a watched
+// root that is the working directory, whose children's paths are relative.
+func childPrefix(dir string) (pre, sep string) {
+	switch dir {
+	case "/":
+		return dir, ""
+	case ".":
+		return "", ""
+	}
+	return dir, "/"
+}
+
 // arenaBlock is the size of one block of a pathArena.
 const arenaBlock = 64 << 10
 

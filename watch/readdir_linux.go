@@ -11,10 +11,9 @@ import (
 	"unsafe"
 )
 
-// appendSubdirs appends the paths of dir's subdirectories to out (dir/name;
-// just name when dir is ".", the root in the working directory), sorted by
-// name (symbolic links are not followed, so they are not
-// directories here). On an error, out holds those read before it.
+// appendSubdirs appends the paths of dir's subdirectories to out (see
+// childPrefix), sorted by name (symbolic links are not followed, so they
+// are not directories here). On an error, out holds those read before it.
 func (l *lister) appendSubdirs(out []string, dir string) ([]string, error) {
 	first := len(out)
 	fd, err := l.openDir(dir)
@@ -25,13 +24,7 @@ func (l *lister) appendSubdirs(out []string, dir string) ([]string, error) {
 	if l.buf == nil {
 		l.buf = make([]byte, direntBuffer)
 	}
-	pre, sep := dir, "/"
-	switch dir {
-	case "/":
-		sep = ""
-	case ".": // a root that is the working directory: paths below are relative
-		pre, sep = "", ""
-	}
+	pre, sep := childPrefix(dir)
 	defer func() { slices.Sort(out[first:]) }() // same parent: byte order is table order
 	for {
 		n, err := syscall.ReadDirent(fd, l.buf)

@@ -7,10 +7,9 @@ import (
 	"slices"
 )
 
-// appendSubdirs appends the paths of dir's subdirectories to out (dir/name;
-// just name when dir is ".", the root in the working directory), sorted by
-// name (symbolic links are not followed, so they are not
-// directories here). On an error, out holds those read before it.
+// appendSubdirs appends the paths of dir's subdirectories to out (see
+// childPrefix), sorted by name (symbolic links are not followed, so they
+// are not directories here). On an error, out holds those read before it.
 func (l *lister) appendSubdirs(out []string, dir string) ([]string, error) {
 	first := len(out)
 	f, err := os.Open(dir)
@@ -19,13 +18,7 @@ func (l *lister) appendSubdirs(out []string, dir string) ([]string, error) {
 	}
 	defer f.Close()
 	entries, err := f.ReadDir(-1)
-	pre, sep := dir, "/"
-	switch dir {
-	case "/":
-		sep = ""
-	case ".":
-		pre, sep = "", ""
-	}
+	pre, sep := childPrefix(dir)
 	for _, e := range entries {
 		if e.Type().IsDir() {
 			out = append(out, l.path(pre, sep, []byte(e.Name())))
