@@ -674,6 +674,9 @@ func TestDispatchStartLock(t *testing.T) {
 			t.Chdir(start)
 			var lock sync.RWMutex
 			stop, walked := make(chan struct{}), make(chan struct{})
+			// Registered after t.Chdir, so run before it is undone.
+			stopWalks := sync.OnceFunc(func() { close(stop); <-walked })
+			t.Cleanup(stopWalks)
 			go func() { // the walks
 				defer close(walked)
 				for {
@@ -691,7 +694,9 @@ func TestDispatchStartLock(t *testing.T) {
 			locker := &cwdLocker{lock: &lock}
 			var logs syncedLog
 			in := make(chan Work)
-			done := make(chan error)
+			done := make(chan error, 1)
+			closeIn := sync.OnceFunc(func() { close(in) })
+			t.Cleanup(func() { closeIn(); <-done }) // on a failure: before the walks stop
 			go func() {
 				done <- Dispatch(in, Options{
 					Jobs:      []Job{{Path: src + "/", Node: "", Dest: dst + "/", Settings: Settings{Rsync: rs, Bwlimit: "0", Extra: []string{"--exclude-from=excludes.txt"}}}},
@@ -704,16 +709,19 @@ func TestDispatchStartLock(t *testing.T) {
 			eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(dst) == "keep:1\n" })
 			eventually(t, 10*time.Second, "the initial run's end", func() bool { return strings.Contains(logs.String(), `"full":true`) })
 			if warm {
-				eventually(t, 10*time.Second, "a warm rsync started", func() bool { return len(locker.starts()) >= 2 })
+				// Ready once it has entered the source (between fork
+				// and exec it is still in ours, and would be retired as
+				// out of place).
+				eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool { return childrenIn(src) == 1 })
 			}
 			write(t, filepath.Join(src, "skip-2"), "x")
 			write(t, filepath.Join(src, "new"), "2")
 			in <- Work{Paths: []string{"skip-2", "new"}}
 			eventually(t, 10*time.Second, "the listed run", func() bool { return snapshot(dst) == "keep:1\nnew:2\n" })
-			close(in)
+			closeIn()
 			err := <-done
-			close(stop)
-			<-walked
+			done <- err // for the cleanup
+			stopWalks()
 			if err != nil {
 				t.Fatalf("%v\n%s", err, logs.String())
 			}
