@@ -500,3 +500,66 @@ func TestDaemonMaskedOpsRideAlong(t *testing.T) {
 	}
 	must(t, d.stop(t))
 }
+
+// While the first tree's watcher walks new directories it has moved the
+// working directory into the tree (watch.Options.RelativePaths); no rsync
+// may start meanwhile, or a relative path in extra would not resolve. Trees
+// of many directories are moved in (long walks) while a writer keeps rsync
+// busy: every run must succeed, and the excluded files never arrive.
+func TestDaemonRsyncNeverStartsInTheTree(t *testing.T) {
+	needRsync(t)
+	base := t.TempDir()
+	src, dst, start, outside := filepath.Join(base, "src"), filepath.Join(base, "dst"), filepath.Join(base, "start"), filepath.Join(base, "outside")
+	writeFile(t, filepath.Join(start, "ex.txt"), "skip*\n")
+	must(t, os.MkdirAll(src, 0o755))
+	must(t, os.MkdirAll(dst, 0o755))
+	t.Chdir(start)
+	d := startDaemon(t, src, dst, localCfg+"extra = \"--exclude-from=ex.txt\"\n", false)
+	converges(t, src, dst, "the initial sync")
+
+	stop, written := make(chan struct{}), make(chan struct{})
+	go func() { // keeps rsync starting
+		defer close(written)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_ = os.WriteFile(filepath.Join(src, fmt.Sprintf("w%d", i%50)), []byte(fmt.Sprint(i)), 0o644)
+			time.Sleep(time.Millisecond) // pacing the writer, not waiting for a result
+		}
+	}()
+	const trees = 20
+	for i := range trees {
+		tr := filepath.Join(outside, fmt.Sprintf("t%d", i))
+		for j := range 600 {
+			must(t, os.MkdirAll(filepath.Join(tr, fmt.Sprintf("d%d/e%d", j%30, j)), 0o755))
+		}
+		writeFile(t, filepath.Join(tr, "d0/keep"), "k")
+		writeFile(t, filepath.Join(tr, "d0/skip-me"), "s")
+		must(t, os.Rename(tr, filepath.Join(src, fmt.Sprintf("t%d", i))))
+	}
+	close(stop)
+	<-written
+	for i := range trees {
+		must(t, os.Remove(filepath.Join(src, fmt.Sprintf("t%d/d0/skip-me", i))))
+	}
+	converges(t, src, dst, "the moved-in trees and the writes")
+	if err := d.stop(t); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	runs := 0
+	for _, line := range strings.Split(d.logs.String(), "\n") {
+		if !strings.Contains(line, `"message":"rsync"`) {
+			continue
+		}
+		runs++
+		if !strings.Contains(line, `"exit":0`) && !strings.Contains(line, `"exit":24`) {
+			t.Errorf("a run failed: %s", line)
+		}
+	}
+	if runs < 5 {
+		t.Errorf("only %d rsync runs", runs)
+	}
+}
