@@ -50,7 +50,7 @@ func (c *cwdSwitch) enter() error {
 	back, err := syscall.Open(".", backFlags, 0)
 	if err != nil {
 		c.unlock()
-		return &cwdError{fmt.Errorf("watch %s: cannot hold on to the working directory to come back to: %w", c.root, err)}
+		return &cwdError{fmt.Errorf("cannot hold on to the working directory to come back to: %w", err)}
 	}
 	if err := syscall.Chdir(c.root); err != nil {
 		_ = syscall.Close(back)
