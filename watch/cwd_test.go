@@ -165,7 +165,7 @@ func TestRelativePathsResyncCannotEnter(t *testing.T) {
 }
 
 func TestRelativePathsShownAbsolute(t *testing.T) {
-	w := &Watcher{root: "/srv/www", top: "."}
+	w := &Watcher{root: "/srv/www", cwd: &cwdSwitch{root: "/srv/www", back: -1}}
 	if got := w.shown("d0/d1"); got != "/srv/www/d0/d1" {
 		t.Errorf("shown(d0/d1) = %q", got)
 	}
@@ -179,7 +179,7 @@ func TestRelativePathsShownAbsolute(t *testing.T) {
 	if !errors.Is(err, syscall.EACCES) {
 		t.Errorf("shownErr lost the errno: %v", err)
 	}
-	abs := &Watcher{root: "/srv/www", top: "/srv/www"}
+	abs := &Watcher{root: "/srv/www"}
 	if got := abs.shown("/srv/www/d0"); got != "/srv/www/d0" {
 		t.Errorf("absolute mode: shown = %q", got)
 	}

@@ -161,11 +161,10 @@ const eventBuffer = 4096
 // Watches may be called from anywhere.
 type Watcher struct {
 	root string // cleaned absolute root
-	// top is the root as handed to fsnotify: root, or "." with
-	// Options.RelativePaths, when the paths below it are relative
-	// ("d0/d1") and cwd switches the working directory for the walks.
-	top  string
-	cwd  *cwdSwitch // nil without Options.RelativePaths
+	// cwd switches the working directory for the walks when fsnotify
+	// knows the paths relative to the root ("d0/d1", "." for the root;
+	// Options.RelativePaths); nil when it knows them absolute.
+	cwd  *cwdSwitch
 	opts Options
 	log  zerolog.Logger
 
@@ -222,7 +221,7 @@ func New(opts Options) (*Watcher, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("watch %s: not a directory", root)
 	}
-	w := &Watcher{root: root, top: root, opts: opts, log: opts.Logger, dirs: newDirTable(), errs: make(chan fsError, 64)}
+	w := &Watcher{root: root, opts: opts, log: opts.Logger, dirs: newDirTable(), errs: make(chan fsError, 64)}
 	if opts.RelativePaths {
 		c, err := newCwdSwitch(root, fi, opts.CwdLock)
 		if err == nil {
@@ -233,7 +232,7 @@ func New(opts Options) (*Watcher, error) {
 		if err != nil {
 			w.log.Warn().Str("path", w.opts.Root).Err(err).Msg("keeping absolute paths for the watches (they take more memory)")
 		} else {
-			w.cwd, w.top = c, "."
+			w.cwd = c
 		}
 	}
 	fsw, err := newFsnotify(root)
@@ -605,7 +604,7 @@ func (w *Watcher) excluded(rel string, isDir bool) bool {
 // Options.RelativePaths relative to the root ("." for the root itself).
 func (w *Watcher) fsPath(rel string) string {
 	switch {
-	case w.top != ".":
+	case w.cwd == nil:
 		return w.full(rel)
 	case rel == "":
 		return "."
@@ -617,7 +616,7 @@ func (w *Watcher) fsPath(rel string) string {
 // below it made by fsPath or lister.appendSubdirs, as a substring of p.
 func (w *Watcher) relOfFsPath(p string) string {
 	switch {
-	case w.top == ".":
+	case w.cwd != nil:
 		if p == "." {
 			return ""
 		}
@@ -644,7 +643,7 @@ func (w *Watcher) full(rel string) string {
 // shown returns p, a path made by fsPath or lister.appendSubdirs, as the
 // absolute path that logs and errors name.
 func (w *Watcher) shown(p string) string {
-	if w.top != "." {
+	if w.cwd == nil {
 		return p
 	}
 	return filepath.Join(w.root, p)
@@ -654,7 +653,7 @@ func (w *Watcher) shown(p string) string {
 // (see shown).
 func (w *Watcher) shownErr(err error) error {
 	var pe *os.PathError
-	if w.top == "." && errors.As(err, &pe) && !filepath.IsAbs(pe.Path) {
+	if w.cwd != nil && errors.As(err, &pe) && !filepath.IsAbs(pe.Path) {
 		pe.Path = w.shown(pe.Path)
 	}
 	return err
@@ -662,7 +661,7 @@ func (w *Watcher) shownErr(err error) error {
 
 // relOf returns the path of an fsnotify event's name relative to the root.
 func (w *Watcher) relOf(name string) (string, bool) {
-	if w.top == "." {
+	if w.cwd != nil {
 		switch {
 		case name == ".":
 			return "", true
