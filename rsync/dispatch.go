@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -68,12 +67,6 @@ type Options struct {
 	// sockets: runs to remote nodes after the initial one reuse one ssh
 	// connection per node (see withSSHReuse).
 	SSHControlDir string
-	// StartLock, if not nil, is held while an rsync is started, so that
-	// it begins in the process's own working directory (where relative
-	// paths in its arguments resolve): the daemon's watcher moves the
-	// working directory for its walks and holds the matching write lock
-	// meanwhile (watch.Options.CwdLock).
-	StartLock sync.Locker
 }
 
 // overlapMax bounds the paths on both sides when a run starts while
@@ -561,7 +554,7 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 		defer out.Close()
 		cmd.Stdout = out
 		cmd.Stderr = out
-		if err = d.start(cmd); err == nil {
+		if err = cmd.Start(); err == nil {
 			err = wait(cmd)
 		}
 	}
@@ -584,15 +577,6 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 		e.Str("argv", Quote(argv)).Strs("list", paths[:min(len(paths), 100)]).Str("output", r.stderr).Msg("rsync output")
 	}
 	return r
-}
-
-// start starts cmd holding Options.StartLock.
-func (d *dispatcher) start(cmd *exec.Cmd) error {
-	if d.o.StartLock != nil {
-		d.o.StartLock.Lock()
-		defer d.o.StartLock.Unlock()
-	}
-	return cmd.Start()
 }
 
 // hasDir reports whether a list holds a directory to sync recursively.

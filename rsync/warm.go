@@ -46,7 +46,7 @@ func (d *dispatcher) startWarm(j Job) (*warm, error) {
 	cmd.Stdout, cmd.Stderr = pw, out
 	stdin, err := cmd.StdinPipe()
 	if err == nil {
-		err = d.start(cmd)
+		err = cmd.Start()
 	}
 	_ = pw.Close()
 	if err != nil {

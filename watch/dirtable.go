@@ -16,8 +16,8 @@ const tableChunk = 256
 // subtree is the run of paths that follows it (see cmpRel), so it is
 // found and dropped in time proportional to its size, and a directory
 // costs one string header (16 bytes). The paths' bytes are shared with
-// the paths fsnotify keeps (Watcher.watchTree, relOfFsPath; the very same
-// string with Options.RelativePaths), so they cost nothing more. A walk that visits subdirectories in name order, as
+// the paths fsnotify keeps (Watcher.watchTree, relOfFull), so they cost
+// nothing more. A walk that visits subdirectories in name order, as
 // watchTree does, only ever appends. Chunks emptied by removals are
 // dropped; others are not merged, so a table that shrinks keeps some
 // half-empty chunks.

@@ -29,14 +29,10 @@ func (l *lister) path(dir, sep string, name []byte) string {
 
 // childPrefix returns what goes before the name of a child of dir in its
 // path, as pre+sep (two strings, so that nothing is allocated): dir and
-// "/"; just "/" for the file system's root; nothing for ".", a watched
-// root that is the working directory, whose children's paths are relative.
+// "/", or just "/" for the file system's root.
 func childPrefix(dir string) (pre, sep string) {
-	switch dir {
-	case "/":
+	if dir == "/" {
 		return dir, ""
-	case ".":
-		return "", ""
 	}
 	return dir, "/"
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -132,22 +131,6 @@ type Options struct {
 	Pace time.Duration
 	// Clock is the source of time for Pace; nil means SystemClock.
 	Clock Clock
-	// RelativePaths has fsnotify given, and keep, each directory's path
-	// relative to Root instead of absolute, which saves Root's length for
-	// every watched directory (1.8 MiB at 50,000 directories under a
-	// 38-byte root). For that the Watcher moves the process's working
-	// directory to Root for each walk of a directory tree (New, a new
-	// directory, a resync after an overflow) and back to where it was
-	// after (see cwd.go), holding CwdLock meanwhile: at most one Watcher
-	// in a process may set it. If the working directory cannot be moved
-	// at New, the paths stay absolute (New logs a warning). Changes, logs
-	// and errors are the same either way.
-	RelativePaths bool
-	// CwdLock, if not nil, is held for writing while a walk has moved the
-	// working directory (RelativePaths): code elsewhere in the process
-	// that depends on the working directory (starting a child process)
-	// holds it for reading.
-	CwdLock *sync.RWMutex
 }
 
 // eventBuffer is the capacity of fsnotify's Events channel: a burst is
@@ -161,10 +144,6 @@ const eventBuffer = 4096
 // Watches may be called from anywhere.
 type Watcher struct {
 	root string // cleaned absolute root
-	// cwd switches the working directory for the walks when fsnotify
-	// knows the paths relative to the root ("d0/d1", "." for the root;
-	// Options.RelativePaths); nil when it knows them absolute.
-	cwd  *cwdSwitch
 	opts Options
 	log  zerolog.Logger
 
@@ -222,19 +201,6 @@ func New(opts Options) (*Watcher, error) {
 		return nil, fmt.Errorf("watch %s: not a directory", root)
 	}
 	w := &Watcher{root: root, opts: opts, log: opts.Logger, dirs: newDirTable(), errs: make(chan fsError, 64)}
-	if opts.RelativePaths {
-		c, err := newCwdSwitch(root, fi, opts.CwdLock)
-		if err == nil {
-			if err = c.enter(); err == nil {
-				c.leave(w.log)
-			}
-		}
-		if err != nil {
-			w.log.Warn().Str("path", w.opts.Root).Err(err).Msg("keeping absolute paths for the watches (they take more memory)")
-		} else {
-			w.cwd = c
-		}
-	}
 	fsw, err := newFsnotify(root)
 	if err != nil {
 		return nil, err
@@ -242,7 +208,7 @@ func New(opts Options) (*Watcher, error) {
 	w.fsw.Store(fsw)
 	go w.pumpErrors(fsw)
 	if err := w.watchWholeTree(fsw, func(dir string, err error) error {
-		return addError(w.shown(dir), w.shownErr(err), readSysctl)
+		return addError(dir, err, readSysctl)
 	}); err != nil {
 		_ = fsw.Close()
 		return nil, err
@@ -487,13 +453,16 @@ func (w *Watcher) resync() error {
 	w.watches.Store(0)
 	// A failure to watch a directory is logged (logAddError) and the walk
 	// goes on, or stops at the watch limit. But a root that cannot be
-	// entered leaves nothing watched, and nothing would ever start a sync
+	// watched leaves nothing watched, and nothing would ever start a sync
 	// again: that stops Run.
-	var ce *cwdError
-	if err := w.watchWholeTree(fsw, w.logAddError); errors.As(err, &ce) {
-		return err
+	err = w.watchWholeTree(fsw, w.logAddError)
+	if w.dirs.has("") {
+		return nil
 	}
-	return nil
+	if err == nil {
+		err = errors.New("it is gone or cannot be read")
+	}
+	return fmt.Errorf("watch %s: cannot watch the root again after the overflow: %w", w.root, err)
 }
 
 // watchWholeTree is watchTree for the root, with the paths in an arena.
@@ -514,16 +483,7 @@ func (w *Watcher) watchWholeTree(fsw *fsnotify.Watcher, onErr func(dir string, e
 // share their bytes, and the walk's stack is reused from walk to walk: a
 // walk makes no garbage of its own beyond the paths it keeps.
 func (w *Watcher) watchTree(fsw *fsnotify.Watcher, rel string, onErr func(dir string, err error) error) error {
-	if w.cwd != nil {
-		if err := w.cwd.enter(); err != nil {
-			if rel == "" { // the whole tree: nothing would be watched
-				return err
-			}
-			return onErr(w.fsPath(rel), err)
-		}
-		defer w.cwd.leave(w.log)
-	}
-	stack := append(w.stack[:0], w.fsPath(rel))
+	stack := append(w.stack[:0], w.full(rel))
 	defer func() {
 		clear(stack[:cap(stack)])
 		w.stack = stack[:0]
@@ -531,7 +491,7 @@ func (w *Watcher) watchTree(fsw *fsnotify.Watcher, rel string, onErr func(dir st
 	for len(stack) > 0 {
 		dir := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		rel := w.relOfFsPath(dir)
+		rel := w.relOfFull(dir)
 		if err := fsw.Add(dir); err != nil {
 			if vanished(err) && rel != "" {
 				continue
@@ -558,7 +518,7 @@ func (w *Watcher) watchTree(fsw *fsnotify.Watcher, rel string, onErr func(dir st
 		}
 		kept := stack[:n]
 		for _, sub := range stack[n:] {
-			if !w.excluded(w.relOfFsPath(sub), true) {
+			if !w.excluded(w.relOfFull(sub), true) {
 				kept = append(kept, sub)
 			}
 		}
@@ -573,7 +533,7 @@ func (w *Watcher) watchTree(fsw *fsnotify.Watcher, rel string, onErr func(dir st
 // and the walk goes on, except at the watch limit, where every further Add
 // would fail too.
 func (w *Watcher) logAddError(dir string, err error) error {
-	err = addError(w.shown(dir), w.shownErr(err), readSysctl)
+	err = addError(dir, err, readSysctl)
 	w.log.Error().Str("path", w.opts.Root).Err(err).
 		Msg("cannot watch directory; changes in it will be missed until the next full sync")
 	if errors.Is(err, syscall.ENOSPC) {
@@ -589,7 +549,7 @@ func (w *Watcher) unwatchTree(rel string) {
 	fsw := w.fsw.Load()
 	w.dirs.removeTree(rel, func(r string) {
 		w.watches.Add(-1)
-		if err := fsw.Remove(w.fsPath(r)); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) {
+		if err := fsw.Remove(w.full(r)); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) {
 			// EINVAL: the kernel dropped the watch before we asked.
 			w.log.Debug().Str("path", w.opts.Root).Str("rel", r).Err(err).Msg("remove watch")
 		}
@@ -600,27 +560,10 @@ func (w *Watcher) excluded(rel string, isDir bool) bool {
 	return w.opts.Exclude != nil && w.opts.Exclude(rel, isDir)
 }
 
-// fsPath returns the path of rel as fsnotify knows it: absolute, or with
-// Options.RelativePaths relative to the root ("." for the root itself).
-func (w *Watcher) fsPath(rel string) string {
+// relOfFull returns the path relative to the root of p, a path at or
+// below it made by full or lister.appendSubdirs, as a substring of p.
+func (w *Watcher) relOfFull(p string) string {
 	switch {
-	case w.cwd == nil:
-		return w.full(rel)
-	case rel == "":
-		return "."
-	}
-	return rel
-}
-
-// relOfFsPath returns the path relative to the root of p, a path at or
-// below it made by fsPath or lister.appendSubdirs, as a substring of p.
-func (w *Watcher) relOfFsPath(p string) string {
-	switch {
-	case w.cwd != nil:
-		if p == "." {
-			return ""
-		}
-		return p
 	case len(p) <= len(w.root):
 		return ""
 	case w.root == "/":
@@ -629,7 +572,7 @@ func (w *Watcher) relOfFsPath(p string) string {
 	return p[len(w.root)+1:]
 }
 
-// full returns the absolute path of rel, for system calls outside a walk.
+// full returns the absolute path of rel, as fsnotify knows it.
 func (w *Watcher) full(rel string) string {
 	switch {
 	case rel == "":
@@ -640,38 +583,8 @@ func (w *Watcher) full(rel string) string {
 	return w.root + "/" + rel
 }
 
-// shown returns p, a path made by fsPath or lister.appendSubdirs, as the
-// absolute path that logs and errors name.
-func (w *Watcher) shown(p string) string {
-	if w.cwd == nil {
-		return p
-	}
-	return filepath.Join(w.root, p)
-}
-
-// shownErr is err with the path of an *os.PathError in it made absolute
-// (see shown).
-func (w *Watcher) shownErr(err error) error {
-	var pe *os.PathError
-	if w.cwd != nil && errors.As(err, &pe) && !filepath.IsAbs(pe.Path) {
-		pe.Path = w.shown(pe.Path)
-	}
-	return err
-}
-
 // relOf returns the path of an fsnotify event's name relative to the root.
 func (w *Watcher) relOf(name string) (string, bool) {
-	if w.cwd != nil {
-		switch {
-		case name == ".":
-			return "", true
-		case strings.HasPrefix(name, "./"):
-			return name[2:], true
-		case name == "" || filepath.IsAbs(name) || name == ".." || strings.HasPrefix(name, "../"):
-			return "", false
-		}
-		return name, true
-	}
 	if name == w.root {
 		return "", true
 	}

@@ -89,46 +89,11 @@ func newWatcher(t *testing.T, opts Options) *Watcher {
 	} else {
 		e.Discard()
 	}
-	w, err := New(withMode(t, opts))
+	w, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return w
-}
-
-// cwdMode holds the tests that bothModes runs with the root as the working
-// directory.
-var cwdMode sync.Map // *testing.T → struct{}
-
-// bothModes runs f twice, as subtests: "abs" with absolute paths, and
-// "cwd" with Options.RelativePaths, where the Watcher comes from
-// newWatcher or New(withMode(t, …)). In the "cwd" run the working
-// directory must be the same after the test as before it.
-func bothModes(t *testing.T, f func(t *testing.T)) {
-	t.Run("abs", f)
-	t.Run("cwd", func(t *testing.T) {
-		before, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Registered first, so run last: after Run has stopped.
-		t.Cleanup(func() {
-			if after, err := os.Getwd(); err != nil || after != before {
-				t.Errorf("working directory %q (%v) after the test, was %q", after, err, before)
-			}
-		})
-		cwdMode.Store(t, struct{}{})
-		defer cwdMode.Delete(t)
-		f(t)
-	})
-}
-
-// withMode returns opts, with RelativePaths set in bothModes' "cwd" run.
-func withMode(t *testing.T, opts Options) Options {
-	if _, ok := cwdMode.Load(t); ok {
-		opts.RelativePaths = true
-	}
-	return opts
 }
 
 // recorder runs a Watcher and keeps what it sends.
@@ -201,9 +166,7 @@ func watched(w *Watcher) []string {
 	return rels
 }
 
-func TestNewWatchesEveryDir(t *testing.T) { bothModes(t, testNewWatchesEveryDir) }
-
-func testNewWatchesEveryDir(t *testing.T) {
+func TestNewWatchesEveryDir(t *testing.T) {
 	root := t.TempDir()
 	mkdirs(t, root, "a/b/c", "d", "skip/x", "a/skip/y")
 	writeFile(t, filepath.Join(root, "a/f"))
@@ -280,9 +243,7 @@ func TestLimitErrors(t *testing.T) {
 	}
 }
 
-func TestRunFiles(t *testing.T) { bothModes(t, testRunFiles) }
-
-func testRunFiles(t *testing.T) {
+func TestRunFiles(t *testing.T) {
 	root := t.TempDir()
 	w := newWatcher(t, Options{Root: root + "/", Trigger: allFileOps})
 	r := run(t, w)
@@ -303,9 +264,7 @@ func testRunFiles(t *testing.T) {
 
 // mkdir -p and an immediate write: the file is covered, however the race
 // between the kernel and our walk goes.
-func TestRunMkdirP(t *testing.T) { bothModes(t, testRunMkdirP) }
-
-func testRunMkdirP(t *testing.T) {
+func TestRunMkdirP(t *testing.T) {
 	root := t.TempDir()
 	w := newWatcher(t, Options{Root: root, Trigger: allFileOps})
 	r := run(t, w)
@@ -326,9 +285,7 @@ func testRunMkdirP(t *testing.T) {
 	eventually(t, 5*time.Second, "CREATE a7/b/c/late", func() bool { return r.has(Change{Rel: "a7/b/c/late", Op: Create}) })
 }
 
-func TestRunRenameDir(t *testing.T) { bothModes(t, testRunRenameDir) }
-
-func testRunRenameDir(t *testing.T) {
+func TestRunRenameDir(t *testing.T) {
 	root := t.TempDir()
 	mkdirs(t, root, "d/s/t", "other")
 	w := newWatcher(t, Options{Root: root, Trigger: allFileOps})
@@ -375,9 +332,7 @@ func testRunRenameDir(t *testing.T) {
 	})
 }
 
-func TestRunRemoveDir(t *testing.T) { bothModes(t, testRunRemoveDir) }
-
-func testRunRemoveDir(t *testing.T) {
+func TestRunRemoveDir(t *testing.T) {
 	root := t.TempDir()
 	mkdirs(t, root, "d/s/t", "keep")
 	w := newWatcher(t, Options{Root: root, Trigger: allFileOps})
@@ -392,9 +347,7 @@ func testRunRemoveDir(t *testing.T) {
 	}
 }
 
-func TestRunMoveIn(t *testing.T) { bothModes(t, testRunMoveIn) }
-
-func testRunMoveIn(t *testing.T) {
+func TestRunMoveIn(t *testing.T) {
 	root, outside := t.TempDir(), t.TempDir()
 	mkdirs(t, outside, "m/sub")
 	writeFile(t, filepath.Join(outside, "m/sub/old"))
@@ -462,9 +415,7 @@ func TestRunDirBookkeepingIgnoresTrigger(t *testing.T) {
 	eventually(t, 5*time.Second, "only the root watched", func() bool { return w.Watches() == 1 })
 }
 
-func TestRunExclude(t *testing.T) { bothModes(t, testRunExclude) }
-
-func testRunExclude(t *testing.T) {
+func TestRunExclude(t *testing.T) {
 	root := t.TempDir()
 	mkdirs(t, root, "skip", "a")
 	w := newWatcher(t, Options{
@@ -493,9 +444,7 @@ func testRunExclude(t *testing.T) {
 	}
 }
 
-func TestRunSymlinkToDirNotFollowed(t *testing.T) { bothModes(t, testRunSymlinkToDirNotFollowed) }
-
-func testRunSymlinkToDirNotFollowed(t *testing.T) {
+func TestRunSymlinkToDirNotFollowed(t *testing.T) {
 	root := t.TempDir()
 	mkdirs(t, root, "target/sub")
 	w := newWatcher(t, Options{Root: root, Trigger: allFileOps})
@@ -509,9 +458,7 @@ func testRunSymlinkToDirNotFollowed(t *testing.T) {
 	}
 }
 
-func TestRunRootRemoved(t *testing.T) { bothModes(t, testRunRootRemoved) }
-
-func testRunRootRemoved(t *testing.T) {
+func TestRunRootRemoved(t *testing.T) {
 	parent := t.TempDir()
 	root := filepath.Join(parent, "root")
 	mkdirs(t, parent, "root/a/b")
@@ -528,9 +475,7 @@ func testRunRootRemoved(t *testing.T) {
 	eventually(t, 5*time.Second, "no watches", func() bool { return w.Watches() == 0 })
 }
 
-func TestRunDebugLog(t *testing.T) { bothModes(t, testRunDebugLog) }
-
-func testRunDebugLog(t *testing.T) {
+func TestRunDebugLog(t *testing.T) {
 	root := t.TempDir()
 	lg, logs := testLogger(t)
 	w := newWatcher(t, Options{Root: root, Trigger: allFileOps, Logger: lg})
@@ -543,14 +488,12 @@ func testRunDebugLog(t *testing.T) {
 	}
 }
 
-func TestRunOverflow(t *testing.T) { bothModes(t, testRunOverflow) }
-
-func testRunOverflow(t *testing.T) {
+func TestRunOverflow(t *testing.T) {
 	restore := inotifytest.LowerQueue(t, 64)
 	root := t.TempDir()
 	mkdirs(t, root, "a/b", "c")
 	lg, logs := testLogger(t)
-	w, err := New(withMode(t, Options{Root: root, Trigger: allFileOps, Logger: lg})) // the limit applies to instances made from now
+	w, err := New(Options{Root: root, Trigger: allFileOps, Logger: lg}) // the limit applies to instances made from now
 	restore()
 	if err != nil {
 		t.Fatal(err)
@@ -580,6 +523,51 @@ func testRunOverflow(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(root, "c/new/after"))
 	eventually(t, 5*time.Second, "CREATE c/new/after", func() bool { return r.has(Change{Rel: "c/new/after", Op: Create}) })
+}
+
+// A resync after an overflow that cannot watch the root (it was moved
+// away meanwhile) would leave nothing watched and nothing to start a sync
+// ever again: Run stops with the reason.
+func TestRunResyncWithoutRoot(t *testing.T) {
+	restore := inotifytest.LowerQueue(t, 64)
+	parent := t.TempDir()
+	root := filepath.Join(parent, "p", "root")
+	mkdirs(t, parent, "p/root/a")
+	lg, _ := testLogger(t)
+	w, err := New(Options{Root: root, Trigger: allFileOps, Logger: lg})
+	restore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nobody reads events yet: fsnotify's buffer (4096) fills, then the
+	// kernel queue (64) overflows. 3 events a file: CREATE, WRITE, CHMOD.
+	for i := range 2000 {
+		p := filepath.Join(root, "a", fmt.Sprintf("f%04d", i))
+		writeFile(t, p)
+		if err := os.Chmod(p, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Rename(filepath.Join(parent, "p"), filepath.Join(parent, "q")); err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan Change)
+	go func() {
+		for range out {
+		}
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- w.Run(context.Background(), out) }()
+	select {
+	case err := <-errc:
+		want := "watch " + root + ": cannot watch the root again after the overflow: "
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("Run: %v, want an error starting %q", err, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run still going 10 s after an overflow it cannot resync")
+	}
+	close(out)
 }
 
 // BenchmarkNew20k measures New on a tree of 20,001 directories (200 × 99
@@ -661,10 +649,6 @@ func TestWatchThenCoalesce(t *testing.T) {
 // around '/'), then a subtree that spans chunks renamed away and one
 // removed: the watches and the table agree with the tree every time.
 func TestRunManyDirsRenameAndRemoveSubtrees(t *testing.T) {
-	bothModes(t, testRunManyDirsRenameAndRemoveSubtrees)
-}
-
-func testRunManyDirsRenameAndRemoveSubtrees(t *testing.T) {
 	root := t.TempDir()
 	var dirs []string
 	for _, top := range []string{"a", "a-b", "a.b", "b"} {

@@ -144,12 +144,6 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Dura
 	defer restoreGC() // on an early return
 	var jobs []rsync.Job
 	reporter := &hookReporter{lg: lg, seen: map[string]bool{}}
-	// The first tree's watcher keeps its paths relative to its root, which
-	// saves the root's length per directory (watch.Options.RelativePaths).
-	// It moves the working directory there for its walks, holding cwdLock;
-	// rsync is started holding it for reading, so it always begins here.
-	var cwdLock sync.RWMutex
-	absTempDir()
 	for i, s := range cfg.Syncs {
 		m, err := filter.Compile(s.Excludes)
 		if err != nil {
@@ -163,9 +157,6 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Dura
 			Filter:  keep,
 			Logger:  lg.With().Str("path", s.Source).Logger(),
 			Pace:    pace,
-			// One watcher at most may borrow the working directory.
-			RelativePaths: i == 0,
-			CwdLock:       &cwdLock,
 		})
 		if err != nil {
 			return &startError{err}
@@ -232,7 +223,6 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Dura
 	err := rsync.Dispatch(work, rsync.Options{
 		Jobs:          jobs,
 		SSHControlDir: controlDir,
-		StartLock:     cwdLock.RLocker(),
 		MaxProcs:      cfg.MaxProcesses,
 		MaxPending:    cfg.MaxPending,
 		Warm:          cfg.WarmRsync,
@@ -245,17 +235,6 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Dura
 		return errors.Join(cause, err)
 	}
 	return err
-}
-
-// absTempDir makes a relative TMPDIR absolute, so that temp files (rsync's
-// output, exclude lists, ssh sockets) do not land in a watched tree while
-// its watcher has moved the working directory there.
-func absTempDir() {
-	if t := os.Getenv("TMPDIR"); t != "" && !filepath.IsAbs(t) {
-		if abs, err := filepath.Abs(t); err == nil {
-			_ = os.Setenv("TMPDIR", abs)
-		}
-	}
 }
 
 // sshControlDir makes the private directory for ssh control sockets when

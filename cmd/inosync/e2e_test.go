@@ -501,12 +501,11 @@ func TestDaemonMaskedOpsRideAlong(t *testing.T) {
 	must(t, d.stop(t))
 }
 
-// While the first tree's watcher walks new directories it has moved the
-// working directory into the tree (watch.Options.RelativePaths); no rsync
-// may start meanwhile, or a relative path in extra would not resolve. Trees
-// of many directories are moved in (long walks) while a writer keeps rsync
-// busy: every run must succeed, and the excluded files never arrive.
-func TestDaemonRsyncNeverStartsInTheTree(t *testing.T) {
+// A relative path in extra resolves where the daemon was started, also
+// while the watcher walks new directories. Trees of many directories are
+// moved in (long walks) while a writer keeps rsync busy: every run must
+// succeed, and the excluded files never arrive.
+func TestDaemonRelativeExtraWhileWalking(t *testing.T) {
 	needRsync(t)
 	base := t.TempDir()
 	src, dst, start, outside := filepath.Join(base, "src"), filepath.Join(base, "dst"), filepath.Join(base, "start"), filepath.Join(base, "outside")
