@@ -1,13 +1,8 @@
 package rsync
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -100,6 +95,8 @@ type jobState struct {
 	// the last word.
 	afterFull map[string]struct{}
 	warm      *warm // a started rsync waiting for its list, or nil
+	// warmStarting: a warm rsync is being started for the job.
+	warmStarting bool
 	// warmAt is when the job may start its next warm rsync: a while after
 	// it handed one a list (see warmDelay).
 	warmAt   time.Time
@@ -190,15 +187,23 @@ func Dispatch(in <-chan Work, o Options) error {
 	return d.loop(in)
 }
 
+// dispatcher is Dispatch's state. Only the goroutine in loop touches it;
+// it never waits for a process: runs, and the start and retirement of
+// warm rsyncs, happen in goroutines that report back on channels.
 type dispatcher struct {
 	o       Options
 	jobs    []*jobState
 	byTree  map[int][]*jobState
 	running int // rsync runs going on
-	warm    int // warm rsyncs waiting (they count against MaxProcs)
-	results chan result
-	landed  chan runKey // runs whose transfer is complete (see running.landed)
-	retry   chan int
+	// Warm rsyncs count against MaxProcs from the moment they are asked
+	// for until they have exited: waiting for a list, being started, or
+	// being retired.
+	warm, warmStarting, warmRetiring int
+	results                          chan result
+	landed                           chan runKey // runs whose transfer is complete (see running.landed)
+	retry                            chan int
+	warmStarted                      chan warmStart // see keepWarm
+	warmRetired                      chan struct{}  // see retireWarm
 	// warmTimer wakes the loop when a job may start a warm rsync again.
 	warmTimer *time.Timer
 	warmC     <-chan time.Time
@@ -231,6 +236,10 @@ func newDispatcher(o Options) *dispatcher {
 		results: make(chan result, o.Overlap*len(o.Jobs)),
 		landed:  make(chan runKey, o.MaxProcs),
 		retry:   make(chan int, len(o.Jobs)),
+		// Buffered for every process there can be, so that a goroutine
+		// reporting after the loop has stopped listening never blocks.
+		warmStarted: make(chan warmStart, o.MaxProcs),
+		warmRetired: make(chan struct{}, o.MaxProcs),
 	}
 	d.kill, d.cancel = context.WithCancel(context.Background())
 	for _, j := range o.Jobs {
@@ -242,11 +251,11 @@ func newDispatcher(o Options) *dispatcher {
 }
 
 // procs is the number of rsync processes: runs and warm ones.
-func (d *dispatcher) procs() int { return d.running + d.warm }
+func (d *dispatcher) procs() int { return d.running + d.warm + d.warmStarting + d.warmRetiring }
 
 func (d *dispatcher) loop(in <-chan Work) error {
 	defer d.cancel()
-	defer d.retireAll()
+	defer d.endWarm()
 	var stop <-chan time.Time
 	draining := false
 	for {
@@ -281,6 +290,10 @@ func (d *dispatcher) loop(in <-chan Work) error {
 				r.landed = true
 				d.jobs[k.job].runs[k.id] = r
 			}
+		case s := <-d.warmStarted:
+			d.warmReady(s, draining)
+		case <-d.warmRetired:
+			d.warmRetiring--
 		case <-d.warmC:
 			d.warmC = nil // keepWarm, at the top of the loop, starts it
 		case i := <-d.retry:
@@ -351,11 +364,14 @@ func (d *dispatcher) startReady() {
 			d.warm--
 			j.warmAt = time.Now().Add(warmDelay)
 			if !w.inPlace(j.Path) {
-				w.retire(d.kill.Done()) // it would read from a directory since replaced
+				d.retireWarm(w) // it would read from a directory since replaced
 				w = nil
 			}
 		}
-		if w == nil && d.procs() >= d.o.MaxProcs && !d.reclaimWarm(nil) {
+		if w == nil && d.procs() >= d.o.MaxProcs {
+			// A warm rsync that is retired frees its slot once it has
+			// exited (warmRetired brings the loop back).
+			d.reclaimWarm()
 			return
 		}
 		j.full, j.initial = false, false
@@ -457,150 +473,4 @@ func collapse(set map[string]struct{}) []string {
 		}
 	}
 	return out
-}
-
-// run executes one rsync (or logs it, pretending) and reports the result.
-func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *warm, landed func()) result {
-	r := result{job: i, paths: paths, full: full, initial: initial}
-	var argv []string
-	var stdin []byte
-	st := j.Settings
-	if !initial && d.o.SSHControlDir != "" && IsRemote(j.Dest) {
-		st.Extra = withSSHReuse(st.Extra, d.o.SSHControlDir)
-	}
-	switch {
-	case initial:
-		argv = Argv(st, j.Path, j.Dest)
-	case full:
-		argv = RescanArgv(st, j.Path, j.Dest)
-	default:
-		var prefix string
-		argv, prefix = ListArgv(st, j.Path, j.Dest)
-		if w != nil {
-			argv, prefix = w.argv, w.prefix
-		}
-		var b bytes.Buffer
-		for _, p := range paths {
-			// "./" first: rsync's --files-from skips entries that begin
-			// with '#' or ';' as comments, even with --from0.
-			b.WriteString("./")
-			b.WriteString(prefix)
-			b.WriteString(strings.TrimSuffix(p, "/"))
-			b.WriteByte(0)
-		}
-		stdin = b.Bytes()
-	}
-	lg := d.o.Logger.With().Str("path", j.Path).Str("node", j.Node).Logger()
-	if j.Exclude != nil && (full || hasDir(paths)) {
-		_, prefix := transferRoot(j.Path)
-		if pats, n := excludeList(filepath.Clean(j.Path), prefix, full, paths, j.Exclude); n > 0 {
-			file, err := writeExcludeFile(pats)
-			if err != nil {
-				r.err, r.exit = err, -1
-				return r
-			}
-			defer os.Remove(file)
-			opts := []string{"--exclude-from=" + file}
-			if stdin == nil {
-				opts = append([]string{"--from0"}, opts...)
-			}
-			argv = insertBeforeOperands(argv, opts)
-			lg.Debug().Int("excluded", n).Msg("paths the config's exclude functions leave out")
-		}
-	}
-	files := len(paths)
-	if d.o.Pretend {
-		lg.Info().Str("argv", Quote(argv)).Int("files", files).Bool("full", full).Msg("would execute")
-		if e := lg.Debug(); e.Enabled() && len(paths) > 0 {
-			e.Strs("list", paths).Msg("would send")
-		}
-		return r
-	}
-	start := time.Now()
-	var out *os.File
-	var err error
-	if w != nil {
-		out = w.out
-		defer out.Close()
-		_, werr := w.stdin.Write(stdin)
-		cerr := w.stdin.Close()
-		exited := make(chan error, 1)
-		go func() {
-			exited <- wait(w.cmd)
-		}()
-		select {
-		case <-w.landed:
-			landed() // the paths may go again while rsync exits
-			err = <-exited
-		case err = <-exited:
-		}
-		w.drained(d.kill.Done())
-		if err == nil && (werr != nil || cerr != nil) {
-			err = fmt.Errorf("handing the list to rsync: %v %v", werr, cerr)
-		}
-	} else {
-		cmd := exec.CommandContext(d.kill, argv[0], argv[1:]...)
-		cmd.Stdin = bytes.NewReader(stdin)
-		// rsync's output goes to an unlinked temp file, not a pipe: an
-		// ssh ControlPersist master that rsync's ssh leaves behind
-		// inherits it, and a pipe would keep Wait waiting until that
-		// master exits.
-		out, err = os.CreateTemp("", "inosync-rsync-*.out")
-		if err != nil {
-			r.err, r.exit = fmt.Errorf("rsync output file: %w", err), -1
-			return r
-		}
-		_ = os.Remove(out.Name())
-		defer out.Close()
-		cmd.Stdout = out
-		cmd.Stderr = out
-		if err = cmd.Start(); err == nil {
-			err = wait(cmd)
-		}
-	}
-	took := time.Since(start)
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		r.exit = ee.ExitCode()
-		if r.exit != 24 { // 24: some files vanished before they could be transferred
-			r.err = fmt.Errorf("rsync exited with %d", r.exit)
-		}
-	default:
-		r.exit = -1
-		r.err = fmt.Errorf("cannot run %s: %w", argv[0], err)
-	}
-	r.stderr = strings.TrimSpace(lastBytes(out, tailMax))
-	lg.Info().Int("files", files).Bool("full", full).Bool("warm", w != nil).Int64("duration_ms", took.Milliseconds()).Int("exit", r.exit).Msg("rsync")
-	if e := lg.Debug(); e.Enabled() {
-		e.Str("argv", Quote(argv)).Strs("list", paths[:min(len(paths), 100)]).Str("output", r.stderr).Msg("rsync output")
-	}
-	return r
-}
-
-// hasDir reports whether a list holds a directory to sync recursively.
-func hasDir(paths []string) bool {
-	for _, p := range paths {
-		if strings.HasSuffix(p, "/") {
-			return true
-		}
-	}
-	return false
-}
-
-// tailMax bounds how much of rsync's output a result keeps: enough to
-// say why it failed, however much it printed.
-const tailMax = 8 << 10
-
-// lastBytes reads the last n bytes written to f.
-func lastBytes(f *os.File, n int64) string {
-	fi, err := f.Stat()
-	if err != nil {
-		return ""
-	}
-	off := max(fi.Size()-n, 0)
-	b := make([]byte, fi.Size()-off)
-	k, _ := f.ReadAt(b, off)
-	return string(b[:k])
 }

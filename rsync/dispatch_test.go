@@ -680,3 +680,57 @@ func TestDispatchRelativeExtraPath(t *testing.T) {
 		})
 	}
 }
+
+// The dispatcher never waits for a process: while a warm rsync that is
+// being retired takes its time to exit, other work is dispatched at once.
+// The wrapper's warm rsyncs (those run with landedOption) linger after
+// rsync exits until a release file exists; its working directory is not
+// the source, so every warm rsync is retired as out of place.
+func TestDispatchNotHeldByRetiringWarm(t *testing.T) {
+	rs := needRsync(t)
+	dir := t.TempDir()
+	release := filepath.Join(dir, "release")
+	wrap := filepath.Join(dir, "rsync")
+	body := fmt.Sprintf(`#!/bin/sh
+%s "$@"; rc=$?
+case " $* " in *" %s "*) while [ ! -e %q ]; do sleep 0.05; done;; esac
+exit $rc
+`, rs, landedOption, release)
+	if err := os.WriteFile(wrap, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.WriteFile(release, nil, 0o644) }) // on a failure too
+	var jobs []Job
+	var srcs, dsts []string
+	for i := range 2 {
+		src, dst := filepath.Join(dir, fmt.Sprintf("src%d", i))+"/", filepath.Join(dir, fmt.Sprintf("dst%d", i))+"/"
+		write(t, filepath.Join(src, "f0"), "0")
+		srcs, dsts = append(srcs, src), append(dsts, dst)
+		jobs = append(jobs, Job{Tree: i, Path: src, Node: "", Dest: dst, Settings: Settings{Rsync: wrap, Bwlimit: "0"}})
+	}
+	var logs syncedLog
+	in := make(chan Work)
+	done := make(chan error, 1)
+	go func() {
+		done <- Dispatch(in, Options{Jobs: jobs, Initial: true, Warm: true, MaxProcs: 10, Logger: zerolog.New(&logs)})
+	}()
+	for i := range 2 {
+		eventually(t, 10*time.Second, "the initial sync of "+srcs[i], func() bool { return snapshot(dsts[i]) == "f0:0\n" })
+	}
+	// Tree 0's list takes its warm rsync, which is out of place and is
+	// retired: it lingers until the release.
+	eventually(t, 10*time.Second, "a warm rsync for each tree", func() bool { return len(children()) >= 2 })
+	write(t, filepath.Join(srcs[0], "a"), "1")
+	in <- Work{Tree: 0, Paths: []string{"a"}}
+	eventually(t, 10*time.Second, "tree 0's change", func() bool { return snapshot(dsts[0]) == "a:1\nf0:0\n" })
+	write(t, filepath.Join(srcs[1], "b"), "2")
+	in <- Work{Tree: 1, Paths: []string{"b"}}
+	eventually(t, 10*time.Second, "tree 1's change while tree 0's warm rsync retires", func() bool { return snapshot(dsts[1]) == "b:2\nf0:0\n" })
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatalf("%v\n%s", err, logs.String())
+	}
+}

@@ -2,6 +2,7 @@ package rsync
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -87,10 +88,9 @@ func writeExcludeFile(patterns []byte) (string, error) {
 		return "", fmt.Errorf("exclude list: %w", err)
 	}
 	_, werr := f.Write(patterns)
-	cerr := f.Close()
-	if werr != nil || cerr != nil {
+	if err := errors.Join(werr, f.Close()); err != nil {
 		_ = os.Remove(f.Name())
-		return "", fmt.Errorf("exclude list %s: %v %v", f.Name(), werr, cerr)
+		return "", fmt.Errorf("exclude list %s: %w", f.Name(), err)
 	}
 	return f.Name(), nil
 }

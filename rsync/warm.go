@@ -2,6 +2,7 @@ package rsync
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -26,23 +27,23 @@ type warm struct {
 	prefix       string
 }
 
-// startWarm starts a list-run rsync for job j that waits for its list.
-func (d *dispatcher) startWarm(j Job) (*warm, error) {
+// startWarm starts a list-run rsync for job j that waits for its list;
+// kill ends it.
+func startWarm(kill context.Context, j Job) (*warm, error) {
 	argv, prefix := ListArgv(j.Settings, j.Path, j.Dest)
 	argv = insertBeforeOperands(argv, []string{landedOption})
-	out, err := os.CreateTemp("", "inosync-rsync-*.out")
+	out, err := unlinkedTemp()
 	if err != nil {
-		return nil, fmt.Errorf("rsync output file: %w", err)
+		return nil, err
 	}
-	_ = os.Remove(out.Name())
 	// A pipe for stdout, to see the marker as it comes. A local rsync
-	// leaves no ssh master behind to hold it open (see run).
+	// leaves no ssh master behind to hold it open (see execCold).
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		_ = out.Close()
 		return nil, fmt.Errorf("rsync output pipe: %w", err)
 	}
-	cmd := exec.CommandContext(d.kill, argv[0], argv[1:]...)
+	cmd := exec.CommandContext(kill, argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = pw, out
 	stdin, err := cmd.StdinPipe()
 	if err == nil {
@@ -155,10 +156,22 @@ func (d *dispatcher) warmable(j *jobState) bool {
 // of CPU) competed with the transfer it was to speed up.
 const warmDelay = 5 * time.Millisecond
 
-// keepWarm starts a warm rsync for every job that may have one and has
-// none, while the process bound leaves room (a warm rsync counts). A job
-// that handed one a list less than warmDelay ago waits: a timer brings
-// the loop back.
+// warmRetry is how long a job waits before it asks for a warm rsync
+// again after one could not be started.
+const warmRetry = time.Second
+
+// warmStart is what a goroutine starting a warm rsync reports.
+type warmStart struct {
+	job *jobState
+	w   *warm
+	err error
+}
+
+// keepWarm asks for a warm rsync for every job that may have one and has
+// none, while the process bound leaves room (a warm rsync counts from the
+// moment it is asked for). Each is started in a goroutine that reports on
+// warmStarted. A job that handed one a list less than warmDelay ago waits:
+// a timer brings the loop back.
 func (d *dispatcher) keepWarm() {
 	now := time.Now()
 	var next time.Time
@@ -166,7 +179,7 @@ func (d *dispatcher) keepWarm() {
 		if d.procs() >= d.o.MaxProcs {
 			return
 		}
-		if j.warm != nil || j.gaveUp || j.waiting || !d.warmable(j) {
+		if j.warm != nil || j.warmStarting || j.gaveUp || j.waiting || !d.warmable(j) {
 			continue
 		}
 		if now.Before(j.warmAt) {
@@ -175,13 +188,12 @@ func (d *dispatcher) keepWarm() {
 			}
 			continue
 		}
-		w, err := d.startWarm(j.Job)
-		if err != nil {
-			d.o.Logger.Debug().Err(err).Str("path", j.Path).Str("node", j.Node).Msg("no warm rsync")
-			continue
-		}
-		j.warm = w
-		d.warm++
+		j.warmStarting = true
+		d.warmStarting++
+		go func(j *jobState, job Job) {
+			w, err := startWarm(d.kill, job)
+			d.warmStarted <- warmStart{j, w, err}
+		}(j, j.Job)
 	}
 	if !next.IsZero() && d.warmC == nil {
 		if d.warmTimer == nil {
@@ -193,27 +205,64 @@ func (d *dispatcher) keepWarm() {
 	}
 }
 
-// reclaimWarm retires the warm rsync of a job other than except, to free a
-// process slot; it reports whether it did.
-func (d *dispatcher) reclaimWarm(except *jobState) bool {
-	for _, j := range d.jobs {
-		if j != except && j.warm != nil {
-			j.warm.retire(d.kill.Done())
-			j.warm = nil
-			d.warm--
-			return true
-		}
+// warmReady books a warm rsync that has started (or failed to): it waits
+// for its job's next list, or is retired when the dispatcher is stopping
+// or the job has given up.
+func (d *dispatcher) warmReady(s warmStart, draining bool) {
+	j := s.job
+	j.warmStarting = false
+	d.warmStarting--
+	if s.err != nil {
+		j.warmAt = time.Now().Add(warmRetry)
+		d.o.Logger.Debug().Err(s.err).Str("path", j.Path).Str("node", j.Node).Msg("no warm rsync")
+		return
 	}
-	return false
+	if draining || j.gaveUp {
+		d.retireWarm(s.w)
+		return
+	}
+	j.warm = s.w
+	d.warm++
 }
 
-// retireAll ends every warm rsync (at the end of Dispatch).
-func (d *dispatcher) retireAll() {
+// retireWarm ends a warm rsync that will not be used, in a goroutine: it
+// counts against MaxProcs until warmRetired says it has exited.
+func (d *dispatcher) retireWarm(w *warm) {
+	d.warmRetiring++
+	go func() {
+		w.retire(d.kill.Done())
+		d.warmRetired <- struct{}{}
+	}()
+}
+
+// reclaimWarm retires one waiting warm rsync, to free a process slot.
+func (d *dispatcher) reclaimWarm() {
 	for _, j := range d.jobs {
 		if j.warm != nil {
-			j.warm.retire(d.kill.Done())
+			d.retireWarm(j.warm)
 			j.warm = nil
 			d.warm--
+			return
+		}
+	}
+}
+
+// endWarm, at the end of Dispatch, retires every warm rsync and waits
+// until every one being started or retired has exited.
+func (d *dispatcher) endWarm() {
+	for _, j := range d.jobs {
+		if j.warm != nil {
+			d.retireWarm(j.warm)
+			j.warm = nil
+			d.warm--
+		}
+	}
+	for d.warmStarting > 0 || d.warmRetiring > 0 {
+		select {
+		case s := <-d.warmStarted:
+			d.warmReady(s, true)
+		case <-d.warmRetired:
+			d.warmRetiring--
 		}
 	}
 }

@@ -1,0 +1,39 @@
+package rsync
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+)
+
+// rsync's exit codes that the dispatcher tells apart (rsync(1), EXIT
+// VALUES). Every other code is a failure, retried with backoff.
+const (
+	// exitOK: the transfer is complete.
+	exitOK = 0
+	// exitVanished: some source files vanished before they could be
+	// transferred. The change that removed them has an event of its own
+	// and gets a run of its own, so this counts as success.
+	exitVanished = 24
+	// exitNotRun: rsync could not be started, or was ended by a signal
+	// (os/exec reports -1 then).
+	exitNotRun = -1
+)
+
+// classify turns how an rsync process ended (err from starting and
+// waiting for it) into the run's exit code and its failure, nil when the
+// run counts as a success.
+func classify(err error, rsyncPath string) (exit int, failure error) {
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return exitOK, nil
+	case errors.As(err, &ee):
+		exit = ee.ExitCode()
+		if exit == exitVanished {
+			return exit, nil
+		}
+		return exit, fmt.Errorf("rsync exited with %d", exit)
+	}
+	return exitNotRun, fmt.Errorf("cannot run %s: %w", rsyncPath, err)
+}

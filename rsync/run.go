@@ -1,0 +1,199 @@
+package rsync
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// invocation is one planned rsync run: its command line, the file list
+// it reads on standard input, and what to clean up once it is over.
+type invocation struct {
+	argv    []string
+	stdin   []byte
+	cleanup func()
+}
+
+// run executes one run of job j (or logs it, pretending) and reports the
+// result. w, if not nil, is a warm rsync that takes the list; landed is
+// called when a warm run says its transfer is complete.
+func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *warm, landed func()) result {
+	r := result{job: i, paths: paths, full: full, initial: initial}
+	lg := d.o.Logger.With().Str("path", j.Path).Str("node", j.Node).Logger()
+	inv, err := d.plan(j, paths, full, initial, w, lg)
+	if err != nil {
+		r.err, r.exit = err, exitNotRun
+		return r
+	}
+	defer inv.cleanup()
+	if d.o.Pretend {
+		lg.Info().Str("argv", Quote(inv.argv)).Int("files", len(paths)).Bool("full", full).Msg("would execute")
+		if e := lg.Debug(); e.Enabled() && len(paths) > 0 {
+			e.Strs("list", paths).Msg("would send")
+		}
+		return r
+	}
+	start := time.Now()
+	var output string
+	if w != nil {
+		output, err = d.execWarm(w, inv.stdin, landed)
+	} else {
+		output, err = d.execCold(inv)
+	}
+	took := time.Since(start)
+	r.exit, r.err = classify(err, inv.argv[0])
+	r.stderr = output
+	lg.Info().Int("files", len(paths)).Bool("full", full).Bool("warm", w != nil).Int64("duration_ms", took.Milliseconds()).Int("exit", r.exit).Msg("rsync")
+	if e := lg.Debug(); e.Enabled() {
+		e.Str("argv", Quote(inv.argv)).Strs("list", paths[:min(len(paths), 100)]).Str("output", r.stderr).Msg("rsync output")
+	}
+	return r
+}
+
+// plan builds the invocation of one run: 0.2.3's argv for the initial
+// sync, a full rescan, or a list run (on w's command line when a warm
+// rsync takes it), with ssh connection reuse after the initial run and
+// the config's exclude functions handed over as --exclude-from.
+func (d *dispatcher) plan(j Job, paths []string, full, initial bool, w *warm, lg zerolog.Logger) (invocation, error) {
+	inv := invocation{cleanup: func() {}}
+	st := j.Settings
+	if !initial && d.o.SSHControlDir != "" && IsRemote(j.Dest) {
+		st.Extra = withSSHReuse(st.Extra, d.o.SSHControlDir)
+	}
+	switch {
+	case initial:
+		inv.argv = Argv(st, j.Path, j.Dest)
+	case full:
+		inv.argv = RescanArgv(st, j.Path, j.Dest)
+	default:
+		var prefix string
+		inv.argv, prefix = ListArgv(st, j.Path, j.Dest)
+		if w != nil {
+			inv.argv, prefix = w.argv, w.prefix
+		}
+		inv.stdin = fileList(prefix, paths)
+	}
+	if j.Exclude == nil || !(full || hasDir(paths)) {
+		return inv, nil
+	}
+	_, prefix := transferRoot(j.Path)
+	pats, n := excludeList(filepath.Clean(j.Path), prefix, full, paths, j.Exclude)
+	if n == 0 {
+		return inv, nil
+	}
+	file, err := writeExcludeFile(pats)
+	if err != nil {
+		return inv, err
+	}
+	inv.cleanup = func() { _ = os.Remove(file) }
+	opts := []string{"--exclude-from=" + file}
+	if inv.stdin == nil {
+		opts = append([]string{"--from0"}, opts...)
+	}
+	inv.argv = insertBeforeOperands(inv.argv, opts)
+	lg.Debug().Int("excluded", n).Msg("paths the config's exclude functions leave out")
+	return inv, nil
+}
+
+// fileList is the list a list run reads on standard input: each path
+// below the transfer root, NUL-terminated.
+func fileList(prefix string, paths []string) []byte {
+	var b bytes.Buffer
+	for _, p := range paths {
+		// "./" first: rsync's --files-from skips entries that begin
+		// with '#' or ';' as comments, even with --from0.
+		b.WriteString("./")
+		b.WriteString(prefix)
+		b.WriteString(strings.TrimSuffix(p, "/"))
+		b.WriteByte(0)
+	}
+	return b.Bytes()
+}
+
+// execCold starts rsync for inv and waits for it; it returns the tail of
+// its output and how it ended.
+func (d *dispatcher) execCold(inv invocation) (output string, err error) {
+	cmd := exec.CommandContext(d.kill, inv.argv[0], inv.argv[1:]...)
+	cmd.Stdin = bytes.NewReader(inv.stdin)
+	// rsync's output goes to an unlinked temp file, not a pipe: an ssh
+	// ControlPersist master that rsync's ssh leaves behind inherits it,
+	// and a pipe would keep Wait waiting until that master exits.
+	out, err := unlinkedTemp()
+	if err != nil {
+		return "", err
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	if err = cmd.Start(); err == nil {
+		err = wait(cmd)
+	}
+	return outputTail(out), err
+}
+
+// execWarm hands the list to the warm rsync w and waits for it to exit; it
+// returns the tail of its output and how it ended. landed is called as soon
+// as rsync says its transfer is complete, before it has exited.
+func (d *dispatcher) execWarm(w *warm, list []byte, landed func()) (output string, err error) {
+	defer w.out.Close()
+	_, werr := w.stdin.Write(list)
+	cerr := w.stdin.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- wait(w.cmd) }()
+	select {
+	case <-w.landed:
+		landed() // the paths may go again while rsync exits
+		err = <-exited
+	case err = <-exited:
+	}
+	w.drained(d.kill.Done())
+	if err == nil {
+		if herr := errors.Join(werr, cerr); herr != nil {
+			err = fmt.Errorf("handing the list to rsync: %w", herr)
+		}
+	}
+	return outputTail(w.out), err
+}
+
+// unlinkedTemp creates a temp file for rsync's output and unlinks it at
+// once: nothing is left behind, whatever happens to the daemon.
+func unlinkedTemp() (*os.File, error) {
+	f, err := os.CreateTemp("", "inosync-rsync-*.out")
+	if err != nil {
+		return nil, fmt.Errorf("rsync output file: %w", err)
+	}
+	_ = os.Remove(f.Name())
+	return f, nil
+}
+
+// hasDir reports whether a list holds a directory to sync recursively.
+func hasDir(paths []string) bool {
+	for _, p := range paths {
+		if strings.HasSuffix(p, "/") {
+			return true
+		}
+	}
+	return false
+}
+
+// tailMax bounds how much of rsync's output a result keeps: enough to
+// say why it failed, however much it printed.
+const tailMax = 8 << 10
+
+// outputTail returns the last tailMax bytes written to f, trimmed.
+func outputTail(f *os.File) string {
+	fi, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	off := max(fi.Size()-tailMax, 0)
+	b := make([]byte, fi.Size()-off)
+	k, _ := f.ReadAt(b, off)
+	return strings.TrimSpace(string(b[:k]))
+}
