@@ -120,167 +120,199 @@ const (
 // waits for the consumer), so a change the watcher saw before it stopped is
 // never dropped. The producer closes in once it has stopped.
 func Coalesce(ctx context.Context, in <-chan Change, out chan<- Batch, opts CoalesceOptions) {
+	c := newCoalescer(in, out, opts)
 	defer close(out)
+	defer c.stopTimer()
+	done := ctx.Done()
+	for {
+		c.growHeld()
+		outC, b := c.offer()
+		select {
+		case <-done:
+			done = nil
+			c.stopping()
+		case ch, ok := <-in:
+			if !ok {
+				c.finish()
+				return
+			}
+			c.intake(ch)
+			c.schedule()
+		case <-c.timerC:
+			c.timer, c.timerC = nil, nil
+			c.schedule()
+		case outC <- b:
+			c.held = nil
+			c.schedule()
+		}
+	}
+}
+
+// coalescer is Coalesce's state; only Coalesce's goroutine touches it.
+type coalescer struct {
+	in    <-chan Change
+	out   chan<- Batch
+	opts  CoalesceOptions
+	clock Clock
+
+	p *pending
+	// dirty holds quiet changes (ops outside the trigger mask): they start
+	// no batch, and ride along with the next one.
+	dirty     *pending
+	held      *Batch    // a due batch waiting for out to take it
+	heldFirst time.Time // when held's first change came
+	timer     Timer     // runs only while p has changes and held is nil
+	timerC    <-chan time.Time
+	lastDue   time.Time  // when a batch last became due
+	scratch   []Settling // files to ask opts.Settled about
+}
+
+func newCoalescer(in <-chan Change, out chan<- Batch, opts CoalesceOptions) *coalescer {
 	clock := opts.Clock
 	if clock == nil {
 		clock = SystemClock{}
 	}
-	p := newPending(opts)
-	var (
-		held      *Batch    // a due batch waiting for out to take it
-		heldFirst time.Time // when held's first change came
-		timer     Timer     // runs only while p has changes and held is nil
-		timerC    <-chan time.Time
-		lastDue   time.Time  // when a batch last became due
-		scratch   []Settling // files to ask opts.Settled about
-	)
-	stopTimer := func() {
-		if timer != nil {
-			timer.Stop()
-			timer, timerC = nil, nil
-		}
-	}
-	defer stopTimer()
+	return &coalescer{in: in, out: out, opts: opts, clock: clock, p: newPending(opts), dirty: newPending(opts)}
+}
 
-	// dirty holds quiet changes (ops outside the trigger mask): they start
-	// no batch, and ride along with the next one.
-	dirty := newPending(opts)
-	intake := func(c Change) {
-		if c.Quiet {
-			dirty.add(c, time.Time{})
-			return
-		}
-		now := clock.Now()
-		first := now // when this change starts a batch
-		if held != nil && p.empty() {
-			// The batch this change belongs to is already due: it is
-			// handed on right after held, if not folded into it first.
-			first = heldFirst
-		}
-		starts := p.empty()
-		if !dirty.empty() {
-			p.addBatch(dirty.take())
-		}
-		p.add(c, now)
-		if starts {
-			p.first = first
-		}
+// offer returns the channel and batch to offer the consumer: out and the
+// held batch, or a nil channel (never ready) when nothing is held.
+func (c *coalescer) offer() (chan<- Batch, Batch) {
+	if c.held == nil {
+		return nil, Batch{}
 	}
-	// drain takes what is already queued on in, without blocking; it
-	// returns false if in turned out to be closed.
-	drain := func() bool {
-		for n := len(in); n > 0; n-- {
-			c, ok := <-in
-			if !ok {
-				return false
-			}
-			intake(c)
-		}
-		return true
+	return c.out, *c.held
+}
+
+// growHeld folds p into the held batch once p is as big as it: the
+// waiting batch grows, at an amortised O(log n) re-sorts.
+func (c *coalescer) growHeld() {
+	if c.held != nil && !c.p.empty() && (c.p.full || c.p.len() >= len(c.held.Paths)) {
+		c.fold()
 	}
-	// fold merges p into held, making held the one batch to hand on.
-	fold := func() {
-		if held == nil {
-			if p.empty() {
-				return
-			}
-			heldFirst = p.first
-			b := p.take()
-			held = &b
-			return
-		}
-		p.addBatch(*held)
-		b := p.take()
-		held = &b
+}
+
+func (c *coalescer) stopTimer() {
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer, c.timerC = nil, nil
 	}
-	// settled reports whether p may go before its delay (see
-	// CoalesceOptions.Settled).
-	settled := func(now time.Time) bool {
-		if opts.Settled == nil || p.full || p.len() > settleMax || now.Sub(lastDue) < settleQuiet {
-			return false
-		}
-		var ok bool
-		scratch, ok = p.files(scratch[:0])
+}
+
+// intake takes in one change.
+func (c *coalescer) intake(ch Change) {
+	if ch.Quiet {
+		c.dirty.add(ch, time.Time{})
+		return
+	}
+	now := c.clock.Now()
+	first := now // when this change starts a batch
+	if c.held != nil && c.p.empty() {
+		// The batch this change belongs to is already due: it is handed
+		// on right after held, if not folded into it first.
+		first = c.heldFirst
+	}
+	starts := c.p.empty()
+	if !c.dirty.empty() {
+		c.p.addBatch(c.dirty.take())
+	}
+	c.p.add(ch, now)
+	if starts {
+		c.p.first = first
+	}
+}
+
+// drain takes what is already queued on the input, without blocking; it
+// returns false if the input turned out to be closed.
+func (c *coalescer) drain() bool {
+	for n := len(c.in); n > 0; n-- {
+		ch, ok := <-c.in
 		if !ok {
 			return false
 		}
-		for _, f := range scratch {
-			if !opts.Settled(f) {
-				return false
-			}
-		}
-		return true
+		c.intake(ch)
 	}
-	// schedule hands p on if due, or makes sure a timer will say when.
-	schedule := func() {
-		if held != nil || p.empty() {
-			return
-		}
-		now := clock.Now()
-		if p.due(now) || settled(now) {
-			lastDue = now
-			stopTimer()
-			// What is already queued goes too, unprobed: a file still
-			// being written makes another event, and another batch.
-			drain()
-			fold()
-			return
-		}
-		if timer == nil {
-			timer = clock.NewTimer(p.first.Add(p.delay).Sub(now))
-			timerC = timer.C()
-		}
-	}
-	// finish hands on everything at once, waiting for the consumer.
-	finish := func() {
-		stopTimer()
-		if !dirty.empty() { // last chance: nothing seen is dropped
-			if p.empty() {
-				p.first = clock.Now()
-			}
-			p.addBatch(dirty.take())
-		}
-		fold()
-		if held != nil {
-			out <- *held
-		}
-	}
-	done := ctx.Done()
+	return true
+}
 
-	for {
-		// While held waits, p is folded into it once p is as big as held:
-		// the waiting batch grows, at an amortised O(log n) re-sorts.
-		if held != nil && !p.empty() && (p.full || p.len() >= len(held.Paths)) {
-			fold()
+// fold merges p into held, making held the one batch to hand on.
+func (c *coalescer) fold() {
+	if c.held == nil {
+		if c.p.empty() {
+			return
 		}
-		var (
-			outC chan<- Batch
-			b    Batch
-		)
-		if held != nil {
-			outC, b = out, *held
+		c.heldFirst = c.p.first
+		b := c.p.take()
+		c.held = &b
+		return
+	}
+	c.p.addBatch(*c.held)
+	b := c.p.take()
+	c.held = &b
+}
+
+// settled reports whether p may go before its delay (see
+// CoalesceOptions.Settled).
+func (c *coalescer) settled(now time.Time) bool {
+	p := c.p
+	if c.opts.Settled == nil || p.full || p.len() > settleMax || now.Sub(c.lastDue) < settleQuiet {
+		return false
+	}
+	var ok bool
+	c.scratch, ok = p.files(c.scratch[:0])
+	if !ok {
+		return false
+	}
+	for _, f := range c.scratch {
+		if !c.opts.Settled(f) {
+			return false
 		}
-		select {
-		case <-done:
-			// Stopping: no more waiting out the delay.
-			done = nil
-			p.delay = 0
-			stopTimer()
-			schedule()
-		case c, ok := <-in:
-			if !ok {
-				finish()
-				return
-			}
-			intake(c)
-			schedule()
-		case <-timerC:
-			timer, timerC = nil, nil
-			schedule()
-		case outC <- b:
-			held = nil
-			schedule()
+	}
+	return true
+}
+
+// schedule makes p the held batch if it is due, or makes sure a timer
+// will say when it is.
+func (c *coalescer) schedule() {
+	if c.held != nil || c.p.empty() {
+		return
+	}
+	now := c.clock.Now()
+	if c.p.due(now) || c.settled(now) {
+		c.lastDue = now
+		c.stopTimer()
+		// What is already queued goes too, unprobed: a file still being
+		// written makes another event, and another batch.
+		c.drain()
+		c.fold()
+		return
+	}
+	if c.timer == nil {
+		c.timer = c.clock.NewTimer(c.p.first.Add(c.p.delay).Sub(now))
+		c.timerC = c.timer.C()
+	}
+}
+
+// stopping is called once when the context is done: the delay is no
+// longer awaited.
+func (c *coalescer) stopping() {
+	c.p.delay = 0
+	c.stopTimer()
+	c.schedule()
+}
+
+// finish hands on everything at once, waiting for the consumer.
+func (c *coalescer) finish() {
+	c.stopTimer()
+	if !c.dirty.empty() { // last chance: nothing seen is dropped
+		if c.p.empty() {
+			c.p.first = c.clock.Now()
 		}
+		c.p.addBatch(c.dirty.take())
+	}
+	c.fold()
+	if c.held != nil {
+		c.out <- *c.held
 	}
 }
 

@@ -378,19 +378,36 @@ func BenchmarkCoalesce10k(b *testing.B) {
 // Quiet changes (ops outside the trigger mask) start nothing, and go out
 // with the next batch that a triggering change starts.
 func TestCoalesceQuietRidesAlong(t *testing.T) {
-	in, out := make(chan Change, 4), make(chan Batch)
-	in <- Change{Rel: "chmodded", Op: Chmod, Quiet: true}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go Coalesce(ctx, in, out, CoalesceOptions{})
-	select {
-	case b := <-out:
-		t.Fatalf("a quiet change started batch %v", b)
-	case <-time.After(50 * time.Millisecond): // the absence of a batch: a bounded wait is the check
+	clock := &fakeClock{now: t0}
+	out := make(chan Batch, 1)
+	c := newCoalescer(nil, out, CoalesceOptions{Clock: clock})
+	c.intake(Change{Rel: "chmodded", Op: Chmod, Quiet: true})
+	c.schedule()
+	clock.Advance(time.Hour)
+	c.schedule()
+	if c.held != nil || c.timer != nil || clock.armed() != 0 {
+		t.Fatalf("a quiet change started something: held %v, timer %v", c.held, c.timer)
 	}
-	in <- file("written")
-	if got, want := receive(t, out), (Batch{Paths: []string{"chmodded", "written"}}); !reflect.DeepEqual(got, want) {
+	c.intake(file("written"))
+	c.schedule()
+	if c.held == nil {
+		t.Fatal("delay 0: a triggering change is not due at once")
+	}
+	if got, want := *c.held, (Batch{Paths: []string{"chmodded", "written"}}); !reflect.DeepEqual(got, want) {
 		t.Fatalf("batch = %#v, want %#v", got, want)
 	}
+}
+
+// A quiet change seen before the stop is handed on at the end, alone.
+func TestCoalesceQuietAtStop(t *testing.T) {
+	in, out := make(chan Change, 1), make(chan Batch, 1)
+	in <- Change{Rel: "chmodded", Op: Chmod, Quiet: true}
 	close(in)
+	Coalesce(context.Background(), in, out, CoalesceOptions{Clock: &fakeClock{now: t0}})
+	if got, want := <-out, (Batch{Paths: []string{"chmodded"}}); !reflect.DeepEqual(got, want) {
+		t.Fatalf("batch = %#v, want %#v", got, want)
+	}
+	if _, ok := <-out; ok {
+		t.Fatal("out not closed")
+	}
 }
