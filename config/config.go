@@ -1,9 +1,8 @@
 package config
 
 import (
+	"slices"
 	"time"
-
-	"github.com/inosync/inosync/rsync"
 )
 
 // Config is a validated configuration. It is immutable after Load.
@@ -55,20 +54,19 @@ type Dest struct {
 	Path string // the whole rsync destination: node + rpath
 }
 
-// Settings returns the rsync settings of one Sync.
-func (c *Config) Settings(s Sync) rsync.Settings {
-	return rsync.Settings{Rsync: c.Rsync, Extra: c.Extra, Bwlimit: c.Bwlimit, Logfile: c.Logfile, Excludes: s.Excludes}
-}
-
-// InitialArgv returns the initial-sync command lines in run order: for each
-// watched path, for each node.
-func (c *Config) InitialArgv() [][]string {
-	var out [][]string
-	for _, s := range c.Syncs {
-		st := c.Settings(s)
-		for _, d := range s.Dests {
-			out = append(out, rsync.Argv(st, s.Source, d.Path))
+// sameRuns reports whether two configs run the same rsync commands: the
+// same binary, options and trees, each to the same destinations.
+func sameRuns(a, b *Config) bool {
+	if a.Rsync != b.Rsync || a.Bwlimit != b.Bwlimit || a.Logfile != b.Logfile ||
+		!slices.Equal(a.Extra, b.Extra) || len(a.Syncs) != len(b.Syncs) {
+		return false
+	}
+	for i, s := range a.Syncs {
+		t := b.Syncs[i]
+		samePath := func(a, b Dest) bool { return a.Path == b.Path } // Node is only what logs show
+		if s.Source != t.Source || !slices.EqualFunc(s.Dests, t.Dests, samePath) || !slices.Equal(s.Excludes, t.Excludes) {
+			return false
 		}
 	}
-	return out
+	return true
 }

@@ -135,7 +135,7 @@ func verifyConversion(path string, text []byte, opts Options, want *Config) erro
 	if err != nil {
 		return fail("the converted config would not load (%v)", err)
 	}
-	if !slices.EqualFunc(got.InitialArgv(), want.InitialArgv(), slices.Equal) {
+	if !sameRuns(got, want) {
 		return fail("the converted config would run other rsync commands")
 	}
 	if !slices.Equal(got.Events, want.Events) {

@@ -4,13 +4,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
 	"go.starlark.net/starlark"
 
 	"github.com/inosync/inosync/compat"
+	"github.com/inosync/inosync/internal/testutil"
 )
 
 var legacyAssign = regexp.MustCompile(`(?m)^(wpaths|wpath|rpaths)\s*[+]?=`)
@@ -19,9 +19,10 @@ var legacyAssign = regexp.MustCompile(`(?m)^(wpaths|wpath|rpaths)\s*[+]?=`)
 // result loads to the same initial rsync commands, no longer sets the
 // legacy tree variables, and keeps every comment line.
 func TestConvertCorpus(t *testing.T) {
-	eachCorpusConfig(t, func(t *testing.T, f, cfgPath, root string, opts Options) {
+	testutil.EachCorpusConfig(t, func(t *testing.T, f, cfgPath, root string) {
+		opts := corpusOptions(root)
 		out, err := Convert(cfgPath, opts)
-		if _, isErr := readOptional(strings.TrimSuffix(f, ".py") + ".error"); isErr {
+		if _, _, ok := testutil.CorpusExpectation(t, f, root); !ok {
 			_, loadErr := Load(cfgPath, opts)
 			if err == nil || loadErr == nil || err.Error() != loadErr.Error() {
 				t.Fatalf("Convert error %v, want Load's error %v", err, loadErr)
@@ -31,7 +32,7 @@ func TestConvertCorpus(t *testing.T) {
 		if err != nil {
 			t.Fatalf("convert: %v", err)
 		}
-		checkConverted(t, cfgPath, readSubstituted(t, f, root), out, opts)
+		checkConverted(t, cfgPath, testutil.ReadSubstituted(t, f, root), out, opts)
 	})
 }
 
@@ -51,8 +52,8 @@ func checkConverted(t *testing.T, cfgPath, orig string, out []byte, opts Options
 	if err != nil {
 		t.Fatalf("load the converted file: %v\n%s", err, out)
 	}
-	if g, w := got.InitialArgv(), want.InitialArgv(); !slices.EqualFunc(g, w, slices.Equal) {
-		t.Errorf("argv differs\n got: %q\nwant: %q\n%s", g, w, out)
+	if !sameRuns(got, want) {
+		t.Errorf("the converted config runs other rsync commands\n got: %+v\nwant: %+v\n%s", got, want, out)
 	}
 	if got.Form != "sync" {
 		t.Errorf("converted form is %q, want sync", got.Form)
@@ -75,7 +76,7 @@ func checkConverted(t *testing.T, cfgPath, orig string, out []byte, opts Options
 // converts it, and checks the round trip. It returns the root and output.
 func convertText(t *testing.T, text string) (string, string) {
 	t.Helper()
-	root := corpusRoot(t)
+	root := testutil.CorpusRoot(t)
 	text = strings.ReplaceAll(text, "@ROOT@", root)
 	cfgPath := filepath.Join(root, "cfg.py")
 	if err := os.WriteFile(cfgPath, []byte(text), 0o644); err != nil {
@@ -91,9 +92,7 @@ func convertText(t *testing.T, text string) (string, string) {
 }
 
 func TestConvertPluralGolden(t *testing.T) {
-	if _, err := os.Stat(DefaultRsync); err != nil {
-		t.Skip(err)
-	}
+	testutil.NeedRsync(t)
 	_, got := convertText(t, `# Two trees, two mirrors: every tree goes to every node.
 wpaths = ["@ROOT@/src1/", "@ROOT@/src2/"]
 
@@ -141,9 +140,7 @@ sync(
 }
 
 func TestConvertSingularGolden(t *testing.T) {
-	if _, err := os.Stat(DefaultRsync); err != nil {
-		t.Skip(err)
-	}
+	testutil.NeedRsync(t)
 	_, got := convertText(t, `wpath = "@ROOT@/src1" # no trailing slash
 
 # 0.2.1's name
@@ -195,9 +192,7 @@ sync(
 // A legacy variable other code reads is renamed, not removed; values with
 // quotes and backslashes come out as literals that read back the same.
 func TestConvertRenamesReadVariables(t *testing.T) {
-	if _, err := os.Stat(DefaultRsync); err != nil {
-		t.Skip(err)
-	}
+	testutil.NeedRsync(t)
 	_, got := convertText(t, `import os.path
 wpath = os.path.join("@ROOT@", "src2")
 rpath = os.path.basename(wpath)
@@ -230,9 +225,7 @@ sync(
 // A "#!" line and a coding declaration stay at the top; what the
 // commented-out extra reads is kept (renamed with it).
 func TestConvertPreambleAndExtraReads(t *testing.T) {
-	if _, err := os.Stat(DefaultRsync); err != nil {
-		t.Skip(err)
-	}
+	testutil.NeedRsync(t)
 	_, got := convertText(t, `#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # temporary files
@@ -265,9 +258,7 @@ sync(
 // The legacy trees ran before the sync() calls: the new calls go before
 // the first statement that calls sync().
 func TestConvertMixedKeepsOrder(t *testing.T) {
-	if _, err := os.Stat(DefaultRsync); err != nil {
-		t.Skip(err)
-	}
+	testutil.NeedRsync(t)
 	_, got := convertText(t, `rnodes = ["a:"]
 
 # the newer tree
@@ -293,9 +284,7 @@ sync(source = "@ROOT@/src2", target = "/b")
 }
 
 func TestConvertErrors(t *testing.T) {
-	if _, err := os.Stat(DefaultRsync); err != nil {
-		t.Skip(err)
-	}
+	testutil.NeedRsync(t)
 	for _, tc := range []struct{ name, text, want string }{
 		{"block", "rnodes = ['a:']\nrpaths = ['/a']\nif True:\n    wpaths = ['@ROOT@/src1']\n",
 			"cfg.py:4:5: cannot convert: wpaths is set inside a block; move it to the top level first"},
@@ -311,7 +300,7 @@ func TestConvertErrors(t *testing.T) {
 			"cfg.py:2:10: rpaths has 0 entries but wpaths has 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			root := corpusRoot(t)
+			root := testutil.CorpusRoot(t)
 			cfgPath := filepath.Join(root, "cfg.py")
 			if err := os.WriteFile(cfgPath, []byte(strings.ReplaceAll(tc.text, "@ROOT@", root)), 0o644); err != nil {
 				t.Fatal(err)
@@ -351,9 +340,7 @@ func TestConvertQuote(t *testing.T) {
 
 // A CRLF file stays CRLF, the new lines included.
 func TestConvertCRLF(t *testing.T) {
-	if _, err := os.Stat(DefaultRsync); err != nil {
-		t.Skip(err)
-	}
+	testutil.NeedRsync(t)
 	text := "# the tree\r\nwpaths = [\"@ROOT@/src1/\"]\r\nrpaths = [\"/a\"]\r\nrnodes = [\"web1:\"]\r\n"
 	_, got := convertText(t, text)
 	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
@@ -365,4 +352,10 @@ func TestConvertCRLF(t *testing.T) {
 	if !strings.Contains(got, "sync(\r\n    # the tree\r\n    source = ") {
 		t.Errorf("got %q", got)
 	}
+}
+
+// corpusOptions are the options a corpus config is loaded with: relative
+// paths against its root, and the HOME the corpus README names.
+func corpusOptions(root string) Options {
+	return Options{Cwd: root, Env: map[string]string{"HOME": "/root"}}
 }

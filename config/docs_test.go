@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/inosync/inosync/internal/testutil"
 )
 
 // TestDocsExamples keeps docs/*.md honest: every ```python block there is
@@ -13,9 +15,7 @@ import (
 // text, every such file is shown in some doc, and every one loads (with
 // its /srv/ directories made under a temp root).
 func TestDocsExamples(t *testing.T) {
-	if _, err := os.Stat(DefaultRsync); err != nil {
-		t.Skipf("needs %s", DefaultRsync)
-	}
+	testutil.NeedRsync(t)
 	docs, err := filepath.Glob("../docs/*.md")
 	if err != nil || len(docs) == 0 {
 		t.Fatalf("no docs: %v", err)
@@ -74,7 +74,7 @@ func TestDocsExamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(cfg.InitialArgv()) == 0 {
+			if len(cfg.Syncs) == 0 || len(cfg.Syncs[0].Dests) == 0 {
 				t.Error("no initial sync")
 			}
 		})

@@ -7,15 +7,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inosync/inosync/internal/testutil"
 )
 
 // loadSrc writes src as cfg.py in a temp dir holding src/ and other/, and
 // loads it with that dir as the start-up directory.
 func loadSrc(t *testing.T, src string, extraFiles ...string) (*Config, string, error) {
 	t.Helper()
-	if _, err := os.Stat(DefaultRsync); err != nil {
-		t.Skipf("needs %s", DefaultRsync)
-	}
+	testutil.NeedRsync(t)
 	dir := t.TempDir()
 	for _, d := range []string{"src", "other", "src/inner"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {

@@ -1,7 +1,6 @@
 package rsync
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,26 +11,9 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/inosync/inosync/internal/testutil"
 )
-
-func needRsync(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("rsync")
-	if err != nil {
-		t.Skip("rsync is not installed")
-	}
-	return p
-}
-
-// eventually fails the test unless cond becomes true within the given time.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(within); !cond(); time.Sleep(5 * time.Millisecond) { // poll interval, not a guess
-		if time.Now().After(deadline) {
-			t.Fatalf("still waiting after %v for %s", within, what)
-		}
-	}
-}
 
 func write(t *testing.T, path, content string) {
 	t.Helper()
@@ -62,26 +44,8 @@ func snapshot(root string) string {
 	return b.String()
 }
 
-// syncedLog is a concurrency-safe log sink for assertions.
-type syncedLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *syncedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestDispatchInitialThenList(t *testing.T) {
-	rs := needRsync(t)
+	rs := testutil.NeedRsync(t)
 	for _, c := range []struct{ slash, warm bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
 		slash, warm := c.slash, c.warm
 		t.Run(fmt.Sprintf("trailing slash %v, warm rsync %v", slash, warm), func(t *testing.T) {
@@ -97,7 +61,7 @@ func TestDispatchInitialThenList(t *testing.T) {
 			} else {
 				target = dst + "/" // the directory itself goes below it
 			}
-			var logs syncedLog
+			var logs testutil.LockedBuffer
 			in := make(chan Work)
 			done := make(chan error)
 			go func() {
@@ -113,10 +77,10 @@ func TestDispatchInitialThenList(t *testing.T) {
 				root = filepath.Join(dst, "src")
 			}
 			want := func() string { return strings.ReplaceAll(snapshot(src), "skip.tmp:x\n", "") }
-			eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(root) == want() })
+			testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(root) == want() })
 			// Wait for the run to end: a change during a full run is synced
 			// again after it (TestDispatchChangeDuringFullRun).
-			eventually(t, 10*time.Second, "the initial run's end", func() bool { return strings.Contains(logs.String(), `"full":true`) })
+			testutil.Eventually(t, 10*time.Second, "the initial run's end", func() bool { return strings.Contains(logs.String(), `"full":true`) })
 
 			// Changes: a delete, a new deep dir, a same-size rewrite, a dir removed.
 			if err := os.Remove(filepath.Join(src, "a/f")); err != nil {
@@ -128,7 +92,7 @@ func TestDispatchInitialThenList(t *testing.T) {
 				t.Fatal(err)
 			}
 			in <- Work{Paths: []string{"a/f", "a/b/g", "c/", "d/"}}
-			eventually(t, 10*time.Second, "the listed changes", func() bool { return snapshot(root) == want() })
+			testutil.Eventually(t, 10*time.Second, "the listed changes", func() bool { return snapshot(root) == want() })
 			close(in)
 			if err := <-done; err != nil {
 				t.Fatal(err)
@@ -159,12 +123,12 @@ exec %[3]s "$@"
 }
 
 func TestDispatchRetriesFailedNodeOthersGoOn(t *testing.T) {
-	rs := needRsync(t)
+	rs := testutil.NeedRsync(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src") + "/"
 	good, bad := filepath.Join(dir, "good"), filepath.Join(dir, "bad")
 	write(t, filepath.Join(src, "f"), "1")
-	var logs syncedLog
+	var logs testutil.LockedBuffer
 	in := make(chan Work)
 	done := make(chan error)
 	o := Options{
@@ -178,11 +142,11 @@ func TestDispatchRetriesFailedNodeOthersGoOn(t *testing.T) {
 	o.Backoff.Min, o.Backoff.Max = 20*time.Millisecond, 40*time.Millisecond
 	go func() { done <- Dispatch(in, o) }()
 	// The good node syncs at once; the failing one catches up after two retries.
-	eventually(t, 10*time.Second, "the good node", func() bool { return snapshot(good) == "f:1\n" })
+	testutil.Eventually(t, 10*time.Second, "the good node", func() bool { return snapshot(good) == "f:1\n" })
 	write(t, filepath.Join(src, "g"), "2")
 	in <- Work{Paths: []string{"g"}}
-	eventually(t, 10*time.Second, "the bad node to catch up", func() bool { return snapshot(bad) == "f:1\ng:2\n" })
-	eventually(t, 10*time.Second, "the good node", func() bool { return snapshot(good) == "f:1\ng:2\n" })
+	testutil.Eventually(t, 10*time.Second, "the bad node to catch up", func() bool { return snapshot(bad) == "f:1\ng:2\n" })
+	testutil.Eventually(t, 10*time.Second, "the good node", func() bool { return snapshot(good) == "f:1\ng:2\n" })
 	close(in)
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -196,7 +160,7 @@ func TestDispatchRetriesFailedNodeOthersGoOn(t *testing.T) {
 }
 
 func TestDispatchFinalFlushFailureIsReported(t *testing.T) {
-	rs := needRsync(t)
+	rs := testutil.NeedRsync(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src") + "/"
 	write(t, filepath.Join(src, "f"), "1")
@@ -220,7 +184,7 @@ func TestDispatchPretendRunsNothing(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src") + "/"
 	write(t, filepath.Join(src, "f"), "1")
-	var logs syncedLog
+	var logs testutil.LockedBuffer
 	in := make(chan Work, 1)
 	in <- Work{Paths: []string{"f"}}
 	close(in)
@@ -266,7 +230,7 @@ func TestListArgv(t *testing.T) {
 // begin with '#' or ';' as comments; such names must still be synced and
 // deleted.
 func TestDispatchCommentLikeNames(t *testing.T) {
-	rs := needRsync(t)
+	rs := testutil.NeedRsync(t)
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	write(t, filepath.Join(src, "keep"), "k")
@@ -278,11 +242,11 @@ func TestDispatchCommentLikeNames(t *testing.T) {
 			Initial: true, Logger: zerolog.Nop(),
 		})
 	}()
-	eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(dst) == "keep:k\n" })
+	testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(dst) == "keep:k\n" })
 	write(t, filepath.Join(src, "#hash"), "1")
 	write(t, filepath.Join(src, ";semi"), "2")
 	in <- Work{Paths: []string{"#hash", ";semi"}}
-	eventually(t, 10*time.Second, "#hash and ;semi", func() bool { return snapshot(dst) == snapshot(src) })
+	testutil.Eventually(t, 10*time.Second, "#hash and ;semi", func() bool { return snapshot(dst) == snapshot(src) })
 	must := func(err error) {
 		if err != nil {
 			t.Fatal(err)
@@ -290,7 +254,7 @@ func TestDispatchCommentLikeNames(t *testing.T) {
 	}
 	must(os.Remove(filepath.Join(src, "#hash")))
 	in <- Work{Paths: []string{"#hash"}}
-	eventually(t, 10*time.Second, "#hash deleted", func() bool { return snapshot(dst) == snapshot(src) })
+	testutil.Eventually(t, 10*time.Second, "#hash deleted", func() bool { return snapshot(dst) == snapshot(src) })
 	close(in)
 	must(<-done)
 }
@@ -299,7 +263,7 @@ func TestDispatchCommentLikeNames(t *testing.T) {
 // its own run at once, and is synced once more after the full run, which
 // may have copied an older version of it.
 func TestDispatchChangeDuringFullRun(t *testing.T) {
-	rs := needRsync(t)
+	rs := testutil.NeedRsync(t)
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
 	write(t, filepath.Join(src, "f"), "1")
@@ -309,7 +273,7 @@ func TestDispatchChangeDuringFullRun(t *testing.T) {
 	if err := os.WriteFile(slow, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncedLog
+	var logs testutil.LockedBuffer
 	in := make(chan Work)
 	done := make(chan error)
 	go func() {
@@ -321,7 +285,7 @@ func TestDispatchChangeDuringFullRun(t *testing.T) {
 	write(t, filepath.Join(src, "g"), "2")
 	in <- Work{Paths: []string{"g"}}
 	// g arrives while the full run still sleeps.
-	eventually(t, 5*time.Second, "g, before the full run ends", func() bool {
+	testutil.Eventually(t, 5*time.Second, "g, before the full run ends", func() bool {
 		b, err := os.ReadFile(filepath.Join(dst, "g"))
 		return err == nil && string(b) == "2"
 	})
@@ -341,7 +305,7 @@ func TestDispatchChangeDuringFullRun(t *testing.T) {
 // their lists) count against MaxProcs, and one is retired when another job
 // needs the slot; every node still ends in sync.
 func TestDispatchWarmRespectsMaxProcs(t *testing.T) {
-	rs := needRsync(t)
+	rs := testutil.NeedRsync(t)
 	if _, err := exec.LookPath("flock"); err != nil {
 		t.Skip("needs flock(1)")
 	}
@@ -378,7 +342,7 @@ exit $rc
 		in <- Work{Paths: []string{fmt.Sprintf("f%d", i)}}
 	}
 	for _, dst := range dsts {
-		eventually(t, 20*time.Second, "node "+dst, func() bool { return snapshot(dst) == snapshot(src) })
+		testutil.Eventually(t, 20*time.Second, "node "+dst, func() bool { return snapshot(dst) == snapshot(src) })
 	}
 	close(in)
 	if err := <-done; err != nil {
@@ -395,10 +359,10 @@ exit $rc
 
 // startWarmDispatch runs Dispatch with warm rsyncs for one local job (src/
 // to dst) and waits for its initial run. Close in, then read done.
-func startWarmDispatch(t *testing.T, src, dst string) (chan<- Work, <-chan error, *syncedLog) {
+func startWarmDispatch(t *testing.T, src, dst string) (chan<- Work, <-chan error, *testutil.LockedBuffer) {
 	t.Helper()
-	rs := needRsync(t)
-	logs := &syncedLog{}
+	rs := testutil.NeedRsync(t)
+	logs := &testutil.LockedBuffer{}
 	in := make(chan Work)
 	done := make(chan error)
 	go func() {
@@ -407,7 +371,7 @@ func startWarmDispatch(t *testing.T, src, dst string) (chan<- Work, <-chan error
 			Initial: true, Warm: true, Logger: zerolog.New(logs),
 		})
 	}()
-	eventually(t, 10*time.Second, "the initial run", func() bool { return strings.Contains(logs.String(), `"full":true`) })
+	testutil.Eventually(t, 10*time.Second, "the initial run", func() bool { return strings.Contains(logs.String(), `"full":true`) })
 	return in, done, logs
 }
 
@@ -422,7 +386,7 @@ func TestDispatchWarmReplaced(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		// Ready once it has entered the source (between fork and exec it
 		// is still in ours, and would be retired as out of place).
-		eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool {
+		testutil.Eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool {
 			c := children()
 			if len(c) != 1 {
 				return false
@@ -433,11 +397,11 @@ func TestDispatchWarmReplaced(t *testing.T) {
 		body := fmt.Sprint(i)
 		write(t, filepath.Join(src, "a"), body)
 		in <- Work{Paths: []string{"a"}}
-		eventually(t, 10*time.Second, "a = "+body, func() bool {
+		testutil.Eventually(t, 10*time.Second, "a = "+body, func() bool {
 			b, err := os.ReadFile(filepath.Join(dst, "a"))
 			return err == nil && string(b) == body
 		})
-		eventually(t, 10*time.Second, "the run's log line", func() bool {
+		testutil.Eventually(t, 10*time.Second, "the run's log line", func() bool {
 			return strings.Count(logs.String(), `"full":false`) == i
 		})
 	}
@@ -455,7 +419,7 @@ func TestDispatchWarmReplaced(t *testing.T) {
 // each rsync's process alive 30 s after rsync is done; the second version
 // of the file must still land while the first run goes on.
 func TestDispatchWarmLandedOverlaps(t *testing.T) {
-	rs := needRsync(t)
+	rs := testutil.NeedRsync(t)
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	wrap := lingeringRsync(t, dir, src, rs, "exec sleep 30")
@@ -467,7 +431,7 @@ func TestDispatchWarmLandedOverlaps(t *testing.T) {
 	if out, err := exec.Command(rs, "-a", src+"/", dst).CombinedOutput(); err != nil {
 		t.Fatalf("rsync: %v\n%s", err, out)
 	}
-	var logs syncedLog
+	var logs testutil.LockedBuffer
 	in := make(chan Work)
 	done := make(chan error)
 	go func() {
@@ -483,11 +447,11 @@ func TestDispatchWarmLandedOverlaps(t *testing.T) {
 		// i processes in the source: the waiting warm one, and the first
 		// run lingering. Before the wrapper's cd, the warm one would be
 		// retired as out of place.
-		eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool { return childrenIn(src) == i })
+		testutil.Eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool { return childrenIn(src) == i })
 		v := version(i)
 		write(t, filepath.Join(src, "a"), v)
 		in <- Work{Paths: []string{"a"}}
-		eventually(t, 10*time.Second, "a = "+v, func() bool {
+		testutil.Eventually(t, 10*time.Second, "a = "+v, func() bool {
 			b, err := os.ReadFile(filepath.Join(dst, "a"))
 			return err == nil && string(b) == v
 		})
@@ -506,7 +470,7 @@ func TestDispatchWarmLandedOverlaps(t *testing.T) {
 // hung disk) keeps the warm run's stdout pipe open, and must not keep
 // Dispatch from returning.
 func TestDispatchWarmStopNotHeldByPipe(t *testing.T) {
-	rs := needRsync(t)
+	rs := testutil.NeedRsync(t)
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	wrap := lingeringRsync(t, dir, src, rs, "sleep 60") // no exec: the kill reaches the shell, not its sleep
@@ -522,9 +486,9 @@ func TestDispatchWarmStopNotHeldByPipe(t *testing.T) {
 			Warm: true, StopTimeout: 200 * time.Millisecond, Logger: zerolog.Nop(),
 		})
 	}()
-	eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool { return childrenIn(src) == 1 })
+	testutil.Eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool { return childrenIn(src) == 1 })
 	in <- Work{Paths: []string{"a"}}
-	eventually(t, 10*time.Second, "a on the target", func() bool {
+	testutil.Eventually(t, 10*time.Second, "a on the target", func() bool {
 		b, err := os.ReadFile(filepath.Join(dst, "a"))
 		return err == nil && string(b) == "one"
 	})
@@ -579,13 +543,13 @@ func TestDispatchWarmRootReplaced(t *testing.T) {
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	write(t, filepath.Join(src, "a"), "old")
 	in, done, _ := startWarmDispatch(t, src, dst)
-	eventually(t, 10*time.Second, "the warm rsync", func() bool { return len(children()) == 1 })
+	testutil.Eventually(t, 10*time.Second, "the warm rsync", func() bool { return len(children()) == 1 })
 	if err := os.Rename(src, filepath.Join(dir, "old")); err != nil {
 		t.Fatal(err)
 	}
 	write(t, filepath.Join(src, "a"), "new")
 	in <- Work{Paths: []string{"a"}}
-	eventually(t, 10*time.Second, "the new a", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the new a", func() bool {
 		b, err := os.ReadFile(filepath.Join(dst, "a"))
 		return err == nil && string(b) == "new"
 	})
@@ -631,7 +595,7 @@ func TestCanOverlapLanded(t *testing.T) {
 // Every rsync, cold or warm, starts in the daemon's working directory, so
 // a relative path in its arguments resolves where the daemon was started.
 func TestDispatchRelativeExtraPath(t *testing.T) {
-	rs := needRsync(t)
+	rs := testutil.NeedRsync(t)
 	for _, warm := range []bool{false, true} {
 		t.Run(fmt.Sprintf("warm rsync %v", warm), func(t *testing.T) {
 			dir := t.TempDir()
@@ -640,7 +604,7 @@ func TestDispatchRelativeExtraPath(t *testing.T) {
 			write(t, filepath.Join(src, "keep"), "1")
 			write(t, filepath.Join(src, "skip-1"), "x")
 			t.Chdir(start)
-			var logs syncedLog
+			var logs testutil.LockedBuffer
 			in := make(chan Work)
 			done := make(chan error, 1)
 			closeIn := sync.OnceFunc(func() { close(in) })
@@ -653,18 +617,18 @@ func TestDispatchRelativeExtraPath(t *testing.T) {
 					Logger:  zerolog.New(&logs),
 				})
 			}()
-			eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(dst) == "keep:1\n" })
-			eventually(t, 10*time.Second, "the initial run's end", func() bool { return strings.Contains(logs.String(), `"full":true`) })
+			testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(dst) == "keep:1\n" })
+			testutil.Eventually(t, 10*time.Second, "the initial run's end", func() bool { return strings.Contains(logs.String(), `"full":true`) })
 			if warm {
 				// Ready once it has entered the source (between fork
 				// and exec it is still in ours, and would be retired as
 				// out of place).
-				eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool { return childrenIn(src) == 1 })
+				testutil.Eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool { return childrenIn(src) == 1 })
 			}
 			write(t, filepath.Join(src, "skip-2"), "x")
 			write(t, filepath.Join(src, "new"), "2")
 			in <- Work{Paths: []string{"skip-2", "new"}}
-			eventually(t, 10*time.Second, "the listed run", func() bool { return snapshot(dst) == "keep:1\nnew:2\n" })
+			testutil.Eventually(t, 10*time.Second, "the listed run", func() bool { return snapshot(dst) == "keep:1\nnew:2\n" })
 			closeIn()
 			err := <-done
 			done <- err // for the cleanup
@@ -687,7 +651,7 @@ func TestDispatchRelativeExtraPath(t *testing.T) {
 // rsync exits until a release file exists; its working directory is not
 // the source, so every warm rsync is retired as out of place.
 func TestDispatchNotHeldByRetiringWarm(t *testing.T) {
-	rs := needRsync(t)
+	rs := testutil.NeedRsync(t)
 	dir := t.TempDir()
 	release := filepath.Join(dir, "release")
 	wrap := filepath.Join(dir, "rsync")
@@ -708,24 +672,24 @@ exit $rc
 		srcs, dsts = append(srcs, src), append(dsts, dst)
 		jobs = append(jobs, Job{Tree: i, Path: src, Node: "", Dest: dst, Settings: Settings{Rsync: wrap, Bwlimit: "0"}})
 	}
-	var logs syncedLog
+	var logs testutil.LockedBuffer
 	in := make(chan Work)
 	done := make(chan error, 1)
 	go func() {
 		done <- Dispatch(in, Options{Jobs: jobs, Initial: true, Warm: true, MaxProcs: 10, Logger: zerolog.New(&logs)})
 	}()
 	for i := range 2 {
-		eventually(t, 10*time.Second, "the initial sync of "+srcs[i], func() bool { return snapshot(dsts[i]) == "f0:0\n" })
+		testutil.Eventually(t, 10*time.Second, "the initial sync of "+srcs[i], func() bool { return snapshot(dsts[i]) == "f0:0\n" })
 	}
 	// Tree 0's list takes its warm rsync, which is out of place and is
 	// retired: it lingers until the release.
-	eventually(t, 10*time.Second, "a warm rsync for each tree", func() bool { return len(children()) >= 2 })
+	testutil.Eventually(t, 10*time.Second, "a warm rsync for each tree", func() bool { return len(children()) >= 2 })
 	write(t, filepath.Join(srcs[0], "a"), "1")
 	in <- Work{Tree: 0, Paths: []string{"a"}}
-	eventually(t, 10*time.Second, "tree 0's change", func() bool { return snapshot(dsts[0]) == "a:1\nf0:0\n" })
+	testutil.Eventually(t, 10*time.Second, "tree 0's change", func() bool { return snapshot(dsts[0]) == "a:1\nf0:0\n" })
 	write(t, filepath.Join(srcs[1], "b"), "2")
 	in <- Work{Tree: 1, Paths: []string{"b"}}
-	eventually(t, 10*time.Second, "tree 1's change while tree 0's warm rsync retires", func() bool { return snapshot(dsts[1]) == "b:2\nf0:0\n" })
+	testutil.Eventually(t, 10*time.Second, "tree 1's change while tree 0's warm rsync retires", func() bool { return snapshot(dsts[1]) == "b:2\nf0:0\n" })
 	if err := os.WriteFile(release, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}

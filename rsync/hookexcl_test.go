@@ -6,13 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/inosync/inosync/internal/testutil"
 )
 
 // TestExcludeListWithRsync checks that the exclude list leaves out exactly
 // what the function excludes, wildcard characters in names included, with
 // the real rsync, for sources with and without a trailing slash.
 func TestExcludeListWithRsync(t *testing.T) {
-	rs := needRsync(t)
+	rs := testutil.NeedRsync(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
 	for _, f := range []string{"keep", "a*b.part", "[x].part", `back\slash.part`, "q?.part", "d.part/inner", "sub/keep", "sub/y.part", "sub/z"} {

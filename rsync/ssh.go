@@ -1,8 +1,14 @@
 package rsync
 
 import (
+	"context"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // sshReuseOpts make ssh keep one connection per node open and run every
@@ -58,4 +64,53 @@ func withSSHReuse(extra []string, controlDir string) []string {
 		return out
 	}
 	return append(out, "--rsh=ssh "+opts)
+}
+
+// SSHControl is one daemon's private directory of ssh control sockets
+// (Options.SSHControlDir): made for this process alone, so that stopping
+// one inosync never closes another's connections.
+type SSHControl struct {
+	Dir string
+}
+
+// NewSSHControl makes the control directory, mode 0700, when some job's
+// destination is remote. It returns nil (no connection reuse) when none
+// is, or when the directory cannot be made (logged).
+func NewSSHControl(jobs []Job, lg zerolog.Logger) *SSHControl {
+	remote := false
+	for _, j := range jobs {
+		remote = remote || IsRemote(j.Dest)
+	}
+	if !remote {
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "inosync-ssh-")
+	if err != nil {
+		lg.Warn().Err(err).Msg("no ssh connection reuse: cannot make a private directory for its sockets")
+		return nil
+	}
+	return &SSHControl{Dir: dir}
+}
+
+// DirOrNone is c's directory, or "" for a nil c (no reuse).
+func (c *SSHControl) DirOrNone() string {
+	if c == nil {
+		return ""
+	}
+	return c.Dir
+}
+
+// Close asks each ssh master kept for reuse to exit, so that none
+// outlives the daemon by ControlPersist, and removes the directory.
+func (c *SSHControl) Close() {
+	if c == nil {
+		return
+	}
+	socks, _ := filepath.Glob(filepath.Join(c.Dir, "*"))
+	for _, s := range socks {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = exec.CommandContext(ctx, "ssh", "-o", "ControlPath="+s, "-O", "exit", "inosync-node").Run()
+		cancel()
+	}
+	_ = os.RemoveAll(c.Dir)
 }

@@ -1,8 +1,11 @@
 package rsync
 
 import (
+	"os"
 	"reflect"
 	"testing"
+
+	"github.com/rs/zerolog"
 )
 
 func TestIsRemote(t *testing.T) {
@@ -32,4 +35,36 @@ func TestWithSSHReuse(t *testing.T) {
 			t.Errorf("withSSHReuse(%q) = %q, want %q", tt.extra, got, tt.want)
 		}
 	}
+}
+
+// Each daemon gets a control directory of its own, private, and removed
+// at stop; with no remote node there is none.
+func TestSSHControl(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	if c := NewSSHControl([]Job{{Dest: "/srv/local"}}, zerolog.Nop()); c != nil {
+		t.Fatalf("a control directory %s without a remote node", c.Dir)
+	}
+	remote := []Job{{Dest: "/srv/local"}, {Dest: "web1:/srv"}}
+	a, b := NewSSHControl(remote, zerolog.Nop()), NewSSHControl(remote, zerolog.Nop())
+	if a == nil || b == nil {
+		t.Fatal("no control directory for a remote node")
+	}
+	if a.Dir == b.Dir {
+		t.Fatalf("two daemons share %s", a.Dir)
+	}
+	fi, err := os.Stat(a.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Errorf("%s is %v, want a directory with mode 0700", a.Dir, fi.Mode())
+	}
+	a.Close()
+	if _, err := os.Stat(a.Dir); !os.IsNotExist(err) {
+		t.Errorf("%s left after Close: %v", a.Dir, err)
+	}
+	if _, err := os.Stat(b.Dir); err != nil {
+		t.Errorf("closing one daemon's directory touched the other's: %v", err)
+	}
+	b.Close()
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/inosync/inosync/internal/testutil"
 )
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -250,7 +252,7 @@ func TestCoalesceFakeClock(t *testing.T) {
 		t.Fatalf("%d timers armed while idle", n)
 	}
 	in <- file("a") // in is unbuffered: once sent, the loop has it
-	eventually(t, 5*time.Second, "the batch timer", func() bool { return clock.armed() == 1 })
+	testutil.Eventually(t, 5*time.Second, "the batch timer", func() bool { return clock.armed() == 1 })
 	clock.Advance(9 * time.Second)
 	in <- file("b") // the loop is back in its select: nothing was due
 	select {
@@ -262,11 +264,11 @@ func TestCoalesceFakeClock(t *testing.T) {
 	if got, want := receive(t, out), (Batch{Paths: []string{"a", "b"}}); !reflect.DeepEqual(got, want) {
 		t.Fatalf("batch = %#v, want %#v", got, want)
 	}
-	eventually(t, 5*time.Second, "no timer once idle", func() bool { return clock.armed() == 0 })
+	testutil.Eventually(t, 5*time.Second, "no timer once idle", func() bool { return clock.armed() == 0 })
 
 	// The next batch counts its delay from its own first change.
 	in <- file("c")
-	eventually(t, 5*time.Second, "the second timer", func() bool { return clock.armed() == 1 })
+	testutil.Eventually(t, 5*time.Second, "the second timer", func() bool { return clock.armed() == 1 })
 	clock.Advance(10 * time.Second)
 	if got, want := receive(t, out), (Batch{Paths: []string{"c"}}); !reflect.DeepEqual(got, want) {
 		t.Fatalf("batch = %#v, want %#v", got, want)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/inosync/inosync/internal/testutil"
 )
 
 func TestPacerStreak(t *testing.T) {
@@ -72,7 +74,7 @@ func TestRunPacedBurst(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, 10*time.Second, "every file reported", func() bool {
+	testutil.Eventually(t, 10*time.Second, "every file reported", func() bool {
 		for i := range n {
 			if !r.has(Change{Rel: fmt.Sprintf("f%d", i), Op: Write}) {
 				return false

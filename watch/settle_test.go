@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/inosync/inosync/internal/testutil"
 )
 
 // The probe on real files: a writer that still has the file open, a change
@@ -141,7 +143,7 @@ func TestCoalesceSettledGoesEarly(t *testing.T) {
 		t.Helper()
 		// in is unbuffered: once the next change is sent, the loop has
 		// handled the one before; the timer shows it chose to wait.
-		eventually(t, 5*time.Second, "the batch timer", func() bool { return clock.armed() == 1 })
+		testutil.Eventually(t, 5*time.Second, "the batch timer", func() bool { return clock.armed() == 1 })
 		select {
 		case b := <-out:
 			t.Fatalf("%s: batch %v went early", what, b)
@@ -169,7 +171,7 @@ func TestCoalesceSettledGoesEarly(t *testing.T) {
 	if got := s.last(); got.Ops != Create|Write || !got.Seen.Equal(t0.Add(time.Second)) {
 		t.Fatalf("asked about %+v, want Create|Write at t0+1s", got)
 	}
-	eventually(t, 5*time.Second, "the timer stopped", func() bool { return clock.armed() == 0 })
+	testutil.Eventually(t, 5*time.Second, "the timer stopped", func() bool { return clock.armed() == 0 })
 
 	// Right after a batch went, a settled file waits out the delay: in a
 	// stream, runs should carry many paths.
@@ -270,7 +272,7 @@ func TestCoalesceQuietDoesNotSkipDelay(t *testing.T) {
 	in <- Change{Rel: "chmodded", Op: Chmod, Quiet: true}
 	in <- file("written")
 	in <- file("written") // once taken, the one before was handled
-	eventually(t, 5*time.Second, "the batch timer", func() bool { return clock.armed() == 1 })
+	testutil.Eventually(t, 5*time.Second, "the batch timer", func() bool { return clock.armed() == 1 })
 	select {
 	case b := <-out:
 		t.Fatalf("batch %v went before its delay", b)

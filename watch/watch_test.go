@@ -1,11 +1,9 @@
 package watch
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"github.com/inosync/inosync/watch/inotifytest"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,40 +14,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inosync/inosync/watch/inotifytest"
+
 	"github.com/rs/zerolog"
+
+	"github.com/inosync/inosync/internal/testutil"
 )
 
-// eventually fails the test unless cond becomes true within the given time.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(within); !cond(); time.Sleep(5 * time.Millisecond) { // poll interval, not a guess
-		if time.Now().After(deadline) {
-			t.Fatalf("still waiting after %v for %s", within, what)
-		}
-	}
-}
-
-// lockedBuffer is a goroutine-safe log sink.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // testLogger logs at Debug into a buffer that is shown if the test fails.
-func testLogger(t *testing.T) (zerolog.Logger, *lockedBuffer) {
-	buf := &lockedBuffer{}
+func testLogger(t *testing.T) (zerolog.Logger, *testutil.LockedBuffer) {
+	buf := &testutil.LockedBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("log:\n%s", buf)
@@ -249,17 +223,17 @@ func TestRunFiles(t *testing.T) {
 	r := run(t, w)
 	f := filepath.Join(root, "f")
 	writeFile(t, f)
-	eventually(t, 5*time.Second, "CREATE f", func() bool { return r.has(Change{Rel: "f", Op: Create}) })
-	eventually(t, 5*time.Second, "WRITE f", func() bool { return r.has(Change{Rel: "f", Op: Write}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE f", func() bool { return r.has(Change{Rel: "f", Op: Create}) })
+	testutil.Eventually(t, 5*time.Second, "WRITE f", func() bool { return r.has(Change{Rel: "f", Op: Write}) })
 	if err := os.Rename(f, filepath.Join(root, "g")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "RENAME f", func() bool { return r.has(Change{Rel: "f", Op: Rename}) })
-	eventually(t, 5*time.Second, "CREATE g", func() bool { return r.has(Change{Rel: "g", Op: Create}) })
+	testutil.Eventually(t, 5*time.Second, "RENAME f", func() bool { return r.has(Change{Rel: "f", Op: Rename}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE g", func() bool { return r.has(Change{Rel: "g", Op: Create}) })
 	if err := os.Remove(filepath.Join(root, "g")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "REMOVE g", func() bool { return r.has(Change{Rel: "g", Op: Remove}) })
+	testutil.Eventually(t, 5*time.Second, "REMOVE g", func() bool { return r.has(Change{Rel: "g", Op: Remove}) })
 }
 
 // mkdir -p and an immediate write: the file is covered, however the race
@@ -272,8 +246,8 @@ func TestRunMkdirP(t *testing.T) {
 		top := fmt.Sprintf("a%d", i)
 		mkdirs(t, root, top+"/b/c")
 		writeFile(t, filepath.Join(root, top, "b/c/f"))
-		eventually(t, 5*time.Second, top+"/b/c/f covered", func() bool { return r.covered(top + "/b/c/f") })
-		eventually(t, 5*time.Second, top+"/b/c watched", func() bool {
+		testutil.Eventually(t, 5*time.Second, top+"/b/c/f covered", func() bool { return r.covered(top + "/b/c/f") })
+		testutil.Eventually(t, 5*time.Second, top+"/b/c watched", func() bool {
 			return slices.Contains(watched(w), top+"/b/c")
 		})
 	}
@@ -282,7 +256,7 @@ func TestRunMkdirP(t *testing.T) {
 	}
 	// Later writes in the new dirs come from their own watches.
 	writeFile(t, filepath.Join(root, "a7/b/c/late"))
-	eventually(t, 5*time.Second, "CREATE a7/b/c/late", func() bool { return r.has(Change{Rel: "a7/b/c/late", Op: Create}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE a7/b/c/late", func() bool { return r.has(Change{Rel: "a7/b/c/late", Op: Create}) })
 }
 
 func TestRunRenameDir(t *testing.T) {
@@ -296,18 +270,18 @@ func TestRunRenameDir(t *testing.T) {
 	writeFile(t, filepath.Join(root, "e/f"))
 	writeFile(t, filepath.Join(root, "e/s/f"))
 	for _, rel := range []string{"e/f", "e/s/f"} {
-		eventually(t, 5*time.Second, rel+" covered", func() bool { return r.covered(rel) })
+		testutil.Eventually(t, 5*time.Second, rel+" covered", func() bool { return r.covered(rel) })
 	}
-	eventually(t, 5*time.Second, "RENAME d (dir)", func() bool { return r.has(Change{Rel: "d", Op: Rename, IsDir: true}) })
+	testutil.Eventually(t, 5*time.Second, "RENAME d (dir)", func() bool { return r.has(Change{Rel: "d", Op: Rename, IsDir: true}) })
 	want := []string{".", "e", "e/s", "e/s/t", "other"}
-	eventually(t, 5*time.Second, fmt.Sprintf("watches %q", want), func() bool { return slices.Equal(watched(w), want) })
+	testutil.Eventually(t, 5*time.Second, fmt.Sprintf("watches %q", want), func() bool { return slices.Equal(watched(w), want) })
 	if got := w.Watches(); got != len(want) {
 		t.Errorf("Watches() = %d, want %d", got, len(want))
 	}
 
 	// The watches now report the new names, not the old ones.
 	writeFile(t, filepath.Join(root, "e/s/t/late"))
-	eventually(t, 5*time.Second, "CREATE e/s/t/late", func() bool { return r.has(Change{Rel: "e/s/t/late", Op: Create}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE e/s/t/late", func() bool { return r.has(Change{Rel: "e/s/t/late", Op: Create}) })
 	if r.any(func(c Change) bool { return strings.HasPrefix(c.Rel, "d/s/t/late") }) {
 		t.Errorf("stale path reported: %v", r.changes())
 	}
@@ -317,9 +291,9 @@ func TestRunRenameDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = []string{".", "e", "other", "other/s2", "other/s2/t"}
-	eventually(t, 5*time.Second, fmt.Sprintf("watches %q", want), func() bool { return slices.Equal(watched(w), want) })
+	testutil.Eventually(t, 5*time.Second, fmt.Sprintf("watches %q", want), func() bool { return slices.Equal(watched(w), want) })
 	writeFile(t, filepath.Join(root, "other/s2/t/x"))
-	eventually(t, 5*time.Second, "CREATE other/s2/t/x", func() bool { return r.has(Change{Rel: "other/s2/t/x", Op: Create}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE other/s2/t/x", func() bool { return r.has(Change{Rel: "other/s2/t/x", Op: Create}) })
 
 	// The table (checked once Run is done) agrees.
 	rw := w
@@ -340,8 +314,8 @@ func TestRunRemoveDir(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(root, "d")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "REMOVE d (dir)", func() bool { return r.has(Change{Rel: "d", Op: Remove, IsDir: true}) })
-	eventually(t, 5*time.Second, "2 watches", func() bool { return w.Watches() == 2 })
+	testutil.Eventually(t, 5*time.Second, "REMOVE d (dir)", func() bool { return r.has(Change{Rel: "d", Op: Remove, IsDir: true}) })
+	testutil.Eventually(t, 5*time.Second, "2 watches", func() bool { return w.Watches() == 2 })
 	if got, want := watched(w), []string{".", "keep"}; !slices.Equal(got, want) {
 		t.Errorf("watched %q, want %q", got, want)
 	}
@@ -356,18 +330,18 @@ func TestRunMoveIn(t *testing.T) {
 	if err := os.Rename(filepath.Join(outside, "m"), filepath.Join(root, "in")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "CREATE in (dir)", func() bool { return r.has(Change{Rel: "in", Op: Create, IsDir: true}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE in (dir)", func() bool { return r.has(Change{Rel: "in", Op: Create, IsDir: true}) })
 	want := []string{".", "in", "in/sub"}
-	eventually(t, 5*time.Second, fmt.Sprintf("watches %q", want), func() bool { return slices.Equal(watched(w), want) })
+	testutil.Eventually(t, 5*time.Second, fmt.Sprintf("watches %q", want), func() bool { return slices.Equal(watched(w), want) })
 	writeFile(t, filepath.Join(root, "in/sub/new"))
-	eventually(t, 5*time.Second, "CREATE in/sub/new", func() bool { return r.has(Change{Rel: "in/sub/new", Op: Create}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE in/sub/new", func() bool { return r.has(Change{Rel: "in/sub/new", Op: Create}) })
 
 	// And out again: a rename away, the watches dropped.
 	if err := os.Rename(filepath.Join(root, "in"), filepath.Join(outside, "back")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "RENAME in (dir)", func() bool { return r.has(Change{Rel: "in", Op: Rename, IsDir: true}) })
-	eventually(t, 5*time.Second, "only the root watched", func() bool { return slices.Equal(watched(w), []string{"."}) })
+	testutil.Eventually(t, 5*time.Second, "RENAME in (dir)", func() bool { return r.has(Change{Rel: "in", Op: Rename, IsDir: true}) })
+	testutil.Eventually(t, 5*time.Second, "only the root watched", func() bool { return slices.Equal(watched(w), []string{"."}) })
 }
 
 func TestRunTriggerMask(t *testing.T) {
@@ -379,7 +353,7 @@ func TestRunTriggerMask(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(root, "marker")) // events come in order: once this is seen, the chmod was handled
-	eventually(t, 5*time.Second, "CREATE marker", func() bool { return r.has(Change{Rel: "marker", Op: Create}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE marker", func() bool { return r.has(Change{Rel: "marker", Op: Create}) })
 	if r.any(func(c Change) bool { return c.Op&Chmod != 0 && !c.Quiet }) {
 		t.Errorf("Chmod reported as a trigger without Chmod in Trigger: %v", r.changes())
 	}
@@ -393,26 +367,26 @@ func TestRunDirBookkeepingIgnoresTrigger(t *testing.T) {
 	w := newWatcher(t, Options{Root: root, Trigger: Chmod})
 	r := run(t, w)
 	mkdirs(t, root, "x/y")
-	eventually(t, 5*time.Second, "CREATE x (dir)", func() bool { return r.has(Change{Rel: "x", Op: Create, IsDir: true}) })
-	eventually(t, 5*time.Second, "x/y watched", func() bool { return w.Watches() == 3 })
+	testutil.Eventually(t, 5*time.Second, "CREATE x (dir)", func() bool { return r.has(Change{Rel: "x", Op: Create, IsDir: true}) })
+	testutil.Eventually(t, 5*time.Second, "x/y watched", func() bool { return w.Watches() == 3 })
 	writeFile(t, filepath.Join(root, "x/y/f"))
 	if err := os.Chmod(filepath.Join(root, "x/y/f"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "CHMOD x/y/f", func() bool { return r.has(Change{Rel: "x/y/f", Op: Chmod}) })
+	testutil.Eventually(t, 5*time.Second, "CHMOD x/y/f", func() bool { return r.has(Change{Rel: "x/y/f", Op: Chmod}) })
 	if r.any(func(c Change) bool { return c.Rel == "x/y/f" && c.Op != Chmod && !c.Quiet }) {
 		t.Errorf("file op outside Trigger reported as a trigger: %v", r.changes())
 	}
 	if err := os.Rename(filepath.Join(root, "x"), filepath.Join(root, "z")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "RENAME x (dir)", func() bool { return r.has(Change{Rel: "x", Op: Rename, IsDir: true}) })
-	eventually(t, 5*time.Second, "CREATE z (dir)", func() bool { return r.has(Change{Rel: "z", Op: Create, IsDir: true}) })
+	testutil.Eventually(t, 5*time.Second, "RENAME x (dir)", func() bool { return r.has(Change{Rel: "x", Op: Rename, IsDir: true}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE z (dir)", func() bool { return r.has(Change{Rel: "z", Op: Create, IsDir: true}) })
 	if err := os.RemoveAll(filepath.Join(root, "z")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "REMOVE z (dir)", func() bool { return r.has(Change{Rel: "z", Op: Remove, IsDir: true}) })
-	eventually(t, 5*time.Second, "only the root watched", func() bool { return w.Watches() == 1 })
+	testutil.Eventually(t, 5*time.Second, "REMOVE z (dir)", func() bool { return r.has(Change{Rel: "z", Op: Remove, IsDir: true}) })
+	testutil.Eventually(t, 5*time.Second, "only the root watched", func() bool { return w.Watches() == 1 })
 }
 
 func TestRunExclude(t *testing.T) {
@@ -430,10 +404,10 @@ func TestRunExclude(t *testing.T) {
 	writeFile(t, filepath.Join(root, "a/x.tmp"))
 	mkdirs(t, root, "n/skip", "skip2")
 	writeFile(t, filepath.Join(root, "n/skip/g"))
-	eventually(t, 5*time.Second, "CREATE n (dir)", func() bool { return r.has(Change{Rel: "n", Op: Create, IsDir: true}) })
-	eventually(t, 5*time.Second, "CREATE skip2 (dir)", func() bool { return r.has(Change{Rel: "skip2", Op: Create, IsDir: true}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE n (dir)", func() bool { return r.has(Change{Rel: "n", Op: Create, IsDir: true}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE skip2 (dir)", func() bool { return r.has(Change{Rel: "skip2", Op: Create, IsDir: true}) })
 	writeFile(t, filepath.Join(root, "a/marker"))
-	eventually(t, 5*time.Second, "CREATE a/marker", func() bool { return r.has(Change{Rel: "a/marker", Op: Create}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE a/marker", func() bool { return r.has(Change{Rel: "a/marker", Op: Create}) })
 	if r.any(func(c Change) bool {
 		return strings.HasSuffix(c.Rel, ".tmp") || c.Rel == "skip" || strings.Contains(c.Rel, "skip/")
 	}) {
@@ -452,7 +426,7 @@ func TestRunSymlinkToDirNotFollowed(t *testing.T) {
 	if err := os.Symlink("target", filepath.Join(root, "link")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "CREATE link (not a dir)", func() bool { return r.has(Change{Rel: "link", Op: Create}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE link (not a dir)", func() bool { return r.has(Change{Rel: "link", Op: Create}) })
 	if got, want := watched(w), []string{".", "target", "target/sub"}; !slices.Equal(got, want) {
 		t.Errorf("watched %q, want %q", got, want)
 	}
@@ -468,11 +442,11 @@ func TestRunRootRemoved(t *testing.T) {
 	if err := os.RemoveAll(root); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "REMOVE root", func() bool { return r.has(Change{Rel: "", Op: Remove, IsDir: true}) })
+	testutil.Eventually(t, 5*time.Second, "REMOVE root", func() bool { return r.has(Change{Rel: "", Op: Remove, IsDir: true}) })
 	if !strings.Contains(logs.String(), `"level":"error","path":"`+root+`","op":"REMOVE","message":"watched directory disappeared"`) {
 		t.Errorf("no error logged; log:\n%s", logs)
 	}
-	eventually(t, 5*time.Second, "no watches", func() bool { return w.Watches() == 0 })
+	testutil.Eventually(t, 5*time.Second, "no watches", func() bool { return w.Watches() == 0 })
 }
 
 func TestRunDebugLog(t *testing.T) {
@@ -481,7 +455,7 @@ func TestRunDebugLog(t *testing.T) {
 	w := newWatcher(t, Options{Root: root, Trigger: allFileOps, Logger: lg})
 	r := run(t, w)
 	writeFile(t, filepath.Join(root, "f"))
-	eventually(t, 5*time.Second, "CREATE f", func() bool { return r.has(Change{Rel: "f", Op: Create}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE f", func() bool { return r.has(Change{Rel: "f", Op: Create}) })
 	want := `{"level":"debug","path":"` + root + `","rel":"f","op":"CREATE","message":"event"}`
 	if !strings.Contains(logs.String(), want) {
 		t.Errorf("log lacks %s:\n%s", want, logs)
@@ -510,19 +484,19 @@ func TestRunOverflow(t *testing.T) {
 	// A directory made while events are lost is watched by the resync.
 	mkdirs(t, root, "c/new")
 	r := run(t, w)
-	eventually(t, 10*time.Second, "the root reported after the overflow", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the root reported after the overflow", func() bool {
 		return r.has(Change{Rel: "", Op: Create, IsDir: true})
 	})
 	if !strings.Contains(logs.String(), `"level":"warn","path":"`+root+`","message":"inotify queue overflowed; resyncing the whole tree"`) {
 		t.Errorf("no overflow warning in the log")
 	}
 	want := []string{".", "a", "a/b", "c", "c/new"}
-	eventually(t, 5*time.Second, fmt.Sprintf("watches %q", want), func() bool { return slices.Equal(watched(w), want) })
+	testutil.Eventually(t, 5*time.Second, fmt.Sprintf("watches %q", want), func() bool { return slices.Equal(watched(w), want) })
 	if got := w.Watches(); got != len(want) {
 		t.Errorf("Watches() = %d, want %d", got, len(want))
 	}
 	writeFile(t, filepath.Join(root, "c/new/after"))
-	eventually(t, 5*time.Second, "CREATE c/new/after", func() bool { return r.has(Change{Rel: "c/new/after", Op: Create}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE c/new/after", func() bool { return r.has(Change{Rel: "c/new/after", Op: Create}) })
 }
 
 // A resync after an overflow that cannot watch the root (it was moved
@@ -600,7 +574,7 @@ func BenchmarkNew20k(b *testing.B) {
 func TestRunTwice(t *testing.T) {
 	w := newWatcher(t, Options{Root: t.TempDir()})
 	run(t, w)
-	eventually(t, 5*time.Second, "Run started", w.running.Load)
+	testutil.Eventually(t, 5*time.Second, "Run started", w.running.Load)
 	err := w.Run(context.Background(), make(chan Change))
 	if want := "watch " + w.root + ": Run called twice"; err == nil || err.Error() != want {
 		t.Fatalf("second Run = %v, want %q", err, want)
@@ -687,9 +661,9 @@ func TestRunManyDirsRenameAndRemoveSubtrees(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(root, "a.b")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "RENAME a and REMOVE a.b", func() bool {
+	testutil.Eventually(t, 10*time.Second, "RENAME a and REMOVE a.b", func() bool {
 		return r.has(Change{Rel: "a", Op: Rename, IsDir: true}) && r.any(func(c Change) bool { return c.Rel == "a.b" && c.IsDir })
 	})
-	eventually(t, 10*time.Second, "watches equal to the tree", func() bool { return slices.Equal(watched(w), want()) })
-	eventually(t, 10*time.Second, "Watches() equal to the tree", func() bool { return w.Watches() == len(want()) })
+	testutil.Eventually(t, 10*time.Second, "watches equal to the tree", func() bool { return slices.Equal(watched(w), want()) })
+	testutil.Eventually(t, 10*time.Second, "Watches() equal to the tree", func() bool { return w.Watches() == len(want()) })
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,50 +16,17 @@ import (
 
 	"github.com/inosync/inosync/config"
 	"github.com/inosync/inosync/watch/inotifytest"
+
+	"github.com/inosync/inosync/internal/testutil"
 )
 
 // The end-to-end tests run the daemon's pipeline in-process (serve: the
 // same function the command runs, stopped by cancelling its context as
 // SIGTERM does) on temp trees, with the real rsync and real inotify.
 
-func needRsync(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat("/usr/bin/rsync"); err != nil {
-		t.Skip("needs /usr/bin/rsync")
-	}
-}
-
-// eventually fails the test unless cond becomes true within the given time.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(within); !cond(); time.Sleep(5 * time.Millisecond) { // poll interval, not a guess
-		if time.Now().After(deadline) {
-			t.Fatalf("still waiting after %v for %s", within, what)
-		}
-	}
-}
-
-// lockedBuffer is a log sink safe for the daemon's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // daemonRun is a running pipeline.
 type daemonRun struct {
-	logs   *lockedBuffer
+	logs   *testutil.LockedBuffer
 	cancel context.CancelFunc
 	done   chan struct{} // closed when serve has returned
 	err    error         // serve's result, once done is closed
@@ -100,7 +65,7 @@ func startDaemonPaced(t *testing.T, src, dst, cfgText string, pretend bool, pace
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &daemonRun{logs: &lockedBuffer{}, done: make(chan struct{})}
+	d := &daemonRun{logs: &testutil.LockedBuffer{}, done: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	lg := zerolog.New(d.logs).Level(zerolog.DebugLevel)
@@ -198,7 +163,7 @@ edelay = 0
 `
 
 func TestDaemonLocalTarget(t *testing.T) {
-	needRsync(t)
+	testutil.NeedRsync(t)
 	base := t.TempDir()
 	src, dst, outside := filepath.Join(base, "src"), filepath.Join(base, "dst"), filepath.Join(base, "outside")
 	writeFile(t, filepath.Join(src, "old/f"), "initial")
@@ -270,17 +235,17 @@ func TestDaemonLocalTarget(t *testing.T) {
 }
 
 func TestDaemonPretendRunsNoRsync(t *testing.T) {
-	needRsync(t)
+	testutil.NeedRsync(t)
 	base := t.TempDir()
 	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
 	writeFile(t, filepath.Join(src, "f"), "1")
 	must(t, os.MkdirAll(dst, 0o755))
 	d := startDaemon(t, src, dst, localCfg, true)
-	eventually(t, 10*time.Second, "the initial would-execute line", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the initial would-execute line", func() bool {
 		return strings.Contains(d.logs.String(), `"argv":"/usr/bin/rsync -ltrp --delete --bwlimit=0 `+src+"/ "+dst+`/"`)
 	})
 	writeFile(t, filepath.Join(src, "g"), "2")
-	eventually(t, 10*time.Second, "a would-execute line for the change", func() bool {
+	testutil.Eventually(t, 10*time.Second, "a would-execute line for the change", func() bool {
 		return strings.Count(d.logs.String(), `"message":"would execute"`) >= 2 && strings.Contains(d.logs.String(), "--files-from=-")
 	})
 	must(t, d.stop(t))
@@ -290,17 +255,17 @@ func TestDaemonPretendRunsNoRsync(t *testing.T) {
 }
 
 func TestDaemonStopFlushesPendingUnderLongDelay(t *testing.T) {
-	needRsync(t)
+	testutil.NeedRsync(t)
 	base := t.TempDir()
 	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
 	must(t, os.MkdirAll(src, 0o755))
 	must(t, os.MkdirAll(dst, 0o755))
 	d := startDaemon(t, src, dst, strings.Replace(localCfg, "edelay = 0", "edelay = 3600", 1), false)
-	eventually(t, 10*time.Second, "the initial sync", func() bool { return strings.Contains(d.logs.String(), `"full":true`) })
+	testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return strings.Contains(d.logs.String(), `"full":true`) })
 	writeFile(t, filepath.Join(src, "a/b/pending"), "x")
 	writeFile(t, filepath.Join(src, "top"), "y")
 	// The watcher saw them (debug lines); nothing is synced for an hour.
-	eventually(t, 10*time.Second, "the events", func() bool { return strings.Contains(d.logs.String(), `"rel":"top"`) })
+	testutil.Eventually(t, 10*time.Second, "the events", func() bool { return strings.Contains(d.logs.String(), `"rel":"top"`) })
 	if tree(dst) == tree(src) {
 		t.Fatal("synced before edelay ran out")
 	}
@@ -328,14 +293,14 @@ exec /usr/bin/rsync "$@"
 }
 
 func TestDaemonRsyncFailsTwiceThenWorks(t *testing.T) {
-	needRsync(t)
+	testutil.NeedRsync(t)
 	base := t.TempDir()
 	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
 	must(t, os.MkdirAll(src, 0o755))
 	must(t, os.MkdirAll(dst, 0o755))
 	rs, _ := flakyRsync(t, 2) // run 1 (initial) works, runs 2 and 3 fail
 	d := startDaemon(t, src, dst, localCfg+fmt.Sprintf("rsync = %q\n", rs), false)
-	eventually(t, 10*time.Second, "the initial sync", func() bool { return strings.Contains(d.logs.String(), `"full":true`) })
+	testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return strings.Contains(d.logs.String(), `"full":true`) })
 	writeFile(t, filepath.Join(src, "f"), "must arrive")
 	converges(t, src, dst, "the change, after two failures and backoff")
 	must(t, d.stop(t))
@@ -345,14 +310,14 @@ func TestDaemonRsyncFailsTwiceThenWorks(t *testing.T) {
 }
 
 func TestDaemonOverflowEndsComplete(t *testing.T) {
-	needRsync(t)
+	testutil.NeedRsync(t)
 	restore := inotifytest.LowerQueue(t, 16)
 	base := t.TempDir()
 	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
 	must(t, os.MkdirAll(src, 0o755))
 	must(t, os.MkdirAll(dst, 0o755))
 	d := startDaemon(t, src, dst, localCfg, false)
-	eventually(t, 10*time.Second, "the watcher", func() bool { return strings.Contains(d.logs.String(), `"full":true`) })
+	testutil.Eventually(t, 10*time.Second, "the watcher", func() bool { return strings.Contains(d.logs.String(), `"full":true`) })
 	restore() // the limit applies to inotify instances made from now on
 	// A burst far beyond 16 queued events, in many new dirs, with renames.
 	for i := range 40 {
@@ -374,7 +339,7 @@ func TestDaemonOverflowEndsComplete(t *testing.T) {
 // created, written, renamed across directories and deleted for a few
 // seconds; afterwards the target equals the source.
 func TestDaemonChurn(t *testing.T) {
-	needRsync(t)
+	testutil.NeedRsync(t)
 	seed := time.Now().UnixNano()
 	if s := os.Getenv("INOSYNC_CHURN_SEED"); s != "" {
 		_, _ = fmt.Sscan(s, &seed)
@@ -386,7 +351,7 @@ func TestDaemonChurn(t *testing.T) {
 	must(t, os.MkdirAll(src, 0o755))
 	must(t, os.MkdirAll(dst, 0o755))
 	d := startDaemon(t, src, dst, strings.Replace(localCfg, "edelay = 0", "edelay = 0.05", 1), false)
-	eventually(t, 10*time.Second, "the initial sync", func() bool { return strings.Contains(d.logs.String(), `"full":true`) })
+	testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return strings.Contains(d.logs.String(), `"full":true`) })
 
 	var dirs, files []string
 	dirs = append(dirs, "")
@@ -450,7 +415,7 @@ func TestDaemonChurn(t *testing.T) {
 
 // TestDaemonSIGTERM runs the real binary and stops it with SIGTERM: exit 0.
 func TestDaemonSIGTERM(t *testing.T) {
-	needRsync(t)
+	testutil.NeedRsync(t)
 	bin := buildInosync(t)
 	base := t.TempDir()
 	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
@@ -458,7 +423,7 @@ func TestDaemonSIGTERM(t *testing.T) {
 	must(t, os.MkdirAll(dst, 0o755))
 	cfgPath := filepath.Join(base, "cfg.py")
 	must(t, os.WriteFile(cfgPath, []byte(strings.NewReplacer("@SRC@", src, "@DST@", dst).Replace(localCfg)), 0o644))
-	var logs lockedBuffer
+	var logs testutil.LockedBuffer
 	cmd := exec.Command(bin, "-c", cfgPath)
 	cmd.Stderr = &logs
 	must(t, cmd.Start())
@@ -481,7 +446,7 @@ func TestDaemonSIGTERM(t *testing.T) {
 // lost: 0.2.3 synced the whole tree on the next event, so a chmod or a
 // delete reached the target then; here they go with the next batch.
 func TestDaemonMaskedOpsRideAlong(t *testing.T) {
-	needRsync(t)
+	testutil.NeedRsync(t)
 	base := t.TempDir()
 	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
 	writeFile(t, filepath.Join(src, "a"), "a")
@@ -506,7 +471,7 @@ func TestDaemonMaskedOpsRideAlong(t *testing.T) {
 // moved in (long walks) while a writer keeps rsync busy: every run must
 // succeed, and the excluded files never arrive.
 func TestDaemonRelativeExtraWhileWalking(t *testing.T) {
-	needRsync(t)
+	testutil.NeedRsync(t)
 	base := t.TempDir()
 	src, dst, start, outside := filepath.Join(base, "src"), filepath.Join(base, "dst"), filepath.Join(base, "start"), filepath.Join(base, "outside")
 	writeFile(t, filepath.Join(start, "ex.txt"), "skip*\n")

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inosync/inosync/internal/testutil"
 )
 
 // countingRsync writes an rsync wrapper that appends each run's argv to a
@@ -39,7 +41,7 @@ func runsFor(t *testing.T, runs, source string) int {
 // after the excluded changes, one sentinel change gives exactly one more
 // run, carrying one file.
 func TestHooksKeepFilesOffAndStartNoRsync(t *testing.T) {
-	needRsync(t)
+	testutil.NeedRsync(t)
 	rs, runs := countingRsync(t)
 	base := t.TempDir()
 	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
@@ -72,7 +74,7 @@ sync(source = %q, target = %q,
 	writeFile(t, filepath.Join(src, "pre.part"), "lambda exclude")
 	writeFile(t, filepath.Join(src, "sub/pre~"), "global exclude")
 	d := startDaemon(t, src, dst, cfg, false)
-	eventually(t, 10*time.Second, "both initial syncs to finish", func() bool {
+	testutil.Eventually(t, 10*time.Second, "both initial syncs to finish", func() bool {
 		return strings.Count(d.logs.String(), `"full":true,`) == 2
 	})
 
@@ -89,7 +91,7 @@ sync(source = %q, target = %q,
 	writeFile(t, filepath.Join(src, "ignored/d"), "event filter")
 	writeFile(t, filepath.Join(src, "sentinel"), "synced")
 	// The sentinel's run, logged once rsync has exited, carries one file.
-	eventually(t, 10*time.Second, "the sentinel's run", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the sentinel's run", func() bool {
 		return strings.Contains(d.logs.String(), `"path":"`+src+`/","node":"","files":1,"full":false`)
 	})
 	if _, err := os.Stat(filepath.Join(dst, "sentinel")); err != nil {
@@ -101,7 +103,7 @@ sync(source = %q, target = %q,
 	listRe := regexp.MustCompile(`"path":"` + regexp.QuoteMeta(src) + `/","node":"","argv":"[^"]*","list":(\[[^]]*\])`)
 	var lists [][]string
 	n := 0
-	eventually(t, 10*time.Second, "every started run to be logged", func() bool {
+	testutil.Eventually(t, 10*time.Second, "every started run to be logged", func() bool {
 		lists = listRe.FindAllStringSubmatch(d.logs.String(), -1)
 		n = runsFor(t, runs, src+"/")
 		return n == len(lists)
@@ -121,7 +123,7 @@ sync(source = %q, target = %q,
 	writeFile(t, filepath.Join(base, "outside/newdir/deep/x.part"), "lambda exclude")
 	writeFile(t, filepath.Join(base, "outside/newdir/deep/y"), "synced")
 	must(t, os.Rename(filepath.Join(base, "outside/newdir"), filepath.Join(src, "newdir")))
-	eventually(t, 10*time.Second, "the new directory", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the new directory", func() bool {
 		_, err := os.Stat(filepath.Join(dst, "newdir/deep/y"))
 		return err == nil
 	})
@@ -134,12 +136,12 @@ sync(source = %q, target = %q,
 	// A failing hook: the path counts as not excluded, and the failure is
 	// logged once, with the hook's file:line.
 	writeFile(t, filepath.Join(boom, "boom"), "1")
-	eventually(t, 10*time.Second, "the file the hook failed on", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the file the hook failed on", func() bool {
 		b, err := os.ReadFile(filepath.Join(boomDst, "boom"))
 		return err == nil && string(b) == "1"
 	})
 	writeFile(t, filepath.Join(boom, "boom"), "2")
-	eventually(t, 10*time.Second, "its rewrite", func() bool {
+	testutil.Eventually(t, 10*time.Second, "its rewrite", func() bool {
 		b, err := os.ReadFile(filepath.Join(boomDst, "boom"))
 		return err == nil && string(b) == "2"
 	})

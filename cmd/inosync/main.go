@@ -54,7 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if o.verbose {
 			printEffective(stderr, cfg)
 		}
-		for _, argv := range cfg.InitialArgv() {
+		for _, argv := range initialArgv(cfg) {
 			fmt.Fprintln(stdout, rsync.Quote(argv))
 		}
 		return 0

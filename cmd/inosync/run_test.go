@@ -5,14 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/inosync/inosync/internal/testutil"
 )
 
 // TestExitCodes pins contract 1's exit statuses: 0 for --version, -h and a
 // valid --check; 1 for any invalid config; 2 for usage errors.
 func TestExitCodes(t *testing.T) {
-	if _, err := os.Stat("/usr/bin/rsync"); err != nil {
-		t.Skip("needs /usr/bin/rsync")
-	}
+	testutil.NeedRsync(t)
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.py")
 	bad := filepath.Join(dir, "bad.py")

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inosync/inosync/internal/testutil"
 )
 
 // sshKeys are the keys a test's sshd and ssh use.
@@ -72,12 +74,12 @@ func freePort(t *testing.T, addrs ...string) int {
 
 // startSSHD runs a real sshd on addr:port until the test ends, and waits
 // until it accepts connections. It returns sshd's log.
-func (k *sshKeys) startSSHD(t *testing.T, addr string, port int) *lockedBuffer {
+func (k *sshKeys) startSSHD(t *testing.T, addr string, port int) *testutil.LockedBuffer {
 	t.Helper()
 	cmd := exec.Command("/usr/sbin/sshd", "-D", "-e", "-p", fmt.Sprint(port), "-h", k.host,
 		"-o", "ListenAddress="+addr, "-o", "AuthorizedKeysFile="+filepath.Join(k.dir, "authorized_keys"),
 		"-o", "StrictModes=no", "-o", "PermitRootLogin=prohibit-password", "-o", "PidFile=none")
-	var logs lockedBuffer
+	var logs testutil.LockedBuffer
 	cmd.Stderr = &logs
 	cmd.WaitDelay = time.Second // its sessions may outlive it, holding stderr
 	must(t, cmd.Start())
@@ -88,7 +90,7 @@ func (k *sshKeys) startSSHD(t *testing.T, addr string, port int) *lockedBuffer {
 			t.Logf("sshd %s log:\n%s", addr, logs.String())
 		}
 	})
-	eventually(t, 10*time.Second, "sshd on "+addr, func() bool {
+	testutil.Eventually(t, 10*time.Second, "sshd on "+addr, func() bool {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("%s:%d", addr, port), time.Second)
 		if err == nil {
 			_ = c.Close()
@@ -102,7 +104,7 @@ func (k *sshKeys) startSSHD(t *testing.T, addr string, port int) *lockedBuffer {
 // and keeps syncing; the second is down at first and catches up once its
 // sshd starts.
 func TestDaemonRemoteNodes(t *testing.T) {
-	needRsync(t)
+	testutil.NeedRsync(t)
 	k := newSSHKeys(t)
 	port := freePort(t, "127.0.0.1", "127.0.0.2")
 	sshd1 := k.startSSHD(t, "127.0.0.1", port)
@@ -125,7 +127,7 @@ edelay = 0
 	converges(t, src, dst1, "node 1's initial sync over ssh")
 	writeFile(t, filepath.Join(src, "second"), "2")
 	converges(t, src, dst1, "node 1 syncing while node 2 is down")
-	eventually(t, 20*time.Second, "node 2's failures to be retried", func() bool {
+	testutil.Eventually(t, 20*time.Second, "node 2's failures to be retried", func() bool {
 		return strings.Count(d.logs.String(), "rsync failed; will retry") >= 2
 	})
 	if got := tree(dst2); got != "" {

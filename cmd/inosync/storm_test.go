@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/inosync/inosync/internal/testutil"
 )
 
 // boundedRsync writes an rsync wrapper that records, under a lock, how many
@@ -42,7 +44,7 @@ exit $rc
 // paths (past that the tree is synced whole), the heap stays small, and
 // every node ends equal to the source.
 func TestStorm(t *testing.T) {
-	needRsync(t)
+	testutil.NeedRsync(t)
 	if testing.Short() {
 		t.Skip("a storm is not short")
 	}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/inosync/inosync/internal/testutil"
 )
 
 // buildInosync builds the command into a temp dir.
@@ -29,7 +31,7 @@ func buildInosync(t *testing.T) string {
 // /dev/log, made by the test) the parent exits 0 at once and the detached
 // daemon logs as ident inosync, facility daemon, and stops on SIGTERM.
 func TestDetachLogsToSyslog(t *testing.T) {
-	needRsync(t)
+	testutil.NeedRsync(t)
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to listen on /dev/log")
 	}

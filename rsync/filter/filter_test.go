@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/inosync/inosync/internal/testutil"
 )
 
 func mustCompile(t testing.TB, patterns ...string) *Matcher {
@@ -240,13 +242,6 @@ func TestExcludedAllocs(t *testing.T) {
 
 const rsyncPath = "/usr/bin/rsync"
 
-func needRsync(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(rsyncPath); err != nil {
-		t.Skipf("%s not available: %v", rsyncPath, err)
-	}
-}
-
 // rsyncKept copies src into the empty directory dst with one --exclude per
 // pattern and returns what arrived: relative paths, directories with a
 // trailing "/". It is safe to call from several goroutines.
@@ -461,7 +456,7 @@ func randPattern(rng *rand.Rand) string {
 // TestDifferentialRsync compares the matcher with rsync on random trees
 // and random pattern sets, one tree and several pattern sets per seed.
 func TestDifferentialRsync(t *testing.T) {
-	needRsync(t)
+	testutil.NeedRsync(t)
 	seeds, setsPerTree := 60, 4
 	if testing.Short() {
 		seeds = 20
@@ -510,7 +505,7 @@ func TestDifferentialRsync(t *testing.T) {
 
 // TestRsyncEdgeCases compares hand-picked corner cases with rsync.
 func TestRsyncEdgeCases(t *testing.T) {
-	needRsync(t)
+	testutil.NeedRsync(t)
 	src := filepath.Join(t.TempDir(), "src")
 	for _, p := range []string{
 		"foo", `foo\bar`, "foobar", "é", "[x]", "x", "a b", "-", "!", "!x",

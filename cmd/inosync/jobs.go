@@ -1,0 +1,35 @@
+package main
+
+import (
+	"github.com/inosync/inosync/config"
+	"github.com/inosync/inosync/rsync"
+)
+
+// settings are the rsync settings of one tree of cfg.
+func settings(cfg *config.Config, s config.Sync) rsync.Settings {
+	return rsync.Settings{Rsync: cfg.Rsync, Extra: cfg.Extra, Bwlimit: cfg.Bwlimit, Logfile: cfg.Logfile, Excludes: s.Excludes}
+}
+
+// initialArgv returns the initial-sync command lines in run order: for
+// each watched path, for each node (what --check prints).
+func initialArgv(cfg *config.Config) [][]string {
+	var out [][]string
+	for _, s := range cfg.Syncs {
+		st := settings(cfg, s)
+		for _, d := range s.Dests {
+			out = append(out, rsync.Argv(st, s.Source, d.Path))
+		}
+	}
+	return out
+}
+
+// treeJobs are the rsync jobs of tree i of cfg, one per node; exclude is
+// the config's exclude functions for it (nil without any).
+func treeJobs(cfg *config.Config, i int, exclude func(string, bool) bool) []rsync.Job {
+	s := cfg.Syncs[i]
+	var jobs []rsync.Job
+	for _, d := range s.Dests {
+		jobs = append(jobs, rsync.Job{Tree: i, Path: s.Source, Node: d.Node, Dest: d.Path, Settings: settings(cfg, s), Exclude: exclude})
+	}
+	return jobs
+}
