@@ -1,0 +1,193 @@
+package compat
+
+import "strings"
+
+type tryBlock struct {
+	indent, logical int
+	state           int // 0 body, 1 except seen, 2 else seen, 3 finally seen
+	names           []string
+	header          span // token range of the try header, ":" included
+}
+
+func (r *rewriter) importAndTryEdits() {
+	var stack []*tryBlock
+	var tries []*tryBlock
+	for _, s := range r.stmts {
+		indent := r.indents[s.logical]
+		kw := ""
+		if r.toks[s.first].kind == tkName {
+			kw = r.text(s.first)
+		}
+		clause := s.header && (kw == "except" || kw == "else" || kw == "finally")
+		if s.lineStart {
+			for len(stack) > 0 {
+				top := stack[len(stack)-1]
+				if indent > top.indent {
+					break
+				}
+				if indent == top.indent && clause && (kw != "else" || top.state == 1) && top.state < 3 {
+					break
+				}
+				stack = stack[:len(stack)-1]
+			}
+		}
+		if clause && s.lineStart && len(stack) > 0 && stack[len(stack)-1].indent == indent {
+			top := stack[len(stack)-1]
+			start, end := r.toks[s.first].start, r.toks[s.end-1].end
+			switch kw {
+			case "except":
+				if top.state == 0 {
+					r.addRange(start, end, "else:", "except")
+				} else {
+					r.addRange(start, end, "if False:", "except")
+				}
+				top.state = 1
+			case "else":
+				r.addRange(start, end, "if "+tryCall(top)+":", "try else")
+				top.state = 2
+			case "finally":
+				r.addRange(start, end, "if True:", "finally")
+				top.state = 3
+			}
+			continue
+		}
+		if s.header && kw == "try" && s.end-s.first == 2 {
+			tb := &tryBlock{indent: indent, logical: s.logical, header: span{s.first, s.end}}
+			stack = append(stack, tb)
+			tries = append(tries, tb)
+			continue
+		}
+		if kw != "import" && kw != "from" {
+			continue
+		}
+		repl, mods, what, ok := r.parseImport(s)
+		if !ok {
+			continue
+		}
+		for _, tb := range stack {
+			if tb.state == 0 {
+			next:
+				for _, m := range mods {
+					for _, n := range tb.names {
+						if n == m {
+							continue next
+						}
+					}
+					tb.names = append(tb.names, m)
+				}
+			}
+		}
+		r.addRange(r.toks[s.first].start, r.toks[s.end-1].end, repl, what)
+	}
+	for _, tb := range tries {
+		r.addRange(r.toks[tb.header.s].start, r.toks[tb.header.e-1].end, "if "+tryCall(tb)+":", "try")
+	}
+}
+
+func tryCall(tb *tryBlock) string {
+	q := make([]string, len(tb.names))
+	for i, n := range tb.names {
+		q[i] = `"` + n + `"`
+	}
+	return "__compat_try__(" + strings.Join(q, ", ") + ")"
+}
+
+// dotted parses NAME ("." NAME)* at i and returns its text and the index
+// after it.
+func (r *rewriter) dotted(i, end int) (string, int, bool) {
+	if i >= end || r.toks[i].kind != tkName {
+		return "", i, false
+	}
+	s := r.text(i)
+	i++
+	for i+1 < end && r.isOp(i, ".") && r.toks[i+1].kind == tkName {
+		s += "." + r.text(i+1)
+		i += 2
+	}
+	return s, i, true
+}
+
+// parseImport parses an import statement and returns its replacement, the
+// modules it names, its note and whether it parsed.
+func (r *rewriter) parseImport(s stmt) (repl string, mods []string, what string, ok bool) {
+	i, end := s.first+1, s.end
+	var parts []string
+	if r.isName(s.first, "import") {
+		for {
+			mod, j, ok := r.dotted(i, end)
+			if !ok {
+				return "", nil, "", false
+			}
+			bind := mod
+			if k := strings.IndexByte(mod, '.'); k >= 0 {
+				bind = mod[:k]
+			}
+			call := `__compat_import__("` + bind + `")`
+			if r.isName(j, "as") && j+1 < end && r.toks[j+1].kind == tkName {
+				bind = r.text(j + 1)
+				call = `__compat_import__("` + mod + `")`
+				j += 2
+			}
+			parts = append(parts, bind+" = "+call)
+			mods = append(mods, mod)
+			if j == end {
+				break
+			}
+			if !r.isOp(j, ",") {
+				return "", nil, "", false
+			}
+			i = j + 1
+		}
+		return strings.Join(parts, "; "), mods, "import " + strings.Join(mods, ", "), true
+	}
+	// from
+	mod := ""
+	for i < end && r.isOp(i, ".") {
+		mod += "."
+		i++
+	}
+	if d, j, ok := r.dotted(i, end); ok && !r.isName(i, "import") {
+		mod += d
+		i = j
+	}
+	if mod == "" || !r.isName(i, "import") {
+		return "", nil, "", false
+	}
+	i++
+	if i+1 == end && r.isOp(i, "*") {
+		return `__compat_import_star__("` + mod + `")`, []string{mod}, "from " + mod + " import *", true
+	}
+	paren := r.isOp(i, "(")
+	if paren {
+		if !r.isOp(end-1, ")") {
+			return "", nil, "", false
+		}
+		i++
+		end--
+	}
+	var names []string
+	for i < end {
+		if r.toks[i].kind != tkName {
+			return "", nil, "", false
+		}
+		name, bind := r.text(i), r.text(i)
+		i++
+		if r.isName(i, "as") && i+1 < end && r.toks[i+1].kind == tkName {
+			bind = r.text(i + 1)
+			i += 2
+		}
+		parts = append(parts, bind+` = __compat_import__("`+mod+`").`+name)
+		names = append(names, name)
+		if i == end {
+			break
+		}
+		if !r.isOp(i, ",") || (i+1 == end && !paren) {
+			return "", nil, "", false
+		}
+		i++
+	}
+	if len(parts) == 0 {
+		return "", nil, "", false
+	}
+	return strings.Join(parts, "; "), []string{mod}, "from " + mod + " import " + strings.Join(names, ", "), true
+}
