@@ -17,6 +17,17 @@ type edit struct {
 	note       *Note
 }
 
+// lineStarts returns the offset of the first byte of each line of src.
+func lineStarts(src []byte) []int {
+	starts := []int{0}
+	for i, c := range src {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
 func (r *rewriter) pos(off int) (int32, int32) {
 	l := sort.SearchInts(r.lineStarts, off+1) - 1
 	return int32(l + 1), int32(utf8.RuneCount(r.src[r.lineStarts[l]:off]) + 1)

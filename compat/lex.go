@@ -45,19 +45,7 @@ func lex(src []byte) (toks []token, indents []int) {
 	add := func(t token) {
 		if !lineHasTok {
 			lineHasTok = true
-			ls := bytes.LastIndexByte(src[:t.start], '\n') + 1
-			w := 0
-			for _, c := range src[ls:t.start] {
-				switch c {
-				case '\t':
-					w = w/8*8 + 8
-				case ' ':
-					w++
-				default:
-					w = 0 // e.g. a continuation: not a real indentation
-				}
-			}
-			indents = append(indents, w)
+			indents = append(indents, indentWidth(src, t.start))
 		}
 		t.logical = logical
 		toks = append(toks, t)
@@ -127,6 +115,24 @@ func lex(src []byte) (toks []token, indents []int) {
 	}
 	toks = append(toks, token{kind: tkEOF, start: n, end: n, logical: logical + 1})
 	return toks, indents
+}
+
+// indentWidth is the width of the indentation before offset start on its
+// line, tabs to multiples of 8.
+func indentWidth(src []byte, start int) int {
+	ls := bytes.LastIndexByte(src[:start], '\n') + 1
+	w := 0
+	for _, c := range src[ls:start] {
+		switch c {
+		case '\t':
+			w = w/8*8 + 8
+		case ' ':
+			w++
+		default:
+			w = 0 // e.g. a continuation: not a real indentation
+		}
+	}
+	return w
 }
 
 func isDigit(c byte) bool      { return '0' <= c && c <= '9' }

@@ -26,12 +26,7 @@ func Rewrite(filename string, src []byte) (*Result, error) {
 	r := &rewriter{src: src}
 	r.toks, r.indents = lex(src)
 	r.statements()
-	r.lineStarts = append(r.lineStarts, 0)
-	for i, c := range src {
-		if c == '\n' {
-			r.lineStarts = append(r.lineStarts, i+1)
-		}
-	}
+	r.lineStarts = lineStarts(src)
 
 	r.tokenEdits()
 	r.concatEdits()
