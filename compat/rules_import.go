@@ -1,6 +1,9 @@
 package compat
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 type tryBlock struct {
 	indent, logical int
@@ -20,35 +23,10 @@ func (r *rewriter) importAndTryEdits() {
 		}
 		clause := s.header && (kw == "except" || kw == "else" || kw == "finally")
 		if s.lineStart {
-			for len(stack) > 0 {
-				top := stack[len(stack)-1]
-				if indent > top.indent {
-					break
-				}
-				if indent == top.indent && clause && (kw != "else" || top.state == 1) && top.state < 3 {
-					break
-				}
-				stack = stack[:len(stack)-1]
-			}
+			stack = closeTries(stack, indent, kw, clause)
 		}
 		if clause && s.lineStart && len(stack) > 0 && stack[len(stack)-1].indent == indent {
-			top := stack[len(stack)-1]
-			start, end := r.toks[s.first].start, r.toks[s.end-1].end
-			switch kw {
-			case "except":
-				if top.state == 0 {
-					r.addRange(start, end, "else:", "except")
-				} else {
-					r.addRange(start, end, "if False:", "except")
-				}
-				top.state = 1
-			case "else":
-				r.addRange(start, end, "if "+tryCall(top)+":", "try else")
-				top.state = 2
-			case "finally":
-				r.addRange(start, end, "if True:", "finally")
-				top.state = 3
-			}
+			r.clauseEdit(stack[len(stack)-1], kw, s)
 			continue
 		}
 		if s.header && kw == "try" && s.end-s.first == 2 {
@@ -66,21 +44,60 @@ func (r *rewriter) importAndTryEdits() {
 		}
 		for _, tb := range stack {
 			if tb.state == 0 {
-			next:
-				for _, m := range mods {
-					for _, n := range tb.names {
-						if n == m {
-							continue next
-						}
-					}
-					tb.names = append(tb.names, m)
-				}
+				tb.addNames(mods)
 			}
 		}
 		r.addRange(r.toks[s.first].start, r.toks[s.end-1].end, repl, what)
 	}
 	for _, tb := range tries {
 		r.addRange(r.toks[tb.header.s].start, r.toks[tb.header.e-1].end, "if "+tryCall(tb)+":", "try")
+	}
+}
+
+// closeTries pops off stack the try statements that a statement starting a
+// line at indent ends: those indented as deep as it or deeper, but not one
+// at its own indentation that the statement, a clause (kw), can continue.
+func closeTries(stack []*tryBlock, indent int, kw string, clause bool) []*tryBlock {
+	for len(stack) > 0 {
+		top := stack[len(stack)-1]
+		if indent > top.indent {
+			break
+		}
+		if indent == top.indent && clause && (kw != "else" || top.state == 1) && top.state < 3 {
+			break
+		}
+		stack = stack[:len(stack)-1]
+	}
+	return stack
+}
+
+// clauseEdit rewrites the header of statement s, the except, else or
+// finally clause kw of try statement tb, and records that tb reached it.
+func (r *rewriter) clauseEdit(tb *tryBlock, kw string, s stmt) {
+	start, end := r.toks[s.first].start, r.toks[s.end-1].end
+	switch kw {
+	case "except":
+		if tb.state == 0 {
+			r.addRange(start, end, "else:", "except")
+		} else {
+			r.addRange(start, end, "if False:", "except")
+		}
+		tb.state = 1
+	case "else":
+		r.addRange(start, end, "if "+tryCall(tb)+":", "try else")
+		tb.state = 2
+	case "finally":
+		r.addRange(start, end, "if True:", "finally")
+		tb.state = 3
+	}
+}
+
+// addNames adds to tb.names the modules of mods it does not hold yet.
+func (tb *tryBlock) addNames(mods []string) {
+	for _, m := range mods {
+		if !slices.Contains(tb.names, m) {
+			tb.names = append(tb.names, m)
+		}
 	}
 }
 
@@ -110,37 +127,49 @@ func (r *rewriter) dotted(i, end int) (string, int, bool) {
 // parseImport parses an import statement and returns its replacement, the
 // modules it names, its note and whether it parsed.
 func (r *rewriter) parseImport(s stmt) (repl string, mods []string, what string, ok bool) {
+	if r.isName(s.first, "import") {
+		return r.parsePlainImport(s)
+	}
+	return r.parseFromImport(s)
+}
+
+// parsePlainImport parses "import a.b [as c], ..." for parseImport.
+func (r *rewriter) parsePlainImport(s stmt) (repl string, mods []string, what string, ok bool) {
 	i, end := s.first+1, s.end
 	var parts []string
-	if r.isName(s.first, "import") {
-		for {
-			mod, j, ok := r.dotted(i, end)
-			if !ok {
-				return "", nil, "", false
-			}
-			bind := mod
-			if k := strings.IndexByte(mod, '.'); k >= 0 {
-				bind = mod[:k]
-			}
-			call := `__compat_import__("` + bind + `")`
-			if r.isName(j, "as") && j+1 < end && r.toks[j+1].kind == tkName {
-				bind = r.text(j + 1)
-				call = `__compat_import__("` + mod + `")`
-				j += 2
-			}
-			parts = append(parts, bind+" = "+call)
-			mods = append(mods, mod)
-			if j == end {
-				break
-			}
-			if !r.isOp(j, ",") {
-				return "", nil, "", false
-			}
-			i = j + 1
+	for {
+		mod, j, ok := r.dotted(i, end)
+		if !ok {
+			return "", nil, "", false
 		}
-		return strings.Join(parts, "; "), mods, "import " + strings.Join(mods, ", "), true
+		bind := mod
+		if k := strings.IndexByte(mod, '.'); k >= 0 {
+			bind = mod[:k]
+		}
+		call := `__compat_import__("` + bind + `")`
+		if r.isName(j, "as") && j+1 < end && r.toks[j+1].kind == tkName {
+			bind = r.text(j + 1)
+			call = `__compat_import__("` + mod + `")`
+			j += 2
+		}
+		parts = append(parts, bind+" = "+call)
+		mods = append(mods, mod)
+		if j == end {
+			break
+		}
+		if !r.isOp(j, ",") {
+			return "", nil, "", false
+		}
+		i = j + 1
 	}
-	// from
+	return strings.Join(parts, "; "), mods, "import " + strings.Join(mods, ", "), true
+}
+
+// parseFromImport parses "from [.]a.b import c [as d], ...", with or
+// without parentheses, and "from a.b import *" for parseImport.
+func (r *rewriter) parseFromImport(s stmt) (repl string, mods []string, what string, ok bool) {
+	i, end := s.first+1, s.end
+	var parts []string
 	mod := ""
 	for i < end && r.isOp(i, ".") {
 		mod += "."
