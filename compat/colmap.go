@@ -87,6 +87,9 @@ func (r *rewriter) render(es []*edit, s, e int) string {
 	return b.String()
 }
 
+// replacement is the text edit ed puts in place of its range: its repl,
+// followed, when ed duplicates a chain's middle operand, by that operand
+// with the edits inside it applied.
 func (r *rewriter) replacement(es []*edit, ed *edit) string {
 	if ed.dup {
 		return ed.repl + r.render(es, ed.ds, ed.de)
@@ -94,14 +97,18 @@ func (r *rewriter) replacement(es []*edit, ed *edit) string {
 	return ed.repl
 }
 
+// colWriter writes the rewritten source and, line by line, the anchors that
+// map its columns back to the original.
 type colWriter struct {
 	buf   []byte
 	line  int   // 0-based output line
 	col   int32 // 1-based rune column of the next output rune
 	lines [][]anchor
-	dirty []bool
+	dirty []bool // the line has inserted text (the others need no anchors)
 }
 
+// anchor starts an anchor at the current output column, mapping it to
+// original column orig.
 func (w *colWriter) anchor(orig int32, exact bool) {
 	for len(w.lines) <= w.line {
 		w.lines = append(w.lines, nil)
@@ -131,6 +138,8 @@ func (w *colWriter) copyOrig(src []byte, from, to int, origCol int32) {
 	}
 }
 
+// insert writes s, an edit's replacement, all of whose columns map to
+// original column origCol.
 func (w *colWriter) insert(s string, origCol int32) {
 	w.anchor(origCol, false)
 	w.dirty[w.line] = true
@@ -138,6 +147,9 @@ func (w *colWriter) insert(s string, origCol int32) {
 	w.col += int32(utf8.RuneCountInString(s))
 }
 
+// apply writes the source with the recorded edits applied, and its column
+// maps, as a Result. An error means a rule is wrong: the result would not
+// keep every line where it was.
 func (r *rewriter) apply() (*Result, error) {
 	es := r.sortedEdits()
 	w := &colWriter{col: 1}

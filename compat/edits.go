@@ -7,14 +7,15 @@ import (
 	"unicode/utf8"
 )
 
+// edit replaces src[start:end] by repl; start == end makes it an insertion.
 type edit struct {
 	start, end int
 	repl       string
 	chain      bool // inserted by a chained-comparison rewrite
 	dup        bool // repl + rendering of src[ds:de]
 	ds, de     int
-	seq        int
-	note       *Note
+	seq        int   // creation order, which sortedEdits keeps for ties
+	note       *Note // nil for all but the first edit of a rewrite
 }
 
 // lineStarts returns the offset of the first byte of each line of src.
@@ -28,11 +29,15 @@ func lineStarts(src []byte) []int {
 	return starts
 }
 
+// pos returns the 1-based line and rune column of byte offset off of the
+// source.
 func (r *rewriter) pos(off int) (int32, int32) {
 	l := sort.SearchInts(r.lineStarts, off+1) - 1
 	return int32(l + 1), int32(utf8.RuneCount(r.src[r.lineStarts[l]:off]) + 1)
 }
 
+// add records an edit that replaces src[start:end] by repl and returns it;
+// with a non-empty what, the edit carries a Note.
 func (r *rewriter) add(start, end int, repl, what string) *edit {
 	e := &edit{start: start, end: end, repl: repl, seq: len(r.edits)}
 	if what != "" {

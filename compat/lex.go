@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 )
 
+// tokKind is the kind of a token.
 type tokKind uint8
 
 const (
@@ -17,6 +18,7 @@ const (
 	tkEOF
 )
 
+// Token flags.
 const (
 	fInt     = 1 << iota // integer literal
 	fLong                // integer literal with an L suffix
@@ -27,6 +29,7 @@ const (
 	fFormat              // f-string (left alone)
 )
 
+// token is one token of the source, src[start:end].
 type token struct {
 	kind       tokKind
 	flags      uint8
@@ -135,11 +138,14 @@ func indentWidth(src []byte, start int) int {
 	return w
 }
 
+// Byte classes of the tokenizer; every non-ASCII byte may be part of a name.
 func isDigit(c byte) bool      { return '0' <= c && c <= '9' }
 func isHex(c byte) bool        { return isDigit(c) || 'a' <= c|0x20 && c|0x20 <= 'f' }
 func isIdentStart(c byte) bool { return c == '_' || 'a' <= c|0x20 && c|0x20 <= 'z' || c >= 0x80 }
 func isIdent(c byte) bool      { return isIdentStart(c) || isDigit(c) }
 
+// isStringPrefix reports whether p, ignoring case, is a prefix that Python
+// allows before a string literal.
 func isStringPrefix(p []byte) bool {
 	switch strings.ToLower(string(p)) {
 	case "u", "r", "b", "ur", "br", "rb", "f", "fr", "rf":
@@ -253,6 +259,8 @@ func scanString(src []byte, start, q, depth int) token {
 	}
 }
 
+// opLen returns the length of the operator at the start of s: three or two
+// bytes for the longer operators, else that of the first rune.
 func opLen(s []byte) int {
 	for _, op := range [...]string{"**=", "//=", ">>=", "<<="} {
 		if bytes.HasPrefix(s, []byte(op)) {

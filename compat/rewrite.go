@@ -42,11 +42,13 @@ func Rewrite(filename string, src []byte) (*Result, error) {
 	return res, nil
 }
 
+// rewriter is the state of one Rewrite: the source, its tokens and
+// statements, and the edits the rules record.
 type rewriter struct {
 	src        []byte
 	toks       []token
-	indents    []int
+	indents    []int // indentation width of each logical line
 	stmts      []stmt
-	lineStarts []int
+	lineStarts []int // offset of the first byte of each line
 	edits      []*edit
 }

@@ -2,12 +2,17 @@ package compat
 
 import "bytes"
 
+// group collects a comparison chain at one bracket depth: start is the
+// token index of its first operand and ops its comparison operators;
+// forPending means that the in of a for clause, which ends an operand
+// instead of comparing, is still to come.
 type group struct {
 	start      int
 	ops        []span
 	forPending bool
 }
 
+// isBoundaryKeyword reports whether keyword s ends a comparison operand.
 func isBoundaryKeyword(s string) bool {
 	switch s {
 	case "and", "or", "if", "elif", "else", "while", "for", "lambda", "return", "yield",
@@ -18,6 +23,7 @@ func isBoundaryKeyword(s string) bool {
 	return false
 }
 
+// isBoundaryOp reports whether operator s ends a comparison operand.
 func isBoundaryOp(s string) bool {
 	switch s {
 	case ",", ":", ";", "=", "->", "+=", "-=", "*=", "/=", "//=", "%=", "**=", "&=", "|=", "^=", ">>=", "<<=":
@@ -26,6 +32,9 @@ func isBoundaryOp(s string) bool {
 	return false
 }
 
+// chainEdits rewrites chained comparisons (rule 10), statement by statement,
+// with one group per open bracket. prints holds the first token of each
+// print statement, whose print ends an operand as a keyword does.
 func (r *rewriter) chainEdits(prints map[int]bool) {
 	for _, s := range r.stmts {
 		stack := []*group{{start: s.first}}
@@ -79,6 +88,9 @@ func (r *rewriter) chainEdits(prints map[int]bool) {
 	}
 }
 
+// finishChain rewrites g's chain, whose last operand ends before token end,
+// if it has two comparisons or more and no operand is empty or, in the
+// middle, spans lines.
 func (r *rewriter) finishChain(g *group, end int) {
 	if len(g.ops) < 2 {
 		return

@@ -2,7 +2,7 @@ package compat
 
 import "strings"
 
-// concatEdits joins adjacent string literals.
+// concatEdits joins adjacent string literals (rule 9).
 func (r *rewriter) concatEdits() {
 	for i := 0; i < len(r.toks); i++ {
 		if !r.isGoodString(i) || !r.isGoodString(i+1) {
@@ -26,6 +26,8 @@ func (r *rewriter) concatEdits() {
 	}
 }
 
+// isGoodString reports whether token i is a string literal that
+// concatEdits may join: terminated and not an f-string.
 func (r *rewriter) isGoodString(i int) bool {
 	return i < len(r.toks) && r.toks[i].kind == tkString && r.toks[i].flags&(fBad|fFormat) == 0
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 )
 
+// tryBlock is a try statement: its indentation, how far its clauses have
+// got, the modules its body imports, and its header.
 type tryBlock struct {
 	indent, logical int
 	state           int // 0 body, 1 except seen, 2 else seen, 3 finally seen
@@ -12,8 +14,11 @@ type tryBlock struct {
 	header          span // token range of the try header, ":" included
 }
 
+// importAndTryEdits rewrites import statements (rule 1) and try statements
+// (rule 2) in one pass: a try header names the modules that the imports in
+// its body import.
 func (r *rewriter) importAndTryEdits() {
-	var stack []*tryBlock
+	var stack []*tryBlock // the try statements still open, innermost last
 	var tries []*tryBlock
 	for _, s := range r.stmts {
 		indent := r.indents[s.logical]
@@ -101,6 +106,7 @@ func (tb *tryBlock) addNames(mods []string) {
 	}
 }
 
+// tryCall returns the __compat_try__ call that tests tb's modules.
 func tryCall(tb *tryBlock) string {
 	q := make([]string, len(tb.names))
 	for i, n := range tb.names {

@@ -24,6 +24,8 @@ func (r *rewriter) findPrints() map[int]bool {
 	return m
 }
 
+// printEdits rewrites the print statements whose first tokens prints holds
+// into calls (rule 3).
 func (r *rewriter) printEdits(prints map[int]bool) {
 	for _, s := range r.stmts {
 		if !prints[s.first] {

@@ -6,7 +6,7 @@ import (
 )
 
 // tokenEdits does the rewrites local to one token or two: strings, numbers,
-// <>, is / is not, integer division.
+// <>, is / is not, integer division (rules 4 to 8 and 11).
 func (r *rewriter) tokenEdits() {
 	for i, t := range r.toks {
 		switch t.kind {
@@ -44,6 +44,8 @@ func (r *rewriter) tokenEdits() {
 	}
 }
 
+// stringEdits rewrites the prefix (rule 4) and the escapes (rule 5) of
+// string token t; unterminated strings and f-strings are left alone.
 func (r *rewriter) stringEdits(t token) {
 	if t.flags&(fBad|fFormat) != 0 {
 		return

@@ -1,5 +1,7 @@
 package compat
 
+// stmt is one simple statement, or the header of a compound statement, as a
+// range of tokens.
 type stmt struct {
 	first, end int // token indices [first, end), without ";" or NEWLINE
 	logical    int
@@ -7,13 +9,16 @@ type stmt struct {
 	header     bool // a compound statement's header, ending in its ":"
 }
 
-type span struct{ s, e int } // token indices [s, e)
+// span is the token indices [s, e).
+type span struct{ s, e int }
 
+// text returns the source text of token i.
 func (r *rewriter) text(i int) string {
 	t := r.toks[i]
 	return string(r.src[t.start:t.end])
 }
 
+// isOp reports whether token i exists and is one of the operators ops.
 func (r *rewriter) isOp(i int, ops ...string) bool {
 	if i < 0 || i >= len(r.toks) || r.toks[i].kind != tkOp {
 		return false
@@ -27,6 +32,7 @@ func (r *rewriter) isOp(i int, ops ...string) bool {
 	return false
 }
 
+// isName reports whether token i exists and is one of the names names.
 func (r *rewriter) isName(i int, names ...string) bool {
 	if i < 0 || i >= len(r.toks) || r.toks[i].kind != tkName {
 		return false
@@ -40,6 +46,8 @@ func (r *rewriter) isName(i int, names ...string) bool {
 	return false
 }
 
+// isCompound reports whether keyword s starts a compound statement, whose
+// header ends at a ":".
 func isCompound(s string) bool {
 	switch s {
 	case "if", "elif", "else", "for", "while", "def", "class", "try", "except", "finally", "with":
@@ -48,6 +56,9 @@ func isCompound(s string) bool {
 	return false
 }
 
+// statements splits the tokens into r.stmts: at the end of each logical
+// line, at each ";" outside brackets, and after the ":" outside brackets that
+// ends a compound statement's header (a lambda's ":" in the header does not).
 func (r *rewriter) statements() {
 	start := 0
 	lineStart := true
