@@ -651,8 +651,48 @@ func isWordAt(s string, off int, word string) bool {
 	return (off == 0 || !isID(s[off-1])) && (end == len(s) || !isID(s[end]))
 }
 
-// block renders the header comment and the sync() calls.
+// block renders the header comment and the sync() calls, with the moved
+// comments, and, in the singular form, the commented-out extra.
 func (c *converter) block(moved map[string][]string, extraLines []string) ([]string, error) {
+	raw, err := c.watchedPaths()
+	if err != nil {
+		return nil, err
+	}
+	var legacy []Sync
+	for _, s := range c.cfg.Syncs {
+		if s.Pos == "" {
+			legacy = append(legacy, s)
+		}
+	}
+	if len(legacy) != len(raw) {
+		return nil, &Error{File: c.path, Msg: fmt.Sprintf("cannot convert: %d watched paths but %d trees (please report this as a bug)", len(raw), len(legacy))}
+	}
+	above, callLevel := c.placeComments(moved, legacy)
+	header := "# converted by inosync --convert from the wpaths/rpaths form"
+	if c.cfg.Form == "wpath" {
+		header = "# converted by inosync --convert from the wpath form"
+	}
+	out := []string{header}
+	for i, s := range legacy {
+		var cmts map[string][]string
+		if i == 0 {
+			out = append(out, callLevel...)
+			cmts = above
+		}
+		out = append(out, syncLines(s, raw[i], cmts)...)
+	}
+	if len(moved["extra"]) > 0 || len(extraLines) > 0 {
+		out = append(out, "")
+		out = append(out, moved["extra"]...)
+		out = append(out, "# extra was ignored by the wpath form; uncomment to pass it to rsync")
+		out = append(out, extraLines...)
+	}
+	return out, nil
+}
+
+// watchedPaths returns the legacy watched paths as the config wrote them
+// (wpaths, or the one wpath).
+func (c *converter) watchedPaths() ([]string, error) {
 	var raw []string
 	if c.cfg.Form == "wpaths" {
 		items, ok := sequence(c.ev.globals["wpaths"])
@@ -667,18 +707,15 @@ func (c *converter) block(moved map[string][]string, extraLines []string) ([]str
 		s, _ := starlark.AsString(c.ev.globals["wpath"])
 		raw = []string{s}
 	}
-	var legacy []Sync
-	for _, s := range c.cfg.Syncs {
-		if s.Pos == "" {
-			legacy = append(legacy, s)
-		}
-	}
-	if len(legacy) != len(raw) {
-		return nil, &Error{File: c.path, Msg: fmt.Sprintf("cannot convert: %d watched paths but %d trees (please report this as a bug)", len(raw), len(legacy))}
-	}
-	// Comments go above their keyword in the first call, or above it.
-	above := map[string][]string{}
-	var callLevel []string
+	return raw, nil
+}
+
+// placeComments decides where the moved comments go in the first sync()
+// call: above the keyword their variable becomes (above, by keyword), or
+// above the call (callLevel). Comments of an excludes variable go above the
+// call when the first tree has no excludes; extra's stay with extra.
+func (c *converter) placeComments(moved map[string][]string, legacy []Sync) (above map[string][]string, callLevel []string) {
+	above = map[string][]string{}
 	for _, v := range c.vars {
 		if v.name == "extra" {
 			continue
@@ -693,59 +730,47 @@ func (c *converter) block(moved map[string][]string, extraLines []string) ([]str
 			above[kw] = append(above[kw], moved[v.name]...)
 		}
 	}
-	header := "# converted by inosync --convert from the wpaths/rpaths form"
-	if c.cfg.Form == "wpath" {
-		header = "# converted by inosync --convert from the wpath form"
-	}
-	out := []string{header}
+	return above, callLevel
+}
+
+// syncLines renders the sync() call of legacy tree s, watched at raw, with
+// the comments of above (by keyword) over their keywords.
+func syncLines(s Sync, raw string, above map[string][]string) []string {
 	const ind = "    "
-	for i, s := range legacy {
-		target := s.Target
-		var nodes []string
-		if anyDiffers(s) {
-			// Whole destinations (the singular form's nodes with a path).
-			for _, d := range s.Dests {
-				nodes = append(nodes, d.Path)
-			}
-			target = ""
+	target := s.Target
+	var nodes []string
+	if anyDiffers(s) {
+		// Whole destinations (the singular form's nodes with a path).
+		for _, d := range s.Dests {
+			nodes = append(nodes, d.Path)
 		}
-		cmts := func(kw string) {
-			if i == 0 {
-				for _, t := range above[kw] {
-					out = append(out, ind+t)
-				}
-			}
-		}
-		if i == 0 {
-			out = append(out, callLevel...)
-		}
-		out = append(out, "sync(")
-		cmts("source")
-		source := raw[i]
-		if !filepath.IsAbs(source) {
-			// 0.2.3's abspath dropped a relative wpath's trailing slash;
-			// sync() keeps it, so drop it here to sync the same way.
-			source = strings.TrimRight(source, "/")
-		}
-		out = append(out, ind+"source = "+quoteString(source)+",")
-		cmts("target")
-		out = append(out, ind+"target = "+quoteString(target)+",")
-		if nodes != nil {
-			out = append(out, listLines(ind, "nodes", nodes)...)
-		}
-		if len(s.Excludes) > 0 {
-			cmts("excludes")
-			out = append(out, listLines(ind, "excludes", s.Excludes)...)
-		}
-		out = append(out, ")")
+		target = ""
 	}
-	if len(moved["extra"]) > 0 || len(extraLines) > 0 {
-		out = append(out, "")
-		out = append(out, moved["extra"]...)
-		out = append(out, "# extra was ignored by the wpath form; uncomment to pass it to rsync")
-		out = append(out, extraLines...)
+	var out []string
+	cmts := func(kw string) {
+		for _, t := range above[kw] {
+			out = append(out, ind+t)
+		}
 	}
-	return out, nil
+	out = append(out, "sync(")
+	cmts("source")
+	source := raw
+	if !filepath.IsAbs(source) {
+		// 0.2.3's abspath dropped a relative wpath's trailing slash;
+		// sync() keeps it, so drop it here to sync the same way.
+		source = strings.TrimRight(source, "/")
+	}
+	out = append(out, ind+"source = "+quoteString(source)+",")
+	cmts("target")
+	out = append(out, ind+"target = "+quoteString(target)+",")
+	if nodes != nil {
+		out = append(out, listLines(ind, "nodes", nodes)...)
+	}
+	if len(s.Excludes) > 0 {
+		cmts("excludes")
+		out = append(out, listLines(ind, "excludes", s.Excludes)...)
+	}
+	return append(out, ")")
 }
 
 // anyDiffers reports whether some destination is not node + target.
