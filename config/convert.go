@@ -194,7 +194,29 @@ func (c *converter) errAt(pos syntax.Position, format string, args ...any) *Erro
 	return &Error{File: c.path, Line: p.line, Col: p.col, Msg: "cannot convert: " + fmt.Sprintf(format, args...)}
 }
 
+// convert returns the converted text: plan decides what changes, render
+// writes it out.
 func (c *converter) convert() ([]byte, error) {
+	p, err := c.plan()
+	if err != nil {
+		return nil, err
+	}
+	return p.render(), nil
+}
+
+// convPlan is a planned conversion: the lines of the file with the renames
+// done, the lines that go, and the sync() block and where it goes.
+type convPlan struct {
+	lines    []string       // the original lines, renamed variables renamed
+	removed  map[int32]bool // lines that go, by line number
+	block    []string       // the header comment, the sync() calls and extra
+	insertAt int32          // the block goes before this line; len(lines)+1 = at the end
+}
+
+// plan decides the conversion: which variables are renamed and which
+// removed, which lines and comments go with them, and what the sync()
+// block is and where it goes.
+func (c *converter) plan() (*convPlan, error) {
 	if err := c.readComments(); err != nil {
 		return nil, err
 	}
@@ -205,82 +227,123 @@ func (c *converter) convert() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	lines := applyEdits(c.lines, edits)
+	removed, moved, extraLines, err := c.removals(lines)
+	if err != nil {
+		return nil, err
+	}
+	block, err := c.block(moved, extraLines)
+	if err != nil {
+		return nil, err
+	}
+	return &convPlan{lines: lines, removed: removed, block: block, insertAt: c.insertLine(removed)}, nil
+}
+
+// applyEdits returns lines with the edits of each line applied.
+func applyEdits(lines []string, edits map[int32][]convEdit) []string {
+	lines = slices.Clone(lines)
 	for l, e := range edits {
-		line := c.lines[l-1]
+		line := lines[l-1]
 		for _, ed := range e { // right to left
 			line = line[:ed.off] + ed.repl + line[ed.off+ed.n:]
 		}
-		c.lines[l-1] = line
+		lines[l-1] = line
 	}
-	removed := map[int32]bool{}
-	moved := map[string][]string{} // by variable name
-	var extraLines []string
+	return lines
+}
+
+// removals returns the lines that go: the statements of the variables that
+// are removed, with the whole-line comments directly above them. It also
+// returns the comments that move into the sync() block, by variable, and
+// extra's statements commented out, taken from lines (renames done).
+func (c *converter) removals(lines []string) (removed map[int32]bool, moved map[string][]string, extraLines []string, err error) {
+	removed = map[int32]bool{}
+	moved = map[string][]string{}
 	for _, v := range c.vars {
 		if v.rename != "" {
 			continue
 		}
 		for _, i := range v.stmts {
+			if c.sharesLine(i) {
+				start, _ := c.stmts[i].Span()
+				return nil, nil, nil, c.errAt(start, "%s shares a line with another statement; put it on a line of its own first", v.name)
+			}
 			first, last := c.spans[i][0], c.spans[i][1]
-			for j, o := range c.spans {
-				if j != i && o[0] <= last && o[1] >= first {
-					start, _ := c.stmts[i].Span()
-					return nil, c.errAt(start, "%s shares a line with another statement; put it on a line of its own first", v.name)
-				}
-			}
-			lead := first
-			for lead > 1 && c.cmts[lead-1].whole && !c.inStmt(lead-1) && !c.preamble(lead-1) {
-				lead--
-			}
-			for l := lead; l <= last; l++ {
+			for l := c.commentsAbove(first, nil); l <= last; l++ {
 				removed[l] = true
 				if v.name == "extra" && l >= first {
-					extraLines = append(extraLines, "#"+c.lines[l-1])
+					extraLines = append(extraLines, "#"+lines[l-1])
 				} else if cm, ok := c.cmts[l]; ok {
 					moved[v.name] = append(moved[v.name], cm.text)
 				}
 			}
 		}
 	}
-	block, err := c.block(moved, extraLines)
-	if err != nil {
-		return nil, err
+	return removed, moved, extraLines, nil
+}
+
+// sharesLine reports whether top-level statement i has a line in common
+// with another one.
+func (c *converter) sharesLine(i int) bool {
+	first, last := c.spans[i][0], c.spans[i][1]
+	for j, o := range c.spans {
+		if j != i && o[0] <= last && o[1] >= first {
+			return true
+		}
 	}
-	insertAt := int32(len(c.lines) + 1)
+	return false
+}
+
+// commentsAbove returns the first line of the whole-line comments directly
+// above line l that go with it: outside any statement, not the file's
+// preamble, and not in removed; l itself when there are none.
+func (c *converter) commentsAbove(l int32, removed map[int32]bool) int32 {
+	for l > 1 && c.cmts[l-1].whole && !c.inStmt(l-1) && !removed[l-1] && !c.preamble(l-1) {
+		l--
+	}
+	return l
+}
+
+// insertLine returns the line the sync() block goes before: the statement
+// that made the first sync() call, with the comments above it that stay,
+// or, when the file calls no sync(), len(c.lines)+1.
+func (c *converter) insertLine(removed map[int32]bool) int32 {
 	if c.ev.firstSync.IsValid() {
 		for _, sp := range c.spans {
 			if sp[0] <= c.ev.firstSync.Line && c.ev.firstSync.Line <= sp[1] {
-				insertAt = sp[0]
-				for insertAt > 1 && c.cmts[insertAt-1].whole && !c.inStmt(insertAt-1) && !removed[insertAt-1] && !c.preamble(insertAt-1) {
-					insertAt--
-				}
-				break
+				return c.commentsAbove(sp[0], removed)
 			}
 		}
 	}
+	return int32(len(c.lines) + 1)
+}
+
+// render writes out the planned conversion: the lines that stay, the block
+// before p.insertAt set off by one blank line, at most one blank line where
+// lines went, and no blank lines at the end. A CRLF file stays CRLF.
+func (p *convPlan) render() []byte {
 	var out []string
 	gap := false
 	emitBlock := func() {
-		for len(out) > 0 && strings.TrimSpace(out[len(out)-1]) == "" {
-			out = out[:len(out)-1]
-		}
+		out = trimBlankEnd(out)
 		if len(out) > 0 {
 			out = append(out, "")
 		}
-		out = append(out, block...)
+		out = append(out, p.block...)
 	}
-	for l := int32(1); l <= int32(len(c.lines)); l++ {
-		if l == insertAt {
+	for l := int32(1); l <= int32(len(p.lines)); l++ {
+		if l == p.insertAt {
 			emitBlock()
-			if strings.TrimSpace(c.lines[l-1]) != "" && !removed[l] {
+			if strings.TrimSpace(p.lines[l-1]) != "" && !p.removed[l] {
 				out = append(out, "")
 			}
 			gap = true
 		}
-		if removed[l] {
+		if p.removed[l] {
 			gap = true
 			continue
 		}
-		line := c.lines[l-1]
+		line := p.lines[l-1]
 		blank := strings.TrimSpace(line) == ""
 		if blank && gap && (len(out) == 0 || strings.TrimSpace(out[len(out)-1]) == "") {
 			continue
@@ -290,20 +353,26 @@ func (c *converter) convert() ([]byte, error) {
 		}
 		out = append(out, line)
 	}
-	if insertAt > int32(len(c.lines)) {
+	if p.insertAt > int32(len(p.lines)) {
 		emitBlock()
 	}
-	for len(out) > 0 && strings.TrimSpace(out[len(out)-1]) == "" {
-		out = out[:len(out)-1]
-	}
-	if strings.HasSuffix(c.lines[0], "\r") { // keep a CRLF file CRLF
+	out = trimBlankEnd(out)
+	if strings.HasSuffix(p.lines[0], "\r") { // keep a CRLF file CRLF
 		for i, l := range out {
 			if !strings.HasSuffix(l, "\r") {
 				out[i] = l + "\r"
 			}
 		}
 	}
-	return []byte(strings.Join(out, "\n") + "\n"), nil
+	return []byte(strings.Join(out, "\n") + "\n")
+}
+
+// trimBlankEnd drops the blank lines at the end of lines.
+func trimBlankEnd(lines []string) []string {
+	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
 }
 
 // preamble reports whether line l is a "#!" line or a coding
@@ -582,8 +651,48 @@ func isWordAt(s string, off int, word string) bool {
 	return (off == 0 || !isID(s[off-1])) && (end == len(s) || !isID(s[end]))
 }
 
-// block renders the header comment and the sync() calls.
+// block renders the header comment and the sync() calls, with the moved
+// comments, and, in the singular form, the commented-out extra.
 func (c *converter) block(moved map[string][]string, extraLines []string) ([]string, error) {
+	raw, err := c.watchedPaths()
+	if err != nil {
+		return nil, err
+	}
+	var legacy []Sync
+	for _, s := range c.cfg.Syncs {
+		if s.Pos == "" {
+			legacy = append(legacy, s)
+		}
+	}
+	if len(legacy) != len(raw) {
+		return nil, &Error{File: c.path, Msg: fmt.Sprintf("cannot convert: %d watched paths but %d trees (please report this as a bug)", len(raw), len(legacy))}
+	}
+	above, callLevel := c.placeComments(moved, legacy)
+	header := "# converted by inosync --convert from the wpaths/rpaths form"
+	if c.cfg.Form == "wpath" {
+		header = "# converted by inosync --convert from the wpath form"
+	}
+	out := []string{header}
+	for i, s := range legacy {
+		var cmts map[string][]string
+		if i == 0 {
+			out = append(out, callLevel...)
+			cmts = above
+		}
+		out = append(out, syncLines(s, raw[i], cmts)...)
+	}
+	if len(moved["extra"]) > 0 || len(extraLines) > 0 {
+		out = append(out, "")
+		out = append(out, moved["extra"]...)
+		out = append(out, "# extra was ignored by the wpath form; uncomment to pass it to rsync")
+		out = append(out, extraLines...)
+	}
+	return out, nil
+}
+
+// watchedPaths returns the legacy watched paths as the config wrote them
+// (wpaths, or the one wpath).
+func (c *converter) watchedPaths() ([]string, error) {
 	var raw []string
 	if c.cfg.Form == "wpaths" {
 		items, ok := sequence(c.ev.globals["wpaths"])
@@ -598,18 +707,15 @@ func (c *converter) block(moved map[string][]string, extraLines []string) ([]str
 		s, _ := starlark.AsString(c.ev.globals["wpath"])
 		raw = []string{s}
 	}
-	var legacy []Sync
-	for _, s := range c.cfg.Syncs {
-		if s.Pos == "" {
-			legacy = append(legacy, s)
-		}
-	}
-	if len(legacy) != len(raw) {
-		return nil, &Error{File: c.path, Msg: fmt.Sprintf("cannot convert: %d watched paths but %d trees (please report this as a bug)", len(raw), len(legacy))}
-	}
-	// Comments go above their keyword in the first call, or above it.
-	above := map[string][]string{}
-	var callLevel []string
+	return raw, nil
+}
+
+// placeComments decides where the moved comments go in the first sync()
+// call: above the keyword their variable becomes (above, by keyword), or
+// above the call (callLevel). Comments of an excludes variable go above the
+// call when the first tree has no excludes; extra's stay with extra.
+func (c *converter) placeComments(moved map[string][]string, legacy []Sync) (above map[string][]string, callLevel []string) {
+	above = map[string][]string{}
 	for _, v := range c.vars {
 		if v.name == "extra" {
 			continue
@@ -624,59 +730,47 @@ func (c *converter) block(moved map[string][]string, extraLines []string) ([]str
 			above[kw] = append(above[kw], moved[v.name]...)
 		}
 	}
-	header := "# converted by inosync --convert from the wpaths/rpaths form"
-	if c.cfg.Form == "wpath" {
-		header = "# converted by inosync --convert from the wpath form"
-	}
-	out := []string{header}
+	return above, callLevel
+}
+
+// syncLines renders the sync() call of legacy tree s, watched at raw, with
+// the comments of above (by keyword) over their keywords.
+func syncLines(s Sync, raw string, above map[string][]string) []string {
 	const ind = "    "
-	for i, s := range legacy {
-		target := s.Target
-		var nodes []string
-		if anyDiffers(s) {
-			// Whole destinations (the singular form's nodes with a path).
-			for _, d := range s.Dests {
-				nodes = append(nodes, d.Path)
-			}
-			target = ""
+	target := s.Target
+	var nodes []string
+	if anyDiffers(s) {
+		// Whole destinations (the singular form's nodes with a path).
+		for _, d := range s.Dests {
+			nodes = append(nodes, d.Path)
 		}
-		cmts := func(kw string) {
-			if i == 0 {
-				for _, t := range above[kw] {
-					out = append(out, ind+t)
-				}
-			}
-		}
-		if i == 0 {
-			out = append(out, callLevel...)
-		}
-		out = append(out, "sync(")
-		cmts("source")
-		source := raw[i]
-		if !filepath.IsAbs(source) {
-			// 0.2.3's abspath dropped a relative wpath's trailing slash;
-			// sync() keeps it, so drop it here to sync the same way.
-			source = strings.TrimRight(source, "/")
-		}
-		out = append(out, ind+"source = "+quoteString(source)+",")
-		cmts("target")
-		out = append(out, ind+"target = "+quoteString(target)+",")
-		if nodes != nil {
-			out = append(out, listLines(ind, "nodes", nodes)...)
-		}
-		if len(s.Excludes) > 0 {
-			cmts("excludes")
-			out = append(out, listLines(ind, "excludes", s.Excludes)...)
-		}
-		out = append(out, ")")
+		target = ""
 	}
-	if len(moved["extra"]) > 0 || len(extraLines) > 0 {
-		out = append(out, "")
-		out = append(out, moved["extra"]...)
-		out = append(out, "# extra was ignored by the wpath form; uncomment to pass it to rsync")
-		out = append(out, extraLines...)
+	var out []string
+	cmts := func(kw string) {
+		for _, t := range above[kw] {
+			out = append(out, ind+t)
+		}
 	}
-	return out, nil
+	out = append(out, "sync(")
+	cmts("source")
+	source := raw
+	if !filepath.IsAbs(source) {
+		// 0.2.3's abspath dropped a relative wpath's trailing slash;
+		// sync() keeps it, so drop it here to sync the same way.
+		source = strings.TrimRight(source, "/")
+	}
+	out = append(out, ind+"source = "+quoteString(source)+",")
+	cmts("target")
+	out = append(out, ind+"target = "+quoteString(target)+",")
+	if nodes != nil {
+		out = append(out, listLines(ind, "nodes", nodes)...)
+	}
+	if len(s.Excludes) > 0 {
+		cmts("excludes")
+		out = append(out, listLines(ind, "excludes", s.Excludes)...)
+	}
+	return append(out, ")")
 }
 
 // anyDiffers reports whether some destination is not node + target.
