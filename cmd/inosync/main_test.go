@@ -6,9 +6,15 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/inosync/inosync/watch/inotifytest"
 )
 
 func TestMain(m *testing.M) {
+	if err := inotifytest.RestoreLeftover(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	testscript.Main(m, map[string]func(){
 		"inosync": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
 	})

@@ -1,8 +1,11 @@
 // Package inotifytest lets tests lower the kernel's inotify queue length,
-// one test at a time across test processes, and puts it back.
+// one test at a time across test processes, and puts it back, also after
+// a test process that was killed before it could.
 package inotifytest
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"syscall"
@@ -16,6 +19,10 @@ const QueueKnob = "/proc/sys/fs/inotify/max_queued_events"
 // runs packages in parallel): without it one test could save another's
 // lowered value and "restore" it.
 const lockFile = "/tmp/inosync-inotifytest.lock"
+
+// savedFile holds the sysctl's own value while a test has lowered it, so
+// that a test process killed before its cleanup leaves what to put back.
+const savedFile = "/tmp/inosync-inotifytest.saved"
 
 // LowerQueue sets max_queued_events to n for inotify instances created
 // until the returned restore is called (also called at cleanup). Other
@@ -34,10 +41,18 @@ func LowerQueue(t testing.TB, n int) (restore func()) {
 		_ = lock.Close()
 		t.Skipf("lock %s: %v", lockFile, err)
 	}
+	if err := putBack(); err != nil {
+		_ = lock.Close()
+		t.Fatal(err)
+	}
 	old, err := os.ReadFile(QueueKnob)
 	if err != nil {
 		_ = lock.Close()
 		t.Skip(err)
+	}
+	if err := os.WriteFile(savedFile, old, 0o600); err != nil {
+		_ = lock.Close()
+		t.Skipf("cannot save %s: %v", QueueKnob, err)
 	}
 	done := false
 	restore = func() {
@@ -45,7 +60,9 @@ func LowerQueue(t testing.TB, n int) (restore func()) {
 			return
 		}
 		done = true
-		_ = os.WriteFile(QueueKnob, old, 0o644)
+		if err := os.WriteFile(QueueKnob, old, 0o644); err == nil {
+			_ = os.Remove(savedFile)
+		}
 	}
 	// The lock is kept until the test ends, not just until restore: an
 	// instance the test makes later (a resync after an overflow) must not
@@ -59,4 +76,38 @@ func LowerQueue(t testing.TB, n int) (restore func()) {
 		t.Skipf("cannot lower %s: %v", QueueKnob, err)
 	}
 	return restore
+}
+
+// RestoreLeftover puts back the sysctl that a killed test process left
+// lowered. It waits for a test in another process that is lowering it now
+// (that one puts it back itself). TestMain calls it before the tests run.
+func RestoreLeftover() error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	lock, err := os.OpenFile(lockFile, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", lockFile, err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("lock %s: %w", lockFile, err)
+	}
+	return putBack()
+}
+
+// putBack writes the saved value back, if there is one; the caller holds
+// the lock.
+func putBack() error {
+	saved, err := os.ReadFile(savedFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", savedFile, err)
+	}
+	if err := os.WriteFile(QueueKnob, saved, 0o644); err != nil {
+		return fmt.Errorf("put back %s left lowered by a killed test: %w", QueueKnob, err)
+	}
+	return os.Remove(savedFile)
 }
