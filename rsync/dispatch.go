@@ -41,7 +41,7 @@ type Options struct {
 	MaxProcs int  // bound on rsync processes running at once; 0 = two per job
 	// Overlap is how many runs of one job may run at once, for disjoint
 	// paths: a change is not held up by the previous run's exit (rsync
-	// lives 20–40 ms after its data has landed). 0 = 2; 1 = one at a time.
+	// lives 20–40 ms after its data is in place). 0 = 2; 1 = one at a time.
 	Overlap int
 	// MaxPending is how many paths a job may hold before it syncs its whole
 	// tree instead; 0 = 10000.
@@ -94,7 +94,7 @@ type jobState struct {
 	// they are synced again once it ends, so its copy of them cannot be
 	// the last word.
 	afterFull map[string]struct{}
-	warm      *warm // a started rsync waiting for its list, or nil
+	warm      *warmRsync // a started rsync waiting for its list, or nil
 	// warmStarting: a warm rsync is being started for the job.
 	warmStarting bool
 	// warmAt is when the job may start its next warm rsync: a while after
@@ -121,10 +121,10 @@ func (j *jobState) fullRunning() bool {
 type running struct {
 	full  bool
 	paths []string
-	// landed: rsync said its transfer is complete and is only exiting
-	// (warm runs; see landedMarker). Its paths no longer hold up others;
+	// transferred: rsync said its transfer is complete and is only exiting
+	// (warm runs; see transferredMarker). Its paths no longer hold up others;
 	// it still counts against Overlap.
-	landed bool
+	transferred bool
 }
 
 // runKey names a run: its job's index and its key in jobState.runs.
@@ -137,7 +137,7 @@ func (j *jobState) canOverlap(limit int) bool {
 	if len(j.runs) == 0 {
 		return true
 	}
-	// A landed run still counts against the limit, as it is a process.
+	// A transferred run still counts against the limit, as it is a process.
 	if len(j.runs) >= limit || j.full || len(j.pending) > overlapMax {
 		return false
 	}
@@ -152,11 +152,12 @@ func (j *jobState) canOverlap(limit int) bool {
 		if len(r.paths) > overlapMax {
 			return false
 		}
-		if r.landed {
+		if r.transferred {
 			// Its files are in place: a newer version of one of them
 			// cannot be overwritten by it any more. Only small runs
-			// get here (above): in a burst, a big run that no longer
-			// held up the next small one made runs more and smaller.
+			// get here (above): a big run keeps holding up its paths,
+			// or a burst would become many small runs, one beside each
+			// big one.
 			continue
 		}
 		for p := range j.pending {
@@ -200,7 +201,7 @@ type dispatcher struct {
 	// being retired.
 	warm, warmStarting, warmRetiring int
 	results                          chan result
-	landed                           chan runKey // runs whose transfer is complete (see running.landed)
+	transferred                      chan runKey // runs whose transfer is complete (see running.transferred)
 	retry                            chan int
 	warmStarted                      chan warmStart // see keepWarm
 	warmRetired                      chan struct{}  // see retireWarm
@@ -231,11 +232,11 @@ func newDispatcher(o Options) *dispatcher {
 		o.StopTimeout = time.Minute
 	}
 	d := &dispatcher{
-		o:       o,
-		byTree:  map[int][]*jobState{},
-		results: make(chan result, o.Overlap*len(o.Jobs)),
-		landed:  make(chan runKey, o.MaxProcs),
-		retry:   make(chan int, len(o.Jobs)),
+		o:           o,
+		byTree:      map[int][]*jobState{},
+		results:     make(chan result, o.Overlap*len(o.Jobs)),
+		transferred: make(chan runKey, o.MaxProcs),
+		retry:       make(chan int, len(o.Jobs)),
 		// Buffered for every process there can be, so that a goroutine
 		// reporting after the loop has stopped listening never blocks.
 		warmStarted: make(chan warmStart, o.MaxProcs),
@@ -285,9 +286,9 @@ func (d *dispatcher) loop(in <-chan Work) error {
 			}
 		case r := <-d.results:
 			d.finish(r, draining)
-		case k := <-d.landed:
+		case k := <-d.transferred:
 			if r, ok := d.jobs[k.job].runs[k.id]; ok {
-				r.landed = true
+				r.transferred = true
 				d.jobs[k.job].runs[k.id] = r
 			}
 		case s := <-d.warmStarted:
@@ -358,7 +359,7 @@ func (d *dispatcher) startReady() {
 		}
 		// A warm rsync takes the list when no walk for exclude functions
 		// is needed; it already holds its process slot.
-		var w *warm
+		var w *warmRsync
 		if !full && j.warm != nil && (j.Exclude == nil || !hasDir(paths)) {
 			w, j.warm = j.warm, nil
 			d.warm--
@@ -386,7 +387,7 @@ func (d *dispatcher) startReady() {
 		j.runs[id] = running{full: full, paths: paths}
 		d.running++
 		go func() {
-			r := d.run(i, j.Job, paths, full, initial, w, func() { d.landed <- runKey{i, id} })
+			r := d.run(i, j.Job, paths, full, initial, w, func() { d.transferred <- runKey{i, id} })
 			r.id = id
 			d.results <- r
 		}()

@@ -414,11 +414,11 @@ func TestDispatchWarmReplaced(t *testing.T) {
 	}
 }
 
-// TestDispatchWarmLandedOverlaps: once a warm rsync says its transfer is
+// TestDispatchWarmTransferredOverlaps: once a warm rsync says its transfer is
 // complete, the same path may go again while it exits. The wrapper keeps
 // each rsync's process alive 30 s after rsync is done; the second version
 // of the file must still land while the first run goes on.
-func TestDispatchWarmLandedOverlaps(t *testing.T) {
+func TestDispatchWarmTransferredOverlaps(t *testing.T) {
 	rs := testutil.NeedRsync(t)
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
@@ -457,10 +457,10 @@ func TestDispatchWarmLandedOverlaps(t *testing.T) {
 		})
 	}
 	if n := strings.Count(logs.String(), `"message":"rsync"`); n != 0 {
-		t.Errorf("%d runs ended before the second version landed; want none (each lingers 30 s)", n)
+		t.Errorf("%d runs ended before the second version transferred; want none (each lingers 30 s)", n)
 	}
 	stop()
-	if strings.Contains(logs.String(), landedMarker) {
+	if strings.Contains(logs.String(), transferredMarker) {
 		t.Errorf("the marker went to the log:\n%s", logs.String())
 	}
 }
@@ -559,10 +559,10 @@ func TestDispatchWarmRootReplaced(t *testing.T) {
 	}
 }
 
-// canOverlap: a landed run no longer holds up its own paths, but a big one
+// canOverlap: a transferred run no longer holds up its own paths, but a big one
 // still holds up everything (in a burst, runs stay few and large), and
-// every run, landed or not, counts against the limit.
-func TestCanOverlapLanded(t *testing.T) {
+// every run, transferred or not, counts against the limit.
+func TestCanOverlapTransferred(t *testing.T) {
 	many := make([]string, overlapMax+1)
 	for i := range many {
 		many[i] = fmt.Sprintf("d/f%03d", i)
@@ -574,10 +574,10 @@ func TestCanOverlapLanded(t *testing.T) {
 		want  bool
 	}{
 		{"running small run with the same path", []running{{paths: []string{"a"}}}, 2, false},
-		{"landed small run with the same path", []running{{paths: []string{"a"}, landed: true}}, 2, true},
-		{"landed run of a parent directory", []running{{paths: []string{"x/", "y"}, landed: true}}, 2, true},
-		{"landed big run", []running{{paths: append([]string{"a"}, many...), landed: true}}, 2, false},
-		{"landed run at the limit", []running{{paths: []string{"b"}, landed: true}}, 1, false},
+		{"transferred small run with the same path", []running{{paths: []string{"a"}, transferred: true}}, 2, true},
+		{"transferred run of a parent directory", []running{{paths: []string{"x/", "y"}, transferred: true}}, 2, true},
+		{"transferred big run", []running{{paths: append([]string{"a"}, many...), transferred: true}}, 2, false},
+		{"transferred run at the limit", []running{{paths: []string{"b"}, transferred: true}}, 1, false},
 		{"disjoint running run", []running{{paths: []string{"b"}}}, 2, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -647,7 +647,7 @@ func TestDispatchRelativeExtraPath(t *testing.T) {
 
 // The dispatcher never waits for a process: while a warm rsync that is
 // being retired takes its time to exit, other work is dispatched at once.
-// The wrapper's warm rsyncs (those run with landedOption) linger after
+// The wrapper's warm rsyncs (those run with transferredOption) linger after
 // rsync exits until a release file exists; its working directory is not
 // the source, so every warm rsync is retired as out of place.
 func TestDispatchNotHeldByRetiringWarm(t *testing.T) {
@@ -659,7 +659,7 @@ func TestDispatchNotHeldByRetiringWarm(t *testing.T) {
 %s "$@"; rc=$?
 case " $* " in *" %s "*) while [ ! -e %q ]; do sleep 0.05; done;; esac
 exit $rc
-`, rs, landedOption, release)
+`, rs, transferredOption, release)
 	if err := os.WriteFile(wrap, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}

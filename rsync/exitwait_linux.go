@@ -10,11 +10,11 @@ import (
 // exec.Cmd.Wait does that, at once, afterwards), waiting in the Go
 // runtime's network poller on a pidfd. os/exec's own Wait blocks a thread
 // in waitid(2) for the whole run, and a system call that blocks makes the
-// runtime's monitor thread (sysmon) take back the processor and poll every
-// 20 µs again for about a millisecond: with a run every 50 ms in a slow
-// stream of changes, that polling was most of the daemon's CPU time. Where
-// pidfds cannot be polled (Linux before 5.10), it returns at once and Wait
-// blocks as before.
+// runtime's monitor thread (sysmon) take back the processor and poll
+// every 20 µs again for a while: in a slow stream of changes that polling
+// would be most of the daemon's CPU time (bench/findings.md). Where pidfds
+// cannot be polled (Linux before 5.10), it returns at once and Wait
+// blocks in waitid.
 func awaitExit(pid int) {
 	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
 	if err != nil {

@@ -22,9 +22,9 @@ type invocation struct {
 }
 
 // run executes one run of job j (or logs it, pretending) and reports the
-// result. w, if not nil, is a warm rsync that takes the list; landed is
-// called when a warm run says its transfer is complete.
-func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *warm, landed func()) result {
+// result. w, if not nil, is a warm rsync that takes the list; onTransferred
+// is called when a warm run says its transfer is complete.
+func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *warmRsync, onTransferred func()) result {
 	r := result{job: i, paths: paths, full: full, initial: initial}
 	lg := d.o.Logger.With().Str("path", j.Path).Str("node", j.Node).Logger()
 	inv, err := d.plan(j, paths, full, initial, w, lg)
@@ -43,7 +43,7 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 	start := time.Now()
 	var output string
 	if w != nil {
-		output, err = d.execWarm(w, inv.stdin, landed)
+		output, err = d.execWarm(w, inv.stdin, onTransferred)
 	} else {
 		output, err = d.execCold(inv)
 	}
@@ -61,7 +61,7 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 // sync, a full rescan, or a list run (on w's command line when a warm
 // rsync takes it), with ssh connection reuse after the initial run and
 // the config's exclude functions handed over as --exclude-from.
-func (d *dispatcher) plan(j Job, paths []string, full, initial bool, w *warm, lg zerolog.Logger) (invocation, error) {
+func (d *dispatcher) plan(j Job, paths []string, full, initial bool, w *warmRsync, lg zerolog.Logger) (invocation, error) {
 	inv := invocation{cleanup: func() {}}
 	st := j.Settings
 	if !initial && d.o.SSHControlDir != "" && IsRemote(j.Dest) {
@@ -138,17 +138,17 @@ func (d *dispatcher) execCold(inv invocation) (output string, err error) {
 }
 
 // execWarm hands the list to the warm rsync w and waits for it to exit; it
-// returns the tail of its output and how it ended. landed is called as soon
-// as rsync says its transfer is complete, before it has exited.
-func (d *dispatcher) execWarm(w *warm, list []byte, landed func()) (output string, err error) {
+// returns the tail of its output and how it ended. onTransferred is called
+// as soon as rsync says its transfer is complete, before it has exited.
+func (d *dispatcher) execWarm(w *warmRsync, list []byte, onTransferred func()) (output string, err error) {
 	defer w.out.Close()
 	_, werr := w.stdin.Write(list)
 	cerr := w.stdin.Close()
 	exited := make(chan error, 1)
 	go func() { exited <- wait(w.cmd) }()
 	select {
-	case <-w.landed:
-		landed() // the paths may go again while rsync exits
+	case <-w.transferred:
+		onTransferred() // the paths may go again while rsync exits
 		err = <-exited
 	case err = <-exited:
 	}

@@ -12,8 +12,8 @@ import (
 )
 
 // sshReuseOpts make ssh keep one connection per node open and run every
-// later rsync over it: on this machine kind a run over ssh took 376 ms with
-// a fresh connection and 162 ms over a kept one (ANCHORS.md, S1 and S2).
+// later rsync over it, which spares each run ssh's connection set-up and
+// authentication (bench/findings.md, "Over ssh").
 func sshReuseOpts(controlDir string) string {
 	return "-o ControlMaster=auto -o ControlPersist=60 -o ControlPath=" + filepath.Join(controlDir, "%C")
 }

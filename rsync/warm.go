@@ -11,27 +11,26 @@ import (
 	"time"
 )
 
-// warm is an rsync started ahead of need for a job's next list run: it has
-// exec'd, forked its receiver and shaken hands, and waits for its file
-// list on stdin. Handing it the list skips those 3–4 ms of a local run
-// (measured: a change lands 1.1 ms after the list is written, against
-// 4.9 ms for a cold start). It costs no CPU while it waits.
-type warm struct {
+// warmRsync is an rsync process started ahead of need for a job's next
+// list run: it has exec'd, forked its receiver and shaken hands, and waits
+// for its file list on stdin, so that a change skips rsync's start-up
+// (bench/findings.md has the figures). It costs no CPU while it waits.
+type warmRsync struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	out   *os.File // rsync's stderr, and its stdout less the marker
-	// landed is closed when rsync says its transfer is complete (see
-	// landedMarker); read is closed once its stdout is read to the end.
-	landed, read chan struct{}
-	argv         []string
-	prefix       string
+	// transferred is closed when rsync says its transfer is complete (see
+	// transferredMarker); read is closed once its stdout is read to the end.
+	transferred, read chan struct{}
+	argv              []string
+	prefix            string
 }
 
 // startWarm starts a list-run rsync for job j that waits for its list;
 // kill ends it.
-func startWarm(kill context.Context, j Job) (*warm, error) {
+func startWarm(kill context.Context, j Job) (*warmRsync, error) {
 	argv, prefix := ListArgv(j.Settings, j.Path, j.Dest)
-	argv = insertBeforeOperands(argv, []string{landedOption})
+	argv = insertBeforeOperands(argv, []string{transferredOption})
 	out, err := unlinkedTemp()
 	if err != nil {
 		return nil, err
@@ -54,28 +53,28 @@ func startWarm(kill context.Context, j Job) (*warm, error) {
 		_, _ = pr.Close(), out.Close()
 		return nil, fmt.Errorf("cannot run %s: %w", argv[0], err)
 	}
-	w := &warm{cmd: cmd, stdin: stdin, out: out, landed: make(chan struct{}), read: make(chan struct{}), argv: argv, prefix: prefix}
+	w := &warmRsync{cmd: cmd, stdin: stdin, out: out, transferred: make(chan struct{}), read: make(chan struct{}), argv: argv, prefix: prefix}
 	go w.readStdout(pr)
 	return w, nil
 }
 
-// landedOption makes rsync say when its transfer is complete: the client
-// prints landedMarker once the receiving side has sent its final goodbye,
-// which it does after the last file is in place and the directories'
-// times are set. What follows is the 20-40 ms in which rsync's processes
-// poll each other's exit every 20 ms. (rsync 3.1.0 and later have
+// transferredOption makes rsync say when its transfer is complete: the
+// client prints transferredMarker once the receiving side has sent its
+// final goodbye, which it does after the last file is in place and the
+// directories' times are set. What follows is rsync's exit, in which its
+// processes poll each other every 20 ms. (rsync 3.1.0 and later have
 // --debug; the list runs already need 3.1.3 for --modify-window=-1.)
 const (
-	landedOption = "--debug=EXIT2"
-	landedMarker = "client_run waiting on " // then the child's PID, alone on its line
-	exitDebug    = "_exit_cleanup("         // the option's other lines, not kept
+	transferredOption = "--debug=EXIT2"
+	transferredMarker = "client_run waiting on " // then the child's PID, alone on its line
+	exitDebug         = "_exit_cleanup("         // the option's other lines, not kept
 )
 
-// isLandedMarker reports whether line is exactly landedMarker and a PID:
-// with -v in extra, rsync lists file names on the same stdout, and a file
-// named like the marker must not mark the run landed.
-func isLandedMarker(line string) bool {
-	pid, ok := strings.CutPrefix(line, landedMarker)
+// isTransferredMarker reports whether line is exactly transferredMarker and
+// a PID: with -v in extra, rsync lists file names on the same stdout, and a
+// file named like the marker must not mark the run transferred.
+func isTransferredMarker(line string) bool {
+	pid, ok := strings.CutPrefix(line, transferredMarker)
 	if !ok || pid == "" {
 		return false
 	}
@@ -87,20 +86,20 @@ func isLandedMarker(line string) bool {
 	return true
 }
 
-// readStdout copies rsync's stdout to w.out, less the lines landedOption
-// adds, and closes w.landed at the marker.
-func (w *warm) readStdout(pr *os.File) {
+// readStdout copies rsync's stdout to w.out, less the lines transferredOption
+// adds, and closes w.transferred at the marker.
+func (w *warmRsync) readStdout(pr *os.File) {
 	defer close(w.read)
 	defer pr.Close()
-	landed := false
+	transferred := false
 	sc := bufio.NewScanner(pr)
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
-		case !landed && isLandedMarker(line):
-			landed = true
-			close(w.landed)
+		case !transferred && isTransferredMarker(line):
+			transferred = true
+			close(w.transferred)
 			continue
 		case strings.Contains(line, exitDebug):
 			continue
@@ -113,7 +112,7 @@ func (w *warm) readStdout(pr *os.File) {
 // drained waits until rsync's stdout has been read to the end, or until
 // kill is done: a process that outlives the rsync client (a receiver stuck
 // on a hung disk, which the kill does not reach) keeps the pipe open.
-func (w *warm) drained(kill <-chan struct{}) {
+func (w *warmRsync) drained(kill <-chan struct{}) {
 	select {
 	case <-w.read:
 	case <-kill:
@@ -124,7 +123,7 @@ func (w *warm) drained(kill <-chan struct{}) {
 // source's transfer root names now. rsync enters it when it starts; if the
 // watched directory was replaced since (a deploy by rename), the warm
 // process would copy from the old one, so it must not be used.
-func (w *warm) inPlace(source string) bool {
+func (w *warmRsync) inPlace(source string) bool {
 	base, _ := transferRoot(source)
 	cwd, err := os.Stat(fmt.Sprintf("/proc/%d/cwd", w.cmd.Process.Pid))
 	if err != nil {
@@ -136,7 +135,7 @@ func (w *warm) inPlace(source string) bool {
 
 // retire ends a warm rsync that will not be used: an empty list makes it
 // transfer nothing and exit. kill is the dispatcher's (see drained).
-func (w *warm) retire(kill <-chan struct{}) {
+func (w *warmRsync) retire(kill <-chan struct{}) {
 	_ = w.stdin.Close()
 	_ = wait(w.cmd)
 	w.drained(kill)
@@ -151,9 +150,9 @@ func (d *dispatcher) warmable(j *jobState) bool {
 }
 
 // warmDelay is how long after handing a warm rsync its list a job starts
-// the next one. Started at once, the next one's start-up (exec, loading
-// its libraries and OpenSSL's configuration, forking its receiver: 3-4 ms
-// of CPU) competed with the transfer it was to speed up.
+// the next one, so that the next one's start-up (exec, loading its
+// libraries, forking its receiver) does not compete for the CPU with the
+// transfer it is to speed up.
 const warmDelay = 5 * time.Millisecond
 
 // warmRetry is how long a job waits before it asks for a warm rsync
@@ -163,7 +162,7 @@ const warmRetry = time.Second
 // warmStart is what a goroutine starting a warm rsync reports.
 type warmStart struct {
 	job *jobState
-	w   *warm
+	w   *warmRsync
 	err error
 }
 
@@ -227,7 +226,7 @@ func (d *dispatcher) warmReady(s warmStart, draining bool) {
 
 // retireWarm ends a warm rsync that will not be used, in a goroutine: it
 // counts against MaxProcs until warmRetired says it has exited.
-func (d *dispatcher) retireWarm(w *warm) {
+func (d *dispatcher) retireWarm(w *warmRsync) {
 	d.warmRetiring++
 	go func() {
 		w.retire(d.kill.Done())

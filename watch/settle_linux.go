@@ -16,10 +16,10 @@ import (
 // the file changed after f.Seen (its inode change time is later), or it
 // was created with content but no write was seen (a write(2) makes an
 // event; a file moved or linked in makes none, and waits out the delay
-// instead). A writer that still has the file open is not waited for:
-// asking again a little later, while it closed, proved to hand on batches
-// while the event of a write made just before the probe was still on its
-// way (3-5 extra runs in 100 rewrites). false is also the answer when the
+// instead). A writer that still has the file open is not waited for: the
+// probe answers once, and the batch waits out its delay (asking again
+// while the writer closes would let batches go while an event of the last
+// write is still on its way: bench/findings.md). false is also the answer when the
 // probe cannot tell (a lease is refused to a process that neither owns
 // the file nor has CAP_LEASE, and on file systems without leases): the
 // caller then waits.

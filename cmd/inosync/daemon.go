@@ -62,7 +62,7 @@ func daemon(o *options, cfg *config.Config, stderr io.Writer) int {
 	}
 	defer stopProfiling()
 	var pace time.Duration
-	if oneProcessor() {
+	if useOneProcessor() {
 		pace = intakePace
 	}
 	return exitStatus(serve(ctx, cfg, o.pretend, pace, lg), lg)

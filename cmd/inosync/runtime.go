@@ -7,12 +7,12 @@ import (
 	"sync"
 )
 
-// oneProcessor makes the daemon run its goroutines on one processor unless
+// useOneProcessor sets GOMAXPROCS to 1, making the daemon run its goroutines on one processor unless
 // GOMAXPROCS is set, and reports whether it runs on one. The daemon waits
 // on the kernel and on rsync, which does the work in processes of its own;
 // with more processors every hand-off of an event between goroutines wakes
 // another thread, which costs more than the event.
-func oneProcessor() bool {
+func useOneProcessor() bool {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
 	}
