@@ -43,8 +43,10 @@ type Options struct {
 	// paths: a change is not held up by the previous run's exit (rsync
 	// lives 20–40 ms after its data is in place). 0 = 2; 1 = one at a time.
 	Overlap int
-	// MaxPending is how many paths a job may hold before it syncs its whole
-	// tree instead; 0 = 10000.
+	// MaxPending is how many paths a job may hold before it syncs its
+	// whole tree instead: a node that is down or slow gathers the batches
+	// of many delays, and this bounds that backlog. 0 means no bound. The
+	// daemon passes the config's max_pending, which owns the default.
 	MaxPending int
 	// Backoff bounds the wait before a failed run is retried: it starts at
 	// Backoff.Min and doubles per failure up to Backoff.Max.
@@ -219,9 +221,6 @@ func newDispatcher(o Options) *dispatcher {
 	if o.MaxProcs <= 0 {
 		o.MaxProcs = o.Overlap * len(o.Jobs)
 	}
-	if o.MaxPending <= 0 {
-		o.MaxPending = 10000
-	}
 	if o.Backoff.Min <= 0 {
 		o.Backoff.Min = time.Second
 	}
@@ -329,7 +328,7 @@ func (d *dispatcher) merge(j *jobState, paths []string, full, initial bool) {
 		}
 		j.pending[p] = struct{}{}
 	}
-	if len(j.pending) > d.o.MaxPending {
+	if d.o.MaxPending > 0 && len(j.pending) > d.o.MaxPending {
 		j.full = true
 		clear(j.pending)
 	}

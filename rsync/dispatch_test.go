@@ -105,14 +105,22 @@ func TestDispatchInitialThenList(t *testing.T) {
 }
 
 // flaky writes an rsync wrapper that fails its first n runs (exit 12, as a
-// dropped connection does) and then runs the real rsync.
+// dropped connection does) and then runs the real rsync. Runs may overlap
+// (a change during the initial run gets a run of its own), so the count is
+// kept under a lock.
 func flaky(t *testing.T, rs string, n int) string {
+	if _, err := exec.LookPath("flock"); err != nil {
+		t.Skip("needs flock(1)")
+	}
 	dir := t.TempDir()
 	script := filepath.Join(dir, "rsync")
 	counter := filepath.Join(dir, "count")
 	body := fmt.Sprintf(`#!/bin/sh
+exec 9>>%[1]s.lock
+flock 9
 c=$(cat %[1]s 2>/dev/null || echo 0)
 echo $((c+1)) > %[1]s
+flock -u 9
 if [ "$c" -lt %[2]d ]; then echo "rsync: connection unexpectedly closed" >&2; exit 12; fi
 exec %[3]s "$@"
 `, counter, n, rs)

@@ -54,8 +54,10 @@ type CoalesceOptions struct {
 	// change of a batch (edelay). 0 hands a batch on at once, with
 	// everything already queued on the input.
 	Delay time.Duration
-	// MaxPaths: past this many pending paths, the batch becomes Full.
-	// 0 means 10000.
+	// MaxPaths: past this many pending paths, the batch becomes Full, so
+	// that a flood of changes costs one full sync and bounded memory. 0
+	// means no bound. The daemon passes the config's max_pending, which
+	// owns the default.
 	MaxPaths int
 	// PerDir: past this many pending entries directly under one directory
 	// (other than the root), they are replaced by that directory, synced
@@ -88,11 +90,8 @@ type Settling struct {
 	Seen time.Time
 }
 
-// Defaults for CoalesceOptions.
-const (
-	DefaultMaxPaths = 10000
-	DefaultPerDir   = 128
-)
+// DefaultPerDir is CoalesceOptions.PerDir when it is 0.
+const DefaultPerDir = 128
 
 // Limits of CoalesceOptions.Settled: the probe is asked only about batches
 // of at most settleMax paths, and only when no batch became due in the
@@ -349,9 +348,6 @@ type node struct {
 
 func newPending(opts CoalesceOptions) *pending {
 	p := &pending{delay: opts.Delay, maxPaths: opts.MaxPaths, perDir: opts.PerDir}
-	if p.maxPaths <= 0 {
-		p.maxPaths = DefaultMaxPaths
-	}
 	if p.perDir <= 0 {
 		p.perDir = DefaultPerDir
 	}
@@ -517,7 +513,7 @@ func (p *pending) addPath(rel string, rec bool) *node {
 			break
 		}
 	}
-	if p.root.count > p.maxPaths {
+	if p.maxPaths > 0 && p.root.count > p.maxPaths {
 		p.setFull()
 		return nil
 	}
