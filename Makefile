@@ -60,7 +60,7 @@ demo: build
 	bash contrib/demo.sh bin/inosync
 
 # bench compares inosync with lsyncd on this machine (as root; installs
-# lsyncd when missing) and writes docs/benchmarks.md: about 7 minutes.
+# lsyncd when missing) and writes docs/benchmarks.md: about 10 minutes.
 # BENCH_QUICK=1 make bench: one round on smaller trees, table only, < 3 min.
 bench: build
 	$(GO) build -o bin/inosync-bench ./bench/cmd/inosync-bench

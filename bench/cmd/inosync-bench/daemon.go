@@ -37,8 +37,10 @@ var (
 	live   = map[*daemon]bool{}
 )
 
-// killAll stops every daemon still running (used on a signal and at exit).
+// killAll stops every busy process and every daemon still running (used
+// on a signal and at exit).
 func killAll() {
+	stopAllBusy()
 	liveMu.Lock()
 	ds := make([]*daemon, 0, len(live))
 	for d := range live {

@@ -29,6 +29,11 @@ type bench struct {
 	burstDirs  int
 	burstFiles int
 	burstGap   time.Duration // busy wait after each burst file (a slow writer)
+	// The load rows: for each number of busy processes in loadBusy,
+	// loadWrites new files loadGap apart.
+	loadBusy   []int
+	loadWrites int
+	loadGap    time.Duration
 
 	inosyncBin string
 	lsyncdBin  string
@@ -90,13 +95,16 @@ func envBool(name string) bool {
 }
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == busyArg {
+		busyMain(os.Args[2]) // a busy process of the load rows; never returns
+	}
 	b := &bench{start: time.Now(), results: map[string]map[string][]float64{}}
 	quick := flag.Bool("quick", envBool("BENCH_QUICK"), "one round on smaller trees (also BENCH_QUICK=1)")
 	rounds := flag.Int("rounds", 0, "rounds per daemon (default 3, quick 1; also BENCH_ROUNDS)")
 	inosyncBin := flag.String("inosync", "bin/inosync", "the inosync binary")
 	out := flag.String("out", "", "markdown report (default docs/benchmarks.md; quick mode writes none unless set; also BENCH_OUT)")
 	keep := flag.Bool("keep", false, "keep the temp dir (trees and daemon logs)")
-	only := flag.String("only", "", "comma-separated scenarios to run (empty, big, burst-new, burst-existing, burst-new-disk, restart); writes no report unless -out is set")
+	only := flag.String("only", "", "comma-separated scenarios to run (empty, big, load, burst-new, burst-existing, burst-new-disk, restart); writes no report unless -out is set")
 	daemons := flag.String("daemons", "inosync,lsyncd", "comma-separated daemons to run (inosync, lsyncd); fewer writes no report unless -out is set")
 	burstGap := flag.Duration("burst-gap", 0, "make the burst writer slow: busy-wait this long after each file (writes no report unless -out is set)")
 	burstFS := flag.String("burst-fs", "tmpfs", "where the burst rows' tree lives: tmpfs, or disk (beside the other trees; then no burst-new-disk rows)")
@@ -136,9 +144,11 @@ func main() {
 	b.writes, b.gap, b.idle = 100, 50*time.Millisecond, 10*time.Second
 	bigDirs, midDirs := 50000, 20000
 	b.burstDirs, b.burstFiles = 500, 20
+	b.loadBusy, b.loadWrites, b.loadGap = []int{0, 1, 2}, 60, 30*time.Millisecond
 	if b.quick {
 		bigDirs, midDirs = 10000, 4000
 		b.burstDirs = 100
+		b.loadBusy = []int{0, 1} // 2 busy cores: full mode only
 	}
 
 	if os.Geteuid() != 0 {
@@ -239,17 +249,21 @@ func main() {
 		la := loadavg()
 		b.loads = append(b.loads, la)
 		b.logf("round %d/%d (%s first); load average %s", r+1, b.rounds, order[0], la)
-		for _, sc := range []struct {
+		type step struct {
 			name string
 			fn   func(kind string)
-		}{
-			{"empty", b.scenarioEmpty},
-			{"big", b.scenarioBig},
-			{"burst-new", func(k string) { b.scenarioBurst(k, "new", b.burst, "burst_new_") }},
-			{"burst-existing", func(k string) { b.scenarioBurst(k, "existing", b.burst, "burst_existing_") }},
-			{"burst-new-disk", func(k string) { b.scenarioBurst(k, "new", b.mid, "burst_newdisk_") }},
-			{"restart", b.scenarioRestart},
-		} {
+		}
+		steps := []step{{"empty", b.scenarioEmpty}, {"big", b.scenarioBig}}
+		for _, n := range b.loadBusy { // each busy level with every daemon before the next level
+			steps = append(steps, step{"load", func(k string) { b.scenarioLoad(k, n) }})
+		}
+		steps = append(steps,
+			step{"burst-new", func(k string) { b.scenarioBurst(k, "new", b.burst, "burst_new_") }},
+			step{"burst-existing", func(k string) { b.scenarioBurst(k, "existing", b.burst, "burst_existing_") }},
+			step{"burst-new-disk", func(k string) { b.scenarioBurst(k, "new", b.mid, "burst_newdisk_") }},
+			step{"restart", b.scenarioRestart},
+		)
+		for _, sc := range steps {
 			if !run[sc.name] {
 				continue
 			}
@@ -296,7 +310,7 @@ func (b *bench) settleDisk() {
 // scenarios is the set of scenarios to run, by name.
 type scenarios map[string]bool
 
-var scenarioNames = []string{"empty", "big", "burst-new", "burst-existing", "burst-new-disk", "restart"}
+var scenarioNames = []string{"empty", "big", "load", "burst-new", "burst-existing", "burst-new-disk", "restart"}
 
 // scenarioSet parses -only: empty means all of them.
 func scenarioSet(only string) (scenarios, error) {
@@ -325,7 +339,7 @@ func (s scenarios) needs(t *tree, b *bench) bool {
 	case b.big:
 		return s["big"]
 	case b.mid:
-		return s["restart"] || s["burst-new-disk"] || (b.burst == b.mid && (s["burst-new"] || s["burst-existing"]))
+		return s["restart"] || s["load"] || s["burst-new-disk"] || (b.burst == b.mid && (s["burst-new"] || s["burst-existing"]))
 	}
 	return s["burst-new"] || s["burst-existing"] // b.burst on a tmpfs
 }
