@@ -224,6 +224,29 @@ func (b *bench) table() (rows []tableRow, met, missed int) {
 	return rows, met, missed
 }
 
+// altTable compares the -inosync-alt binary with inosync, on every row
+// where inosync-alt has a value: no targets, only alt/inosync of the
+// medians.
+func (b *bench) altTable() []tableRow {
+	var rows []tableRow
+	if b.inosyncAltBin == "" {
+		return nil
+	}
+	for _, r := range b.rows() {
+		ov, av := b.results[r.key][kindInosync], b.results[r.key][kindAlt]
+		if len(av) == 0 {
+			continue
+		}
+		tr := tableRow{figure: r.label, ours: cell(ov, r.unit), theirs: cell(av, r.unit), ratio: "–"}
+		om, am := median(ov), median(av)
+		if !math.IsNaN(om) && !math.IsInf(om, 0) && om > 0 && !math.IsNaN(am) && !math.IsInf(am, 0) {
+			tr.ratio = fmtRatio(am / om)
+		}
+		rows = append(rows, tr)
+	}
+	return rows
+}
+
 func firstLine(name string, args ...string) string {
 	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil && len(out) == 0 {
@@ -281,12 +304,15 @@ func (b *bench) versions() []string {
 	if firstLine("sh", "-c", "git status --porcelain -- . | head -1") != "" {
 		commit += " (working tree has uncommitted changes)"
 	}
-	return []string{
-		"inosync: " + firstLine(b.inosyncBin, "--version") + ", commit " + commit,
-		"lsyncd: " + lsv,
-		"rsync: " + firstLine(b.rsyncBin, "--version"),
-		"harness built with " + runtime.Version(),
+	v := []string{"inosync: " + firstLine(b.inosyncBin, "--version") + ", commit " + commit}
+	if b.inosyncAltBin != "" {
+		v = append(v, "inosync-alt: "+b.inosyncAltBin+", "+firstLine(b.inosyncAltBin, "--version"))
 	}
+	return append(v,
+		"lsyncd: "+lsv,
+		"rsync: "+firstLine(b.rsyncBin, "--version"),
+		"harness built with "+runtime.Version(),
+	)
 }
 
 func (b *bench) report(elapsed time.Duration) reportOut {
@@ -294,36 +320,19 @@ func (b *bench) report(elapsed time.Duration) reportOut {
 	hdr := tableRow{"figure", "inosync", "lsyncd", "ours/lsyncd", "target", "status", "lsyncd in ANCHORS"}
 
 	// Plain text for the terminal.
-	all := append([]tableRow{hdr}, rows...)
-	w := make([]int, 7)
-	for _, r := range all {
-		for i, c := range []string{r.figure, r.ours, r.theirs, r.ratio, r.target, r.status, r.anchor} {
-			if n := len([]rune(c)); n > w[i] {
-				w[i] = n
-			}
-		}
-	}
 	var t strings.Builder
 	mode := "full"
 	if b.quick {
 		mode = "QUICK (BENCH_QUICK=1: one round, smaller trees; not comparable with the anchors)"
 	}
 	fmt.Fprintf(&t, "inosync vs lsyncd, %s mode, %d round(s) each, medians over rounds; run took %s\n", mode, b.rounds, elapsed.Round(time.Second))
-	for i, r := range all {
-		for j, c := range []string{r.figure, r.ours, r.theirs, r.ratio, r.target, r.status, r.anchor} {
-			pad := w[j] - len([]rune(c))
-			if j == 0 {
-				t.WriteString(c + strings.Repeat(" ", pad))
-			} else {
-				t.WriteString("  " + strings.Repeat(" ", pad) + c)
-			}
-		}
-		t.WriteString("\n")
-		if i == 0 {
-			t.WriteString(strings.Repeat("-", sum(w)+2*6) + "\n")
-		}
-	}
+	t.WriteString(textTable(append([]tableRow{hdr}, rows...), 7))
 	fmt.Fprintf(&t, "targets met: %d, missed: %d\n", met, missed)
+	alt := b.altTable()
+	if len(alt) > 0 {
+		fmt.Fprintf(&t, "\ninosync-alt (%s) against inosync, same run, medians over rounds:\n", b.inosyncAltBin)
+		t.WriteString(textTable(append([]tableRow{{figure: "figure", ours: "inosync", theirs: "inosync-alt", ratio: "alt/inosync"}}, alt...), 4))
+	}
 	if len(b.notes) > 0 {
 		t.WriteString("notes:\n")
 		for _, n := range b.notes {
@@ -355,14 +364,28 @@ func (b *bench) report(elapsed time.Duration) reportOut {
 		fmt.Fprintf(&m, "| %s | %s | %s | %s | %s | %s | %s |\n", strings.TrimSpace(r.figure), r.ours, r.theirs, r.ratio, r.target, r.status, r.anchor)
 	}
 	fmt.Fprintf(&m, "\nTargets met: %d, missed: %d. \"timeout\" means the daemon did not get there before the harness's deadline; \"error\" that the measurement failed (see notes).\n", met, missed)
+	if len(alt) > 0 {
+		fmt.Fprintf(&m, "\n### inosync-alt against inosync\n\n`-inosync-alt %s`, run like inosync in the same rounds; no targets.\n\n| figure | inosync | inosync-alt | alt/inosync |\n|---|---|---|---|\n", b.inosyncAltBin)
+		for _, r := range alt {
+			fmt.Fprintf(&m, "| %s | %s | %s | %s |\n", strings.TrimSpace(r.figure), r.ours, r.theirs, r.ratio)
+		}
+	}
 	m.WriteString(methodText(b))
 	if f, err := os.ReadFile(findingsFile); err == nil {
 		m.WriteString("\n")
 		m.Write(f)
 	}
-	m.WriteString("\n## Per-round values\n\n| figure | inosync | lsyncd |\n|---|---|---|\n")
+	if len(alt) > 0 {
+		m.WriteString("\n## Per-round values\n\n| figure | inosync | lsyncd | inosync-alt |\n|---|---|---|---|\n")
+	} else {
+		m.WriteString("\n## Per-round values\n\n| figure | inosync | lsyncd |\n|---|---|---|\n")
+	}
 	for _, r := range b.rows() {
-		fmt.Fprintf(&m, "| %s | %s | %s |\n", strings.TrimSpace(r.label), joinVals(b.results[r.key][kindInosync], r.unit), joinVals(b.results[r.key][kindLsyncd], r.unit))
+		fmt.Fprintf(&m, "| %s | %s | %s |", strings.TrimSpace(r.label), joinVals(b.results[r.key][kindInosync], r.unit), joinVals(b.results[r.key][kindLsyncd], r.unit))
+		if len(alt) > 0 {
+			fmt.Fprintf(&m, " %s |", joinVals(b.results[r.key][kindAlt], r.unit))
+		}
+		m.WriteString("\n")
 	}
 	if len(b.notes) > 0 {
 		m.WriteString("\n## Notes from this run\n\n")
@@ -371,6 +394,38 @@ func (b *bench) report(elapsed time.Duration) reportOut {
 		}
 	}
 	return reportOut{text: t.String(), markdown: m.String()}
+}
+
+// textTable lays out rows (the first is the header) in aligned columns,
+// the first ncols fields of each.
+func textTable(all []tableRow, ncols int) string {
+	fields := func(r tableRow) []string {
+		return []string{r.figure, r.ours, r.theirs, r.ratio, r.target, r.status, r.anchor}[:ncols]
+	}
+	w := make([]int, ncols)
+	for _, r := range all {
+		for i, c := range fields(r) {
+			if n := len([]rune(c)); n > w[i] {
+				w[i] = n
+			}
+		}
+	}
+	var t strings.Builder
+	for i, r := range all {
+		for j, c := range fields(r) {
+			pad := w[j] - len([]rune(c))
+			if j == 0 {
+				t.WriteString(c + strings.Repeat(" ", pad))
+			} else {
+				t.WriteString("  " + strings.Repeat(" ", pad) + c)
+			}
+		}
+		t.WriteString("\n")
+		if i == 0 {
+			t.WriteString(strings.Repeat("-", sum(w)+2*(ncols-1)) + "\n")
+		}
+	}
+	return t.String()
 }
 
 // fmtRatio shows two decimals, three below 0.2 (so 0.104 against a 0.1
