@@ -60,8 +60,11 @@ demo: build
 	bash contrib/demo.sh bin/inosync
 
 # bench compares inosync with lsyncd on this machine (as root; installs
-# lsyncd when missing) and writes docs/benchmarks.md: about 7 minutes.
+# lsyncd when missing) and writes docs/benchmarks.md: about 10 minutes.
 # BENCH_QUICK=1 make bench: one round on smaller trees, table only, < 3 min.
+# To weigh one change, build the daemon without it too and run both in the
+# same rounds: bin/inosync-bench -inosync-alt bin/inosync-old [-only load]
+# (a table of inosync-alt against inosync; no report unless -out FILE).
 bench: build
 	$(GO) build -o bin/inosync-bench ./bench/cmd/inosync-bench
 	bin/inosync-bench -inosync bin/inosync

@@ -17,7 +17,14 @@ import (
 const (
 	kindInosync = "inosync"
 	kindLsyncd  = "lsyncd"
+	// kindAlt is a second inosync binary (-inosync-alt), run like inosync
+	// and shown beside it, outside the targets: a daemon built with and
+	// without one change, compared in the same run.
+	kindAlt = "inosync-alt"
 )
+
+// isInosync says whether kind is one of the inosync binaries.
+func isInosync(kind string) bool { return kind == kindInosync || kind == kindAlt }
 
 var errTimeout = errors.New("timeout")
 
@@ -37,8 +44,10 @@ var (
 	live   = map[*daemon]bool{}
 )
 
-// killAll stops every daemon still running (used on a signal and at exit).
+// killAll stops every busy process and every daemon still running (used
+// on a signal and at exit).
 func killAll() {
+	stopAllBusy()
 	liveMu.Lock()
 	ds := make([]*daemon, 0, len(live))
 	for d := range live {
@@ -64,7 +73,11 @@ func (b *bench) launch(kind, src, dst string) (*daemon, error) {
 	var out *os.File
 	var err error
 	switch kind {
-	case kindInosync:
+	case kindInosync, kindAlt:
+		bin := b.inosyncBin
+		if kind == kindAlt {
+			bin = b.inosyncAltBin
+		}
 		cfg := filepath.Join(runDir, "bench.py")
 		text := fmt.Sprintf("wpaths = [%q]\nrpaths = [%q]\nrnodes = [\"\"]\nedelay = 0\n", src+"/", dst+"/")
 		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
@@ -74,7 +87,7 @@ func (b *bench) launch(kind, src, dst string) (*daemon, error) {
 		if out, err = os.Create(d.logPath); err != nil {
 			return nil, err
 		}
-		cmd = exec.Command(b.inosyncBin, "-c", cfg, "--log-format=json")
+		cmd = exec.Command(bin, "-c", cfg, "--log-format=json")
 		cmd.Stdout = io.Discard
 		cmd.Stderr = out
 	case kindLsyncd:
@@ -126,7 +139,7 @@ func (d *daemon) problems() (int, string) {
 	n, first := 0, ""
 	for _, ln := range d.logFrom(0) {
 		bad := false
-		if d.kind == kindInosync {
+		if isInosync(d.kind) {
 			bad = bytes.Contains(ln, []byte(`"level":"warn"`)) || bytes.Contains(ln, []byte(`"level":"error"`)) ||
 				bytes.Contains(ln, []byte(`"level":"fatal"`)) || bytes.Contains(ln, []byte(`"level":"panic"`))
 		} else {
@@ -262,7 +275,7 @@ func (d *daemon) waitReady(timeout time.Duration) (time.Duration, error) {
 					if bytes.Contains(ln, []byte("Startup of")) && bytes.Contains(ln, []byte("finished")) {
 						return time.Since(d.launched), nil
 					}
-				case kindInosync:
+				case kindInosync, kindAlt:
 					var l inosyncLine
 					if json.Unmarshal(ln, &l) != nil {
 						continue

@@ -29,12 +29,18 @@ type bench struct {
 	burstDirs  int
 	burstFiles int
 	burstGap   time.Duration // busy wait after each burst file (a slow writer)
+	// The load rows: for each number of busy processes in loadBusy,
+	// loadWrites new files loadGap apart.
+	loadBusy   []int
+	loadWrites int
+	loadGap    time.Duration
 
-	inosyncBin string
-	lsyncdBin  string
-	rsyncBin   string
-	tmp        string
-	seq        int
+	inosyncBin    string
+	inosyncAltBin string // -inosync-alt: a second inosync, kind kindAlt
+	lsyncdBin     string
+	rsyncBin      string
+	tmp           string
+	seq           int
 
 	empty, mid, big *tree
 	// burst is the tree of the burst rows: a copy of mid on a tmpfs
@@ -90,14 +96,18 @@ func envBool(name string) bool {
 }
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == busyArg {
+		busyMain(os.Args[2]) // a busy process of the load rows; never returns
+	}
 	b := &bench{start: time.Now(), results: map[string]map[string][]float64{}}
 	quick := flag.Bool("quick", envBool("BENCH_QUICK"), "one round on smaller trees (also BENCH_QUICK=1)")
 	rounds := flag.Int("rounds", 0, "rounds per daemon (default 3, quick 1; also BENCH_ROUNDS)")
 	inosyncBin := flag.String("inosync", "bin/inosync", "the inosync binary")
+	altBin := flag.String("inosync-alt", "", "a second inosync binary, run as daemon \"inosync-alt\" beside the others and shown in a table of its own against inosync (no targets); writes no report unless -out is set")
 	out := flag.String("out", "", "markdown report (default docs/benchmarks.md; quick mode writes none unless set; also BENCH_OUT)")
 	keep := flag.Bool("keep", false, "keep the temp dir (trees and daemon logs)")
-	only := flag.String("only", "", "comma-separated scenarios to run (empty, big, burst-new, burst-existing, burst-new-disk, restart); writes no report unless -out is set")
-	daemons := flag.String("daemons", "inosync,lsyncd", "comma-separated daemons to run (inosync, lsyncd); fewer writes no report unless -out is set")
+	only := flag.String("only", "", "comma-separated scenarios to run (empty, big, load, burst-new, burst-existing, burst-new-disk, restart); writes no report unless -out is set")
+	daemons := flag.String("daemons", "inosync,lsyncd", "comma-separated daemons to run (inosync, lsyncd, inosync-alt; -inosync-alt adds the last); fewer writes no report unless -out is set")
 	burstGap := flag.Duration("burst-gap", 0, "make the burst writer slow: busy-wait this long after each file (writes no report unless -out is set)")
 	burstFS := flag.String("burst-fs", "tmpfs", "where the burst rows' tree lives: tmpfs, or disk (beside the other trees; then no burst-new-disk rows)")
 	flag.Parse()
@@ -105,14 +115,14 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
-	kinds, err := daemonList(*daemons)
+	kinds, err := daemonList(*daemons, *altBin != "")
 	if err != nil {
 		fatal(err)
 	}
 	if *burstFS != "tmpfs" && *burstFS != "disk" {
 		fatal(fmt.Errorf("-burst-fs: %q is neither tmpfs nor disk", *burstFS))
 	}
-	partial := *only != "" || len(kinds) < 2 || *burstGap > 0
+	partial := *only != "" || !slices.Contains(kinds, kindInosync) || !slices.Contains(kinds, kindLsyncd) || *burstGap > 0 || *altBin != ""
 	b.burstGap = *burstGap
 
 	b.quick = *quick
@@ -136,9 +146,11 @@ func main() {
 	b.writes, b.gap, b.idle = 100, 50*time.Millisecond, 10*time.Second
 	bigDirs, midDirs := 50000, 20000
 	b.burstDirs, b.burstFiles = 500, 20
+	b.loadBusy, b.loadWrites, b.loadGap = []int{0, 1, 2}, 60, 30*time.Millisecond
 	if b.quick {
 		bigDirs, midDirs = 10000, 4000
 		b.burstDirs = 100
+		b.loadBusy = []int{0, 1} // 2 busy cores: full mode only
 	}
 
 	if os.Geteuid() != 0 {
@@ -150,6 +162,14 @@ func main() {
 	}
 	if _, err := os.Stat(b.inosyncBin); err != nil {
 		fatal(fmt.Errorf("%s: %w (run `make build` first)", b.inosyncBin, err))
+	}
+	if *altBin != "" {
+		if b.inosyncAltBin, err = filepath.Abs(*altBin); err != nil {
+			fatal(err)
+		}
+		if _, err := os.Stat(b.inosyncAltBin); err != nil {
+			fatal(fmt.Errorf("-inosync-alt: %w", err))
+		}
 	}
 	if err := b.ensureTools(); err != nil {
 		fatal(err)
@@ -239,17 +259,21 @@ func main() {
 		la := loadavg()
 		b.loads = append(b.loads, la)
 		b.logf("round %d/%d (%s first); load average %s", r+1, b.rounds, order[0], la)
-		for _, sc := range []struct {
+		type step struct {
 			name string
 			fn   func(kind string)
-		}{
-			{"empty", b.scenarioEmpty},
-			{"big", b.scenarioBig},
-			{"burst-new", func(k string) { b.scenarioBurst(k, "new", b.burst, "burst_new_") }},
-			{"burst-existing", func(k string) { b.scenarioBurst(k, "existing", b.burst, "burst_existing_") }},
-			{"burst-new-disk", func(k string) { b.scenarioBurst(k, "new", b.mid, "burst_newdisk_") }},
-			{"restart", b.scenarioRestart},
-		} {
+		}
+		steps := []step{{"empty", b.scenarioEmpty}, {"big", b.scenarioBig}}
+		for _, n := range b.loadBusy { // each busy level with every daemon before the next level
+			steps = append(steps, step{"load", func(k string) { b.scenarioLoad(k, n) }})
+		}
+		steps = append(steps,
+			step{"burst-new", func(k string) { b.scenarioBurst(k, "new", b.burst, "burst_new_") }},
+			step{"burst-existing", func(k string) { b.scenarioBurst(k, "existing", b.burst, "burst_existing_") }},
+			step{"burst-new-disk", func(k string) { b.scenarioBurst(k, "new", b.mid, "burst_newdisk_") }},
+			step{"restart", b.scenarioRestart},
+		)
+		for _, sc := range steps {
 			if !run[sc.name] {
 				continue
 			}
@@ -296,7 +320,7 @@ func (b *bench) settleDisk() {
 // scenarios is the set of scenarios to run, by name.
 type scenarios map[string]bool
 
-var scenarioNames = []string{"empty", "big", "burst-new", "burst-existing", "burst-new-disk", "restart"}
+var scenarioNames = []string{"empty", "big", "load", "burst-new", "burst-existing", "burst-new-disk", "restart"}
 
 // scenarioSet parses -only: empty means all of them.
 func scenarioSet(only string) (scenarios, error) {
@@ -325,22 +349,31 @@ func (s scenarios) needs(t *tree, b *bench) bool {
 	case b.big:
 		return s["big"]
 	case b.mid:
-		return s["restart"] || s["burst-new-disk"] || (b.burst == b.mid && (s["burst-new"] || s["burst-existing"]))
+		return s["restart"] || s["load"] || s["burst-new-disk"] || (b.burst == b.mid && (s["burst-new"] || s["burst-existing"]))
 	}
 	return s["burst-new"] || s["burst-existing"] // b.burst on a tmpfs
 }
 
-// daemonList parses -daemons.
-func daemonList(list string) ([]string, error) {
+// daemonList parses -daemons; alt (-inosync-alt is set) adds kindAlt
+// when the list does not name it, right after inosync (so that the two
+// binaries run next to each other in every round).
+func daemonList(list string, alt bool) ([]string, error) {
 	var kinds []string
 	for _, k := range strings.Split(list, ",") {
 		k = strings.TrimSpace(k)
-		if k != kindInosync && k != kindLsyncd {
-			return nil, fmt.Errorf("-daemons: unknown daemon %q (have %s, %s)", k, kindInosync, kindLsyncd)
+		if k != kindInosync && k != kindLsyncd && k != kindAlt {
+			return nil, fmt.Errorf("-daemons: unknown daemon %q (have %s, %s, %s)", k, kindInosync, kindLsyncd, kindAlt)
+		}
+		if k == kindAlt && !alt {
+			return nil, fmt.Errorf("-daemons: %s needs -inosync-alt", kindAlt)
 		}
 		if !slices.Contains(kinds, k) {
 			kinds = append(kinds, k)
 		}
+	}
+	if alt && !slices.Contains(kinds, kindAlt) {
+		i := slices.Index(kinds, kindInosync) + 1 // 0 without inosync
+		kinds = slices.Insert(kinds, i, kindAlt)
 	}
 	return kinds, nil
 }

@@ -14,7 +14,7 @@ import (
 type rowSpec struct {
 	key    string
 	label  string
-	unit   string  // ms, s, MiB, n, cpu-ms
+	unit   string  // ms, s, MiB, n, cpu-ms, %
 	limit  float64 // target: ours/lsyncd ≤ limit; 0 = none
 	zero   bool    // target: ours = 0
 	anchor string  // lsyncd's median in ANCHORS.md (row id)
@@ -27,14 +27,29 @@ func (b *bench) rows() []rowSpec {
 	if b.burst != nil && b.burst != b.mid {
 		where = ", tmpfs"
 	}
-	return []rowSpec{
+	rows := []rowSpec{
 		{"lat_empty_p50", "latency p50, empty tree", "ms", 0.8, false, "9.0 ms (a1)"},
 		{"lat_empty_p99", "latency p99, empty tree", "ms", 0.5, false, "48.2 ms (a2)"},
 		{"lat_empty_runs", fmt.Sprintf("  same: rsync runs for the %d writes", b.writes), "n", 0, false, ""},
 		{"lat_big_p50", "latency p50, " + big + " tree, 3 levels down", "ms", 0.8, false, "11.4 ms (a4)"},
 		{"lat_big_p99", "latency p99, " + big + " tree, 3 levels down", "ms", 0.5, false, "17.1 ms (a5)"},
 		{"lat_big_runs", fmt.Sprintf("  same: rsync runs for the %d writes", b.writes), "n", 0, false, ""},
-		{"burst_new_conv", "burst " + burst + " new dirs (" + mid + where + "): converged", "s", 0.5, false, "5.02 s (b1)"},
+	}
+	for _, n := range b.loadBusy {
+		p, limit, busy := fmt.Sprintf("load_%d_", n), 0.5, fmt.Sprintf("%d core%s busy", n, plural(n))
+		if n == 0 {
+			limit, busy = 0, "no core busy"
+		}
+		rows = append(rows,
+			rowSpec{p + "p50", "new-file latency p50, " + mid + " tree, " + busy, "ms", limit, false, ""},
+			rowSpec{p + "p99", "new-file latency p99, " + mid + " tree, " + busy, "ms", limit, false, ""},
+			rowSpec{p + "runs", fmt.Sprintf("  same: rsync runs for the %d new files", b.loadWrites), "n", 0, false, ""})
+		if n > 0 {
+			rows = append(rows, rowSpec{p + "busy", fmt.Sprintf("  same: CPU the busy processes got, of %d core%s", n, plural(n)), "%", 0, false, ""})
+		}
+	}
+	return append(rows, []rowSpec{
+		{"burst_new_conv", "burst " + burst + " new dirs (" + mid + where + "): converged", "s", 0.4, false, "5.02 s (b1)"},
 		{"burst_new_tail", "  same: converged after the last write", "s", 0, false, "1.15 s (b2)"},
 		{"burst_new_writer", "  same: writer's own time", "s", 0, false, "0.9–5.2 s"},
 		{"burst_new_runs", "  same: rsync runs", "n", 0, false, "15 (b3)"},
@@ -60,7 +75,14 @@ func (b *bench) rows() []rowSpec {
 		{"idle_cpu", "idle 10 s (" + big + "): CPU (utime+stime)", "cpu-ms", 0, true, "0 (e1)"},
 		{"idle_run", "idle 10 s: time on CPU, all threads (schedstat)", "ms", 0, false, "0 ns (e1)"},
 		{"idle_vcsw", "idle 10 s: voluntary context switches, all threads", "n", 0, false, "0 (e1)"},
+	}...)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
 	}
+	return "s"
 }
 
 // median of the finite and infinite values (NaN = error, left out).
@@ -101,6 +123,8 @@ func fmtVal(v float64, unit string) string {
 		return fmt.Sprintf("%.1f MiB", v)
 	case "cpu-ms":
 		return fmt.Sprintf("%.0f ms", v)
+	case "%":
+		return fmt.Sprintf("%.0f%%", v)
 	default:
 		return fmt.Sprintf("%.0f", v)
 	}
@@ -200,6 +224,29 @@ func (b *bench) table() (rows []tableRow, met, missed int) {
 	return rows, met, missed
 }
 
+// altTable compares the -inosync-alt binary with inosync, on every row
+// where inosync-alt has a value: no targets, only alt/inosync of the
+// medians.
+func (b *bench) altTable() []tableRow {
+	var rows []tableRow
+	if b.inosyncAltBin == "" {
+		return nil
+	}
+	for _, r := range b.rows() {
+		ov, av := b.results[r.key][kindInosync], b.results[r.key][kindAlt]
+		if len(av) == 0 {
+			continue
+		}
+		tr := tableRow{figure: r.label, ours: cell(ov, r.unit), theirs: cell(av, r.unit), ratio: "–"}
+		om, am := median(ov), median(av)
+		if !math.IsNaN(om) && !math.IsInf(om, 0) && om > 0 && !math.IsNaN(am) && !math.IsInf(am, 0) {
+			tr.ratio = fmtRatio(am / om)
+		}
+		rows = append(rows, tr)
+	}
+	return rows
+}
+
 func firstLine(name string, args ...string) string {
 	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil && len(out) == 0 {
@@ -257,12 +304,15 @@ func (b *bench) versions() []string {
 	if firstLine("sh", "-c", "git status --porcelain -- . | head -1") != "" {
 		commit += " (working tree has uncommitted changes)"
 	}
-	return []string{
-		"inosync: " + firstLine(b.inosyncBin, "--version") + ", commit " + commit,
-		"lsyncd: " + lsv,
-		"rsync: " + firstLine(b.rsyncBin, "--version"),
-		"harness built with " + runtime.Version(),
+	v := []string{"inosync: " + firstLine(b.inosyncBin, "--version") + ", commit " + commit}
+	if b.inosyncAltBin != "" {
+		v = append(v, "inosync-alt: "+b.inosyncAltBin+", "+firstLine(b.inosyncAltBin, "--version"))
 	}
+	return append(v,
+		"lsyncd: "+lsv,
+		"rsync: "+firstLine(b.rsyncBin, "--version"),
+		"harness built with "+runtime.Version(),
+	)
 }
 
 func (b *bench) report(elapsed time.Duration) reportOut {
@@ -270,36 +320,19 @@ func (b *bench) report(elapsed time.Duration) reportOut {
 	hdr := tableRow{"figure", "inosync", "lsyncd", "ours/lsyncd", "target", "status", "lsyncd in ANCHORS"}
 
 	// Plain text for the terminal.
-	all := append([]tableRow{hdr}, rows...)
-	w := make([]int, 7)
-	for _, r := range all {
-		for i, c := range []string{r.figure, r.ours, r.theirs, r.ratio, r.target, r.status, r.anchor} {
-			if n := len([]rune(c)); n > w[i] {
-				w[i] = n
-			}
-		}
-	}
 	var t strings.Builder
 	mode := "full"
 	if b.quick {
 		mode = "QUICK (BENCH_QUICK=1: one round, smaller trees; not comparable with the anchors)"
 	}
 	fmt.Fprintf(&t, "inosync vs lsyncd, %s mode, %d round(s) each, medians over rounds; run took %s\n", mode, b.rounds, elapsed.Round(time.Second))
-	for i, r := range all {
-		for j, c := range []string{r.figure, r.ours, r.theirs, r.ratio, r.target, r.status, r.anchor} {
-			pad := w[j] - len([]rune(c))
-			if j == 0 {
-				t.WriteString(c + strings.Repeat(" ", pad))
-			} else {
-				t.WriteString("  " + strings.Repeat(" ", pad) + c)
-			}
-		}
-		t.WriteString("\n")
-		if i == 0 {
-			t.WriteString(strings.Repeat("-", sum(w)+2*6) + "\n")
-		}
-	}
+	t.WriteString(textTable(append([]tableRow{hdr}, rows...), 7))
 	fmt.Fprintf(&t, "targets met: %d, missed: %d\n", met, missed)
+	alt := b.altTable()
+	if len(alt) > 0 {
+		fmt.Fprintf(&t, "\ninosync-alt (%s) against inosync, same run, medians over rounds:\n", b.inosyncAltBin)
+		t.WriteString(textTable(append([]tableRow{{figure: "figure", ours: "inosync", theirs: "inosync-alt", ratio: "alt/inosync"}}, alt...), 4))
+	}
 	if len(b.notes) > 0 {
 		t.WriteString("notes:\n")
 		for _, n := range b.notes {
@@ -313,11 +346,11 @@ func (b *bench) report(elapsed time.Duration) reportOut {
 	m.WriteString("Generated by `make bench` (bench/cmd/inosync-bench); do not edit by hand.\n\n")
 	fmt.Fprintf(&m, "- date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&m, "- mode: %s; %d round(s) per daemon, alternating which daemon goes first; every cell is the median over rounds\n", mode, b.rounds)
-	fmt.Fprintf(&m, "- trees: empty, %s (burst, restart) and %s (latency, memory, idle); fan-out 20, 2 small files per dir\n", b.mid.name, b.big.name)
+	fmt.Fprintf(&m, "- trees: empty, %s (load, burst, restart) and %s (latency, memory, idle); fan-out 20, 2 small files per dir\n", b.mid.name, b.big.name)
 	fmt.Fprintf(&m, "- the burst rows' tree: %s; every other tree on the disk (see Method)\n", b.burstFS)
 	fmt.Fprintf(&m, "- run time: %s (building the trees included, removing them not)\n", elapsed.Round(time.Second))
 	fmt.Fprintf(&m, "- load average (1/5/15 min) at the start of each round, then at the end: %s; the machine is shared, so a busy round shows in the per-round values below\n", strings.Join(b.loads, "; "))
-	m.WriteString("- command: `make bench` (full: 3 rounds, 20k/50k-dir trees, 10k-file bursts); `BENCH_QUICK=1 make bench` (1 round, 4k/10k-dir trees, 2k-file bursts; prints the table, writes no report unless `BENCH_OUT=FILE`)\n\n")
+	m.WriteString("- command: `make bench` (full: 3 rounds, 20k/50k-dir trees, 10k-file bursts, load rows with 0, 1 and 2 busy cores); `BENCH_QUICK=1 make bench` (1 round, 4k/10k-dir trees, 2k-file bursts, load rows with 0 and 1 busy core; prints the table, writes no report unless `BENCH_OUT=FILE`)\n\n")
 	m.WriteString("## Machine\n\n")
 	for _, s := range machine() {
 		m.WriteString("- " + s + "\n")
@@ -331,14 +364,28 @@ func (b *bench) report(elapsed time.Duration) reportOut {
 		fmt.Fprintf(&m, "| %s | %s | %s | %s | %s | %s | %s |\n", strings.TrimSpace(r.figure), r.ours, r.theirs, r.ratio, r.target, r.status, r.anchor)
 	}
 	fmt.Fprintf(&m, "\nTargets met: %d, missed: %d. \"timeout\" means the daemon did not get there before the harness's deadline; \"error\" that the measurement failed (see notes).\n", met, missed)
+	if len(alt) > 0 {
+		fmt.Fprintf(&m, "\n### inosync-alt against inosync\n\n`-inosync-alt %s`, run like inosync in the same rounds; no targets.\n\n| figure | inosync | inosync-alt | alt/inosync |\n|---|---|---|---|\n", b.inosyncAltBin)
+		for _, r := range alt {
+			fmt.Fprintf(&m, "| %s | %s | %s | %s |\n", strings.TrimSpace(r.figure), r.ours, r.theirs, r.ratio)
+		}
+	}
 	m.WriteString(methodText(b))
 	if f, err := os.ReadFile(findingsFile); err == nil {
 		m.WriteString("\n")
 		m.Write(f)
 	}
-	m.WriteString("\n## Per-round values\n\n| figure | inosync | lsyncd |\n|---|---|---|\n")
+	if len(alt) > 0 {
+		m.WriteString("\n## Per-round values\n\n| figure | inosync | lsyncd | inosync-alt |\n|---|---|---|---|\n")
+	} else {
+		m.WriteString("\n## Per-round values\n\n| figure | inosync | lsyncd |\n|---|---|---|\n")
+	}
 	for _, r := range b.rows() {
-		fmt.Fprintf(&m, "| %s | %s | %s |\n", strings.TrimSpace(r.label), joinVals(b.results[r.key][kindInosync], r.unit), joinVals(b.results[r.key][kindLsyncd], r.unit))
+		fmt.Fprintf(&m, "| %s | %s | %s |", strings.TrimSpace(r.label), joinVals(b.results[r.key][kindInosync], r.unit), joinVals(b.results[r.key][kindLsyncd], r.unit))
+		if len(alt) > 0 {
+			fmt.Fprintf(&m, " %s |", joinVals(b.results[r.key][kindAlt], r.unit))
+		}
+		m.WriteString("\n")
 	}
 	if len(b.notes) > 0 {
 		m.WriteString("\n## Notes from this run\n\n")
@@ -347,6 +394,38 @@ func (b *bench) report(elapsed time.Duration) reportOut {
 		}
 	}
 	return reportOut{text: t.String(), markdown: m.String()}
+}
+
+// textTable lays out rows (the first is the header) in aligned columns,
+// the first ncols fields of each.
+func textTable(all []tableRow, ncols int) string {
+	fields := func(r tableRow) []string {
+		return []string{r.figure, r.ours, r.theirs, r.ratio, r.target, r.status, r.anchor}[:ncols]
+	}
+	w := make([]int, ncols)
+	for _, r := range all {
+		for i, c := range fields(r) {
+			if n := len([]rune(c)); n > w[i] {
+				w[i] = n
+			}
+		}
+	}
+	var t strings.Builder
+	for i, r := range all {
+		for j, c := range fields(r) {
+			pad := w[j] - len([]rune(c))
+			if j == 0 {
+				t.WriteString(c + strings.Repeat(" ", pad))
+			} else {
+				t.WriteString("  " + strings.Repeat(" ", pad) + c)
+			}
+		}
+		t.WriteString("\n")
+		if i == 0 {
+			t.WriteString(strings.Repeat("-", sum(w)+2*(ncols-1)) + "\n")
+		}
+	}
+	return t.String()
 }
 
 // fmtRatio shows two decimals, three below 0.2 (so 0.104 against a 0.1
@@ -454,11 +533,68 @@ came before it. The page cache is warm.
   voluntary context switches summed over every thread's
   /proc/PID/task/TID/status (/proc/PID/status alone shows only the main
   thread, which for a Go program hides the work).
-- **Targets.** ours/lsyncd of the medians: latency p50 ≤ 0.8, p99 ≤ 0.5,
-  burst convergence ≤ 0.5, burst daemon CPU ≤ 0.1, restart ≤ 0.7, RSS ≤ 0.9
-  (VmRSS and VmHWM each), idle CPU exactly 0; and inosync's own latency p50
-  in the big tree within 1.5× of its p50 in the empty tree.
+%s- **Targets.** ours/lsyncd of the medians: latency p50 ≤ 0.8, p99 ≤ 0.5;
+  new-file latency with 1 and with 2 cores busy p50 ≤ 0.5 and p99 ≤ 0.5;
+  burst convergence ≤ 0.4 into new dirs and ≤ 0.5 into existing ones,
+  burst daemon CPU ≤ 0.1, restart ≤ 0.7, RSS ≤ 0.9 (VmRSS and VmHWM each),
+  idle CPU exactly 0; and inosync's own latency p50 in the big tree within
+  1.5× of its p50 in the empty tree.
 `, b.mid.name, b.big.name, b.mid.name, b.burstFS, b.writes, b.gap, b.gap, b.writes,
 		b.mid.name, b.burstDirs*b.burstFiles, b.burstDirs, max(b.mid.dirs/b.burstDirs, 1), b.burstDirs,
-		convergeTimeout, b.mid.name, b.big.name, b.big.name, b.idle)
+		convergeTimeout, b.mid.name, b.big.name, b.big.name, b.idle, loadText(b))
+}
+
+// loadText is the method of the load rows.
+func loadText(b *bench) string {
+	levels := make([]string, len(b.loadBusy))
+	for i, n := range b.loadBusy {
+		levels[i] = fmt.Sprint(n)
+	}
+	autogroup := "unknown"
+	if data, err := os.ReadFile("/proc/sys/kernel/sched_autogroup_enabled"); err == nil {
+		autogroup = map[string]string{"0": "off", "1": "on"}[strings.TrimSpace(string(data))]
+	}
+	return fmt.Sprintf(`- **Load** (%s tree, ready and quiet first; %s busy cores, each level
+  with every daemon before the next; quick mode runs 0 and 1). A busy
+  process is the harness binary re-executed (`+"`inosync-bench -busy-loop PID`"+`):
+  one thread in a CPU-bound loop, at the harness's priority (nice %s,
+  the daemons' too), not pinned to a CPU, in a process group of its own
+  but in the harness's session, so in the same autogroup as the daemon,
+  its rsyncs and the harness (autogroup %s here): task against task.
+  N busy processes start once the daemon is quiet; the writes begin
+  100 ms after every one of them spins, and they are killed (SIGKILL)
+  right after the last write landed, or failed; they die with the
+  harness too (PR_SET_PDEATHSIG, and each exits when its parent is
+  gone). The writes: %d new files, a new name each
+  (`+"`d0/d20/d420/new_b<N>_<i>.txt`"+`, an existing directory three
+  levels down; removed before the launch), scheduled %v apart as above;
+  each file's latency is from just before its create (open+write+close
+  of 64+i bytes) until the target holds the same bytes, read back every
+  250 µs. p99 is nearest-rank over the %d files, so with 60 it is the
+  slowest one. *rsync runs*: as for the latency rows. *CPU the busy
+  processes got*: their utime+stime from when all of them spun (100 ms
+  before the first write) until the last write landed, as a share of N
+  CPUs (what they did not get went to the daemon, rsync, the harness and
+  whatever else runs on the machine). The 0 row is the same writes with no busy process, for
+  reference; on a 2-CPU machine 2 busy cores leave none idle. Each
+  write's start and latency go to latency.tsv beside the daemon's log
+  (`+"`-keep`"+` keeps them), to match outliers with the daemon's log.
+`, b.mid.name, strings.Join(levels, ", "), niceness(), autogroup, b.loadWrites, b.loadGap, b.loadWrites)
+}
+
+// niceness is the harness's nice value, from /proc/self/stat.
+func niceness() string {
+	data, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return "unknown"
+	}
+	i := strings.LastIndexByte(string(data), ')')
+	if i < 0 {
+		return "unknown"
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 17 { // state is field 3 of stat(5), nice field 19
+		return "unknown"
+	}
+	return f[16]
 }

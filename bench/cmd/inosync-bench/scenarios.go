@@ -50,19 +50,31 @@ func waitContent(dst string, want []byte, t0 time.Time, timeout time.Duration) f
 // until dst holds the same bytes. A write that never lands is +Inf; after
 // 3 in a row the rest are +Inf too, so a dead daemon cannot stall the run.
 func (b *bench) latency(src, dst string) []float64 {
-	out := make([]float64, 0, b.writes)
+	lat, _ := b.latencyWrites(b.writes, b.gap, func(int) (string, string) { return src, dst })
+	return lat
+}
+
+// latencyWrites is latency for n writes gap apart, write i to the file
+// path(i) names (its source and its target), and returns too when each
+// write began (just before its open).
+func (b *bench) latencyWrites(n int, gap time.Duration, path func(i int) (src, dst string)) ([]float64, []time.Time) {
+	out := make([]float64, 0, n)
+	at := make([]time.Time, 0, n)
 	start := time.Now()
 	misses := 0
-	for i := 0; i < b.writes; i++ {
+	for i := 0; i < n; i++ {
 		if misses >= 3 {
 			out = append(out, inf)
+			at = append(at, time.Time{})
 			continue
 		}
-		if w := time.Until(start.Add(time.Duration(i) * b.gap)); w > 0 {
+		if w := time.Until(start.Add(time.Duration(i) * gap)); w > 0 {
 			time.Sleep(w)
 		}
+		src, dst := path(i)
 		want := latencyContent(i)
 		t0 := time.Now()
+		at = append(at, t0)
 		if err := os.WriteFile(src, want, 0o644); err != nil {
 			b.note("latency write %s: %v", src, err)
 			out = append(out, math.NaN())
@@ -76,16 +88,18 @@ func (b *bench) latency(src, dst string) []float64 {
 		}
 		out = append(out, v)
 	}
-	return out
+	return out, at
 }
 
 // latencyRuns records the rsync runs a latency run caused, counted once
-// the daemon is quiet.
-func (b *bench) latencyRuns(d *daemon, off int64, key string) {
+// the daemon is quiet, and returns their number.
+func (b *bench) latencyRuns(d *daemon, off int64, key string) int {
 	if err := d.waitQuiet(300*time.Millisecond, 30*time.Second); err != nil {
 		b.note("%s: not quiet after the latency writes: %v", d.kind, err)
 	}
-	b.record(key, d.kind, float64(d.countRuns(off)))
+	n := d.countRuns(off)
+	b.record(key, d.kind, float64(n))
+	return n
 }
 
 // launchOn makes t's target equal to its source again, writes back what
@@ -212,6 +226,108 @@ func (b *bench) scenarioBig(kind string) {
 	b.record("lat_big_p50", kind, percentile(lat, 50))
 	b.record("lat_big_p99", kind, percentile(lat, 99))
 	b.logf("  %s big tree: latency p50 %s p99 %s", kind, fmtMS(percentile(lat, 50)), fmtMS(percentile(lat, 99)))
+}
+
+// loadDir is where the load rows write their new files: an existing
+// directory of the mid tree, three levels down (d0/d20/d420).
+var loadDir = dirRel(420)
+
+// loadFile is the name of the load rows' file i with busy busy processes.
+func loadFile(busy, i int) string {
+	return filepath.Join(loadDir, fmt.Sprintf("new_b%d_%02d.txt", busy, i))
+}
+
+// loadClean removes the load rows' files from the mid tree's source (the
+// next resync removes them from the target).
+func (b *bench) loadClean(busy int) {
+	for i := 0; i < b.loadWrites; i++ {
+		os.Remove(filepath.Join(b.mid.src, loadFile(busy, i)))
+	}
+}
+
+// scenarioLoad: latency of new files in the mid tree with busy CPU-bound
+// processes beside the daemon. Launch → ready → quiet; then start the busy
+// processes, write b.loadWrites new files (a new name each) b.loadGap
+// apart into an existing directory three levels down, timing each until
+// the target holds its bytes, and stop the busy processes. With busy = 0
+// it is the same without load, for reference.
+func (b *bench) scenarioLoad(kind string, busy int) {
+	t := b.mid
+	p := fmt.Sprintf("load_%d_", busy)
+	keys := []string{p + "p50", p + "p99", p + "runs"}
+	if busy > 0 {
+		keys = append(keys, p+"busy")
+	}
+	b.loadClean(busy)
+	defer b.loadClean(busy)
+	d, err := b.launchOn(kind, t)
+	if err != nil {
+		b.failed(kind, err, keys...)
+		return
+	}
+	defer b.finish(d, fmt.Sprintf("load, %d busy", busy))
+	if _, err := d.waitReady(120 * time.Second); err != nil {
+		b.failed(kind, err, keys...)
+		return
+	}
+	if err := d.waitQuiet(500*time.Millisecond, 60*time.Second); err != nil {
+		b.note("%s: load, %d busy: not quiet after startup: %v", kind, busy, err)
+	}
+	off := d.logSize()
+	var load *busySet
+	if busy > 0 {
+		if load, err = startBusy(busy); err != nil {
+			b.failed(kind, err, keys...)
+			return
+		}
+		defer load.stop() // also when a write fails or times out
+		time.Sleep(100 * time.Millisecond)
+	}
+	lat, at := b.latencyWrites(b.loadWrites, b.loadGap, func(i int) (string, string) {
+		f := loadFile(busy, i)
+		return filepath.Join(t.src, f), filepath.Join(t.dst, f)
+	})
+	share := 0.0
+	if load != nil {
+		share = load.share()
+		load.stop()
+		b.record(p+"busy", kind, share)
+	}
+	runs := b.latencyRuns(d, off, p+"runs")
+	b.record(p+"p50", kind, percentile(lat, 50))
+	b.record(p+"p99", kind, percentile(lat, 99))
+	b.writeSamples(d, lat, at)
+	got := ""
+	if busy > 0 {
+		got = fmt.Sprintf("; the busy processes had %.0f%% of %d CPU(s)", share, busy)
+	}
+	b.logf("  %s load, %d busy: new-file latency p50 %s p99 %s (the slowest: write %d of %d), %d rsync runs%s",
+		kind, busy, fmtMS(percentile(lat, 50)), fmtMS(percentile(lat, 99)), argMax(lat), len(lat), runs, got)
+}
+
+// writeSamples writes each write's start (Unix ns) and latency (ms) to
+// latency.tsv beside the daemon's log, to match outliers with its log
+// lines (-keep keeps them).
+func (b *bench) writeSamples(d *daemon, lat []float64, at []time.Time) {
+	var s strings.Builder
+	s.WriteString("write\tstart_unix_ns\tlatency_ms\n")
+	for i, v := range lat {
+		fmt.Fprintf(&s, "%d\t%d\t%.3f\n", i, at[i].UnixNano(), v)
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(d.logPath), "latency.tsv"), []byte(s.String()), 0o644); err != nil {
+		b.logf("  cannot write latency.tsv: %v", err)
+	}
+}
+
+// argMax is the index of the largest value of vs (NaNs left out), or -1.
+func argMax(vs []float64) int {
+	k := -1
+	for i, v := range vs {
+		if !math.IsNaN(v) && (k < 0 || v > vs[k]) {
+			k = i
+		}
+	}
+	return k
 }
 
 // burstPaths returns the burst's directories to create (new mode) and its
