@@ -36,9 +36,12 @@ type Work struct {
 
 // Options configure a dispatcher.
 type Options struct {
-	Jobs     []Job
-	Pretend  bool // log "would execute" instead of running rsync
-	MaxProcs int  // bound on rsync processes running at once; 0 = two per job
+	Jobs    []Job
+	Pretend bool // log "would execute" instead of running rsync
+	// MaxProcs bounds the rsync processes at once, warm ones and those
+	// that are only exiting included; 0 = Overlap+2 per job (its runs,
+	// its warm rsync and one run that is exiting).
+	MaxProcs int
 	// Overlap is how many runs of one job may run at once, for disjoint
 	// paths: a change is not held up by the previous run's exit (rsync
 	// lives 20–40 ms after its data is in place). 0 = 2; 1 = one at a time.
@@ -129,6 +132,18 @@ type running struct {
 	transferred bool
 }
 
+// active counts the job's runs that have not said their transfer is
+// complete: a run that is only exiting holds no path and no transfer.
+func (j *jobState) active() int {
+	n := 0
+	for _, r := range j.runs {
+		if !r.transferred {
+			n++
+		}
+	}
+	return n
+}
+
 // runKey names a run: its job's index and its key in jobState.runs.
 type runKey struct{ job, id int }
 
@@ -139,8 +154,9 @@ func (j *jobState) canOverlap(limit int) bool {
 	if len(j.runs) == 0 {
 		return true
 	}
-	// A transferred run still counts against the limit, as it is a process.
-	if len(j.runs) >= limit || j.full || len(j.pending) > overlapMax {
+	// A run that is only exiting (transferred) does not count: it holds
+	// no path and moves no data. Its process counts against MaxProcs.
+	if j.active() >= limit || j.full || len(j.pending) > overlapMax {
 		return false
 	}
 	for _, r := range j.runs {
@@ -219,7 +235,7 @@ func newDispatcher(o Options) *dispatcher {
 		o.Overlap = 2
 	}
 	if o.MaxProcs <= 0 {
-		o.MaxProcs = o.Overlap * len(o.Jobs)
+		o.MaxProcs = (o.Overlap + 2) * len(o.Jobs)
 	}
 	if o.Backoff.Min <= 0 {
 		o.Backoff.Min = time.Second
@@ -366,6 +382,7 @@ func (d *dispatcher) startReady() {
 			if !w.inPlace(j.Path) {
 				d.retireWarm(w) // it would read from a directory since replaced
 				w = nil
+				d.o.Logger.Debug().Str("path", j.Path).Str("node", j.Node).Msg("warm rsync out of place; retired")
 			}
 		}
 		if w == nil && d.procs() >= d.o.MaxProcs {

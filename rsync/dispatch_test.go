@@ -567,9 +567,10 @@ func TestDispatchWarmRootReplaced(t *testing.T) {
 	}
 }
 
-// canOverlap: a transferred run no longer holds up its own paths, but a big one
-// still holds up everything (in a burst, runs stay few and large), and
-// every run, transferred or not, counts against the limit.
+// canOverlap: a small transferred run no longer holds up its own paths nor
+// counts against the limit (it is only exiting; MaxProcs still counts its
+// process), but a big one still holds up everything (in a burst, runs stay
+// few and large).
 func TestCanOverlapTransferred(t *testing.T) {
 	many := make([]string, overlapMax+1)
 	for i := range many {
@@ -585,7 +586,9 @@ func TestCanOverlapTransferred(t *testing.T) {
 		{"transferred small run with the same path", []running{{paths: []string{"a"}, transferred: true}}, 2, true},
 		{"transferred run of a parent directory", []running{{paths: []string{"x/", "y"}, transferred: true}}, 2, true},
 		{"transferred big run", []running{{paths: append([]string{"a"}, many...), transferred: true}}, 2, false},
-		{"transferred run at the limit", []running{{paths: []string{"b"}, transferred: true}}, 1, false},
+		{"transferred run at the limit", []running{{paths: []string{"b"}, transferred: true}}, 1, true},
+		{"running run at the limit", []running{{paths: []string{"b"}}}, 1, false},
+		{"transferred and running runs at the limit", []running{{paths: []string{"b"}, transferred: true}, {paths: []string{"c"}}}, 1, false},
 		{"disjoint running run", []running{{paths: []string{"b"}}}, 2, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -704,5 +707,43 @@ exit $rc
 	close(in)
 	if err := <-done; err != nil {
 		t.Fatalf("%v\n%s", err, logs.String())
+	}
+}
+
+// A warm rsync that has not yet entered its source (a busy machine has not
+// run it that far) is not out of place: it is handed the list, and enters
+// the directory the path names when it gets there. The wrapper delays the
+// warm rsyncs (those run with transferredOption) before they start.
+func TestDispatchWarmNotYetEntered(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	dir := t.TempDir()
+	wrap := filepath.Join(dir, "rsync")
+	body := fmt.Sprintf(`#!/bin/sh
+case " $* " in *" %s "*) sleep 0.5;; esac
+exec %s "$@"
+`, transferredOption, rs)
+	if err := os.WriteFile(wrap, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")+"/"
+	write(t, filepath.Join(src, "f0"), "0")
+	var logs testutil.LockedBuffer
+	in := make(chan Work)
+	done := make(chan error, 1)
+	go func() {
+		done <- Dispatch(in, Options{Jobs: []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: wrap, Bwlimit: "0"}}},
+			Initial: true, Warm: true, Logger: zerolog.New(&logs).Level(zerolog.DebugLevel)})
+	}()
+	testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(dst) == "f0:0\n" })
+	testutil.Eventually(t, 10*time.Second, "a warm rsync", func() bool { return len(children()) == 1 })
+	write(t, filepath.Join(src, "a"), "1")
+	in <- Work{Paths: []string{"a"}}
+	testutil.Eventually(t, 10*time.Second, "the change", func() bool { return snapshot(dst) == "a:1\nf0:0\n" })
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatalf("%v\n%s", err, logs.String())
+	}
+	if !strings.Contains(logs.String(), `"files":1,"full":false,"warm":true`) || strings.Contains(logs.String(), "out of place") {
+		t.Errorf("the warm rsync that had not started yet was not used:\n%s", logs.String())
 	}
 }

@@ -119,18 +119,24 @@ func (w *warmRsync) drained(kill <-chan struct{}) {
 	}
 }
 
-// inPlace reports whether the warm rsync still works in the directory that
-// source's transfer root names now. rsync enters it when it starts; if the
-// watched directory was replaced since (a deploy by rename), the warm
-// process would copy from the old one, so it must not be used.
+// inPlace reports whether the warm rsync works in the directory that
+// source's transfer root names now, or has not entered its directory yet
+// (its working directory is still the daemon's: a busy machine may not
+// have run it that far), and so will enter the one the path names when it
+// gets there. rsync enters it before it reads its list; if the watched
+// directory was replaced since (a deploy by rename), the warm process
+// would copy from the old one, so it must not be used.
 func (w *warmRsync) inPlace(source string) bool {
 	base, _ := transferRoot(source)
 	cwd, err := os.Stat(fmt.Sprintf("/proc/%d/cwd", w.cmd.Process.Pid))
 	if err != nil {
 		return false
 	}
-	dir, err := os.Stat(base)
-	return err == nil && os.SameFile(cwd, dir)
+	if dir, err := os.Stat(base); err == nil && os.SameFile(cwd, dir) {
+		return true
+	}
+	own, err := os.Stat(".")
+	return err == nil && os.SameFile(cwd, own)
 }
 
 // retire ends a warm rsync that will not be used: an empty list makes it

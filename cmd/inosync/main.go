@@ -94,7 +94,7 @@ func reportConfigError(w io.Writer, err error) {
 // printEffective lists the settings a config ends with (--check -v), on
 // stderr so that stdout keeps only the command lines.
 func printEffective(w io.Writer, cfg *config.Config) {
-	maxProcs := "two per (tree, node)"
+	maxProcs := "four per (tree, node)"
 	if cfg.MaxProcesses > 0 {
 		maxProcs = fmt.Sprint(cfg.MaxProcesses)
 	}
