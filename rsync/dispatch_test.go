@@ -392,8 +392,8 @@ func TestDispatchWarmReplaced(t *testing.T) {
 	write(t, filepath.Join(src, "a"), "0")
 	in, done, logs := startWarmDispatch(t, src, dst)
 	for i := 1; i <= 3; i++ {
-		// Ready once it has entered the source (between fork and exec it
-		// is still in ours, and would be retired as out of place).
+		// Ready once it has entered the source, so that the run is
+		// counted below as the warm one.
 		testutil.Eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool {
 			c := children()
 			if len(c) != 1 {
@@ -453,8 +453,7 @@ func TestDispatchWarmTransferredOverlaps(t *testing.T) {
 	t.Cleanup(stop)
 	for i := 1; i <= 2; i++ {
 		// i processes in the source: the waiting warm one, and the first
-		// run lingering. Before the wrapper's cd, the warm one would be
-		// retired as out of place.
+		// run lingering.
 		testutil.Eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool { return childrenIn(src) == i })
 		v := version(i)
 		write(t, filepath.Join(src, "a"), v)
@@ -631,9 +630,7 @@ func TestDispatchRelativeExtraPath(t *testing.T) {
 			testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(dst) == "keep:1\n" })
 			testutil.Eventually(t, 10*time.Second, "the initial run's end", func() bool { return strings.Contains(logs.String(), `"full":true`) })
 			if warm {
-				// Ready once it has entered the source (between fork
-				// and exec it is still in ours, and would be retired as
-				// out of place).
+				// Ready once it has entered the source.
 				testutil.Eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool { return childrenIn(src) == 1 })
 			}
 			write(t, filepath.Join(src, "skip-2"), "x")
@@ -659,18 +656,21 @@ func TestDispatchRelativeExtraPath(t *testing.T) {
 // The dispatcher never waits for a process: while a warm rsync that is
 // being retired takes its time to exit, other work is dispatched at once.
 // The wrapper's warm rsyncs (those run with transferredOption) linger after
-// rsync exits until a release file exists; its working directory is not
-// the source, so every warm rsync is retired as out of place.
+// rsync exits until a release file exists; its working directory is "/",
+// neither the source nor ours, so every warm rsync is retired as out of
+// place. (They also stop lingering once the test's directory is gone, so
+// that none outlives a failed test.)
 func TestDispatchNotHeldByRetiringWarm(t *testing.T) {
 	rs := testutil.NeedRsync(t)
 	dir := t.TempDir()
 	release := filepath.Join(dir, "release")
 	wrap := filepath.Join(dir, "rsync")
 	body := fmt.Sprintf(`#!/bin/sh
+cd /
 %s "$@"; rc=$?
-case " $* " in *" %s "*) while [ ! -e %q ]; do sleep 0.05; done;; esac
+case " $* " in *" %s "*) while [ ! -e %q ] && [ -d %q ]; do sleep 0.05; done;; esac
 exit $rc
-`, rs, transferredOption, release)
+`, rs, transferredOption, release, dir)
 	if err := os.WriteFile(wrap, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -694,7 +694,7 @@ exit $rc
 	}
 	// Tree 0's list takes its warm rsync, which is out of place and is
 	// retired: it lingers until the release.
-	testutil.Eventually(t, 10*time.Second, "a warm rsync for each tree", func() bool { return len(children()) >= 2 })
+	testutil.Eventually(t, 10*time.Second, "a warm rsync for each tree, in /", func() bool { return childrenIn("/") >= 2 })
 	write(t, filepath.Join(srcs[0], "a"), "1")
 	in <- Work{Tree: 0, Paths: []string{"a"}}
 	testutil.Eventually(t, 10*time.Second, "tree 0's change", func() bool { return snapshot(dsts[0]) == "a:1\nf0:0\n" })
@@ -707,6 +707,9 @@ exit $rc
 	close(in)
 	if err := <-done; err != nil {
 		t.Fatalf("%v\n%s", err, logs.String())
+	}
+	if !strings.Contains(logs.String(), "out of place; retired") {
+		t.Errorf("no warm rsync was retired:\n%s", logs.String())
 	}
 }
 
