@@ -574,11 +574,12 @@ func loadText(b *bench) string {
   slowest one. *rsync runs*: as for the latency rows. *CPU the busy
   processes got*: their utime+stime from when all of them spun (100 ms
   before the first write) until the last write landed, as a share of N
-  CPUs (what they did not get went to the daemon, rsync, the harness and
-  whatever else runs on the machine). The 0 row is the same writes with no busy process, for
-  reference; on a 2-CPU machine 2 busy cores leave none idle. Each
-  write's start and latency go to latency.tsv beside the daemon's log
-  (`+"`-keep`"+` keeps them), to match outliers with the daemon's log.
+  CPUs (what they did not get went to the daemon, rsync, the harness
+  and whatever else runs on the machine). The 0 row is the same writes
+  with no busy process, for reference; on a 2-CPU machine 2 busy cores
+  leave none idle. Each write's start and latency go to latency.tsv
+  beside the daemon's log (`+"`-keep`"+` keeps them), to match outliers
+  with the daemon's log.
 `, b.mid.name, strings.Join(levels, ", "), niceness(), autogroup, b.loadWrites, b.loadGap, b.loadWrites)
 }
 
