@@ -35,9 +35,13 @@ func (p *pacer) seen() bool {
 }
 
 // hold holds the intake for p.pace, then restarts the streak's clock, so
-// that the events queued meanwhile count as following on at once.
+// that the events queued meanwhile count as following on at once. It waits
+// on a timer: the Go scheduler goes on running every other goroutine
+// (fsnotify's reader among them, which keeps taking events off the
+// kernel's queue into its buffer, so nothing overflows meanwhile).
 func (p *pacer) hold() {
-	holdThread(p.pace)
+	t := p.clock.NewTimer(p.pace)
+	<-t.C()
 	p.last = p.clock.Now()
 	if p.holds != nil {
 		p.holds.Add(1)

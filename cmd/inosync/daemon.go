@@ -28,8 +28,8 @@ import (
 const minDelay = time.Millisecond
 
 // intakePace is watch.Options.Pace when the daemon runs on one processor:
-// in a stream of events the kernel queues them for 5 ms at a time instead
-// of waking the daemon for each. A change in a stream waits up to 5 ms
+// the watcher takes the events of a stream 5 ms at a time instead of
+// handing on each as it comes. A change in a stream waits up to 5 ms
 // more; a lone change does not wait.
 const intakePace = 5 * time.Millisecond
 

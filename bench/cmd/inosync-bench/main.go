@@ -214,7 +214,7 @@ func main() {
 	b.mid = &tree{name: fmt.Sprintf("%d-dir", midDirs), dirs: midDirs, src: filepath.Join(b.tmp, "mid", "src"), dst: filepath.Join(b.tmp, "mid", "dst")}
 	b.big = &tree{name: fmt.Sprintf("%d-dir", bigDirs), dirs: bigDirs, src: filepath.Join(b.tmp, "big", "src"), dst: filepath.Join(b.tmp, "big", "dst")}
 	b.burst, b.burstFS = b.mid, "disk, beside the other trees"
-	if *burstFS == "tmpfs" && (run["burst-new"] || run["burst-existing"]) {
+	if *burstFS == "tmpfs" && (run["burst-new"] || run["burst-existing"] || run["load"]) {
 		dir, where, remove, err := memTempDir(b.tmp)
 		if err != nil {
 			b.note("no tmpfs for the burst rows (%v): they run on the disk", err)
@@ -349,9 +349,9 @@ func (s scenarios) needs(t *tree, b *bench) bool {
 	case b.big:
 		return s["big"]
 	case b.mid:
-		return s["restart"] || s["load"] || s["burst-new-disk"] || (b.burst == b.mid && (s["burst-new"] || s["burst-existing"]))
+		return s["restart"] || s["burst-new-disk"] || (b.burst == b.mid && (s["burst-new"] || s["burst-existing"] || s["load"]))
 	}
-	return s["burst-new"] || s["burst-existing"] // b.burst on a tmpfs
+	return s["burst-new"] || s["burst-existing"] || s["load"] // b.burst on a tmpfs
 }
 
 // daemonList parses -daemons; alt (-inosync-alt is set) adds kindAlt

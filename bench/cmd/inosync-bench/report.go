@@ -347,7 +347,7 @@ func (b *bench) report(elapsed time.Duration) reportOut {
 	fmt.Fprintf(&m, "- date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&m, "- mode: %s; %d round(s) per daemon, alternating which daemon goes first; every cell is the median over rounds\n", mode, b.rounds)
 	fmt.Fprintf(&m, "- trees: empty, %s (load, burst, restart) and %s (latency, memory, idle); fan-out 20, 2 small files per dir\n", b.mid.name, b.big.name)
-	fmt.Fprintf(&m, "- the burst rows' tree: %s; every other tree on the disk (see Method)\n", b.burstFS)
+	fmt.Fprintf(&m, "- the burst and load rows' tree: %s; every other tree on the disk (see Method)\n", b.burstFS)
 	fmt.Fprintf(&m, "- run time: %s (building the trees included, removing them not)\n", elapsed.Round(time.Second))
 	fmt.Fprintf(&m, "- load average (1/5/15 min) at the start of each round, then at the end: %s; the machine is shared, so a busy round shows in the per-round values below\n", strings.Join(b.loads, "; "))
 	m.WriteString("- command: `make bench` (full: 3 rounds, 20k/50k-dir trees, 10k-file bursts, load rows with 0, 1 and 2 busy cores); `BENCH_QUICK=1 make bench` (1 round, 4k/10k-dir trees, 2k-file bursts, load rows with 0 and 1 busy core; prints the table, writes no report unless `BENCH_OUT=FILE`)\n\n")
@@ -554,7 +554,9 @@ func loadText(b *bench) string {
 	if data, err := os.ReadFile("/proc/sys/kernel/sched_autogroup_enabled"); err == nil {
 		autogroup = map[string]string{"0": "off", "1": "on"}[strings.TrimSpace(string(data))]
 	}
-	return fmt.Sprintf(`- **Load** (%s tree, ready and quiet first; %s busy cores, each level
+	return fmt.Sprintf(`- **Load** (%s tree, on the burst rows' file system: %s, so that a
+  disk stall, which decides a p99 of 60 writes, does not; ready and quiet
+  first; %s busy cores, each level
   with every daemon before the next; quick mode runs 0 and 1). A busy
   process is the harness binary re-executed (`+"`inosync-bench -busy-loop PID`"+`):
   one thread in a CPU-bound loop, at the harness's priority (nice %s,
@@ -580,7 +582,7 @@ func loadText(b *bench) string {
   leave none idle. Each write's start and latency go to latency.tsv
   beside the daemon's log (`+"`-keep`"+` keeps them), to match outliers
   with the daemon's log.
-`, b.mid.name, strings.Join(levels, ", "), niceness(), autogroup, b.loadWrites, b.loadGap, b.loadWrites)
+`, b.mid.name, b.burstFS, strings.Join(levels, ", "), niceness(), autogroup, b.loadWrites, b.loadGap, b.loadWrites)
 }
 
 // niceness is the harness's nice value, from /proc/self/stat.

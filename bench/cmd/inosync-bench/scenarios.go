@@ -237,11 +237,11 @@ func loadFile(busy, i int) string {
 	return filepath.Join(loadDir, fmt.Sprintf("new_b%d_%02d.txt", busy, i))
 }
 
-// loadClean removes the load rows' files from the mid tree's source (the
+// loadClean removes the load rows' files from their tree's source (the
 // next resync removes them from the target).
 func (b *bench) loadClean(busy int) {
 	for i := 0; i < b.loadWrites; i++ {
-		os.Remove(filepath.Join(b.mid.src, loadFile(busy, i)))
+		os.Remove(filepath.Join(b.burst.src, loadFile(busy, i)))
 	}
 }
 
@@ -252,7 +252,7 @@ func (b *bench) loadClean(busy int) {
 // the target holds its bytes, and stop the busy processes. With busy = 0
 // it is the same without load, for reference.
 func (b *bench) scenarioLoad(kind string, busy int) {
-	t := b.mid
+	t := b.burst // the 20k-dir tree on a tmpfs when there is one: a disk stall is one write's p99
 	p := fmt.Sprintf("load_%d_", busy)
 	keys := []string{p + "p50", p + "p99", p + "runs"}
 	if busy > 0 {
