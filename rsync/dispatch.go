@@ -39,12 +39,14 @@ type Options struct {
 	Jobs    []Job
 	Pretend bool // log "would execute" instead of running rsync
 	// MaxProcs bounds the rsync processes at once, warm ones and those
-	// that are only exiting included; 0 = Overlap+2 per job (its runs,
-	// its warm rsync and one run that is exiting).
+	// that are only exiting included; 0 = Overlap+2 per job (see Overlap,
+	// and its warm rsync).
 	MaxProcs int
-	// Overlap is how many runs of one job may run at once, for disjoint
-	// paths: a change is not held up by the previous run's exit (rsync
-	// lives 20–40 ms after its data is in place). 0 = 2; 1 = one at a time.
+	// Overlap is how many runs of one job may transfer at once, for
+	// disjoint paths: a change is not held up by the previous run's exit
+	// (rsync lives 20–70 ms after its data is in place). A job has at most
+	// Overlap+1 runs, those that are only exiting included, so that one
+	// busy job cannot take every process slot. 0 = 2; 1 = one at a time.
 	Overlap int
 	// MaxPending is how many paths a job may hold before it syncs its
 	// whole tree instead: a node that is down or slow gathers the batches
@@ -127,8 +129,9 @@ type running struct {
 	full  bool
 	paths []string
 	// transferred: rsync said its transfer is complete and is only exiting
-	// (warm runs; see transferredMarker). Its paths no longer hold up others;
-	// it still counts against Overlap.
+	// (warm runs; see transferredMarker). Its paths no longer hold up
+	// others, and it counts against Overlap only in the bound on a job's
+	// runs (see canOverlap).
 	transferred bool
 }
 
@@ -154,9 +157,9 @@ func (j *jobState) canOverlap(limit int) bool {
 	if len(j.runs) == 0 {
 		return true
 	}
-	// A run that is only exiting (transferred) does not count: it holds
-	// no path and moves no data. Its process counts against MaxProcs.
-	if j.active() >= limit || j.full || len(j.pending) > overlapMax {
+	// A run that is only exiting (transferred) holds no path and moves no
+	// data: it counts only in the bound of limit+1 runs a job may have.
+	if j.active() >= limit || len(j.runs) > limit || j.full || len(j.pending) > overlapMax {
 		return false
 	}
 	for _, r := range j.runs {
@@ -387,8 +390,10 @@ func (d *dispatcher) startReady() {
 		}
 		if w == nil && d.procs() >= d.o.MaxProcs {
 			// A warm rsync that is retired frees its slot once it has
-			// exited (warmRetired brings the loop back).
-			d.reclaimWarm()
+			// exited (warmRetired brings the loop back); one at a time.
+			if d.warmRetiring == 0 {
+				d.reclaimWarm()
+			}
 			return
 		}
 		j.full, j.initial = false, false

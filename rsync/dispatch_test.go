@@ -567,9 +567,9 @@ func TestDispatchWarmRootReplaced(t *testing.T) {
 }
 
 // canOverlap: a small transferred run no longer holds up its own paths nor
-// counts against the limit (it is only exiting; MaxProcs still counts its
-// process), but a big one still holds up everything (in a burst, runs stay
-// few and large).
+// counts against the limit of runs that transfer (it is only exiting), but
+// a job has at most limit+1 runs, and a big one still holds up everything
+// (in a burst, runs stay few and large).
 func TestCanOverlapTransferred(t *testing.T) {
 	many := make([]string, overlapMax+1)
 	for i := range many {
@@ -588,6 +588,7 @@ func TestCanOverlapTransferred(t *testing.T) {
 		{"transferred run at the limit", []running{{paths: []string{"b"}, transferred: true}}, 1, true},
 		{"running run at the limit", []running{{paths: []string{"b"}}}, 1, false},
 		{"transferred and running runs at the limit", []running{{paths: []string{"b"}, transferred: true}, {paths: []string{"c"}}}, 1, false},
+		{"one exiting run past the limit", []running{{paths: []string{"b"}, transferred: true}, {paths: []string{"c"}, transferred: true}}, 1, false},
 		{"disjoint running run", []running{{paths: []string{"b"}}}, 2, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -694,6 +695,7 @@ exit $rc
 	}
 	// Tree 0's list takes its warm rsync, which is out of place and is
 	// retired: it lingers until the release.
+	testutil.Eventually(t, 10*time.Second, "the initial runs' ends", func() bool { return strings.Count(logs.String(), `"full":true`) == 2 })
 	testutil.Eventually(t, 10*time.Second, "a warm rsync for each tree, in /", func() bool { return childrenIn("/") >= 2 })
 	write(t, filepath.Join(srcs[0], "a"), "1")
 	in <- Work{Tree: 0, Paths: []string{"a"}}
@@ -737,7 +739,7 @@ exec %s "$@"
 		done <- Dispatch(in, Options{Jobs: []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: wrap, Bwlimit: "0"}}},
 			Initial: true, Warm: true, Logger: zerolog.New(&logs).Level(zerolog.DebugLevel)})
 	}()
-	testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(dst) == "f0:0\n" })
+	testutil.Eventually(t, 10*time.Second, "the initial run's end", func() bool { return strings.Contains(logs.String(), `"full":true`) })
 	testutil.Eventually(t, 10*time.Second, "a warm rsync", func() bool { return len(children()) == 1 })
 	write(t, filepath.Join(src, "a"), "1")
 	in <- Work{Paths: []string{"a"}}
@@ -748,5 +750,40 @@ exec %s "$@"
 	}
 	if !strings.Contains(logs.String(), `"files":1,"full":false,"warm":true`) || strings.Contains(logs.String(), "out of place") {
 		t.Errorf("the warm rsync that had not started yet was not used:\n%s", logs.String())
+	}
+}
+
+// The same when the daemon's own working directory is the watched
+// directory: a warm rsync that entered it before it was replaced is not
+// mistaken for one that has not entered it yet.
+func TestDispatchWarmRootReplacedUnderCwd(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "a"), "old")
+	t.Chdir(src)
+	in, done, _ := startWarmDispatch(t, src, dst)
+	// rsync itself, waiting for its list in poll(2): it has entered the
+	// source.
+	testutil.Eventually(t, 10*time.Second, "the warm rsync reading its list", func() bool {
+		c := children()
+		if len(c) != 1 {
+			return false
+		}
+		comm, _ := os.ReadFile("/proc/" + c[0] + "/comm")
+		wchan, _ := os.ReadFile("/proc/" + c[0] + "/wchan")
+		return strings.TrimSpace(string(comm)) == "rsync" && strings.Contains(string(wchan), "poll")
+	})
+	if err := os.Rename(src, filepath.Join(dir, "old")); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(src, "a"), "new")
+	in <- Work{Paths: []string{"a"}}
+	testutil.Eventually(t, 10*time.Second, "the new a", func() bool {
+		b, err := os.ReadFile(filepath.Join(dst, "a"))
+		return err == nil && string(b) == "new"
+	})
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -330,8 +330,8 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Change) error {
 			}
 			out <- c
 		}
-		// In a stream, once fsnotify has handed over all it read, let the
-		// kernel queue the next events (see Options.Pace).
+		// In a stream, once fsnotify has handed over all it read, wait
+		// before taking the next events (see Options.Pace).
 		if stream && len(fsw.Events) == 0 && ctx.Err() == nil {
 			pace.hold()
 		}
