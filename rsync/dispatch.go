@@ -39,14 +39,14 @@ type Options struct {
 	Jobs    []Job
 	Pretend bool // log "would execute" instead of running rsync
 	// MaxProcs bounds the rsync processes at once, warm ones and those
-	// that are only exiting included; 0 = Overlap+2 per job (see Overlap,
-	// and its warm rsync).
+	// that are only exiting included; 0 = Overlap+2 per job (its runs,
+	// its warm rsync and one run that is exiting). The jobs take turns
+	// for the slots (see startReady).
 	MaxProcs int
 	// Overlap is how many runs of one job may transfer at once, for
 	// disjoint paths: a change is not held up by the previous run's exit
-	// (rsync lives 20–70 ms after its data is in place). A job has at most
-	// Overlap+1 runs, those that are only exiting included, so that one
-	// busy job cannot take every process slot. 0 = 2; 1 = one at a time.
+	// (rsync lives 20–70 ms after its data is in place); a run that is
+	// only exiting does not count. 0 = 2; 1 = one at a time.
 	Overlap int
 	// MaxPending is how many paths a job may hold before it syncs its
 	// whole tree instead: a node that is down or slow gathers the batches
@@ -130,8 +130,7 @@ type running struct {
 	paths []string
 	// transferred: rsync said its transfer is complete and is only exiting
 	// (warm runs; see transferredMarker). Its paths no longer hold up
-	// others, and it counts against Overlap only in the bound on a job's
-	// runs (see canOverlap).
+	// others, and it does not count against Overlap.
 	transferred bool
 }
 
@@ -158,8 +157,8 @@ func (j *jobState) canOverlap(limit int) bool {
 		return true
 	}
 	// A run that is only exiting (transferred) holds no path and moves no
-	// data: it counts only in the bound of limit+1 runs a job may have.
-	if j.active() >= limit || len(j.runs) > limit || j.full || len(j.pending) > overlapMax {
+	// data: only its process counts, against MaxProcs.
+	if j.active() >= limit || j.full || len(j.pending) > overlapMax {
 		return false
 	}
 	for _, r := range j.runs {
@@ -215,6 +214,7 @@ func Dispatch(in <-chan Work, o Options) error {
 type dispatcher struct {
 	o       Options
 	jobs    []*jobState
+	turn    int // the job startReady looks at first
 	byTree  map[int][]*jobState
 	running int // rsync runs going on
 	// Warm rsyncs count against MaxProcs from the moment they are asked
@@ -365,8 +365,12 @@ func (d *dispatcher) anyPending() bool {
 // startReady starts a run for every job that has pending work and is not
 // backing off, while the process bound allows: one at a time per job, or
 // more (up to Overlap) for paths disjoint from those of its running runs.
+// The jobs take turns, from the one after the job that started last, so
+// that a busy job cannot keep every process slot from the others.
 func (d *dispatcher) startReady() {
-	for i, j := range d.jobs {
+	for k := range d.jobs {
+		i := (d.turn + k) % len(d.jobs)
+		j := d.jobs[i]
 		if j.waiting || j.gaveUp || !j.hasPending() || !j.canOverlap(d.o.Overlap) {
 			continue
 		}
@@ -398,6 +402,7 @@ func (d *dispatcher) startReady() {
 		}
 		j.full, j.initial = false, false
 		clear(j.pending)
+		d.turn = i + 1
 		id := j.nextRun
 		j.nextRun++
 		if !full && j.fullRunning() {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -551,25 +552,13 @@ func TestDispatchWarmRootReplaced(t *testing.T) {
 	write(t, filepath.Join(src, "a"), "old")
 	in, done, _ := startWarmDispatch(t, src, dst)
 	testutil.Eventually(t, 10*time.Second, "the warm rsync", func() bool { return len(children()) == 1 })
-	if err := os.Rename(src, filepath.Join(dir, "old")); err != nil {
-		t.Fatal(err)
-	}
-	write(t, filepath.Join(src, "a"), "new")
-	in <- Work{Paths: []string{"a"}}
-	testutil.Eventually(t, 10*time.Second, "the new a", func() bool {
-		b, err := os.ReadFile(filepath.Join(dst, "a"))
-		return err == nil && string(b) == "new"
-	})
-	close(in)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	replaceSourceAndSync(t, dir, src, dst, in, done)
 }
 
 // canOverlap: a small transferred run no longer holds up its own paths nor
-// counts against the limit of runs that transfer (it is only exiting), but
-// a job has at most limit+1 runs, and a big one still holds up everything
-// (in a burst, runs stay few and large).
+// counts against the limit (it is only exiting; MaxProcs still counts its
+// process), but a big one still holds up everything (in a burst, runs stay
+// few and large).
 func TestCanOverlapTransferred(t *testing.T) {
 	many := make([]string, overlapMax+1)
 	for i := range many {
@@ -588,7 +577,7 @@ func TestCanOverlapTransferred(t *testing.T) {
 		{"transferred run at the limit", []running{{paths: []string{"b"}, transferred: true}}, 1, true},
 		{"running run at the limit", []running{{paths: []string{"b"}}}, 1, false},
 		{"transferred and running runs at the limit", []running{{paths: []string{"b"}, transferred: true}, {paths: []string{"c"}}}, 1, false},
-		{"one exiting run past the limit", []running{{paths: []string{"b"}, transferred: true}, {paths: []string{"c"}, transferred: true}}, 1, false},
+		{"two exiting runs at the limit", []running{{paths: []string{"b"}, transferred: true}, {paths: []string{"c"}, transferred: true}}, 1, true},
 		{"disjoint running run", []running{{paths: []string{"b"}}}, 2, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -773,6 +762,14 @@ func TestDispatchWarmRootReplacedUnderCwd(t *testing.T) {
 		wchan, _ := os.ReadFile("/proc/" + c[0] + "/wchan")
 		return strings.TrimSpace(string(comm)) == "rsync" && strings.Contains(string(wchan), "poll")
 	})
+	replaceSourceAndSync(t, dir, src, dst, in, done)
+}
+
+// replaceSourceAndSync replaces src (in dir) by a new directory whose a is
+// "new", as a deploy by rename does, hands a change of a to the dispatcher
+// and checks that the new a arrives at dst; then it stops the dispatcher.
+func replaceSourceAndSync(t *testing.T, dir, src, dst string, in chan<- Work, done <-chan error) {
+	t.Helper()
 	if err := os.Rename(src, filepath.Join(dir, "old")); err != nil {
 		t.Fatal(err)
 	}
@@ -785,5 +782,26 @@ func TestDispatchWarmRootReplacedUnderCwd(t *testing.T) {
 	close(in)
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The jobs take turns for the process slots: a job with more work does not
+// keep the slot that another job's change waits for.
+func TestStartReadyTakesTurns(t *testing.T) {
+	jobs := []Job{{Tree: 0, Path: "/a/", Dest: "/x/", Settings: Settings{Rsync: "/bin/false", Bwlimit: "0"}},
+		{Tree: 1, Path: "/b/", Dest: "/y/", Settings: Settings{Rsync: "/bin/false", Bwlimit: "0"}}}
+	d := newDispatcher(Options{Jobs: jobs, Pretend: true, MaxProcs: 1, Logger: zerolog.Nop()})
+	d.merge(d.jobs[0], []string{"a1"}, false, false)
+	d.merge(d.jobs[1], []string{"b1"}, false, false)
+	var order []int
+	for range 4 {
+		d.startReady()
+		r := <-d.results
+		order = append(order, r.job)
+		d.finish(r, false)
+		d.merge(d.jobs[r.job], []string{fmt.Sprintf("again%d", len(order))}, false, false) // always more work
+	}
+	if want := []int{0, 1, 0, 1}; !slices.Equal(order, want) {
+		t.Errorf("jobs ran in the order %v, want %v", order, want)
 	}
 }

@@ -472,15 +472,7 @@ func TestRunOverflow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Nobody reads events yet: fsnotify's buffer fills, then the kernel
-	// queue (64) overflows. 3 events a file: CREATE, WRITE, CHMOD.
-	for i := range 2000 {
-		p := filepath.Join(root, "a", fmt.Sprintf("f%04d", i))
-		writeFile(t, p)
-		if err := os.Chmod(p, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	overflow(t, filepath.Join(root, "a"))
 	// A directory made while events are lost is watched by the resync.
 	mkdirs(t, root, "c/new")
 	r := run(t, w)
@@ -513,15 +505,7 @@ func TestRunResyncWithoutRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Nobody reads events yet: fsnotify's buffer (4096) fills, then the
-	// kernel queue (64) overflows. 3 events a file: CREATE, WRITE, CHMOD.
-	for i := range 2000 {
-		p := filepath.Join(root, "a", fmt.Sprintf("f%04d", i))
-		writeFile(t, p)
-		if err := os.Chmod(p, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	overflow(t, filepath.Join(root, "a"))
 	if err := os.Rename(filepath.Join(parent, "p"), filepath.Join(parent, "q")); err != nil {
 		t.Fatal(err)
 	}
@@ -666,4 +650,18 @@ func TestRunManyDirsRenameAndRemoveSubtrees(t *testing.T) {
 	})
 	testutil.Eventually(t, 10*time.Second, "watches equal to the tree", func() bool { return slices.Equal(watched(w), want()) })
 	testutil.Eventually(t, 10*time.Second, "Watches() equal to the tree", func() bool { return w.Watches() == len(want()) })
+}
+
+// overflow makes enough events in dir, while nobody reads them, that
+// fsnotify's buffer (4096) fills and then a kernel queue lowered to 64
+// overflows: 2,000 files of 3 events each (CREATE, WRITE, CHMOD).
+func overflow(t *testing.T, dir string) {
+	t.Helper()
+	for i := range 2000 {
+		p := filepath.Join(dir, fmt.Sprintf("f%04d", i))
+		writeFile(t, p)
+		if err := os.Chmod(p, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
