@@ -61,9 +61,9 @@ func sameRuns(a, b *Config) bool {
 		!slices.Equal(a.Extra, b.Extra) || len(a.Syncs) != len(b.Syncs) {
 		return false
 	}
+	samePath := func(a, b Dest) bool { return a.Path == b.Path } // Node is only what logs show
 	for i, s := range a.Syncs {
 		t := b.Syncs[i]
-		samePath := func(a, b Dest) bool { return a.Path == b.Path } // Node is only what logs show
 		if s.Source != t.Source || !slices.EqualFunc(s.Dests, t.Dests, samePath) || !slices.Equal(s.Excludes, t.Excludes) {
 			return false
 		}

@@ -383,8 +383,7 @@ func (d *dispatcher) startReady() {
 		// is needed; it already holds its process slot.
 		var w *warmRsync
 		if !full && j.warm != nil && (j.Exclude == nil || !hasDir(paths)) {
-			w, j.warm = j.warm, nil
-			d.warm--
+			w = d.takeWarm(j)
 			j.warmAt = time.Now().Add(warmDelay)
 			if !w.inPlace(j.Path) {
 				d.retireWarm(w) // it would read from a directory since replaced

@@ -251,13 +251,21 @@ func (d *dispatcher) retireWarm(w *warmRsync) {
 	}()
 }
 
+// takeWarm takes job j's waiting warm rsync (nil if none) from it.
+func (d *dispatcher) takeWarm(j *jobState) *warmRsync {
+	w := j.warm
+	if w != nil {
+		j.warm = nil
+		d.warm--
+	}
+	return w
+}
+
 // reclaimWarm retires one waiting warm rsync, to free a process slot.
 func (d *dispatcher) reclaimWarm() {
 	for _, j := range d.jobs {
-		if j.warm != nil {
-			d.retireWarm(j.warm)
-			j.warm = nil
-			d.warm--
+		if w := d.takeWarm(j); w != nil {
+			d.retireWarm(w)
 			return
 		}
 	}
@@ -267,10 +275,8 @@ func (d *dispatcher) reclaimWarm() {
 // until every one being started or retired has exited.
 func (d *dispatcher) endWarm() {
 	for _, j := range d.jobs {
-		if j.warm != nil {
-			d.retireWarm(j.warm)
-			j.warm = nil
-			d.warm--
+		if w := d.takeWarm(j); w != nil {
+			d.retireWarm(w)
 		}
 	}
 	if d.warmStarting == 0 && d.warmRetiring == 0 {
