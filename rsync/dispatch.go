@@ -12,7 +12,7 @@ import (
 
 // Job is one watched tree's sync to one node.
 type Job struct {
-	Tree     int    // index of the tree: Work for this tree reaches this job
+	Tree     int    // the tree's id: Work for this tree reaches this job
 	Path     string // the watched path as written (for logs and the argv)
 	Node     string // the rnodes entry as written (for logs)
 	Dest     string // the whole rsync destination
@@ -32,6 +32,7 @@ type Work struct {
 	Tree  int
 	Paths []string
 	Full  bool
+	Since time.Time // when the oldest of these changes was seen; zero = now
 }
 
 // Options configure a dispatcher.
@@ -69,6 +70,11 @@ type Options struct {
 	// sockets: runs to remote nodes after the initial one reuse one ssh
 	// connection per node (see withSSHReuse).
 	SSHControlDir string
+	// Control, if not nil, carries requests: status, resync, reload.
+	Control <-chan Request
+	// Changed, if not nil, gets a value (without waiting, so it needs a
+	// buffer of one) whenever what a status would show may have changed.
+	Changed chan<- struct{}
 }
 
 // overlapMax bounds the paths on both sides when a run starts while
@@ -86,6 +92,7 @@ type result struct {
 	exit    int
 	err     error
 	stderr  string
+	took    time.Duration
 }
 
 // jobState is the dispatcher's book on one job. Only the dispatcher
@@ -109,7 +116,14 @@ type jobState struct {
 	warmAt   time.Time
 	failures int
 	waiting  bool // in backoff until a retry tick arrives
+	retryGen int  // which retry tick ends the backoff: the last one armed
 	gaveUp   bool // failed during the final flush
+	removed  bool // a reload removed it; only its runs are still booked
+	gen      int  // its settings' generation: a reload that keeps it bumps it
+	// since is when the oldest pending change was seen (see Work.Since);
+	// meaningful while hasPending.
+	since time.Time
+	rec   record
 }
 
 func (j *jobState) hasPending() bool { return j.full || len(j.pending) > 0 }
@@ -126,8 +140,10 @@ func (j *jobState) fullRunning() bool {
 
 // running is what a run in progress carries.
 type running struct {
-	full  bool
-	paths []string
+	full    bool
+	initial bool
+	paths   []string
+	since   time.Time // when the oldest of its changes was seen
 	// transferred: rsync said its transfer is complete and is only exiting
 	// (warm runs; see transferredMarker). Its paths no longer hold up
 	// others, and it does not count against Overlap.
@@ -145,6 +161,9 @@ func (j *jobState) active() int {
 	}
 	return n
 }
+
+// retryTick ends job's backoff, if gen is still its latest.
+type retryTick struct{ job, gen int }
 
 // runKey names a run: its job's index and its key in jobState.runs.
 type runKey struct{ job, id int }
@@ -223,7 +242,7 @@ type dispatcher struct {
 	warm, warmStarting, warmRetiring int
 	results                          chan result
 	transferred                      chan runKey // runs whose transfer is complete (see running.transferred)
-	retry                            chan int
+	retry                            chan retryTick
 	warmStarted                      chan warmStart // see keepWarm
 	warmRetired                      chan struct{}  // see retireWarm
 	// warmTimer wakes the loop when a job may start a warm rsync again.
@@ -231,14 +250,14 @@ type dispatcher struct {
 	warmC     <-chan time.Time
 	kill      context.Context
 	cancel    context.CancelFunc
+	// done is closed when loop returns: a goroutine reporting after that
+	// gives up instead of waiting.
+	done chan struct{}
 }
 
 func newDispatcher(o Options) *dispatcher {
 	if o.Overlap <= 0 {
 		o.Overlap = 2
-	}
-	if o.MaxProcs <= 0 {
-		o.MaxProcs = (o.Overlap + 2) * len(o.Jobs)
 	}
 	if o.Backoff.Min <= 0 {
 		o.Backoff.Min = time.Second
@@ -252,27 +271,66 @@ func newDispatcher(o Options) *dispatcher {
 	d := &dispatcher{
 		o:           o,
 		byTree:      map[int][]*jobState{},
-		results:     make(chan result, o.Overlap*len(o.Jobs)),
-		transferred: make(chan runKey, o.MaxProcs),
-		retry:       make(chan int, len(o.Jobs)),
-		// Buffered for every process there can be, so that a goroutine
-		// reporting after the loop has stopped listening never blocks.
-		warmStarted: make(chan warmStart, o.MaxProcs),
-		warmRetired: make(chan struct{}, o.MaxProcs),
+		results:     make(chan result, chanRoom),
+		transferred: make(chan runKey, chanRoom),
+		retry:       make(chan retryTick, chanRoom),
+		warmStarted: make(chan warmStart, chanRoom),
+		warmRetired: make(chan struct{}, chanRoom),
+		done:        make(chan struct{}),
 	}
 	d.kill, d.cancel = context.WithCancel(context.Background())
+	now := time.Now()
 	for _, j := range o.Jobs {
-		js := &jobState{Job: j, pending: map[string]struct{}{}, runs: map[int]running{}, afterFull: map[string]struct{}{}, full: o.Initial, initial: o.Initial}
-		d.jobs = append(d.jobs, js)
+		js := d.addJob(j)
+		js.since = now
 		d.byTree[j.Tree] = append(d.byTree[j.Tree], js)
 	}
 	return d
 }
 
+// chanRoom is the buffer of the channels on which runs and timers report
+// to the loop: room for a burst, so that they seldom wait for it.
+const chanRoom = 64
+
+// report sends v on ch for the loop, or gives up once the loop has
+// returned.
+func report[T any](d *dispatcher, ch chan<- T, v T) {
+	select {
+	case ch <- v:
+	case <-d.done:
+	}
+}
+
+// notify tells Options.Changed that the status may have changed.
+func (d *dispatcher) notify() {
+	if d.o.Changed == nil {
+		return
+	}
+	select {
+	case d.o.Changed <- struct{}{}:
+	default: // one notice is waiting already
+	}
+}
+
 // procs is the number of rsync processes: runs and warm ones.
 func (d *dispatcher) procs() int { return d.running + d.warm + d.warmStarting + d.warmRetiring }
 
+// maxProcs is the bound on procs: Options.MaxProcs, or Overlap+2 per job.
+func (d *dispatcher) maxProcs() int {
+	if d.o.MaxProcs > 0 {
+		return d.o.MaxProcs
+	}
+	n := 0
+	for _, j := range d.jobs {
+		if !j.removed {
+			n++
+		}
+	}
+	return max(n, 1) * (d.o.Overlap + 2)
+}
+
 func (d *dispatcher) loop(in <-chan Work) error {
+	defer close(d.done)
 	defer d.cancel()
 	defer d.endWarm()
 	var stop <-chan time.Time
@@ -299,9 +357,16 @@ func (d *dispatcher) loop(in <-chan Work) error {
 				stop = t.C
 				continue
 			}
-			for _, j := range d.byTree[w.Tree] {
-				d.merge(j, w.Paths, w.Full, false)
+			since := w.Since
+			if since.IsZero() {
+				since = time.Now()
 			}
+			for _, j := range d.byTree[w.Tree] {
+				d.merge(j, w.Paths, w.Full, false, since)
+			}
+			d.notify()
+		case req := <-d.o.Control:
+			req.handle(d)
 		case r := <-d.results:
 			d.finish(r, draining)
 		case k := <-d.transferred:
@@ -315,8 +380,8 @@ func (d *dispatcher) loop(in <-chan Work) error {
 			d.warmRetiring--
 		case <-d.warmC:
 			d.warmC = nil // keepWarm, at the top of the loop, starts it
-		case i := <-d.retry:
-			if j := d.jobs[i]; j.waiting {
+		case t := <-d.retry:
+			if j := d.jobs[t.job]; j.waiting && j.retryGen == t.gen {
 				j.waiting = false
 			}
 		case <-stop:
@@ -327,9 +392,15 @@ func (d *dispatcher) loop(in <-chan Work) error {
 	}
 }
 
-// merge adds paths to a job's pending set; past MaxPending the job syncs
-// its whole tree instead.
-func (d *dispatcher) merge(j *jobState, paths []string, full, initial bool) {
+// merge adds paths, seen first at since, to a job's pending set; past
+// MaxPending the job syncs its whole tree instead.
+func (d *dispatcher) merge(j *jobState, paths []string, full, initial bool, since time.Time) {
+	if j.removed {
+		return
+	}
+	if !j.hasPending() || since.Before(j.since) {
+		j.since = since
+	}
 	if full {
 		j.full = true
 		j.initial = j.initial || initial
@@ -355,7 +426,7 @@ func (d *dispatcher) merge(j *jobState, paths []string, full, initial bool) {
 
 func (d *dispatcher) anyPending() bool {
 	for _, j := range d.jobs {
-		if j.hasPending() && !j.gaveUp {
+		if j.hasPending() && !j.gaveUp && !j.removed {
 			return true
 		}
 	}
@@ -371,7 +442,7 @@ func (d *dispatcher) startReady() {
 	for k := range d.jobs {
 		i := (d.turn + k) % len(d.jobs)
 		j := d.jobs[i]
-		if j.waiting || j.gaveUp || !j.hasPending() || !j.canOverlap(d.o.Overlap) {
+		if j.waiting || j.gaveUp || j.removed || !j.hasPending() || !j.canOverlap(d.o.Overlap) {
 			continue
 		}
 		full, initial := j.full, j.initial
@@ -388,10 +459,10 @@ func (d *dispatcher) startReady() {
 			if !w.inPlace(j.Path) {
 				d.retireWarm(w) // it would read from a directory since replaced
 				w = nil
-				d.o.Logger.Debug().Str("path", j.Path).Str("node", j.Node).Msg("warm rsync out of place; retired")
+				d.o.Logger.Debug().Str("path", j.Path).Str("node", nodeName(j.Node)).Msg("warm rsync out of place; retired")
 			}
 		}
-		if w == nil && d.procs() >= d.o.MaxProcs {
+		if w == nil && d.procs() >= d.maxProcs() {
 			// A warm rsync that is retired frees its slot once it has
 			// exited (warmRetired brings the loop back); one at a time.
 			if d.warmRetiring == 0 {
@@ -409,12 +480,12 @@ func (d *dispatcher) startReady() {
 				j.afterFull[p] = struct{}{}
 			}
 		}
-		j.runs[id] = running{full: full, paths: paths}
+		j.runs[id] = running{full: full, initial: initial, paths: paths, since: j.since}
 		d.running++
 		go func() {
-			r := d.run(i, j.Job, paths, full, initial, w, func() { d.transferred <- runKey{i, id} })
+			r := d.run(i, j.Job, paths, full, initial, w, func() { report(d, d.transferred, runKey{i, id}) })
 			r.id = id
-			d.results <- r
+			report(d, d.results, r)
 		}()
 	}
 }
@@ -423,21 +494,42 @@ func (d *dispatcher) startReady() {
 // puts the paths back and arms a retry with backoff.
 func (d *dispatcher) finish(r result, draining bool) {
 	j := d.jobs[r.job]
+	run := j.runs[r.id]
 	delete(j.runs, r.id)
 	d.running--
+	defer d.notify()
+	now := time.Now()
+	if !d.o.Pretend {
+		j.rec.observe(r.took)
+	}
 	if r.full && len(j.afterFull) > 0 {
-		d.merge(j, collapse(j.afterFull), false, false)
+		d.merge(j, collapse(j.afterFull), false, false, now)
 		clear(j.afterFull)
 	}
 	if r.err == nil {
+		if j.failures > 0 {
+			d.reportRecovery(j, r, now)
+		}
 		j.failures = 0
+		j.rec.lastSuccess, j.rec.failingSince = now, time.Time{}
 		return
 	}
-	d.merge(j, r.paths, r.full, r.initial)
+	d.merge(j, r.paths, r.full, r.initial, run.since)
 	j.failures++
-	lg := d.o.Logger.With().Str("path", j.Path).Str("node", j.Node).Logger()
+	j.rec.failed++
+	j.rec.lastExit, j.rec.lastError = r.exit, lastLine(r.stderr)
+	if j.rec.lastError == "" {
+		j.rec.lastError = r.err.Error()
+	}
+	if j.failures == 1 {
+		j.rec.failingSince = now
+	}
+	if j.removed {
+		return
+	}
 	if draining {
 		j.gaveUp = true
+		lg := d.jobLogger(j)
 		lg.Error().Err(r.err).Int("exit", r.exit).Str("stderr", r.stderr).Msg("rsync failed during the final flush; changes stay unsynced")
 		return
 	}
@@ -446,15 +538,11 @@ func (d *dispatcher) finish(r result, draining bool) {
 		wait = d.o.Backoff.Max
 	}
 	j.waiting = true
-	lg.Warn().Err(r.err).Int("exit", r.exit).Int("failures", j.failures).
-		Int64("retry_in_ms", wait.Milliseconds()).Str("stderr", r.stderr).Msg("rsync failed; will retry")
-	i := r.job
-	time.AfterFunc(wait, func() {
-		select {
-		case d.retry <- i:
-		default: // cannot happen: one timer per job at most, and the buffer holds one per job
-		}
-	})
+	j.retryGen++
+	j.rec.nextRetry = now.Add(wait)
+	d.reportFailure(j, r, wait, now)
+	t := retryTick{r.job, j.retryGen}
+	time.AfterFunc(wait, func() { report(d, d.retry, t) })
 }
 
 // unsynced returns nil when every job ended in sync, else an error naming
@@ -462,7 +550,7 @@ func (d *dispatcher) finish(r result, draining bool) {
 func (d *dispatcher) unsynced() error {
 	var left []string
 	for _, j := range d.jobs {
-		if !j.hasPending() {
+		if !j.hasPending() || j.removed {
 			continue
 		}
 		what := fmt.Sprintf("%d paths", len(j.pending))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"syscall"
 )
 
 // rsync's exit codes that the dispatcher tells apart (rsync(1), EXIT
@@ -30,6 +31,9 @@ func classify(err error, rsyncPath string) (exit int, failure error) {
 		return exitOK, nil
 	case errors.As(err, &ee):
 		exit = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return exitNotRun, fmt.Errorf("rsync was killed by signal %d (%v)", int(ws.Signal()), ws.Signal())
+		}
 		if exit == exitVanished {
 			return exit, nil
 		}

@@ -26,7 +26,7 @@ type invocation struct {
 // is called when a warm run says its transfer is complete.
 func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *warmRsync, onTransferred func()) result {
 	r := result{job: i, paths: paths, full: full, initial: initial}
-	lg := d.o.Logger.With().Str("path", j.Path).Str("node", j.Node).Logger()
+	lg := d.o.Logger.With().Str("path", j.Path).Str("node", nodeName(j.Node)).Logger()
 	inv, err := d.plan(j, paths, full, initial, w, lg)
 	if err != nil {
 		r.err, r.exit = err, exitNotRun
@@ -34,7 +34,7 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 	}
 	defer inv.cleanup()
 	if d.o.Pretend {
-		lg.Info().Str("argv", Quote(inv.argv)).Int("files", len(paths)).Bool("full", full).Msg("would execute")
+		addWhat(lg.Info().Str("argv", Quote(inv.argv)), paths, full).Msg("would execute")
 		if e := lg.Debug(); e.Enabled() && len(paths) > 0 {
 			e.Strs("list", paths).Msg("would send")
 		}
@@ -47,10 +47,12 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 	} else {
 		output, err = d.execCold(inv)
 	}
-	took := time.Since(start)
+	r.took = time.Since(start)
 	r.exit, r.err = classify(err, inv.argv[0])
 	r.stderr = output
-	lg.Info().Int("files", len(paths)).Bool("full", full).Bool("warm", w != nil).Int64("duration_ms", took.Milliseconds()).Int("exit", r.exit).Msg("rsync")
+	if r.err == nil { // a failure is logged once, by the dispatcher
+		addWhat(lg.Info(), paths, full).Bool("warm", w != nil).Int64("duration_ms", r.took.Milliseconds()).Int("exit", r.exit).Msg("rsync")
+	}
 	if e := lg.Debug(); e.Enabled() {
 		e.Str("argv", Quote(inv.argv)).Strs("list", paths[:min(len(paths), 100)]).Str("output", r.stderr).Msg("rsync output")
 	}

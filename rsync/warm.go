@@ -179,6 +179,7 @@ const warmRetry = time.Second
 // warmStart is what a goroutine starting a warm rsync reports.
 type warmStart struct {
 	job *jobState
+	gen int // the job's settings generation it was started with
 	w   *warmRsync
 	err error
 }
@@ -192,10 +193,10 @@ func (d *dispatcher) keepWarm() {
 	now := time.Now()
 	var next time.Time
 	for _, j := range d.jobs {
-		if d.procs() >= d.o.MaxProcs {
+		if d.procs() >= d.maxProcs() {
 			return
 		}
-		if j.warm != nil || j.warmStarting || j.gaveUp || j.waiting || !d.warmable(j) {
+		if j.warm != nil || j.warmStarting || j.gaveUp || j.waiting || j.removed || !d.warmable(j) {
 			continue
 		}
 		if now.Before(j.warmAt) {
@@ -206,9 +207,10 @@ func (d *dispatcher) keepWarm() {
 		}
 		j.warmStarting = true
 		d.warmStarting++
+		gen := j.gen
 		go func(j *jobState, job Job) {
 			w, err := startWarm(d.kill, job)
-			d.warmStarted <- warmStart{j, w, err}
+			report(d, d.warmStarted, warmStart{j, gen, w, err})
 		}(j, j.Job)
 	}
 	if !next.IsZero() && d.warmC == nil {
@@ -230,11 +232,11 @@ func (d *dispatcher) warmReady(s warmStart, draining bool) {
 	d.warmStarting--
 	if s.err != nil {
 		j.warmAt = time.Now().Add(warmRetry)
-		d.o.Logger.Debug().Err(s.err).Str("path", j.Path).Str("node", j.Node).Msg("no warm rsync")
+		d.o.Logger.Debug().Err(s.err).Str("path", j.Path).Str("node", nodeName(j.Node)).Msg("no warm rsync")
 		return
 	}
-	if draining || j.gaveUp {
-		d.retireWarm(s.w)
+	if draining || j.gaveUp || j.removed || s.gen != j.gen {
+		d.retireWarm(s.w) // or started with settings since replaced
 		return
 	}
 	j.warm = s.w
@@ -247,7 +249,7 @@ func (d *dispatcher) retireWarm(w *warmRsync) {
 	d.warmRetiring++
 	go func() {
 		w.retire(d.kill.Done())
-		d.warmRetired <- struct{}{}
+		report(d, d.warmRetired, struct{}{})
 	}()
 }
 

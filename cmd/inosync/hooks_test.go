@@ -92,7 +92,7 @@ sync(source = %q, target = %q,
 	writeFile(t, filepath.Join(src, "sentinel"), "synced")
 	// The sentinel's run, logged once rsync has exited, carries one file.
 	testutil.Eventually(t, 10*time.Second, "the sentinel's run", func() bool {
-		return strings.Contains(d.logs.String(), `"path":"`+src+`/","node":"","files":1,"full":false`)
+		return strings.Contains(d.logs.String(), `"path":"`+src+`/","node":"(local)","files":1,"full":false`)
 	})
 	if _, err := os.Stat(filepath.Join(dst, "sentinel")); err != nil {
 		t.Errorf("the sentinel did not arrive: %v", err)
@@ -100,7 +100,7 @@ sync(source = %q, target = %q,
 	// Every run after the initial one carried only the sentinel (its
 	// create and its write may come as two runs), and rsync ran no more
 	// often than that.
-	listRe := regexp.MustCompile(`"path":"` + regexp.QuoteMeta(src) + `/","node":"","argv":"[^"]*","list":(\[[^]]*\])`)
+	listRe := regexp.MustCompile(`"path":"` + regexp.QuoteMeta(src) + `/","node":"\(local\)","argv":"[^"]*","list":(\[[^]]*\])`)
 	var lists [][]string
 	n := 0
 	testutil.Eventually(t, 10*time.Second, "every started run to be logged", func() bool {

@@ -128,7 +128,7 @@ edelay = 0
 	writeFile(t, filepath.Join(src, "second"), "2")
 	converges(t, src, dst1, "node 1 syncing while node 2 is down")
 	testutil.Eventually(t, 20*time.Second, "node 2's failures to be retried", func() bool {
-		return strings.Count(d.logs.String(), "rsync failed; will retry") >= 2
+		return strings.Count(d.logs.String(), `"message":"rsync failed again"`) >= 1
 	})
 	if got := tree(dst2); got != "" {
 		t.Fatalf("node 2 is down but holds:\n%s", got)

@@ -1,0 +1,168 @@
+package rsync
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/inosync/inosync/internal/testutil"
+)
+
+// controlled runs Dispatch with a Control channel; it returns the work
+// and control channels and the result of Dispatch.
+func controlled(t *testing.T, o Options) (chan<- Work, chan<- Request, <-chan error) {
+	t.Helper()
+	in := make(chan Work)
+	ctl := make(chan Request)
+	done := make(chan error, 1)
+	o.Control = ctl
+	go func() { done <- Dispatch(in, o) }()
+	return in, ctl, done
+}
+
+// askStatus returns the dispatcher's status.
+func askStatus(ctl chan<- Request) Status {
+	reply := make(chan Status, 1)
+	ctl <- StatusRequest{Reply: reply}
+	return <-reply
+}
+
+// jobOf returns the status of the job to dest.
+func jobOf(t *testing.T, s Status, dest string) JobStatus {
+	t.Helper()
+	for _, j := range s.Jobs {
+		if j.Dest == dest {
+			return j
+		}
+	}
+	t.Fatalf("no job to %s in the status %+v", dest, s)
+	return JobStatus{}
+}
+
+// A failing node shows as failing, with rsync's last line, its failure
+// count and an oldest pending change that stays put; once it works again
+// it is in sync, with the runs and failures counted.
+func TestStatusFailingThenInSync(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "f"), "1")
+	// Fails its first 3 runs; the third retry comes after 3 × 150 ms.
+	o := Options{Jobs: []Job{{Path: src, Node: "web2:", Dest: dst, Settings: Settings{Rsync: flaky(t, rs, 3), Bwlimit: "0"}}}, Initial: true, Logger: zerolog.Nop()}
+	o.Backoff.Min, o.Backoff.Max = 150*time.Millisecond, 150*time.Millisecond
+	in, ctl, done := controlled(t, o)
+	var first JobStatus
+	testutil.Eventually(t, 10*time.Second, "the job failing twice", func() bool {
+		first = jobOf(t, askStatus(ctl), dst)
+		return first.Failures >= 2
+	})
+	if first.State != StateFailing || first.LastExit != 12 || first.LastError != "rsync: connection unexpectedly closed" ||
+		first.Oldest.IsZero() || first.FailingSince.IsZero() || !first.Full || first.Node != "web2:" {
+		t.Errorf("status while failing = %+v", first)
+	}
+	var last JobStatus
+	testutil.Eventually(t, 10*time.Second, "the job in sync", func() bool {
+		last = jobOf(t, askStatus(ctl), dst)
+		return last.State == StateInSync
+	})
+	if last.Failures != 0 || last.Runs != 4 || last.Failed != 3 || last.LastSuccess.IsZero() || !last.Oldest.IsZero() || !last.FailingSince.IsZero() {
+		t.Errorf("status once in sync = %+v", last)
+	}
+	var n uint64
+	for _, c := range last.Durations {
+		n += c
+	}
+	if n != 4 || last.DurationSum <= 0 {
+		t.Errorf("durations %v (sum %v) count %d runs, want 4", last.Durations, last.DurationSum, n)
+	}
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A resync request repairs a file changed on the target, and a local
+// node is named "(local)".
+func TestResyncRepairsTarget(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "f"), "1")
+	in, ctl, done := controlled(t, Options{Jobs: []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}}, Initial: true, Logger: zerolog.Nop()})
+	testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return jobOf(t, askStatus(ctl), dst).State == StateInSync })
+	// Another size, so that rsync's quick check sees it.
+	write(t, filepath.Join(dst, "f"), "changed on the target")
+	reply := make(chan int, 1)
+	ctl <- ResyncRequest{Reply: reply}
+	if n := <-reply; n != 1 {
+		t.Errorf("resync reached %d jobs, want 1", n)
+	}
+	testutil.Eventually(t, 10*time.Second, "f repaired", func() bool { return snapshot(dst) == "f:1\n" })
+	if s := jobOf(t, askStatus(ctl), dst); s.Node != "(local)" {
+		t.Errorf("local node shown as %q", s.Node)
+	}
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A reload keeps what a job has pending and gives it its new settings
+// from its next run; a new job gets its initial sync; a removed one has
+// its pending changes dropped, and said so.
+func TestReconfigureKeepsAddsRemoves(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src, src2 := filepath.Join(dir, "src")+"/", filepath.Join(dir, "src2")+"/"
+	kept, gone, added := filepath.Join(dir, "kept"), filepath.Join(dir, "gone"), filepath.Join(dir, "added")
+	write(t, filepath.Join(src, "f"), "1")
+	write(t, filepath.Join(src2, "g"), "2")
+	broken := filepath.Join(dir, "broken")
+	if err := os.WriteFile(broken, []byte("#!/bin/sh\necho 'rsync: connection refused' >&2\nexit 255\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var logs testutil.LockedBuffer
+	o := Options{
+		Jobs: []Job{
+			{Tree: 0, Path: src, Node: "a:", Dest: kept, Settings: Settings{Rsync: broken, Bwlimit: "0"}},
+			{Tree: 0, Path: src, Node: "b:", Dest: gone, Settings: Settings{Rsync: broken, Bwlimit: "0"}},
+		},
+		Initial: true, Logger: zerolog.New(&logs),
+	}
+	o.Backoff.Min, o.Backoff.Max = 300*time.Millisecond, 300*time.Millisecond
+	in, ctl, done := controlled(t, o)
+	testutil.Eventually(t, 10*time.Second, "both jobs failing", func() bool {
+		s := askStatus(ctl)
+		return jobOf(t, s, kept).Failures > 0 && jobOf(t, s, gone).Failures > 0
+	})
+	reply := make(chan struct{})
+	ctl <- Reconfigure{
+		Jobs: []Job{
+			{Tree: 0, Path: src, Node: "a:", Dest: kept, Settings: Settings{Rsync: rs, Bwlimit: "0"}},
+			{Tree: 1, Path: src2, Dest: added, Settings: Settings{Rsync: rs, Bwlimit: "0"}},
+		},
+		Reply: reply,
+	}
+	<-reply
+	s := askStatus(ctl)
+	if len(s.Jobs) != 2 || !jobOf(t, s, kept).Full {
+		t.Errorf("after the reload: %+v, want the kept job still holding its full sync and the added one", s.Jobs)
+	}
+	testutil.Eventually(t, 10*time.Second, "the kept and added trees synced with the new settings", func() bool {
+		return snapshot(kept) == "f:1\n" && snapshot(added) == "g:2\n"
+	})
+	if !strings.Contains(logs.String(), `"node":"b:"`) || !strings.Contains(logs.String(), "pending changes are dropped") {
+		t.Errorf("the removed job's dropped changes are not logged:\n%s", logs.String())
+	}
+	if _, err := os.Stat(gone); !os.IsNotExist(err) {
+		t.Errorf("the removed job ran after the reload: %v", err)
+	}
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

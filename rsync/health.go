@@ -1,0 +1,195 @@
+package rsync
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// record is a job's history as the status and the logs tell it. Only the
+// dispatcher goroutine touches it.
+type record struct {
+	lastSuccess  time.Time
+	failingSince time.Time
+	lastExit     int
+	lastError    string
+	nextRetry    time.Time
+	runs, failed int
+	durations    []uint64 // per bucket of DurationBuckets, and one more
+	durationSum  float64
+	// reportAt is when a job that keeps failing is reported again;
+	// reportEvery is the interval after that, doubled per report.
+	reportAt    time.Time
+	reportEvery time.Duration
+}
+
+// First and longest intervals between two reports of a job that keeps
+// failing: one line per interval, not one per retry.
+const (
+	reportFirst = time.Minute
+	reportMax   = time.Hour
+)
+
+// observe books one run's duration.
+func (r *record) observe(took time.Duration) {
+	if r.durations == nil {
+		r.durations = make([]uint64, len(DurationBuckets)+1)
+	}
+	s := took.Seconds()
+	r.durations[sort.SearchFloat64s(DurationBuckets, s)]++
+	r.durationSum += s
+	r.runs++
+}
+
+// status is the job's state and record now.
+func (j *jobState) status() JobStatus {
+	s := JobStatus{
+		Tree: j.Tree, Path: j.Path, Node: nodeName(j.Node), Dest: j.Dest,
+		Pending: len(j.pending), Full: j.full, Running: len(j.runs),
+		Oldest: j.oldest(), LastSuccess: j.rec.lastSuccess, FailingSince: j.rec.failingSince,
+		Failures: j.failures, LastExit: j.rec.lastExit, LastError: j.rec.lastError,
+		Runs: j.rec.runs, Failed: j.rec.failed,
+		Durations: append([]uint64(nil), j.rec.durations...), DurationSum: j.rec.durationSum,
+	}
+	if s.Durations == nil {
+		s.Durations = make([]uint64, len(DurationBuckets)+1)
+	}
+	if j.waiting {
+		s.NextRetry = j.rec.nextRetry
+	}
+	for _, r := range j.runs {
+		s.Full = s.Full || r.full
+	}
+	switch {
+	case j.failures > 0:
+		s.State = StateFailing
+	case j.initial || j.runningInitial():
+		s.State = StateInitial
+	case len(j.runs) > 0:
+		s.State = StateRunning
+	case j.hasPending():
+		s.State = StatePending
+	default:
+		s.State = StateInSync
+	}
+	return s
+}
+
+// oldest is when the oldest change the job has not yet synced was seen.
+func (j *jobState) oldest() time.Time {
+	t := time.Time{}
+	if j.hasPending() {
+		t = j.since
+	}
+	for _, r := range j.runs {
+		if !r.since.IsZero() && (t.IsZero() || r.since.Before(t)) {
+			t = r.since
+		}
+	}
+	return t
+}
+
+func (j *jobState) runningInitial() bool {
+	for _, r := range j.runs {
+		if r.initial {
+			return true
+		}
+	}
+	return false
+}
+
+// lastLine is the last non-empty line of rsync's output: usually what
+// went wrong.
+func lastLine(out string) string {
+	out = strings.TrimSpace(out)
+	if i := strings.LastIndexByte(out, '\n'); i >= 0 {
+		out = out[i+1:]
+	}
+	return strings.TrimSpace(out)
+}
+
+// unreachable reports whether an rsync exit status means that the node
+// could not be reached or the connection broke (rsync(1): 10 socket I/O,
+// 12 protocol data stream, 30 and 35 timeouts, 255 ssh).
+func unreachable(exit int) bool {
+	switch exit {
+	case 10, 12, 30, 35, 255:
+		return true
+	}
+	return false
+}
+
+// reportFailure logs a failed run: the first failure of a series at
+// once, then one line per growing interval while the job keeps failing.
+func (d *dispatcher) reportFailure(j *jobState, r result, wait time.Duration, now time.Time) {
+	lg := d.jobLogger(j)
+	if j.failures == 1 {
+		j.rec.reportEvery = reportFirst
+		j.rec.reportAt = now.Add(reportFirst)
+		e := lg.Warn().Err(r.err).Int("exit", r.exit).Int64("duration_ms", r.took.Milliseconds()).
+			Int64("retry_in_ms", wait.Milliseconds()).Str("stderr", r.stderr)
+		addWhat(e, r.paths, r.full).Msg("rsync failed; will retry")
+		return
+	}
+	if now.Before(j.rec.reportAt) {
+		lg.Debug().Err(r.err).Int("exit", r.exit).Int("failures", j.failures).Msg("rsync failed again")
+		return
+	}
+	j.rec.reportEvery = min(2*j.rec.reportEvery, reportMax)
+	j.rec.reportAt = now.Add(j.rec.reportEvery)
+	what := "failing"
+	if unreachable(r.exit) {
+		what = "unreachable"
+	}
+	lg.Warn().Int("exit", r.exit).Int("failures", j.failures).Str("error", j.rec.lastError).
+		Int("pending", d.pendingCount(j)).Bool("full", j.full).
+		Float64("oldest_s", now.Sub(j.oldest()).Seconds()).
+		Msgf("node %s %s since %s: %s pending, oldest %s", nodeName(j.Node), what,
+			j.rec.failingSince.Format("15:04:05"), pendingWords(d.pendingCount(j), j.full),
+			now.Sub(j.oldest()).Round(time.Second))
+}
+
+// reportRecovery logs that a job synced again after failures.
+func (d *dispatcher) reportRecovery(j *jobState, r result, now time.Time) {
+	lg := d.jobLogger(j)
+	lg.Info().Int("failures", j.failures).Float64("down_s", now.Sub(j.rec.failingSince).Seconds()).
+		Msgf("node %s recovered after %s: %s synced", nodeName(j.Node),
+			now.Sub(j.rec.failingSince).Round(time.Second), pendingWords(len(r.paths), r.full))
+}
+
+// pendingCount is the number of paths the job holds back: pending, and
+// those of its runs.
+func (d *dispatcher) pendingCount(j *jobState) int {
+	n := len(j.pending)
+	for _, r := range j.runs {
+		n += len(r.paths)
+	}
+	return n
+}
+
+func pendingWords(n int, full bool) string {
+	switch {
+	case full:
+		return "a full sync"
+	case n == 1:
+		return "1 path"
+	}
+	return strconv.Itoa(n) + " paths"
+}
+
+// jobLogger is the logger of one job's lines.
+func (d *dispatcher) jobLogger(j *jobState) zerolog.Logger {
+	return d.o.Logger.With().Str("path", j.Path).Str("node", nodeName(j.Node)).Logger()
+}
+
+// addWhat adds what a run carried to a log line: the number of files of a
+// list run (and full=false), full=true for a full one.
+func addWhat(e *zerolog.Event, paths []string, full bool) *zerolog.Event {
+	if full {
+		return e.Bool("full", true)
+	}
+	return e.Int("files", len(paths)).Bool("full", false)
+}
