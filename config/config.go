@@ -29,6 +29,13 @@ type Config struct {
 	// need: it may do something per invocation).
 	WarmRsync bool
 
+	// Reporting and drift repair (see docs/operations.md).
+	ControlSocket  string        // control_socket: "" = named after the config file
+	StatusFile     string        // status_file: "" = none
+	StatusInterval time.Duration // status_interval: the status file is written at most this often
+	MetricsListen  string        // metrics_listen: "" = no metrics endpoint
+	ResyncInterval time.Duration // resync_interval: the default of each tree's Resync; 0 = off
+
 	// Warnings are things worth telling the user that do not stop the load.
 	Warnings []*Error
 }
@@ -46,6 +53,9 @@ type Sync struct {
 	ExcludeHooks []ExcludeFunc
 	FilterHooks  []FilterFunc
 	Pos          string // file:line:col of the sync() call; "" for the legacy variables
+	// Resync is how often the whole tree is synced to repair drift on
+	// the targets (resync_interval); 0 = never.
+	Resync time.Duration
 }
 
 // Dest is one destination of a Sync.

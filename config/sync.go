@@ -21,6 +21,7 @@ type syncCall struct {
 	exclude  starlark.Value // nil or callable
 	filter   starlark.Value
 	delay    starlark.Value // nil: edelay
+	resync   starlark.Value // nil: resync_interval
 }
 
 // orig maps a position in any evaluated file back to the user's text.
@@ -32,17 +33,17 @@ func (b *builder) orig(pos syntax.Position) place {
 }
 
 // syncBuiltin is sync(source, target, nodes, excludes, exclude, filter,
-// delay): one watched tree with its own settings (contract 3).
+// delay, resync_interval): one watched tree with its own settings (contract 3).
 func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var c syncCall
-	var exclude, filter, delay starlark.Value
+	var exclude, filter, delay, resync starlark.Value
 	if err := starlark.UnpackArgs(fn.Name(), args, kwargs,
 		"source", &c.source, "target", &c.target, "nodes?", &c.nodes, "excludes?", &c.excludes,
-		"exclude?", &exclude, "filter?", &filter, "delay?", &delay); err != nil {
+		"exclude?", &exclude, "filter?", &filter, "delay?", &delay, "resync_interval?", &resync); err != nil {
 		return nil, err
 	}
 	c.pos = b.orig(th.CallFrame(1).Pos)
-	c.exclude, c.filter, c.delay = noneToNil(exclude), noneToNil(filter), noneToNil(delay)
+	c.exclude, c.filter, c.delay, c.resync = noneToNil(exclude), noneToNil(filter), noneToNil(delay), noneToNil(resync)
 	if c.source == "" {
 		return nil, fmt.Errorf("source is empty: give the directory to watch")
 	}
@@ -64,6 +65,11 @@ func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args st
 			return nil, fmt.Errorf("delay %v", err)
 		}
 	}
+	if c.resync != nil {
+		if _, err := intervalSeconds(c.resync, true); err != nil {
+			return nil, fmt.Errorf("resync_interval %v", err)
+		}
+	}
 	b.calls = append(b.calls, c)
 	return starlark.None, nil
 }
@@ -76,7 +82,7 @@ func noneToNil(v starlark.Value) starlark.Value {
 }
 
 // fromCalls validates the recorded sync() calls into Syncs.
-func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaultDelay time.Duration) ([]Sync, error) {
+func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaultDelay, defaultResync time.Duration) ([]Sync, error) {
 	var syncs []Sync
 	for _, c := range b.calls {
 		src, err := b.watchPath("sync(source=…)", c.pos, c.source, opts.Cwd)
@@ -88,7 +94,7 @@ func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaultDelay ti
 		if strings.HasSuffix(c.source, "/") && !strings.HasSuffix(src, "/") {
 			src += "/"
 		}
-		s := Sync{Source: src, Target: c.target, Delay: defaultDelay, Pos: fmt.Sprintf("%s:%d:%d", b.src.name, c.pos.line, c.pos.col)}
+		s := Sync{Source: src, Target: c.target, Delay: defaultDelay, Resync: defaultResync, Pos: fmt.Sprintf("%s:%d:%d", b.src.name, c.pos.line, c.pos.col)}
 		var nodes []string
 		if c.nodes != nil {
 			if nodes, err = stringItems(c.nodes); err != nil {
@@ -112,6 +118,9 @@ func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaultDelay ti
 		}
 		if c.delay != nil {
 			s.Delay, _ = delaySeconds(c.delay) // checked when called
+		}
+		if c.resync != nil {
+			s.Resync, _ = intervalSeconds(c.resync, true) // checked when called
 		}
 		if c.exclude != nil {
 			h, _ := b.newHook(c.exclude, "sync(exclude=…)", 2, "(path, is_dir)")

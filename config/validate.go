@@ -46,7 +46,7 @@ const (
 )
 
 // settingNames are the variables inosync reads, for near-miss warnings.
-var settingNames = []string{"wpaths", "rpaths", "wpath", "rpath", "rnodes", "rexcludes", "excludes", "extra", "rspeed", "emask", "edelay", "logfile", "rsync", "exclude", "event_filter", "max_processes", "max_delay", "max_pending", "warm_rsync"}
+var settingNames = []string{"wpaths", "rpaths", "wpath", "rpath", "rnodes", "rexcludes", "excludes", "extra", "rspeed", "emask", "edelay", "logfile", "rsync", "exclude", "event_filter", "max_processes", "max_delay", "max_pending", "warm_rsync", "control_socket", "status_file", "status_interval", "metrics_listen", "resync_interval"}
 
 // builder validates the globals of one evaluated config.
 type builder struct {
@@ -92,6 +92,9 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 	if err := b.flood(g, c); err != nil {
 		return nil, err
 	}
+	if err := b.observe(g, c); err != nil {
+		return nil, err
+	}
 	c.WarmRsync = c.Rsync == DefaultRsync
 	if v, ok := g["warm_rsync"]; ok && v != starlark.None {
 		w, isBool := v.(starlark.Bool)
@@ -128,7 +131,10 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 	default:
 		return nil, &Error{File: b.src.name, Msg: "no paths given to watch: set wpaths (and rpaths), the older wpath, or call sync()"}
 	}
-	more, err := b.fromCalls(g, opts, c.Delay)
+	for i := range c.Syncs { // the legacy variables' trees
+		c.Syncs[i].Resync = c.ResyncInterval
+	}
+	more, err := b.fromCalls(g, opts, c.Delay, c.ResyncInterval)
 	if err != nil {
 		return nil, err
 	}

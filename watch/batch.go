@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +18,48 @@ type Batch struct {
 	Paths []string
 	// Full means "sync the whole tree".
 	Full bool
+	// First is when the first change of the batch was seen.
+	First time.Time
+}
+
+// Backlog is what a coalescer holds back (waiting out its delay, or for
+// the consumer), published for readers on other goroutines: a status
+// asks it without disturbing the coalescer.
+type Backlog struct {
+	paths atomic.Int64 // pending entries; -1 = a full sync
+	first atomic.Int64 // Unix ns of the oldest change held; 0 = none
+	// Notify, if not nil, gets a value (without waiting) when the
+	// backlog goes from empty to not empty.
+	Notify chan<- struct{}
+}
+
+// Load returns the entries held (full when the whole tree is to be
+// synced) and when the oldest of them was seen (zero when none).
+func (b *Backlog) Load() (paths int, full bool, first time.Time) {
+	n, f := b.paths.Load(), b.first.Load()
+	if f != 0 {
+		first = time.Unix(0, f)
+	}
+	return max(int(n), 0), n < 0, first
+}
+
+// store publishes what the coalescer holds.
+func (b *Backlog) store(paths int, full bool, first time.Time) {
+	n := int64(paths)
+	if full {
+		n = -1
+	}
+	var f int64
+	if n != 0 {
+		f = first.UnixNano()
+	}
+	if b.first.Swap(f) == 0 && f != 0 && b.Notify != nil {
+		select {
+		case b.Notify <- struct{}{}:
+		default:
+		}
+	}
+	b.paths.Store(n)
 }
 
 // Clock is the coalescer's source of time; tests pass a fake.
@@ -76,6 +119,9 @@ type CoalesceOptions struct {
 	// write's several events into one batch. A wrong "settled" costs an
 	// extra run, never a change: a later event makes a batch of its own.
 	Settled func(Settling) bool
+	// Backlog, if not nil, is kept up to date with what the coalescer
+	// holds.
+	Backlog *Backlog
 }
 
 // Settling is a pending file that CoalesceOptions.Settled is asked about.
@@ -125,6 +171,7 @@ func Coalesce(ctx context.Context, in <-chan Change, out chan<- Batch, opts Coal
 	done := ctx.Done()
 	for {
 		c.growHeld()
+		c.publish()
 		outC, b := c.offer()
 		select {
 		case <-done:
@@ -174,13 +221,33 @@ func newCoalescer(in <-chan Change, out chan<- Batch, opts CoalesceOptions) *coa
 	return &coalescer{in: in, out: out, opts: opts, clock: clock, p: newPending(opts), dirty: newPending(opts)}
 }
 
+// publish updates opts.Backlog, if any, with what is held now.
+func (c *coalescer) publish() {
+	bl := c.opts.Backlog
+	if bl == nil {
+		return
+	}
+	n, full, first := c.p.len(), c.p.full, c.p.first
+	if c.held != nil {
+		n += len(c.held.Paths)
+		full = full || c.held.Full
+		first = c.heldFirst
+	}
+	if n == 0 && !full {
+		first = time.Time{}
+	}
+	bl.store(n, full, first)
+}
+
 // offer returns the channel and batch to offer the consumer: out and the
 // held batch, or a nil channel (never ready) when nothing is held.
 func (c *coalescer) offer() (chan<- Batch, Batch) {
 	if c.held == nil {
 		return nil, Batch{}
 	}
-	return c.out, *c.held
+	b := *c.held
+	b.First = c.heldFirst
+	return c.out, b
 }
 
 // growHeld folds p into the held batch once p is as big as it: the
@@ -311,8 +378,12 @@ func (c *coalescer) finish() {
 	}
 	c.fold()
 	if c.held != nil {
-		c.out <- *c.held
+		b := *c.held
+		b.First = c.heldFirst
+		c.out <- b
+		c.held = nil
 	}
+	c.publish()
 }
 
 // pending is the coalescer's pure core: the set of changed paths of one

@@ -219,7 +219,9 @@ func (t *fakeTimer) Stop() bool {
 	return was
 }
 
-// receive returns the next batch, failing the test after a deadline.
+// receive returns the next batch, failing the test after a deadline. It
+// checks that the batch says when its first change came, then clears
+// First, so that callers compare only what is synced.
 func receive(t *testing.T, out <-chan Batch) Batch {
 	t.Helper()
 	select {
@@ -227,7 +229,7 @@ func receive(t *testing.T, out <-chan Batch) Batch {
 		if !ok {
 			t.Fatal("out closed")
 		}
-		return b
+		return withoutFirst(t, b)
 	case <-time.After(5 * time.Second):
 		t.Fatal("no batch within 5s")
 	}
@@ -406,10 +408,64 @@ func TestCoalesceQuietAtStop(t *testing.T) {
 	in <- Change{Rel: "chmodded", Op: Chmod, Quiet: true}
 	close(in)
 	Coalesce(context.Background(), in, out, CoalesceOptions{Clock: &fakeClock{now: t0}})
-	if got, want := <-out, (Batch{Paths: []string{"chmodded"}}); !reflect.DeepEqual(got, want) {
+	if got, want := withoutFirst(t, <-out), (Batch{Paths: []string{"chmodded"}}); !reflect.DeepEqual(got, want) {
 		t.Fatalf("batch = %#v, want %#v", got, want)
 	}
 	if _, ok := <-out; ok {
 		t.Fatal("out not closed")
 	}
+}
+
+// withoutFirst checks that b has its First set and returns b without it.
+func withoutFirst(t *testing.T, b Batch) Batch {
+	t.Helper()
+	if b.First.IsZero() {
+		t.Errorf("batch %v has no First", b.Paths)
+	}
+	b.First = time.Time{}
+	return b
+}
+
+// The backlog shows what waits out the delay and since when, says once
+// that it is no longer empty, and is empty again once the batch is taken.
+func TestCoalesceBacklog(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	notify := make(chan struct{}, 1)
+	bl := &Backlog{Notify: notify}
+	in, out := make(chan Change), make(chan Batch)
+	done := make(chan struct{})
+	go func() {
+		Coalesce(context.Background(), in, out, CoalesceOptions{Delay: 10 * time.Second, Clock: clock, Backlog: bl})
+		close(done)
+	}()
+	in <- file("a")
+	clock.Advance(3 * time.Second)
+	in <- file("b")
+	testutil.Eventually(t, 5*time.Second, "two paths in the backlog", func() bool {
+		n, _, _ := bl.Load()
+		return n == 2
+	})
+	if _, full, first := bl.Load(); full || !first.Equal(t0) {
+		t.Errorf("backlog full=%v first=%v, want the first change's time %v", full, first, t0)
+	}
+	select {
+	case <-notify:
+	default:
+		t.Error("no notice when the backlog became non-empty")
+	}
+	select {
+	case <-notify:
+		t.Error("a second notice while the backlog stayed non-empty")
+	default:
+	}
+	clock.Advance(7 * time.Second)
+	if b := receive(t, out); len(b.Paths) != 2 {
+		t.Fatalf("batch %v, want a and b", b.Paths)
+	}
+	testutil.Eventually(t, 5*time.Second, "an empty backlog", func() bool {
+		n, full, first := bl.Load()
+		return n == 0 && !full && first.IsZero()
+	})
+	close(in)
+	<-done
 }
