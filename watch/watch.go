@@ -158,12 +158,14 @@ type Watcher struct {
 	// while holding its lock, and Add and Remove take that lock: if Run
 	// read fsnotify's unbuffered Errors itself, a Remove in Run would wait
 	// for a reader that waits for Run. pumpErrors drains it instead.
-	errs     chan fsError
-	overflow atomic.Pointer[fsnotify.Watcher] // whose overflow did not fit in errs
-	watches  atomic.Int64
-	running  atomic.Bool
-	holds    atomic.Int64 // times Run held its intake (Options.Pace)
-	noLeases atomic.Bool  // the tree's file system has no leases (see settled)
+	errs      chan fsError
+	overflow  atomic.Pointer[fsnotify.Watcher] // whose overflow did not fit in errs
+	watches   atomic.Int64
+	running   atomic.Bool
+	holds     atomic.Int64  // times Run held its intake (Options.Pace)
+	events    atomic.Uint64 // events read from the kernel
+	overflows atomic.Uint64 // kernel queue overflows
+	noLeases  atomic.Bool   // the tree's file system has no leases (see settled)
 }
 
 // Settled reports whether the pending file f has settled: its write is
@@ -254,6 +256,23 @@ type fsError struct {
 // Watches returns the number of directories watched. It is safe to call
 // at any time, also while Run is going.
 func (w *Watcher) Watches() int { return int(w.watches.Load()) }
+
+// Events returns the number of events read from the kernel so far; any
+// goroutine may call it.
+func (w *Watcher) Events() uint64 { return w.events.Load() }
+
+// Close releases the watches of a Watcher that was never Run (one made
+// for a reload that then failed); Run releases its own when it returns.
+// After Close, Run returns an error.
+func (w *Watcher) Close() {
+	if w.running.CompareAndSwap(false, true) {
+		_ = w.fsw.Load().Close()
+	}
+}
+
+// Overflows returns the number of times the kernel's event queue
+// overflowed (each answered by a full sync); any goroutine may call it.
+func (w *Watcher) Overflows() uint64 { return w.overflows.Load() }
 
 // Run reads fsnotify's events and errors, keeps the watches in step with
 // the tree and sends the changes to out. It is the one goroutine that owns
@@ -363,6 +382,7 @@ func (w *Watcher) drain(fsw *fsnotify.Watcher, out chan<- Change) {
 // handle turns one fsnotify event into changes, appended to buf, and
 // updates the watch table.
 func (w *Watcher) handle(ev fsnotify.Event, buf []Change) []Change {
+	w.events.Add(1)
 	op := fromFsnotify(ev.Op)
 	rel, ok := w.relOf(ev.Name)
 	if !ok || op == 0 {
@@ -428,6 +448,7 @@ func (w *Watcher) handleError(err error, buf []Change) ([]Change, error) {
 		w.log.Error().Str("path", w.opts.Root).Err(err).Msg("fsnotify error")
 		return buf, nil
 	}
+	w.overflows.Add(1)
 	w.log.Warn().Str("path", w.opts.Root).Msg("inotify queue overflowed; resyncing the whole tree")
 	if err := w.resync(); err != nil {
 		return buf, err

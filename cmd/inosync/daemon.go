@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 
@@ -15,8 +14,6 @@ import (
 
 	"github.com/inosync/inosync/config"
 	"github.com/inosync/inosync/rsync"
-	"github.com/inosync/inosync/rsync/filter"
-	"github.com/inosync/inosync/watch"
 )
 
 // minDelay is the shortest batch: "edelay = 0" hands a change on 1 ms after
@@ -65,7 +62,18 @@ func daemon(o *options, cfg *config.Config, stderr io.Writer) int {
 	if useOneProcessor() {
 		pace = intakePace
 	}
-	return exitStatus(serve(ctx, cfg, o.pretend, pace, lg), lg)
+	reload, resync := make(chan os.Signal, 1), make(chan os.Signal, 1)
+	signal.Notify(reload, syscall.SIGHUP)
+	signal.Notify(resync, syscall.SIGUSR1)
+	defer signal.Stop(reload)
+	defer signal.Stop(resync)
+	load := func() (*config.Config, error) {
+		return config.Load(o.config, config.Options{
+			Print: func(msg string) { lg.Info().Str("config", o.config).Msg("print: " + msg) },
+		})
+	}
+	so := serveOptions{pretend: o.pretend, pace: pace, sig: signals{reload: reload, resync: resync}, load: load}
+	return exitStatus(serve(ctx, cfg, so, lg), lg)
 }
 
 // exitStatus logs how serve ended and returns the exit status for it.
@@ -90,11 +98,33 @@ type startError struct{ err error }
 func (e *startError) Error() string { return e.err.Error() }
 func (e *startError) Unwrap() error { return e.err }
 
+// serveOptions are what serve needs besides the config.
+type serveOptions struct {
+	pretend bool
+	pace    time.Duration // each watcher's Options.Pace
+	sig     signals       // SIGHUP and SIGUSR1; nil channels in tests
+	// load reads the config file again, for a reload; nil = config.Load
+	// of the same file.
+	load func() (*config.Config, error)
+}
+
 // serve wires one watcher and one coalescer per watched tree into one
-// dispatcher, and runs them until ctx ends and the final flush is done.
-// pace is each watcher's Options.Pace.
-func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Duration, lg zerolog.Logger) error {
-	watchers, jobs, err := watchTrees(cfg, pace, lg)
+// dispatcher, and runs them with the supervisor (reloads, the control
+// socket, the status file, metrics) until ctx ends and the final flush is
+// done.
+func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.Logger) error {
+	if so.load == nil {
+		file := cfg.File
+		so.load = func() (*config.Config, error) { return config.Load(file, config.Options{}) }
+	}
+	s := &supervisor{
+		cfg: cfg, load: so.load, pace: so.pace, lg: lg, started: time.Now(),
+		trees: map[string]*treeRun{}, reporter: &hookReporter{lg: lg, seen: map[string]bool{}},
+		ctl: make(chan rsync.Request), changed: make(chan struct{}, 1), calls: make(chan call),
+		status: newStatusFile(cfg, lg),
+	}
+	defer s.status.stop()
+	jobs, err := s.walkTrees()
 	if err != nil {
 		return err
 	}
@@ -105,98 +135,58 @@ func serve(ctx context.Context, cfg *config.Config, pretend bool, pace time.Dura
 	// unsynced otherwise.
 	ctx, die := context.WithCancelCause(ctx)
 	defer die(nil)
-	work := runTrees(ctx, die, cfg, watchers, lg)
+	s.pipes = newPipelines(ctx, die, lg)
+	for _, k := range s.order {
+		s.pipes.start(s.trees[k], cfg)
+	}
+	s.pipes.closeWhenDone()
 	ssh := rsync.NewSSHControl(jobs, lg)
 	defer ssh.Close()
-	err = rsync.Dispatch(work, rsync.Options{
-		Jobs:          jobs,
-		SSHControlDir: ssh.DirOrNone(),
-		MaxProcs:      cfg.MaxProcesses,
-		MaxPending:    cfg.MaxPending,
-		Warm:          cfg.WarmRsync,
-		Pretend:       pretend,
-		Initial:       true,
-		StopTimeout:   stopTimeout,
-		Logger:        lg,
-	})
+	dispatched := make(chan error, 1)
+	dispatchDone := make(chan struct{})
+	s.dispatchDone = dispatchDone
+	go func() {
+		dispatched <- rsync.Dispatch(s.pipes.work, rsync.Options{
+			Jobs:          jobs,
+			SSHControlDir: ssh.DirOrNone(),
+			MaxProcs:      cfg.MaxProcesses,
+			MaxPending:    cfg.MaxPending,
+			Warm:          cfg.WarmRsync,
+			Pretend:       so.pretend,
+			Initial:       true,
+			StopTimeout:   stopTimeout,
+			Logger:        lg,
+			Control:       s.ctl,
+			Changed:       s.changed,
+		})
+		close(dispatchDone)
+	}()
+	ctlCtx, stopControl := context.WithCancel(ctx)
+	controlDone := make(chan struct{})
+	go func() {
+		defer close(controlDone)
+		s.serveControl(ctlCtx)
+	}()
+	stopMetrics := s.serveMetrics()
+	s.status.changed()
+	s.run(ctx, so.sig)
+	stopMetrics()
+	stopControl()
+	<-controlDone
+	err = <-dispatched
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return errors.Join(cause, err)
 	}
 	return err
 }
 
-// watchTrees makes the watcher of every tree (walking it and adding its
-// watches) and the rsync jobs of every (tree, node).
-func watchTrees(cfg *config.Config, pace time.Duration, lg zerolog.Logger) ([]*watch.Watcher, []rsync.Job, error) {
+// walkTrees makes the watcher of every tree (walking it and adding its
+// watches) and returns the rsync jobs of every (tree, node).
+func (s *supervisor) walkTrees() ([]rsync.Job, error) {
 	restoreGC := lowGCDuring()
 	defer func() {
 		restoreGC()
 		releaseWalkGarbage()
 	}()
-	trigger := watch.TriggerOps(cfg.Events)
-	reporter := &hookReporter{lg: lg, seen: map[string]bool{}}
-	var watchers []*watch.Watcher
-	var jobs []rsync.Job
-	for i, s := range cfg.Syncs {
-		m, err := filter.Compile(s.Excludes)
-		if err != nil {
-			return nil, nil, &startError{fmt.Errorf("excludes of %s: %w", s.Source, err)}
-		}
-		exclude, hooks, keep := treeFilters(s, m, reporter)
-		w, err := watch.New(watch.Options{
-			Root:    s.Source,
-			Trigger: trigger,
-			Exclude: exclude,
-			Filter:  keep,
-			Logger:  lg.With().Str("path", s.Source).Logger(),
-			Pace:    pace,
-		})
-		if err != nil {
-			return nil, nil, &startError{err}
-		}
-		watchers = append(watchers, w)
-		lg.Info().Str("path", s.Source).Int("watches", w.Watches()).Msg("watching")
-		jobs = append(jobs, treeJobs(cfg, i, hooks)...)
-	}
-	return watchers, jobs, nil
-}
-
-// runTrees runs, per tree, its watcher, its coalescer and the hand-over
-// of its batches to the returned channel, which is closed once every tree
-// has stopped. A watcher that fails calls die.
-func runTrees(ctx context.Context, die context.CancelCauseFunc, cfg *config.Config, watchers []*watch.Watcher, lg zerolog.Logger) <-chan rsync.Work {
-	work := make(chan rsync.Work)
-	var wg sync.WaitGroup
-	for i, w := range watchers {
-		changes := make(chan watch.Change, 1024)
-		batches := make(chan watch.Batch)
-		source := cfg.Syncs[i].Source
-		wg.Go(func() {
-			defer close(changes)
-			if err := w.Run(ctx, changes); err != nil {
-				lg.Error().Err(err).Str("path", source).Msg("watcher stopped; stopping inosync")
-				die(fmt.Errorf("%s is no longer watched: %w", source, err))
-			}
-		})
-		opts := watch.CoalesceOptions{
-			Delay:    max(min(cfg.Syncs[i].Delay, cfg.MaxDelay), minDelay),
-			MaxPaths: cfg.MaxPending,
-		}
-		if opts.Delay == minDelay {
-			// edelay = 0: a write that is over need not wait for more
-			// of its events.
-			opts.Settled = w.Settled
-		}
-		wg.Go(func() { watch.Coalesce(ctx, changes, batches, opts) })
-		wg.Go(func() {
-			for b := range batches {
-				work <- rsync.Work{Tree: i, Paths: b.Paths, Full: b.Full}
-			}
-		})
-	}
-	go func() {
-		wg.Wait()
-		close(work)
-	}()
-	return work
+	return s.startTrees()
 }

@@ -69,7 +69,7 @@ func startDaemonPaced(t *testing.T, src, dst, cfgText string, pretend bool, pace
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	lg := zerolog.New(d.logs).Level(zerolog.DebugLevel)
-	go func() { d.err = serve(ctx, cfg, pretend, pace, lg); close(d.done) }()
+	go func() { d.err = serve(ctx, cfg, serveOptions{pretend: pretend, pace: pace}, lg); close(d.done) }()
 	t.Cleanup(func() {
 		cancel()
 		<-d.done

@@ -22,14 +22,3 @@ func initialArgv(cfg *config.Config) [][]string {
 	}
 	return out
 }
-
-// treeJobs are the rsync jobs of tree i of cfg, one per node; exclude is
-// the config's exclude functions for it (nil without any).
-func treeJobs(cfg *config.Config, i int, exclude func(string, bool) bool) []rsync.Job {
-	s := cfg.Syncs[i]
-	var jobs []rsync.Job
-	for _, d := range s.Dests {
-		jobs = append(jobs, rsync.Job{Tree: i, Path: s.Source, Node: d.Node, Dest: d.Path, Settings: settings(cfg, s), Exclude: exclude})
-	}
-	return jobs
-}

@@ -24,6 +24,9 @@ func main() {
 
 // run is the whole command; it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
+	if isClientCommand(args) {
+		return runClient(args, stdout, stderr)
+	}
 	o, err := parseArgs(args)
 	if err != nil {
 		fmt.Fprintln(stderr, "Usage: inosync [options]")

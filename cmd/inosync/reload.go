@@ -1,0 +1,154 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/inosync/inosync/config"
+	"github.com/inosync/inosync/rsync"
+)
+
+// reload reads the config file again and applies it by tree. A config
+// that does not load, or a new tree that cannot be watched, changes
+// nothing: the running config stays and the error says why. Otherwise:
+// unchanged trees keep their watches and pending changes; new ones are
+// watched and get their initial sync; removed ones stop (the dispatcher
+// logs what they had pending as dropped); a tree whose watching changed
+// gets a new pipeline, started before the old one stops so that no event
+// falls between them; and every (tree, node) takes the new rsync settings
+// from its next run. It returns what it did, in words.
+func (s *supervisor) reload() (string, error) {
+	cfg, err := s.load()
+	if err != nil {
+		return "", fmt.Errorf("reloading %s: %w", s.cfg.File, err)
+	}
+	for _, w := range cfg.Warnings {
+		s.lg.Warn().Err(w).Msg("config warning")
+	}
+	type change struct {
+		old, cur *treeRun
+		full     bool
+	}
+	var (
+		added    []*treeRun
+		replaced []change
+		kept     = map[string]*treeRun{}
+		order    []string
+		fresh    []*treeRun // every tree made by this reload, closed if it fails
+	)
+	fail := func(err error) (string, error) {
+		for _, t := range fresh {
+			t.watcher.Close()
+		}
+		return "", err
+	}
+	for _, sy := range cfg.Syncs {
+		key := treeKey(sy)
+		if _, dup := kept[key]; dup {
+			continue
+		}
+		old, ok := s.trees[key]
+		switch {
+		case !ok:
+			t, err := s.newTree(cfg, sy)
+			if err != nil {
+				return fail(fmt.Errorf("reloading %s: new tree %s: %w", s.cfg.File, sy.Source, err))
+			}
+			fresh = append(fresh, t)
+			added = append(added, t)
+			kept[key] = t
+		default:
+			replace, full := watchChanged(s.cfg, cfg, old.sync, sy)
+			if !replace {
+				old.sync = sy // its nodes and rsync settings may be new
+				kept[key] = old
+				break
+			}
+			t, err := newTree(old.id, cfg, sy, s.pace, s.reporter, s.changed, s.lg)
+			if err != nil {
+				return fail(fmt.Errorf("reloading %s: tree %s: %w", s.cfg.File, sy.Source, err))
+			}
+			fresh = append(fresh, t)
+			t.nextResync = old.nextResync
+			replaced = append(replaced, change{old, t, full})
+			kept[key] = t
+		}
+		order = append(order, key)
+	}
+	var removed []*treeRun
+	for _, k := range s.order {
+		if _, ok := kept[k]; !ok {
+			removed = append(removed, s.trees[k])
+		}
+	}
+	// The dispatcher first: a new tree's changes must find its jobs.
+	var jobs []rsync.Job
+	var full []int
+	for _, k := range order {
+		jobs = append(jobs, kept[k].jobs(cfg)...)
+	}
+	for _, c := range replaced {
+		if c.full {
+			full = append(full, c.cur.id)
+		}
+	}
+	reply := make(chan struct{})
+	if !s.ask(rsync.Reconfigure{Jobs: jobs, MaxProcs: cfg.MaxProcesses, MaxPending: cfg.MaxPending, Full: full, Reply: reply}) {
+		return fail(errors.New("inosync is stopping"))
+	}
+	<-reply
+	for _, t := range added {
+		s.pipes.start(t, cfg)
+	}
+	for _, c := range replaced {
+		s.pipes.start(c.cur, cfg)
+		c.old.stop() // its coalescer hands on what it held before it ends
+	}
+	for _, t := range removed {
+		t.stop()
+		s.lg.Info().Str("path", t.sync.Source).Msg("tree removed by the reload; no longer watched")
+	}
+	s.warnRestartOnly(cfg)
+	s.cfg, s.trees, s.order = cfg, kept, order
+	for _, k := range order {
+		t := kept[k]
+		if t.sync.Resync <= 0 {
+			t.nextResync = time.Time{}
+		} else if t.nextResync.IsZero() {
+			t.nextResync = time.Now().Add(t.sync.Resync)
+		}
+	}
+	s.status.configure(cfg)
+	return fmt.Sprintf("reloaded %s: %d trees, %d added, %d removed, %d rewatched (%s)",
+		cfg.File, len(order), len(added), len(removed), len(replaced), syncedWhole(replaced, func(c change) bool { return c.full }, func(c change) string { return c.cur.sync.Source })), nil
+}
+
+// syncedWhole lists the trees that a reload syncs whole.
+func syncedWhole[T any](items []T, full func(T) bool, name func(T) string) string {
+	var names []string
+	for _, it := range items {
+		if full(it) {
+			names = append(names, name(it))
+		}
+	}
+	if len(names) == 0 {
+		return "no tree synced whole"
+	}
+	return "synced whole for their new excludes: " + strings.Join(names, ", ")
+}
+
+// warnRestartOnly logs the settings that a reload cannot change: where
+// the daemon listens.
+func (s *supervisor) warnRestartOnly(cfg *config.Config) {
+	if cfg.ControlSocket != s.cfg.ControlSocket {
+		s.lg.Warn().Str("control_socket", cfg.ControlSocket).Msg("control_socket changed: it takes effect when inosync is restarted")
+	}
+	if cfg.MetricsListen != s.cfg.MetricsListen {
+		s.lg.Warn().Str("metrics_listen", cfg.MetricsListen).Msg("metrics_listen changed: it takes effect when inosync is restarted")
+	}
+	if cfg.WarmRsync != s.cfg.WarmRsync {
+		s.lg.Warn().Bool("warm_rsync", cfg.WarmRsync).Msg("warm_rsync changed: it takes effect when inosync is restarted")
+	}
+}

@@ -1,0 +1,208 @@
+// Package status is the report `inosync status` prints and the status file
+// holds: per tree and node, whether it is in sync, and if not, why and
+// since when. The daemon fills it in; this package renders it as text or
+// JSON and says what exit status it means.
+package status
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Report is the daemon's state at one moment.
+type Report struct {
+	Config  string    `json:"config"`
+	PID     int       `json:"pid"`
+	Version string    `json:"version"`
+	Started time.Time `json:"started"`
+	At      time.Time `json:"at"`
+	Trees   []Tree    `json:"trees"`
+}
+
+// Tree is one watched tree.
+type Tree struct {
+	Source  string `json:"source"`
+	Target  string `json:"target"`
+	State   string `json:"state"` // TreeStarting or TreeWatching
+	Watches int    `json:"watches"`
+	// Events and Overflows count what the tree's watcher reported since
+	// it started (an overflow is answered by a full sync).
+	Events    uint64 `json:"events"`
+	Overflows uint64 `json:"overflows"`
+	Nodes     []Node `json:"nodes"`
+}
+
+// The states of a tree.
+const (
+	TreeStarting = "starting" // its watches are being added
+	TreeWatching = "watching"
+)
+
+// The states of a node, as the dispatcher names them (rsync.JobState),
+// plus Pending for changes that still wait out the tree's delay.
+const (
+	Failing = "failing"
+	Initial = "initial sync"
+	Running = "running"
+	Pending = "pending"
+	InSync  = "in sync"
+)
+
+// Node is one tree's sync to one node.
+type Node struct {
+	Node  string `json:"node"` // as written in the config; "(local)" for a local target
+	Dest  string `json:"dest"`
+	State string `json:"state"`
+	// Pending counts the paths not yet synced: waiting out the delay, for
+	// a process slot, or in a run. FullSync: the whole tree is to be
+	// synced (or is being).
+	Pending  int        `json:"pending_paths"`
+	FullSync bool       `json:"full_sync"`
+	Running  int        `json:"running"`
+	Oldest   *time.Time `json:"oldest_pending,omitempty"`
+	// OldestAge is At minus Oldest, in seconds; 0 when nothing is pending.
+	OldestAge    float64    `json:"oldest_pending_age_seconds"`
+	LastSuccess  *time.Time `json:"last_success,omitempty"`
+	FailingSince *time.Time `json:"failing_since,omitempty"`
+	Failures     int        `json:"consecutive_failures"`
+	LastExit     int        `json:"last_exit,omitempty"`
+	LastError    string     `json:"last_error,omitempty"`
+	NextRetry    *time.Time `json:"next_retry,omitempty"`
+	Runs         int        `json:"runs"`
+	Failed       int        `json:"failed_runs"`
+	// Durations counts the runs by duration (see rsync.DurationBuckets);
+	// for the metrics only.
+	Durations   []uint64 `json:"-"`
+	DurationSum float64  `json:"-"`
+}
+
+// Exit statuses of `inosync status`.
+const (
+	ExitOK       = 0 // every node in sync or merely pending
+	ExitFailing  = 1 // a node is failing
+	ExitNoDaemon = 3 // no daemon answered
+)
+
+// ExitCode is the exit status a report means: ExitFailing when a node is
+// failing, else ExitOK.
+func (r *Report) ExitCode() int {
+	for _, t := range r.Trees {
+		for _, n := range t.Nodes {
+			if n.State == Failing {
+				return ExitFailing
+			}
+		}
+	}
+	return ExitOK
+}
+
+// Summary is one line: how many trees and nodes, and the worst of them.
+func (r *Report) Summary() string {
+	nodes := map[string]bool{}
+	var failing, pending []string
+	paths := 0
+	for _, t := range r.Trees {
+		for _, n := range t.Nodes {
+			nodes[n.Node] = true
+			switch n.State {
+			case Failing:
+				failing = append(failing, fmt.Sprintf("node %s failing since %s", n.Node, clock(n.FailingSince)))
+				paths += n.Pending
+			case InSync:
+			default:
+				pending = append(pending, n.Node)
+				paths += n.Pending
+			}
+		}
+	}
+	head := fmt.Sprintf("%s, %s", count(len(r.Trees), "tree"), count(len(nodes), "node"))
+	switch {
+	case len(failing) > 0:
+		return fmt.Sprintf("%s: %s, %s pending", head, strings.Join(failing, "; "), count(paths, "path"))
+	case len(pending) > 0:
+		return fmt.Sprintf("%s: syncing, %s pending", head, count(paths, "path"))
+	}
+	return head + ": in sync"
+}
+
+// WriteText writes the report for a person to read.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "inosync %s, pid %d, config %s, up %s\n", r.Version, r.PID, r.Config, age(r.At.Sub(r.Started)))
+	fmt.Fprintln(&b, r.Summary())
+	for _, t := range r.Trees {
+		fmt.Fprintf(&b, "\n%s -> %s  (%s, %s)\n", t.Source, t.Target, t.State, count(t.Watches, "watch"))
+		for _, n := range t.Nodes {
+			fmt.Fprintf(&b, "  %s  %s\n", n.Node, r.nodeLine(n))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// nodeLine is one node's state in words.
+func (r *Report) nodeLine(n Node) string {
+	var parts []string
+	switch n.State {
+	case Failing:
+		parts = append(parts, fmt.Sprintf("FAILING since %s (%s ago), %s", clock(n.FailingSince), age(r.At.Sub(*n.FailingSince)), count(n.Failures, "failure")))
+		if n.LastError != "" {
+			parts = append(parts, fmt.Sprintf("exit %d: %s", n.LastExit, n.LastError))
+		}
+		if n.NextRetry != nil {
+			parts = append(parts, "next try in "+age(n.NextRetry.Sub(r.At)))
+		}
+	default:
+		parts = append(parts, n.State)
+	}
+	if n.FullSync {
+		parts = append(parts, "a full sync pending")
+	} else if n.Pending > 0 {
+		parts = append(parts, count(n.Pending, "path")+" pending")
+	}
+	if n.Oldest != nil {
+		parts = append(parts, "oldest "+age(r.At.Sub(*n.Oldest)))
+	}
+	if n.LastSuccess != nil {
+		parts = append(parts, fmt.Sprintf("last success %s (%s ago)", clock(n.LastSuccess), age(r.At.Sub(*n.LastSuccess))))
+	} else {
+		parts = append(parts, "no success yet")
+	}
+	parts = append(parts, fmt.Sprintf("%s, %d failed", count(n.Runs, "run"), n.Failed))
+	return strings.Join(parts, "; ")
+}
+
+func clock(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	if time.Since(*t) > 24*time.Hour {
+		return t.Format(time.DateTime)
+	}
+	return t.Format(time.TimeOnly)
+}
+
+// age is a duration rounded for reading: 850ms, 12s, 4m2s, 3h10m.
+func age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Hour:
+		return d.Round(time.Second).String()
+	}
+	return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
+}
+
+func count(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	if strings.HasSuffix(what, "h") {
+		return fmt.Sprintf("%d %ses", n, what)
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/inosync/inosync/cmd/inosync/status"
+	"github.com/inosync/inosync/config"
+)
+
+// statusFile writes the status report to status_file when it changed, at
+// most every status_interval (lsyncd's statusFile). While nothing
+// changes no timer runs. Only the supervisor's goroutine touches it.
+type statusFile struct {
+	path     string
+	interval time.Duration
+	lg       zerolog.Logger
+	dirty    bool
+	last     time.Time // when it was last written
+	timer    *time.Timer
+	timerC   <-chan time.Time
+}
+
+func newStatusFile(cfg *config.Config, lg zerolog.Logger) *statusFile {
+	f := &statusFile{lg: lg}
+	f.configure(cfg)
+	return f
+}
+
+// configure takes the path and interval of a (re)loaded config.
+func (f *statusFile) configure(cfg *config.Config) {
+	f.path, f.interval = cfg.StatusFile, cfg.StatusInterval
+}
+
+// changed notes that the report may have changed, and arms the timer for
+// the next write if none is armed.
+func (f *statusFile) changed() {
+	if f.path == "" {
+		return
+	}
+	f.dirty = true
+	if f.timerC != nil {
+		return
+	}
+	wait := max(time.Until(f.last.Add(f.interval)), 0)
+	if f.timer == nil {
+		f.timer = time.NewTimer(wait)
+	} else {
+		f.timer.Reset(wait)
+	}
+	f.timerC = f.timer.C
+}
+
+// due delivers when a write is due; nil (never) when none is.
+func (f *statusFile) due() <-chan time.Time { return f.timerC }
+
+// write replaces the file with r, atomically (a temp file beside it,
+// renamed over it): JSON when the file name ends in .json, else text.
+func (f *statusFile) write(r status.Report) {
+	f.timerC = nil
+	if f.path == "" || !f.dirty {
+		return
+	}
+	f.dirty = false
+	f.last = time.Now()
+	var b bytes.Buffer
+	if strings.HasSuffix(f.path, ".json") {
+		enc := json.NewEncoder(&b)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(r)
+	} else {
+		_ = r.WriteText(&b)
+	}
+	if err := writeAtomic(f.path, b.Bytes()); err != nil {
+		f.lg.Warn().Err(err).Str("status_file", f.path).Msg("cannot write the status file")
+	}
+}
+
+// stop ends the timer.
+func (f *statusFile) stop() {
+	if f.timer != nil {
+		f.timer.Stop()
+	}
+}
+
+// writeAtomic replaces path with data: readers see the old or the new
+// file whole, never a part.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("status file: %w", err)
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if err := firstErr(werr, cerr, os.Chmod(tmp.Name(), 0o644)); err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("status file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("status file: %w", err)
+	}
+	return nil
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}

@@ -1,0 +1,358 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/inosync/inosync/cmd/inosync/control"
+	"github.com/inosync/inosync/cmd/inosync/metrics"
+	"github.com/inosync/inosync/cmd/inosync/status"
+	"github.com/inosync/inosync/config"
+	"github.com/inosync/inosync/rsync"
+)
+
+// supervisor owns the running config and the trees: it applies reloads,
+// answers the control socket, asks for resyncs and writes the status
+// file. Only its goroutine (run) touches its fields; it never waits for
+// a child process (the dispatcher runs rsync).
+type supervisor struct {
+	cfg      *config.Config
+	load     func() (*config.Config, error) // reads the config file again
+	pace     time.Duration
+	lg       zerolog.Logger
+	started  time.Time
+	trees    map[string]*treeRun // by treeKey
+	order    []string         // tree keys in config order
+	nextID   int
+	reporter *hookReporter
+	pipes    *pipelines
+	// dispatcher's control channel, and done once Dispatch has returned
+	ctl          chan rsync.Request
+	dispatchDone <-chan struct{}
+	// changed gets a value when a status may have changed (the
+	// dispatcher's and the coalescers' notices).
+	changed chan struct{}
+	calls   chan call
+	status  *statusFile
+}
+
+// call is one control-socket request on its way to the supervisor.
+type call struct {
+	req   control.Request
+	reply chan control.Response // room for one
+}
+
+// signals are what the supervisor does on SIGHUP and SIGUSR1.
+type signals struct {
+	reload, resync <-chan os.Signal
+}
+
+// startTrees walks every tree of cfg and adds its watches; the first one
+// that cannot be watched stops the start.
+func (s *supervisor) startTrees() ([]rsync.Job, error) {
+	var jobs []rsync.Job
+	for _, sy := range s.cfg.Syncs {
+		t, err := s.newTree(s.cfg, sy)
+		if err != nil {
+			return nil, &startError{err}
+		}
+		key := treeKey(sy)
+		if _, dup := s.trees[key]; dup {
+			continue // the config's validation refuses this; keep the first
+		}
+		s.trees[key] = t
+		s.order = append(s.order, key)
+		jobs = append(jobs, t.jobs(s.cfg)...)
+	}
+	return jobs, nil
+}
+
+func (s *supervisor) newTree(cfg *config.Config, sy config.Sync) (*treeRun, error) {
+	t, err := newTree(s.nextID, cfg, sy, s.pace, s.reporter, s.changed, s.lg)
+	if err != nil {
+		return nil, err
+	}
+	s.nextID++
+	if sy.Resync > 0 {
+		t.nextResync = time.Now().Add(sy.Resync)
+	}
+	return t, nil
+}
+
+// run handles signals, control calls, status-file writes and scheduled
+// resyncs until ctx ends or the dispatcher returns.
+func (s *supervisor) run(ctx context.Context, sig signals) {
+	s.spreadResyncs()
+	var resyncTimer *time.Timer
+	defer func() {
+		if resyncTimer != nil {
+			resyncTimer.Stop()
+		}
+	}()
+	for {
+		var resyncC <-chan time.Time
+		if next := s.nextResync(); !next.IsZero() {
+			if resyncTimer == nil {
+				resyncTimer = time.NewTimer(time.Until(next))
+			} else {
+				resyncTimer.Reset(time.Until(next))
+			}
+			resyncC = resyncTimer.C
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.dispatchDone:
+			return
+		case <-sig.reload:
+			if msg, err := s.reload(); err != nil {
+				s.lg.Error().Err(err).Msg("reload failed; the running config stays")
+			} else {
+				s.lg.Info().Msg(msg)
+			}
+		case <-sig.resync:
+			n := s.resync(nil)
+			s.lg.Info().Int("jobs", n).Msg("SIGUSR1: full sync of every tree and node")
+		case c := <-s.calls:
+			c.reply <- s.answer(ctx, c.req)
+		case <-s.changed:
+			s.status.changed()
+		case <-s.status.due():
+			s.status.write(s.report())
+		case <-resyncC:
+			s.resyncDue()
+		}
+	}
+}
+
+// answer handles one control request.
+func (s *supervisor) answer(ctx context.Context, req control.Request) control.Response {
+	switch req.Command {
+	case control.CmdStatus:
+		r := s.report()
+		return control.Response{OK: true, Status: &r}
+	case control.CmdReload:
+		msg, err := s.reload()
+		if err != nil {
+			s.lg.Error().Err(err).Msg("reload failed; the running config stays")
+			return control.Response{Error: err.Error()}
+		}
+		s.lg.Info().Msg(msg)
+		return control.Response{OK: true, Message: msg}
+	case control.CmdResync:
+		var ids []int
+		if req.Source != "" {
+			t := s.treeBySource(req.Source)
+			if t == nil {
+				return control.Response{Error: fmt.Sprintf("no tree with the source %s (inosync status lists them)", req.Source)}
+			}
+			ids = []int{t.id}
+		}
+		n := s.resync(ids)
+		s.lg.Info().Str("source", req.Source).Int("jobs", n).Msg("resync asked for on the control socket")
+		return control.Response{OK: true, Message: fmt.Sprintf("full sync started for %d (tree, node) pairs", n)}
+	}
+	return control.Response{Error: fmt.Sprintf("unknown command %q", req.Command)}
+}
+
+// treeBySource finds a tree by its source, with or without a trailing
+// slash.
+func (s *supervisor) treeBySource(source string) *treeRun {
+	for _, k := range s.order {
+		t := s.trees[k]
+		if t.sync.Source == source || trimSlash(t.sync.Source) == trimSlash(source) {
+			return t
+		}
+	}
+	return nil
+}
+
+func trimSlash(p string) string {
+	for len(p) > 1 && p[len(p)-1] == '/' {
+		p = p[:len(p)-1]
+	}
+	return p
+}
+
+// ask sends a request to the dispatcher; false once it has returned.
+func (s *supervisor) ask(r rsync.Request) bool {
+	select {
+	case s.ctl <- r:
+		return true
+	case <-s.dispatchDone:
+		return false
+	}
+}
+
+// resync asks for a full sync of the trees with the given ids (every tree
+// when nil) and returns how many jobs will run one.
+func (s *supervisor) resync(ids []int) int {
+	reply := make(chan int, 1)
+	if !s.ask(rsync.ResyncRequest{Trees: ids, Reply: reply}) {
+		return 0
+	}
+	return <-reply
+}
+
+// spreadResyncs staggers the first drift-repair syncs of the trees over
+// their interval, so that they do not all start at once.
+func (s *supervisor) spreadResyncs() {
+	n := len(s.order)
+	for i, k := range s.order {
+		t := s.trees[k]
+		if t.sync.Resync > 0 {
+			t.nextResync = s.started.Add(t.sync.Resync * time.Duration(i+1) / time.Duration(n))
+		}
+	}
+}
+
+// nextResync is when the next drift-repair sync is due; zero if never.
+func (s *supervisor) nextResync() time.Time {
+	var next time.Time
+	for _, t := range s.trees {
+		if !t.nextResync.IsZero() && (next.IsZero() || t.nextResync.Before(next)) {
+			next = t.nextResync
+		}
+	}
+	return next
+}
+
+// resyncDue asks for the drift-repair syncs that are due.
+func (s *supervisor) resyncDue() {
+	now := time.Now()
+	var ids []int
+	for _, k := range s.order {
+		t := s.trees[k]
+		if !t.nextResync.IsZero() && !now.Before(t.nextResync) {
+			ids = append(ids, t.id)
+			t.nextResync = now.Add(t.sync.Resync)
+			s.lg.Info().Str("path", t.sync.Source).Dur("resync_interval", t.sync.Resync).Msg("scheduled full sync (resync_interval)")
+		}
+	}
+	if len(ids) > 0 {
+		s.resync(ids)
+	}
+}
+
+// report is the status of every tree and node now.
+func (s *supervisor) report() status.Report {
+	r := status.Report{Config: s.cfg.File, PID: os.Getpid(), Version: Version, Started: s.started, At: time.Now()}
+	reply := make(chan rsync.Status, 1)
+	var st rsync.Status
+	if s.ask(rsync.StatusRequest{Reply: reply}) {
+		st = <-reply
+	}
+	r.At = st.At
+	if r.At.IsZero() {
+		r.At = time.Now()
+	}
+	byTree := map[int][]rsync.JobStatus{}
+	for _, j := range st.Jobs {
+		byTree[j.Tree] = append(byTree[j.Tree], j)
+	}
+	for _, k := range s.order {
+		t := s.trees[k]
+		tr := status.Tree{Source: t.sync.Source, Target: t.sync.Target, State: status.TreeWatching,
+			Watches: t.watcher.Watches(), Events: t.watcher.Events(), Overflows: t.watcher.Overflows()}
+		if t.stop == nil {
+			tr.State = status.TreeStarting
+		}
+		waiting, full, first := t.backlog.Load()
+		for _, j := range byTree[t.id] {
+			tr.Nodes = append(tr.Nodes, nodeStatus(j, waiting, full, first, r.At))
+		}
+		r.Trees = append(r.Trees, tr)
+	}
+	return r
+}
+
+// nodeStatus is one job's status, with what its tree's coalescer still
+// holds (waiting out the delay) added.
+func nodeStatus(j rsync.JobStatus, waiting int, full bool, first, at time.Time) status.Node {
+	n := status.Node{
+		Node: j.Node, Dest: j.Dest, State: string(j.State),
+		Pending: j.Pending + waiting, FullSync: j.Full || full, Running: j.Running,
+		Failures: j.Failures, LastExit: j.LastExit, LastError: j.LastError,
+		Runs: j.Runs, Failed: j.Failed, Durations: j.Durations, DurationSum: j.DurationSum,
+	}
+	oldest := j.Oldest
+	if !first.IsZero() && (oldest.IsZero() || first.Before(oldest)) {
+		oldest = first
+	}
+	if (waiting > 0 || full) && n.State == status.InSync {
+		n.State = status.Pending
+	}
+	if !oldest.IsZero() {
+		n.Oldest = &oldest
+		n.OldestAge = max(at.Sub(oldest).Seconds(), 0)
+	}
+	n.LastSuccess = timePtr(j.LastSuccess)
+	n.FailingSince = timePtr(j.FailingSince)
+	n.NextRetry = timePtr(j.NextRetry)
+	return n
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// serveControl answers the control socket until ctx ends: each request
+// goes to the supervisor's goroutine, which answers between its other
+// steps. It returns at once, logging why, when there is no socket.
+func (s *supervisor) serveControl(ctx context.Context) {
+	path := control.SocketPath(s.cfg.File, s.cfg.ControlSocket)
+	srv, err := control.Listen(path)
+	if err != nil {
+		s.lg.Warn().Err(err).Msg("no control socket: inosync status, reload and resync will not reach this daemon (signals still work)")
+		return
+	}
+	s.lg.Info().Str("socket", srv.Path()).Msg("control socket")
+	srv.Serve(ctx, s.callIn)
+}
+
+// callIn hands a request from another goroutine (a control connection, a
+// metrics scrape) to the supervisor and waits for its answer, or for ctx.
+func (s *supervisor) callIn(ctx context.Context, req control.Request) control.Response {
+	c := call{req: req, reply: make(chan control.Response, 1)}
+	select {
+	case s.calls <- c:
+	case <-ctx.Done():
+		return control.Response{Error: "inosync is busy or stopping"}
+	}
+	select {
+	case r := <-c.reply:
+		return r
+	case <-ctx.Done():
+		return control.Response{Error: "inosync is busy or stopping"}
+	}
+}
+
+// serveMetrics serves /metrics on metrics_listen, if set, until the
+// returned function is called.
+func (s *supervisor) serveMetrics() (stop func()) {
+	if s.cfg.MetricsListen == "" {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addr, err := metrics.Serve(ctx, s.cfg.MetricsListen, func(ctx context.Context) (status.Report, bool) {
+		r := s.callIn(ctx, control.Request{Command: control.CmdStatus})
+		if r.Status == nil {
+			return status.Report{}, false
+		}
+		return *r.Status, true
+	}, rsync.DurationBuckets)
+	if err != nil {
+		s.lg.Error().Err(err).Str("metrics_listen", s.cfg.MetricsListen).Msg("cannot serve metrics; going on without them")
+		cancel()
+		return func() {}
+	}
+	s.lg.Info().Str("metrics", "http://"+addr.String()+"/metrics").Msg("serving metrics")
+	return cancel
+}

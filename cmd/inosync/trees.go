@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/inosync/inosync/config"
+	"github.com/inosync/inosync/rsync"
+	"github.com/inosync/inosync/rsync/filter"
+	"github.com/inosync/inosync/watch"
+)
+
+// treeRun is one watched tree while the daemon runs: its watcher, and the
+// pipeline that hands its changes to the dispatcher (watcher, coalescer,
+// hand-over), which a reload may stop or replace.
+type treeRun struct {
+	id      int // rsync.Job.Tree and rsync.Work.Tree of its jobs and changes
+	sync    config.Sync
+	watcher *watch.Watcher
+	backlog *watch.Backlog
+	hooks   func(string, bool) bool // the config's exclude functions, for its jobs
+	stop    context.CancelFunc      // ends its pipeline; nil until started
+	// nextResync is when its next drift-repair full sync is due (zero:
+	// never; see Sync.Resync).
+	nextResync time.Time
+}
+
+// treeKey names a tree across reloads: its source and target.
+func treeKey(s config.Sync) string { return s.Source + "\x00" + s.Target }
+
+// newTree walks s's source and adds its watches.
+func newTree(id int, cfg *config.Config, s config.Sync, pace time.Duration, reporter *hookReporter, notify chan<- struct{}, lg zerolog.Logger) (*treeRun, error) {
+	m, err := filter.Compile(s.Excludes)
+	if err != nil {
+		return nil, fmt.Errorf("excludes of %s: %w", s.Source, err)
+	}
+	exclude, hooks, keep := treeFilters(s, m, reporter)
+	w, err := watch.New(watch.Options{
+		Root:    s.Source,
+		Trigger: watch.TriggerOps(cfg.Events),
+		Exclude: exclude,
+		Filter:  keep,
+		Logger:  lg.With().Str("path", s.Source).Logger(),
+		Pace:    pace,
+	})
+	if err != nil {
+		return nil, err
+	}
+	lg.Info().Str("path", s.Source).Int("watches", w.Watches()).Msg("watching")
+	return &treeRun{id: id, sync: s, watcher: w, backlog: &watch.Backlog{Notify: notify}, hooks: hooks}, nil
+}
+
+// jobs are the rsync jobs of the tree under cfg, one per node.
+func (t *treeRun) jobs(cfg *config.Config) []rsync.Job {
+	var jobs []rsync.Job
+	for _, d := range t.sync.Dests {
+		jobs = append(jobs, rsync.Job{Tree: t.id, Path: t.sync.Source, Node: d.Node, Dest: d.Path, Settings: settings(cfg, t.sync), Exclude: t.hooks})
+	}
+	return jobs
+}
+
+// pipelines runs the trees' pipelines: each hands its batches to work,
+// which is closed once the daemon stops and every pipeline has ended. A
+// watcher that fails calls die: its tree would silently go unsynced
+// otherwise.
+type pipelines struct {
+	ctx  context.Context
+	die  context.CancelCauseFunc
+	work chan rsync.Work
+	wg   sync.WaitGroup
+	lg   zerolog.Logger
+}
+
+func newPipelines(ctx context.Context, die context.CancelCauseFunc, lg zerolog.Logger) *pipelines {
+	p := &pipelines{ctx: ctx, die: die, work: make(chan rsync.Work), lg: lg}
+	p.wg.Add(1) // held until closeWhenDone: no pipeline may start after
+	return p
+}
+
+// start runs t's pipeline under cfg's settings until it is stopped or the
+// daemon stops. Stopping it hands on what its coalescer held first.
+func (p *pipelines) start(t *treeRun, cfg *config.Config) {
+	ctx, stop := context.WithCancel(p.ctx)
+	t.stop = stop
+	w, id, source := t.watcher, t.id, t.sync.Source
+	changes := make(chan watch.Change, 1024)
+	batches := make(chan watch.Batch)
+	opts := watch.CoalesceOptions{
+		Delay:    max(min(t.sync.Delay, cfg.MaxDelay), minDelay),
+		MaxPaths: cfg.MaxPending,
+		Backlog:  t.backlog,
+	}
+	if opts.Delay == minDelay {
+		// edelay = 0: a write that is over need not wait for more of
+		// its events.
+		opts.Settled = w.Settled
+	}
+	p.wg.Add(3)
+	go func() {
+		defer p.wg.Done()
+		defer close(changes)
+		if err := w.Run(ctx, changes); err != nil {
+			p.lg.Error().Err(err).Str("path", source).Msg("watcher stopped; stopping inosync")
+			p.die(fmt.Errorf("%s is no longer watched: %w", source, err))
+		}
+	}()
+	go func() {
+		defer p.wg.Done()
+		watch.Coalesce(ctx, changes, batches, opts)
+	}()
+	go func() {
+		defer p.wg.Done()
+		for b := range batches {
+			p.work <- rsync.Work{Tree: id, Paths: b.Paths, Full: b.Full, Since: b.First}
+		}
+	}()
+}
+
+// closeWhenDone closes work once every pipeline has ended (they end with
+// the daemon's context).
+func (p *pipelines) closeWhenDone() {
+	p.wg.Done()
+	go func() {
+		p.wg.Wait()
+		close(p.work)
+	}()
+}
+
+// watchChanged reports whether a reload changed what the watcher or the
+// coalescer of a tree does, so that its pipeline must be replaced; and
+// whether what it excludes may have changed, so that it needs one full
+// sync. Exclude functions cannot be compared (a function's body is not
+// seen), so a tree with any is replaced and synced whole.
+func watchChanged(old, cur *config.Config, a, b config.Sync) (replace, full bool) {
+	hooks := len(a.ExcludeHooks)+len(a.FilterHooks)+len(b.ExcludeHooks)+len(b.FilterHooks) > 0
+	full = !slices.Equal(a.Excludes, b.Excludes) || len(a.ExcludeHooks)+len(b.ExcludeHooks) > 0
+	replace = full || hooks || a.Delay != b.Delay || !slices.Equal(old.Events, cur.Events) ||
+		old.MaxPending != cur.MaxPending || old.MaxDelay != cur.MaxDelay
+	return replace, full
+}
