@@ -26,7 +26,7 @@ type supervisor struct {
 	lg       zerolog.Logger
 	started  time.Time
 	trees    map[string]*treeRun // by treeKey
-	order    []string         // tree keys in config order
+	order    []string            // tree keys in config order
 	nextID   int
 	reporter *hookReporter
 	pipes    *pipelines
