@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -133,7 +135,22 @@ func socketFor(file string, stderr io.Writer) string {
 		if !errors.As(err, &ce) || ce.Line > 0 {
 			fmt.Fprintf(stderr, "inosync: warning: %v (looking for the daemon's socket by the file's name)\n", err)
 		}
-		return control.SocketPath(file, "")
+		return control.SocketPath(file, plainSetting(file, "control_socket"))
 	}
 	return control.SocketPath(file, cfg.ControlSocket)
+}
+
+// plainSetting finds `name = "value"` on a line of its own in file, for a
+// config that does not load: the daemon still runs the last good one, and
+// its control_socket is usually written so. "" when not found.
+func plainSetting(file, name string) string {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return ""
+	}
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `\s*=\s*["']([^"'\n]+)["']\s*(#.*)?$`)
+	if m := re.FindAllSubmatch(b, -1); len(m) > 0 {
+		return string(m[len(m)-1][1])
+	}
+	return ""
 }

@@ -11,6 +11,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(asMainEnv) == "1" { // a test runs this binary as the daemon or a client
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	if err := inotifytest.RestoreLeftover(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -19,6 +22,9 @@ func TestMain(m *testing.M) {
 		"inosync": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
 	})
 }
+
+// asMainEnv, set to 1, makes the test binary run as inosync itself.
+const asMainEnv = "INOSYNC_TEST_AS_MAIN"
 
 // TestScripts runs the command-line scripts in testdata/script.
 func TestScripts(t *testing.T) {

@@ -102,27 +102,32 @@ func (r *Report) ExitCode() int {
 func (r *Report) Summary() string {
 	nodes := map[string]bool{}
 	var failing, pending []string
-	paths := 0
+	paths, full := 0, false
 	for _, t := range r.Trees {
 		for _, n := range t.Nodes {
 			nodes[n.Node] = true
 			switch n.State {
 			case Failing:
 				failing = append(failing, fmt.Sprintf("node %s failing since %s", n.Node, clock(n.FailingSince)))
-				paths += n.Pending
 			case InSync:
+				continue
 			default:
 				pending = append(pending, n.Node)
-				paths += n.Pending
 			}
+			paths += n.Pending
+			full = full || n.FullSync
 		}
 	}
 	head := fmt.Sprintf("%s, %s", count(len(r.Trees), "tree"), count(len(nodes), "node"))
+	what := count(paths, "path")
+	if full {
+		what += " and a full sync"
+	}
 	switch {
 	case len(failing) > 0:
-		return fmt.Sprintf("%s: %s, %s pending", head, strings.Join(failing, "; "), count(paths, "path"))
+		return fmt.Sprintf("%s: %s; %s pending", head, strings.Join(failing, "; "), what)
 	case len(pending) > 0:
-		return fmt.Sprintf("%s: syncing, %s pending", head, count(paths, "path"))
+		return fmt.Sprintf("%s: syncing, %s pending", head, what)
 	}
 	return head + ": in sync"
 }
@@ -198,11 +203,11 @@ func age(d time.Duration) string {
 }
 
 func count(n int, what string) string {
-	if n == 1 {
+	switch {
+	case n == 1:
 		return "1 " + what
-	}
-	if strings.HasSuffix(what, "h") {
-		return fmt.Sprintf("%d %ses", n, what)
+	case what == "watch":
+		return fmt.Sprintf("%d watches", n)
 	}
 	return fmt.Sprintf("%d %ss", n, what)
 }
