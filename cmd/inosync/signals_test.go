@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -128,4 +129,51 @@ func TestSocketIsPrivate(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(errb.String(), "permission denied: the control socket is only for root") {
 		t.Errorf("status as nobody: %v, stderr %q; want exit 1 and a clear refusal", err, errb.String())
 	}
+}
+
+// Two instances with two configs push to the same node over ssh: stopping
+// one (which ends its own ssh masters) never breaks the other's transfer.
+func TestTwoInstancesSideBySide(t *testing.T) {
+	testutil.NeedRsync(t)
+	k := newSSHKeys(t)
+	port := freePort(t, "127.0.0.1")
+	k.startSSHD(t, "127.0.0.1", port)
+	cfg := func() string {
+		return fmt.Sprintf(`sync("@BASE@/src/", "@BASE@/dst/", nodes = ["root@127.0.0.1:"], delay = 0)
+extra = "--rsh='%s'"
+rspeed = 400
+`, k.rsh(port))
+	}
+	baseA, baseB := t.TempDir(), t.TempDir()
+	for _, b := range []string{baseA, baseB} {
+		writeFile(t, filepath.Join(b, "src/small"), "1")
+		must(t, os.MkdirAll(filepath.Join(b, "dst"), 0o755))
+	}
+	a := startObserved(t, baseA, cfg())
+	b := startObserved(t, baseB, cfg())
+	for _, o := range []struct {
+		o    *observed
+		base string
+	}{{a, baseA}, {b, baseB}} {
+		converges(t, filepath.Join(o.base, "src"), filepath.Join(o.base, "dst"), "the initial sync")
+		// A list run after the initial one starts the instance's ssh master.
+		writeFile(t, filepath.Join(o.base, "src/second"), "2")
+		converges(t, filepath.Join(o.base, "src"), filepath.Join(o.base, "dst"), "a run over the instance's ssh master")
+	}
+	// 2 MB at 400 KB/s: a transfer of about 5 s, on A's master.
+	big := bytes.Repeat([]byte("0123456789abcdef"), 128<<10)
+	must(t, os.WriteFile(filepath.Join(baseA, "src/big"), big, 0o644))
+	testutil.Eventually(t, 10*time.Second, "A's transfer under way", func() bool {
+		m, _ := filepath.Glob(filepath.Join(baseA, "dst/.big.*"))
+		return len(m) > 0
+	})
+	must(t, b.stop(t))
+	testutil.Eventually(t, 30*time.Second, "A's transfer complete", func() bool {
+		got, err := os.ReadFile(filepath.Join(baseA, "dst/big"))
+		return err == nil && bytes.Equal(got, big)
+	})
+	if strings.Contains(a.logs.String(), "rsync failed") {
+		t.Errorf("A's rsync failed while B stopped")
+	}
+	must(t, a.stop(t))
 }
