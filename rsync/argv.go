@@ -93,10 +93,11 @@ var (
 )
 
 // RescanArgv is the command line of a full sync after the initial one
-// (after an inotify queue overflow, or when too many paths are pending).
+// (after an inotify queue overflow, when too many paths are pending, a
+// resync): it reports what it transferred (statsOption).
 func RescanArgv(s Settings, source, dest string) []string {
 	argv := Argv(s, source, dest)
-	return insertBeforeOperands(argv, laterOpts)
+	return insertBeforeOperands(argv, append(laterOpts[:len(laterOpts):len(laterOpts)], statsOption))
 }
 
 // ListArgv is the command line that syncs only listed paths of a tree. The

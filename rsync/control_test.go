@@ -166,3 +166,24 @@ func TestReconfigureKeepsAddsRemoves(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A full rescan logs what rsync says it transferred and deleted.
+func TestRescanLogsTransfer(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "f"), "1")
+	var logs testutil.LockedBuffer
+	in, ctl, done := controlled(t, Options{Jobs: []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}}, Initial: true, Logger: zerolog.New(&logs)})
+	testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return jobOf(t, askStatus(ctl), dst).State == StateInSync })
+	write(t, filepath.Join(dst, "f"), "changed")
+	write(t, filepath.Join(dst, "extra"), "only on the target")
+	ctl <- ResyncRequest{}
+	testutil.Eventually(t, 10*time.Second, "the rescan's log line", func() bool {
+		return strings.Contains(logs.String(), `"full":true,"transferred":1,"deleted":1,"bytes":1`)
+	})
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -51,7 +51,7 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 	r.exit, r.err = classify(err, inv.argv[0])
 	r.stderr = output
 	if r.err == nil { // a failure is logged once, by the dispatcher
-		addWhat(lg.Info(), paths, full).Bool("warm", w != nil).Int64("duration_ms", r.took.Milliseconds()).Int("exit", r.exit).Msg("rsync")
+		addStats(addWhat(lg.Info(), paths, full), output).Bool("warm", w != nil).Int64("duration_ms", r.took.Milliseconds()).Int("exit", r.exit).Msg("rsync")
 	}
 	if e := lg.Debug(); e.Enabled() {
 		e.Str("argv", Quote(inv.argv)).Strs("list", paths[:min(len(paths), 100)]).Str("output", r.stderr).Msg("rsync output")
