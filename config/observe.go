@@ -64,15 +64,9 @@ func (b *builder) seconds(g starlark.StringDict, name string, def time.Duration,
 // intervalSeconds reads an interval in seconds: 0 (when zeroOK, meaning
 // off) or from one second to a week.
 func intervalSeconds(v starlark.Value, zeroOK bool) (time.Duration, error) {
-	var secs float64
-	switch x := v.(type) {
-	case starlark.Int:
-		i, _ := x.Int64()
-		secs = float64(i)
-	case starlark.Float:
-		secs = float64(x)
-	default:
-		return 0, fmt.Errorf("must be a number of seconds, got %s", describe(v))
+	secs, err := number(v)
+	if err != nil {
+		return 0, err
 	}
 	switch {
 	case secs == 0 && zeroOK:

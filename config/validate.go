@@ -476,17 +476,23 @@ func (b *builder) edelay(g starlark.StringDict) (time.Duration, error) {
 	return d, nil
 }
 
-// delaySeconds reads a delay in seconds: a number from 0 to a day.
-func delaySeconds(v starlark.Value) (time.Duration, error) {
-	var secs float64
+// number reads a number of seconds, an int or a float.
+func number(v starlark.Value) (float64, error) {
 	switch x := v.(type) {
 	case starlark.Int:
 		i, _ := x.Int64()
-		secs = float64(i)
+		return float64(i), nil
 	case starlark.Float:
-		secs = float64(x)
-	default:
-		return 0, fmt.Errorf("must be a number of seconds, got %s", describe(v))
+		return float64(x), nil
+	}
+	return 0, fmt.Errorf("must be a number of seconds, got %s", describe(v))
+}
+
+// delaySeconds reads a delay in seconds: a number from 0 to a day.
+func delaySeconds(v starlark.Value) (time.Duration, error) {
+	secs, err := number(v)
+	if err != nil {
+		return 0, err
 	}
 	if secs < 0 || math.IsNaN(secs) {
 		return 0, fmt.Errorf("is %s, must be 0 or more (event delay in seconds)", v.String())

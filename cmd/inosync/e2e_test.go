@@ -61,6 +61,13 @@ func startDaemonPaced(t *testing.T, src, dst, cfgText string, pretend bool, pace
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return runServe(t, cfgPath, serveOptions{pretend: pretend, pace: pace})
+}
+
+// runServe loads the config file and runs serve on it, logging at debug
+// level, until the test stops it; a failed test shows the log.
+func runServe(t *testing.T, cfgPath string, so serveOptions) *daemonRun {
+	t.Helper()
 	cfg, err := config.Load(cfgPath, config.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +76,7 @@ func startDaemonPaced(t *testing.T, src, dst, cfgText string, pretend bool, pace
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	lg := zerolog.New(d.logs).Level(zerolog.DebugLevel)
-	go func() { d.err = serve(ctx, cfg, serveOptions{pretend: pretend, pace: pace}, lg); close(d.done) }()
+	go func() { d.err = serve(ctx, cfg, so, lg); close(d.done) }()
 	t.Cleanup(func() {
 		cancel()
 		<-d.done

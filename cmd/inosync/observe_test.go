@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -15,10 +14,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	"github.com/rs/zerolog"
 
 	"github.com/inosync/inosync/cmd/inosync/status"
-	"github.com/inosync/inosync/config"
 	"github.com/inosync/inosync/internal/testutil"
 )
 
@@ -37,24 +34,7 @@ func startObserved(t *testing.T, base, cfgText string) *observed {
 	o := &observed{cfg: filepath.Join(base, "cfg.py"), sock: filepath.Join(base, "ctl.sock"),
 		hup: make(chan os.Signal, 1), usr1: make(chan os.Signal, 1)}
 	writeCfg(t, o.cfg, base, cfgText)
-	cfg, err := config.Load(o.cfg, config.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &daemonRun{logs: &testutil.LockedBuffer{}, done: make(chan struct{})}
-	ctx, cancel := context.WithCancel(context.Background())
-	d.cancel = cancel
-	lg := zerolog.New(d.logs).Level(zerolog.DebugLevel)
-	so := serveOptions{pace: intakePace, sig: signals{reload: o.hup, resync: o.usr1}}
-	go func() { d.err = serve(ctx, cfg, so, lg); close(d.done) }()
-	t.Cleanup(func() {
-		cancel()
-		<-d.done
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", d.logs.String())
-		}
-	})
-	o.daemonRun = d
+	o.daemonRun = runServe(t, o.cfg, serveOptions{pace: intakePace, sig: signals{reload: o.hup, resync: o.usr1}})
 	testutil.Eventually(t, 10*time.Second, "the control socket", func() bool {
 		_, err := os.Stat(o.sock)
 		return err == nil
