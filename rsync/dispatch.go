@@ -482,8 +482,9 @@ func (d *dispatcher) startReady() {
 		}
 		j.runs[id] = running{full: full, initial: initial, paths: paths, since: j.since}
 		d.running++
+		job := j.Job // a copy: a reload may replace j.Job while the run goes on
 		go func() {
-			r := d.run(i, j.Job, paths, full, initial, w, func() { report(d, d.transferred, runKey{i, id}) })
+			r := d.run(i, job, paths, full, initial, w, func() { report(d, d.transferred, runKey{i, id}) })
 			r.id = id
 			report(d, d.results, r)
 		}()
