@@ -100,7 +100,10 @@ func (r StatusRequest) handle(d *dispatcher) {
 			s.Jobs = append(s.Jobs, j.status())
 		}
 	}
-	r.Reply <- s
+	select {
+	case r.Reply <- s:
+	default: // no room: the asker broke the rule; the dispatcher goes on
+	}
 }
 
 func (r ResyncRequest) handle(d *dispatcher) {
@@ -117,7 +120,10 @@ func (r ResyncRequest) handle(d *dispatcher) {
 	}
 	d.notify()
 	if r.Reply != nil {
-		r.Reply <- n
+		select {
+		case r.Reply <- n:
+		default:
+		}
 	}
 }
 

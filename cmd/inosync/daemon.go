@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/inosync/inosync/cmd/inosync/control"
 	"github.com/inosync/inosync/config"
 	"github.com/inosync/inosync/rsync"
 )
@@ -139,7 +140,6 @@ func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.
 	for _, k := range s.order {
 		s.pipes.start(s.trees[k], cfg)
 	}
-	s.pipes.closeWhenDone()
 	ssh := rsync.NewSSHControl(jobs, lg)
 	defer ssh.Close()
 	dispatched := make(chan error, 1)
@@ -162,14 +162,16 @@ func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.
 		close(dispatchDone)
 	}()
 	ctlCtx, stopControl := context.WithCancel(ctx)
+	sock := control.SocketPath(cfg.File, cfg.ControlSocket)
 	controlDone := make(chan struct{})
 	go func() {
 		defer close(controlDone)
-		s.serveControl(ctlCtx)
+		s.serveControl(ctlCtx, sock)
 	}()
 	stopMetrics := s.serveMetrics()
 	s.status.changed()
 	s.run(ctx, so.sig)
+	s.pipes.closeWhenDone() // no pipeline starts after the supervisor is done
 	stopMetrics()
 	stopControl()
 	<-controlDone

@@ -94,6 +94,9 @@ func (s *supervisor) reload() (string, error) {
 			full = append(full, c.cur.id)
 		}
 	}
+	if s.pipes.ctx.Err() != nil {
+		return fail(errors.New("inosync is stopping"))
+	}
 	reply := make(chan struct{})
 	if !s.ask(rsync.Reconfigure{Jobs: jobs, MaxProcs: cfg.MaxProcesses, MaxPending: cfg.MaxPending, Full: full, Reply: reply}) {
 		return fail(errors.New("inosync is stopping"))

@@ -62,7 +62,8 @@ func (s *supervisor) startTrees() ([]rsync.Job, error) {
 		}
 		key := treeKey(sy)
 		if _, dup := s.trees[key]; dup {
-			continue // the config's validation refuses this; keep the first
+			t.watcher.Close() // the same source and target again: synced once
+			continue
 		}
 		s.trees[key] = t
 		s.order = append(s.order, key)
@@ -306,8 +307,7 @@ func timePtr(t time.Time) *time.Time {
 // serveControl answers the control socket until ctx ends: each request
 // goes to the supervisor's goroutine, which answers between its other
 // steps. It returns at once, logging why, when there is no socket.
-func (s *supervisor) serveControl(ctx context.Context) {
-	path := control.SocketPath(s.cfg.File, s.cfg.ControlSocket)
+func (s *supervisor) serveControl(ctx context.Context, path string) {
 	srv, err := control.Listen(path)
 	if err != nil {
 		s.lg.Warn().Err(err).Msg("no control socket: inosync status, reload and resync will not reach this daemon (signals still work)")

@@ -50,7 +50,7 @@ func Serve(ctx context.Context, addr string, src Source, buckets []float64) (net
 }
 
 var (
-	nodeLabels = []string{"source", "node"}
+	nodeLabels = []string{"source", "node", "dest"}
 	treeLabels = []string{"source"}
 
 	buildInfo = prometheus.NewDesc("inosync_build_info", "inosync's version and the Go version it was built with; always 1.", []string{"version", "goversion"}, nil)
@@ -103,7 +103,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (c *collector) collectNode(ch chan<- prometheus.Metric, source string, n status.Node) {
-	l := []string{source, n.Node}
+	l := []string{source, n.Node, n.Dest}
 	ch <- prometheus.MustNewConstMetric(pending, prometheus.GaugeValue, float64(n.Pending), l...)
 	ch <- prometheus.MustNewConstMetric(fullSync, prometheus.GaugeValue, boolean(n.FullSync), l...)
 	ch <- prometheus.MustNewConstMetric(oldest, prometheus.GaugeValue, n.OldestAge, l...)
@@ -112,8 +112,8 @@ func (c *collector) collectNode(ch chan<- prometheus.Metric, source string, n st
 	}
 	ch <- prometheus.MustNewConstMetric(failing, prometheus.GaugeValue, boolean(n.State == status.Failing), l...)
 	ch <- prometheus.MustNewConstMetric(failures, prometheus.GaugeValue, float64(n.Failures), l...)
-	ch <- prometheus.MustNewConstMetric(runs, prometheus.CounterValue, float64(n.Runs-n.Failed), source, n.Node, "success")
-	ch <- prometheus.MustNewConstMetric(runs, prometheus.CounterValue, float64(n.Failed), source, n.Node, "failure")
+	ch <- prometheus.MustNewConstMetric(runs, prometheus.CounterValue, float64(n.Runs-n.Failed), source, n.Node, n.Dest, "success")
+	ch <- prometheus.MustNewConstMetric(runs, prometheus.CounterValue, float64(n.Failed), source, n.Node, n.Dest, "failure")
 	if len(n.Durations) == len(c.buckets)+1 {
 		cum := map[float64]uint64{}
 		var total uint64
