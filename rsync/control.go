@@ -1,6 +1,7 @@
 package rsync
 
 import (
+	"slices"
 	"time"
 )
 
@@ -110,7 +111,7 @@ func (r ResyncRequest) handle(d *dispatcher) {
 	n := 0
 	all := r.Trees == nil
 	for _, j := range d.jobs {
-		if j.removed || !(all || containsInt(r.Trees, j.Tree)) {
+		if j.removed || !(all || slices.Contains(r.Trees, j.Tree)) {
 			continue
 		}
 		d.merge(j, nil, true, false, time.Now())
@@ -156,7 +157,7 @@ func (r Reconfigure) handle(d *dispatcher) {
 			j.since = now
 		}
 		d.byTree[j.Tree] = append(d.byTree[j.Tree], j)
-		if containsInt(r.Full, j.Tree) {
+		if slices.Contains(r.Full, j.Tree) {
 			d.merge(j, nil, true, false, now)
 		}
 	}
@@ -194,15 +195,6 @@ func (d *dispatcher) removeJob(j *jobState) {
 	j.full, j.initial = false, false
 	clear(j.pending)
 	clear(j.afterFull)
-}
-
-func containsInt(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // nodeName is how logs and the status name a node: "(local)" for a target

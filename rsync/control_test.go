@@ -24,6 +24,16 @@ func controlled(t *testing.T, o Options) (chan<- Work, chan<- Request, <-chan er
 	return in, ctl, done
 }
 
+// endDispatch closes the work channel and fails the test if Dispatch
+// reports changes left unsynced.
+func endDispatch(t *testing.T, in chan<- Work, done <-chan error) {
+	t.Helper()
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
 // askStatus returns the dispatcher's status.
 func askStatus(ctl chan<- Request) Status {
 	reply := make(chan Status, 1)
@@ -79,10 +89,7 @@ func TestStatusFailingThenInSync(t *testing.T) {
 	if n != 4 || last.DurationSum <= 0 {
 		t.Errorf("durations %v (sum %v) count %d runs, want 4", last.Durations, last.DurationSum, n)
 	}
-	close(in)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	endDispatch(t, in, done)
 }
 
 // A resync request repairs a file changed on the target, and a local
@@ -105,10 +112,7 @@ func TestResyncRepairsTarget(t *testing.T) {
 	if s := jobOf(t, askStatus(ctl), dst); s.Node != "(local)" {
 		t.Errorf("local node shown as %q", s.Node)
 	}
-	close(in)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	endDispatch(t, in, done)
 }
 
 // A reload keeps what a job has pending and gives it its new settings
@@ -161,10 +165,7 @@ func TestReconfigureKeepsAddsRemoves(t *testing.T) {
 	if _, err := os.Stat(gone); !os.IsNotExist(err) {
 		t.Errorf("the removed job ran after the reload: %v", err)
 	}
-	close(in)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	endDispatch(t, in, done)
 }
 
 // A full rescan logs what rsync says it transferred and deleted.
@@ -182,8 +183,5 @@ func TestRescanLogsTransfer(t *testing.T) {
 	testutil.Eventually(t, 10*time.Second, "the rescan's log line", func() bool {
 		return strings.Contains(logs.String(), `"full":true,"transferred":1,"deleted":1,"bytes":1`)
 	})
-	close(in)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	endDispatch(t, in, done)
 }

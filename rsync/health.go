@@ -17,8 +17,8 @@ type record struct {
 	lastExit     int
 	lastError    string
 	nextRetry    time.Time
-	runs, failed int
-	durations    []uint64 // per bucket of DurationBuckets, and one more
+	failed       int
+	durations    []uint64 // runs per bucket of DurationBuckets, and one more
 	durationSum  float64
 	// reportAt is when a job that keeps failing is reported again;
 	// reportEvery is the interval after that, doubled per report.
@@ -41,7 +41,6 @@ func (r *record) observe(took time.Duration) {
 	s := took.Seconds()
 	r.durations[sort.SearchFloat64s(DurationBuckets, s)]++
 	r.durationSum += s
-	r.runs++
 }
 
 // status is the job's state and record now.
@@ -51,11 +50,12 @@ func (j *jobState) status() JobStatus {
 		Pending: len(j.pending), Full: j.full, Running: len(j.runs),
 		Oldest: j.oldest(), LastSuccess: j.rec.lastSuccess, FailingSince: j.rec.failingSince,
 		Failures: j.failures, LastExit: j.rec.lastExit, LastError: j.rec.lastError,
-		Runs: j.rec.runs, Failed: j.rec.failed,
-		Durations: append([]uint64(nil), j.rec.durations...), DurationSum: j.rec.durationSum,
+		Failed: j.rec.failed, DurationSum: j.rec.durationSum,
+		Durations: make([]uint64, len(DurationBuckets)+1),
 	}
-	if s.Durations == nil {
-		s.Durations = make([]uint64, len(DurationBuckets)+1)
+	copy(s.Durations, j.rec.durations)
+	for _, n := range s.Durations {
+		s.Runs += int(n)
 	}
 	if j.waiting {
 		s.NextRetry = j.rec.nextRetry
@@ -144,12 +144,11 @@ func (d *dispatcher) reportFailure(j *jobState, r result, wait time.Duration, no
 	if unreachable(r.exit) {
 		what = "unreachable"
 	}
+	pending, age := j.held(), now.Sub(j.oldest())
 	lg.Warn().Int("exit", r.exit).Int("failures", j.failures).Str("error", j.rec.lastError).
-		Int("pending", d.pendingCount(j)).Bool("full", j.full).
-		Float64("oldest_s", now.Sub(j.oldest()).Seconds()).
+		Int("pending", pending).Bool("full", j.full).Float64("oldest_s", age.Seconds()).
 		Msgf("node %s %s since %s: %s pending, oldest %s", nodeName(j.Node), what,
-			j.rec.failingSince.Format("15:04:05"), pendingWords(d.pendingCount(j), j.full),
-			now.Sub(j.oldest()).Round(time.Second))
+			j.rec.failingSince.Format("15:04:05"), pendingWords(pending, j.full), age.Round(time.Second))
 }
 
 // reportRecovery logs that a job synced again after failures.
@@ -160,9 +159,9 @@ func (d *dispatcher) reportRecovery(j *jobState, r result, now time.Time) {
 			now.Sub(j.rec.failingSince).Round(time.Second), pendingWords(len(r.paths), r.full))
 }
 
-// pendingCount is the number of paths the job holds back: pending, and
-// those of its runs.
-func (d *dispatcher) pendingCount(j *jobState) int {
+// held is the number of paths the job holds back: pending, and those of
+// its runs.
+func (j *jobState) held() int {
 	n := len(j.pending)
 	for _, r := range j.runs {
 		n += len(r.paths)

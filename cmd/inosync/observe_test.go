@@ -73,7 +73,7 @@ func (o *observed) report(t *testing.T) (status.Report, int) {
 func node(t *testing.T, r status.Report, source string) status.Node {
 	t.Helper()
 	for _, tr := range r.Trees {
-		if trimSlash(tr.Source) == trimSlash(source) && len(tr.Nodes) == 1 {
+		if filepath.Clean(tr.Source) == filepath.Clean(source) && len(tr.Nodes) == 1 {
 			return tr.Nodes[0]
 		}
 	}
@@ -83,7 +83,7 @@ func node(t *testing.T, r status.Report, source string) status.Node {
 
 func hasTree(r status.Report, source string) bool {
 	for _, tr := range r.Trees {
-		if trimSlash(tr.Source) == trimSlash(source) {
+		if filepath.Clean(tr.Source) == filepath.Clean(source) {
 			return true
 		}
 	}

@@ -86,12 +86,14 @@ func (s *supervisor) reload() (string, error) {
 	// The dispatcher first: a new tree's changes must find its jobs.
 	var jobs []rsync.Job
 	var full []int
+	var fullNames []string
 	for _, k := range order {
 		jobs = append(jobs, kept[k].jobs(cfg)...)
 	}
 	for _, c := range replaced {
 		if c.full {
 			full = append(full, c.cur.id)
+			fullNames = append(fullNames, c.cur.sync.Source)
 		}
 	}
 	if s.pipes.ctx.Err() != nil {
@@ -124,22 +126,12 @@ func (s *supervisor) reload() (string, error) {
 		}
 	}
 	s.status.configure(cfg)
+	whole := "no tree synced whole"
+	if len(fullNames) > 0 {
+		whole = "synced whole for their new excludes: " + strings.Join(fullNames, ", ")
+	}
 	return fmt.Sprintf("reloaded %s: %d trees, %d added, %d removed, %d rewatched (%s)",
-		cfg.File, len(order), len(added), len(removed), len(replaced), syncedWhole(replaced, func(c change) bool { return c.full }, func(c change) string { return c.cur.sync.Source })), nil
-}
-
-// syncedWhole lists the trees that a reload syncs whole.
-func syncedWhole[T any](items []T, full func(T) bool, name func(T) string) string {
-	var names []string
-	for _, it := range items {
-		if full(it) {
-			names = append(names, name(it))
-		}
-	}
-	if len(names) == 0 {
-		return "no tree synced whole"
-	}
-	return "synced whole for their new excludes: " + strings.Join(names, ", ")
+		cfg.File, len(order), len(added), len(removed), len(replaced), whole), nil
 }
 
 // warnRestartOnly logs the settings that a reload cannot change: where

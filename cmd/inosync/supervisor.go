@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -165,18 +166,11 @@ func (s *supervisor) answer(ctx context.Context, req control.Request) control.Re
 func (s *supervisor) treeBySource(source string) *treeRun {
 	for _, k := range s.order {
 		t := s.trees[k]
-		if t.sync.Source == source || trimSlash(t.sync.Source) == trimSlash(source) {
+		if filepath.Clean(t.sync.Source) == filepath.Clean(source) {
 			return t
 		}
 	}
 	return nil
-}
-
-func trimSlash(p string) string {
-	for len(p) > 1 && p[len(p)-1] == '/' {
-		p = p[:len(p)-1]
-	}
-	return p
 }
 
 // ask sends a request to the dispatcher; false once it has returned.
@@ -241,16 +235,12 @@ func (s *supervisor) resyncDue() {
 
 // report is the status of every tree and node now.
 func (s *supervisor) report() status.Report {
-	r := status.Report{Config: s.cfg.File, PID: os.Getpid(), Version: Version, Started: s.started, At: time.Now()}
+	st := rsync.Status{At: time.Now()} // the dispatcher has returned: no jobs
 	reply := make(chan rsync.Status, 1)
-	var st rsync.Status
 	if s.ask(rsync.StatusRequest{Reply: reply}) {
 		st = <-reply
 	}
-	r.At = st.At
-	if r.At.IsZero() {
-		r.At = time.Now()
-	}
+	r := status.Report{Config: s.cfg.File, PID: os.Getpid(), Version: Version, Started: s.started, At: st.At}
 	byTree := map[int][]rsync.JobStatus{}
 	for _, j := range st.Jobs {
 		byTree[j.Tree] = append(byTree[j.Tree], j)
