@@ -121,7 +121,7 @@ func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.
 	s := &supervisor{
 		cfg: cfg, load: so.load, pace: so.pace, lg: lg, started: time.Now(),
 		trees: map[string]*treeRun{}, reporter: &hookReporter{lg: lg, seen: map[string]bool{}},
-		ctl: make(chan rsync.Request), changed: make(chan struct{}, 1), calls: make(chan call),
+		ctl: make(chan rsync.Request), changed: statusNotices(cfg), calls: make(chan call),
 		status: newStatusFile(cfg, lg),
 	}
 	defer s.status.stop()

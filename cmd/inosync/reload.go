@@ -143,6 +143,9 @@ func (s *supervisor) warnRestartOnly(cfg *config.Config) {
 	if cfg.MetricsListen != s.cfg.MetricsListen {
 		s.lg.Warn().Str("metrics_listen", cfg.MetricsListen).Msg("metrics_listen changed: it takes effect when inosync is restarted")
 	}
+	if cfg.StatusFile != "" && s.changed == nil {
+		s.lg.Warn().Str("status_file", cfg.StatusFile).Msg("status_file set where none was: it takes effect when inosync is restarted")
+	}
 	if cfg.WarmRsync != s.cfg.WarmRsync {
 		s.lg.Warn().Bool("warm_rsync", cfg.WarmRsync).Msg("warm_rsync changed: it takes effect when inosync is restarted")
 	}

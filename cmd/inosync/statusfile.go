@@ -23,6 +23,7 @@ type statusFile struct {
 	path     string
 	interval time.Duration
 	lg       zerolog.Logger
+	enabled  bool // the daemon started with a status file (see configure)
 	dirty    bool
 	last     time.Time // when it was last written
 	timer    *time.Timer
@@ -30,14 +31,29 @@ type statusFile struct {
 }
 
 func newStatusFile(cfg *config.Config, lg zerolog.Logger) *statusFile {
-	f := &statusFile{lg: lg}
+	f := &statusFile{lg: lg, enabled: cfg.StatusFile != ""}
 	f.configure(cfg)
 	return f
 }
 
-// configure takes the path and interval of a (re)loaded config.
+// statusNotices is the channel on which the dispatcher and the coalescers
+// say that the status may have changed: only when the config has a status
+// file, so that without one a change wakes nobody but the pipeline.
+func statusNotices(cfg *config.Config) chan struct{} {
+	if cfg.StatusFile == "" {
+		return nil
+	}
+	return make(chan struct{}, 1)
+}
+
+// configure takes the path and interval of a (re)loaded config. A status
+// file named by a reload when the daemon started without one waits for a
+// restart (nothing sends the notices it needs).
 func (f *statusFile) configure(cfg *config.Config) {
-	f.path, f.interval = cfg.StatusFile, cfg.StatusInterval
+	f.interval = cfg.StatusInterval
+	if f.enabled {
+		f.path = cfg.StatusFile
+	}
 }
 
 // changed notes that the report may have changed, and arms the timer for

@@ -35,7 +35,8 @@ type supervisor struct {
 	ctl          chan rsync.Request
 	dispatchDone <-chan struct{}
 	// changed gets a value when a status may have changed (the
-	// dispatcher's and the coalescers' notices).
+	// dispatcher's and the coalescers' notices); nil without a status
+	// file (see statusNotices).
 	changed chan struct{}
 	calls   chan call
 	status  *statusFile
