@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"path"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +43,7 @@ func newTree(id int, cfg *config.Config, s config.Sync, pace time.Duration, repo
 		return nil, fmt.Errorf("excludes of %s: %w", s.Source, err)
 	}
 	exclude, hooks, keep := treeFilters(s, m, reporter)
+	keep = withoutOwnFile(keep, statusFileIn(s.Source, cfg.StatusFile))
 	w, err := watch.New(watch.Options{
 		Root:    s.Source,
 		Trigger: watch.TriggerOps(cfg.Events),
@@ -142,4 +146,36 @@ func watchChanged(old, cur *config.Config, a, b config.Sync) (replace, full bool
 	replace = full || hooks || a.Delay != b.Delay || !slices.Equal(old.Events, cur.Events) ||
 		old.MaxPending != cur.MaxPending || old.MaxDelay != cur.MaxDelay
 	return replace, full
+}
+
+// statusFileIn returns a function that tells the status file and the
+// temp files it is written through (see writeAtomic) by their path
+// relative to source; nil when the status file is not inside source.
+// Their changes must start no sync: each write would start a run, whose
+// end changes the status, which is written again.
+func statusFileIn(source, statusFile string) func(rel string) bool {
+	if statusFile == "" {
+		return nil
+	}
+	rel, err := filepath.Rel(filepath.Clean(source), filepath.Clean(statusFile))
+	if err != nil || rel == "." || strings.HasPrefix(rel, "../") || rel == ".." {
+		return nil
+	}
+	rel = filepath.ToSlash(rel)
+	dir, name := path.Split(rel)
+	tmp := dir + "." + name + "."
+	return func(r string) bool {
+		return r == rel || strings.HasPrefix(r, tmp) && !strings.Contains(r[len(tmp):], "/")
+	}
+}
+
+// withoutOwnFile makes a watcher's Filter also drop the changes of the
+// daemon's own file (own is nil when there is none in the tree).
+func withoutOwnFile(keep func(watch.Change) bool, own func(rel string) bool) func(watch.Change) bool {
+	if own == nil {
+		return keep
+	}
+	return func(c watch.Change) bool {
+		return !own(c.Rel) && (keep == nil || keep(c))
+	}
 }
