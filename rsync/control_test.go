@@ -125,8 +125,10 @@ func TestReconfigureKeepsAddsRemoves(t *testing.T) {
 	kept, gone, added := filepath.Join(dir, "kept"), filepath.Join(dir, "gone"), filepath.Join(dir, "added")
 	write(t, filepath.Join(src, "f"), "1")
 	write(t, filepath.Join(src2, "g"), "2")
-	broken := filepath.Join(dir, "broken")
-	if err := os.WriteFile(broken, []byte("#!/bin/sh\necho 'rsync: connection refused' >&2\nexit 255\n"), 0o755); err != nil {
+	// The broken rsync notes each run's destination (its last argument).
+	broken, calls := filepath.Join(dir, "broken"), filepath.Join(dir, "calls")
+	script := "#!/bin/sh\nfor a; do last=$a; done\necho \"$last\" >> " + calls + "\necho 'rsync: connection refused' >&2\nexit 255\n"
+	if err := os.WriteFile(broken, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	var logs testutil.LockedBuffer
@@ -162,8 +164,20 @@ func TestReconfigureKeepsAddsRemoves(t *testing.T) {
 	if !strings.Contains(logs.String(), `"node":"b:"`) || !strings.Contains(logs.String(), "pending changes are dropped") {
 		t.Errorf("the removed job's dropped changes are not logged:\n%s", logs.String())
 	}
-	if _, err := os.Stat(gone); !os.IsNotExist(err) {
-		t.Errorf("the removed job ran after the reload: %v", err)
+	// The removed job never runs again: a resync of everything that the
+	// kept job has finished does not reach it.
+	goneRuns := func() int {
+		b, _ := os.ReadFile(calls)
+		return strings.Count(string(b), gone)
+	}
+	before, keptRuns := goneRuns(), jobOf(t, askStatus(ctl), kept).Runs
+	ctl <- ResyncRequest{}
+	testutil.Eventually(t, 10*time.Second, "the kept job's resync", func() bool {
+		j := jobOf(t, askStatus(ctl), kept)
+		return j.Runs > keptRuns && j.State == StateInSync
+	})
+	if n := goneRuns(); n != before || before == 0 {
+		t.Errorf("the removed job ran %d times before the reload and %d after the resync, want no run after", before, n-before)
 	}
 	endDispatch(t, in, done)
 }
