@@ -276,3 +276,31 @@ func label(m *dto.Metric, name string) string {
 	}
 	return ""
 }
+
+// A reload that replaces a tree's pipeline (its delay changed) loses no
+// change the old coalescer held: it is handed on as the old one stops.
+func TestReloadReplacedPipelineKeepsPending(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	writeFile(t, filepath.Join(base, "src/f"), "1")
+	o := startObserved(t, base, `sync("@BASE@/src/", "@BASE@/dst/", nodes = [""], delay = 3600)
+`)
+	converges(t, filepath.Join(base, "src"), filepath.Join(base, "dst"), "the initial sync")
+	writeFile(t, filepath.Join(base, "src/pending"), "held for an hour")
+	testutil.Eventually(t, 10*time.Second, "the change held by the coalescer", func() bool {
+		r, _ := o.report(t)
+		return node(t, r, base+"/src").Pending == 1
+	})
+	writeCfg(t, o.cfg, base, `sync("@BASE@/src/", "@BASE@/dst/", nodes = [""], delay = 3000)
+`)
+	if code, out, errs := o.client("reload"); code != 0 || !strings.Contains(out, "1 rewatched (no tree synced whole)") {
+		t.Fatalf("reload exit %d: %s%s", code, out, errs)
+	}
+	converges(t, filepath.Join(base, "src"), filepath.Join(base, "dst"), "the held change, handed on by the replaced pipeline")
+	// The new pipeline watches: a change after the reload waits its delay.
+	writeFile(t, filepath.Join(base, "src/later"), "waits the new delay")
+	testutil.Eventually(t, 10*time.Second, "the later change held by the new coalescer", func() bool {
+		r, _ := o.report(t)
+		return node(t, r, base+"/src").Pending == 1
+	})
+}
