@@ -304,3 +304,21 @@ func TestReloadReplacedPipelineKeepsPending(t *testing.T) {
 		return node(t, r, base+"/src").Pending == 1
 	})
 }
+
+// A reload that shortens resync_interval plans the next drift repair from
+// the new interval, not the old deadline.
+func TestReloadShortensResyncInterval(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	writeFile(t, filepath.Join(base, "src/f"), "1")
+	o := startObserved(t, base, `sync("@BASE@/src/", "@BASE@/dst/", nodes = [""], delay = 0, resync_interval = 3600)
+`)
+	converges(t, filepath.Join(base, "src"), filepath.Join(base, "dst"), "the initial sync")
+	writeCfg(t, o.cfg, base, `sync("@BASE@/src/", "@BASE@/dst/", nodes = [""], delay = 0, resync_interval = 1)
+`)
+	if code, out, errs := o.client("reload"); code != 0 {
+		t.Fatalf("reload exit %d: %s%s", code, out, errs)
+	}
+	writeFile(t, filepath.Join(base, "dst/f"), "drifted on the target")
+	converges(t, filepath.Join(base, "src"), filepath.Join(base, "dst"), "drift repaired on the new interval")
+}

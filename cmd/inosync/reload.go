@@ -62,8 +62,13 @@ func (s *supervisor) reload() (string, error) {
 		default:
 			replace, full := watchChanged(s.cfg, cfg, old.sync, sy)
 			if !replace {
-				old.sync = sy // its nodes and rsync settings may be new
-				kept[key] = old
+				// A copy with the new settings (its nodes and rsync
+				// options may be new): a reload that fails later leaves
+				// the running tree as it was.
+				t := *old
+				t.sync = sy
+				t.nextResync = keptResync(old, sy)
+				kept[key] = &t
 				break
 			}
 			t, err := newTree(old.id, cfg, sy, s.pace, s.reporter, s.changed, s.lg)
@@ -71,7 +76,7 @@ func (s *supervisor) reload() (string, error) {
 				return fail(fmt.Errorf("reloading %s: tree %s: %w", s.cfg.File, sy.Source, err))
 			}
 			fresh = append(fresh, t)
-			t.nextResync = old.nextResync
+			t.nextResync = keptResync(old, sy)
 			replaced = append(replaced, change{old, t, full})
 			kept[key] = t
 		}
@@ -149,4 +154,14 @@ func (s *supervisor) warnRestartOnly(cfg *config.Config) {
 	if cfg.WarmRsync != s.cfg.WarmRsync {
 		s.lg.Warn().Bool("warm_rsync", cfg.WarmRsync).Msg("warm_rsync changed: it takes effect when inosync is restarted")
 	}
+}
+
+// keptResync is when a tree that a reload keeps has its next drift-repair
+// sync: as planned while its resync_interval stays, else zero (the reload
+// plans it anew from now).
+func keptResync(old *treeRun, sy config.Sync) time.Time {
+	if sy.Resync != old.sync.Resync {
+		return time.Time{}
+	}
+	return old.nextResync
 }
