@@ -161,7 +161,9 @@ func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.
 		})
 		close(dispatchDone)
 	}()
-	ctlCtx, stopControl := context.WithCancel(ctx)
+	// The socket answers until the final flush is over, not only until
+	// ctx ends.
+	ctlCtx, stopControl := context.WithCancel(context.Background())
 	sock := control.SocketPath(cfg.File, cfg.ControlSocket)
 	controlDone := make(chan struct{})
 	go func() {
@@ -171,11 +173,11 @@ func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.
 	stopMetrics := s.serveMetrics()
 	s.status.changed()
 	s.run(ctx, so.sig)
-	s.pipes.closeWhenDone() // no pipeline starts after the supervisor is done
 	stopMetrics()
 	stopControl()
 	<-controlDone
 	err = <-dispatched
+	s.status.final(s.stoppedReport(err))
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return errors.Join(cause, err)
 	}

@@ -322,3 +322,46 @@ func TestReloadShortensResyncInterval(t *testing.T) {
 	writeFile(t, filepath.Join(base, "dst/f"), "drifted on the target")
 	converges(t, filepath.Join(base, "src"), filepath.Join(base, "dst"), "drift repaired on the new interval")
 }
+
+// While the final flush goes on, status still answers and says the daemon
+// is stopping; once it has stopped, the status file says how it ended.
+func TestStatusDuringFinalFlush(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	writeFile(t, filepath.Join(base, "src/f"), "1")
+	// An rsync whose list runs wait for the test to release them.
+	release := filepath.Join(base, "release")
+	held := filepath.Join(base, "rsync")
+	script := "#!/bin/sh\ncase \"$*\" in *files-from*) while [ ! -e " + release + " ]; do sleep 0.05; done ;; esac\nexec /usr/bin/rsync \"$@\"\n"
+	must(t, os.WriteFile(held, []byte(script), 0o755))
+	o := startObserved(t, base, `sync("@BASE@/src/", "@BASE@/dst/", nodes = [""], delay = 0)
+rsync = "@BASE@/rsync"
+warm_rsync = False
+status_file = "@BASE@/status.txt"
+status_interval = 1
+`)
+	converges(t, filepath.Join(base, "src"), filepath.Join(base, "dst"), "the initial sync")
+	writeFile(t, filepath.Join(base, "src/g"), "held at stop")
+	testutil.Eventually(t, 10*time.Second, "the held run", func() bool {
+		r, _ := o.report(t)
+		return node(t, r, base+"/src").Running == 1
+	})
+	o.cancel() // SIGTERM
+	testutil.Eventually(t, 10*time.Second, "status saying it stops", func() bool {
+		r, _ := o.report(t)
+		return r.Stopping
+	})
+	if code, _, errs := o.client("resync"); code != 1 || !strings.Contains(errs, "inosync is stopping") {
+		t.Errorf("resync while stopping: exit %d, %s", code, errs)
+	}
+	must(t, os.WriteFile(release, nil, 0o644))
+	<-o.done
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	b, err := os.ReadFile(filepath.Join(base, "status.txt"))
+	if err != nil || !strings.Contains(string(b), ": everything seen was synced") || !strings.Contains(string(b), "stopped at ") {
+		t.Errorf("status file after the stop: %q, %v", b, err)
+	}
+	converges(t, filepath.Join(base, "src"), filepath.Join(base, "dst"), "the held change, synced by the final flush")
+}

@@ -20,6 +20,9 @@ import (
 // falls between them; and every (tree, node) takes the new rsync settings
 // from its next run. It returns what it did, in words.
 func (s *supervisor) reload() (string, error) {
+	if s.stopping {
+		return "", errors.New("inosync is stopping: it syncs what is pending, then exits")
+	}
 	cfg, err := s.load()
 	if err != nil {
 		return "", fmt.Errorf("reloading %s: %w", s.cfg.File, err)

@@ -100,6 +100,12 @@ func (f *statusFile) write(r status.Report) {
 	}
 }
 
+// final writes r, the report of a daemon that has stopped, at once.
+func (f *statusFile) final(r status.Report) {
+	f.dirty = true
+	f.write(r)
+}
+
 // stop ends the timer.
 func (f *statusFile) stop() {
 	if f.timer != nil {

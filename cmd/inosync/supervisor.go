@@ -39,7 +39,9 @@ type supervisor struct {
 	// file (see statusNotices).
 	changed chan struct{}
 	calls   chan call
-	status  *statusFile
+	// stopping: SIGTERM or SIGINT came; the final flush goes on.
+	stopping bool
+	status   *statusFile
 }
 
 // call is one control-socket request on its way to the supervisor.
@@ -87,7 +89,10 @@ func (s *supervisor) newTree(cfg *config.Config, sy config.Sync) (*treeRun, erro
 }
 
 // run handles signals, control calls, status-file writes and scheduled
-// resyncs until ctx ends or the dispatcher returns.
+// resyncs until the dispatcher returns. Once ctx ends the daemon is
+// stopping: no pipeline starts any more (the dispatcher's input closes once
+// they have ended), reloads and resyncs are refused, and status requests
+// are still answered while the final flush goes on.
 func (s *supervisor) run(ctx context.Context, sig signals) {
 	s.spreadResyncs()
 	var resyncTimer *time.Timer
@@ -96,9 +101,10 @@ func (s *supervisor) run(ctx context.Context, sig signals) {
 			resyncTimer.Stop()
 		}
 	}()
+	stop := ctx.Done()
 	for {
 		var resyncC <-chan time.Time
-		if next := s.nextResync(); !next.IsZero() {
+		if next := s.nextResync(); !next.IsZero() && !s.stopping {
 			if resyncTimer == nil {
 				resyncTimer = time.NewTimer(time.Until(next))
 			} else {
@@ -107,8 +113,11 @@ func (s *supervisor) run(ctx context.Context, sig signals) {
 			resyncC = resyncTimer.C
 		}
 		select {
-		case <-ctx.Done():
-			return
+		case <-stop:
+			stop = nil
+			s.stopping = true
+			s.pipes.closeWhenDone()
+			s.status.changed()
 		case <-s.dispatchDone:
 			return
 		case <-sig.reload:
@@ -118,6 +127,10 @@ func (s *supervisor) run(ctx context.Context, sig signals) {
 				s.lg.Info().Msg(msg)
 			}
 		case <-sig.resync:
+			if s.stopping {
+				s.lg.Warn().Msg("SIGUSR1 ignored: inosync is stopping")
+				break
+			}
 			n := s.resync(nil)
 			s.lg.Info().Int("jobs", n).Msg("SIGUSR1: full sync of every tree and node")
 		case c := <-s.calls:
@@ -147,6 +160,9 @@ func (s *supervisor) answer(ctx context.Context, req control.Request) control.Re
 		s.lg.Info().Msg(msg)
 		return control.Response{OK: true, Message: msg}
 	case control.CmdResync:
+		if s.stopping {
+			return control.Response{Error: "inosync is stopping: it syncs what is pending, then exits"}
+		}
 		var ids []int
 		if req.Source != "" {
 			t := s.treeBySource(req.Source)
@@ -241,7 +257,7 @@ func (s *supervisor) report() status.Report {
 	if s.ask(rsync.StatusRequest{Reply: reply}) {
 		st = <-reply
 	}
-	r := status.Report{Config: s.cfg.File, PID: os.Getpid(), Version: Version, Started: s.started, At: st.At}
+	r := status.Report{Config: s.cfg.File, PID: os.Getpid(), Version: Version, Started: s.started, At: st.At, Stopping: s.stopping}
 	byTree := map[int][]rsync.JobStatus{}
 	for _, j := range st.Jobs {
 		byTree[j.Tree] = append(byTree[j.Tree], j)
@@ -346,4 +362,19 @@ func (s *supervisor) serveMetrics() (stop func()) {
 	}
 	s.lg.Info().Str("metrics", "http://"+addr.String()+"/metrics").Msg("serving metrics")
 	return cancel
+}
+
+// stoppedReport is the last report, written to the status file once the
+// dispatcher has returned: the trees, and how the stop ended.
+func (s *supervisor) stoppedReport(err error) status.Report {
+	r := status.Report{Config: s.cfg.File, PID: os.Getpid(), Version: Version, Started: s.started, At: time.Now(),
+		Stopped: true, Result: "everything seen was synced"}
+	if err != nil {
+		r.Result = err.Error()
+	}
+	for _, k := range s.order {
+		t := s.trees[k]
+		r.Trees = append(r.Trees, status.Tree{Source: t.sync.Source, Target: t.sync.Target, State: "stopped"})
+	}
+	return r
 }

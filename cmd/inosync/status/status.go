@@ -19,6 +19,13 @@ type Report struct {
 	Started time.Time `json:"started"`
 	At      time.Time `json:"at"`
 	Trees   []Tree    `json:"trees"`
+	// Stopping: SIGTERM or SIGINT came; what is pending is being synced
+	// before the daemon exits.
+	Stopping bool `json:"stopping,omitempty"`
+	// Stopped: the daemon has exited (the status file's last report);
+	// Result says whether everything seen was synced.
+	Stopped bool   `json:"stopped,omitempty"`
+	Result  string `json:"result,omitempty"`
 }
 
 // Tree is one watched tree.
@@ -100,6 +107,17 @@ func (r *Report) ExitCode() int {
 
 // Summary is one line: how many trees and nodes, and the worst of them.
 func (r *Report) Summary() string {
+	if r.Stopped {
+		return fmt.Sprintf("stopped at %s: %s", r.At.Format(time.DateTime), r.Result)
+	}
+	if r.Stopping {
+		return "stopping, syncing what is pending: " + r.summary()
+	}
+	return r.summary()
+}
+
+// summary is Summary of a running daemon.
+func (r *Report) summary() string {
 	nodes := map[string]bool{}
 	var failing, pending []string
 	paths, full := 0, false
