@@ -199,3 +199,38 @@ func TestRescanLogsTransfer(t *testing.T) {
 	})
 	endDispatch(t, in, done)
 }
+
+// A run that goes on across the reload that removes its job is booked: its
+// failure is logged once and not retried.
+func TestRemovedJobRunEnds(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "f"), "1")
+	release, calls := filepath.Join(dir, "release"), filepath.Join(dir, "calls")
+	held := filepath.Join(dir, "rsync")
+	script := "#!/bin/sh\necho run >> " + calls + "\nwhile [ ! -e " + release + " ]; do sleep 0.05; done\necho 'rsync: connection refused' >&2\nexit 255\n"
+	if err := os.WriteFile(held, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var logs testutil.LockedBuffer
+	o := Options{Jobs: []Job{{Path: src, Node: "b:", Dest: dst, Settings: Settings{Rsync: held, Bwlimit: "0"}}}, Initial: true, Logger: zerolog.New(&logs)}
+	o.Backoff.Min, o.Backoff.Max = 10*time.Millisecond, 10*time.Millisecond
+	in, ctl, done := controlled(t, o)
+	testutil.Eventually(t, 10*time.Second, "the run under way", func() bool { return jobOf(t, askStatus(ctl), dst).Running == 1 })
+	reply := make(chan struct{})
+	ctl <- Reconfigure{Reply: reply}
+	<-reply
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 10*time.Second, "the removed job's failure logged", func() bool {
+		return strings.Contains(logs.String(), "removed by a reload failed; not retried")
+	})
+	endDispatch(t, in, done)
+	if b, _ := os.ReadFile(calls); strings.Count(string(b), "run") != 1 {
+		t.Errorf("the removed job ran %d times, want once (no retry)", strings.Count(string(b), "run"))
+	}
+	if strings.Contains(logs.String(), "will retry") {
+		t.Errorf("the removed job's failure was handled as a retry:\n%s", logs.String())
+	}
+}

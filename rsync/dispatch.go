@@ -507,6 +507,15 @@ func (d *dispatcher) finish(r result, draining bool) {
 		d.merge(j, collapse(j.afterFull), false, false, now)
 		clear(j.afterFull)
 	}
+	if j.removed {
+		// A run that went on across the reload that removed its job:
+		// its end is said, nothing is retried.
+		if r.err != nil {
+			lg := d.jobLogger(j)
+			lg.Warn().Err(r.err).Int("exit", r.exit).Str("stderr", r.stderr).Msg("rsync of a tree or node removed by a reload failed; not retried")
+		}
+		return
+	}
 	if r.err == nil {
 		if j.failures > 0 {
 			d.reportRecovery(j, r, now)
@@ -524,9 +533,6 @@ func (d *dispatcher) finish(r result, draining bool) {
 	}
 	if j.failures == 1 {
 		j.rec.failingSince = now
-	}
-	if j.removed {
-		return
 	}
 	if draining {
 		j.gaveUp = true
