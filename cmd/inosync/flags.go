@@ -6,9 +6,6 @@ import (
 	"strings"
 )
 
-// Version is inosync's version, printed by --version as "inosync X.Y.Z".
-const Version = "0.3.0"
-
 // DefaultConfig is where the config is read from without -c.
 const DefaultConfig = "/etc/inosync/default.py"
 

@@ -38,7 +38,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printHelp(stdout)
 		return 0
 	case o.version:
-		fmt.Fprintf(stdout, "inosync %s\n", Version)
+		fmt.Fprintln(stdout, currentBuild())
 		return 0
 	case o.convert != "":
 		return convert(o.convert, stdout, stderr)

@@ -257,7 +257,7 @@ func (s *supervisor) report() status.Report {
 	if s.ask(rsync.StatusRequest{Reply: reply}) {
 		st = <-reply
 	}
-	r := status.Report{Config: s.cfg.File, PID: os.Getpid(), Version: Version, Started: s.started, At: st.At, Stopping: s.stopping}
+	r := status.Report{Config: s.cfg.File, PID: os.Getpid(), Version: currentBuild().Version, Started: s.started, At: st.At, Stopping: s.stopping}
 	byTree := map[int][]rsync.JobStatus{}
 	for _, j := range st.Jobs {
 		byTree[j.Tree] = append(byTree[j.Tree], j)
@@ -367,7 +367,7 @@ func (s *supervisor) serveMetrics() (stop func()) {
 // stoppedReport is the last report, written to the status file once the
 // dispatcher has returned: the trees, and how the stop ended.
 func (s *supervisor) stoppedReport(err error) status.Report {
-	r := status.Report{Config: s.cfg.File, PID: os.Getpid(), Version: Version, Started: s.started, At: time.Now(),
+	r := status.Report{Config: s.cfg.File, PID: os.Getpid(), Version: currentBuild().Version, Started: s.started, At: time.Now(),
 		Stopped: true, Result: "everything seen was synced"}
 	if err != nil {
 		r.Result = err.Error()
