@@ -41,7 +41,7 @@ func daemon(o *options, cfg *config.Config, stderr io.Writer) int {
 	if o.daemon && !o.detached {
 		return detach(stderr)
 	}
-	lg, closeLog, err := newLogger(o, stderr)
+	lg, closeLog, err := newLogger(o, stderr, os.Getenv("JOURNAL_STREAM"))
 	if err != nil {
 		fmt.Fprintf(stderr, "inosync: %v\n", err)
 		return 1
@@ -73,7 +73,11 @@ func daemon(o *options, cfg *config.Config, stderr io.Writer) int {
 			Print: func(msg string) { lg.Info().Str("config", o.config).Msg("print: " + msg) },
 		})
 	}
-	so := serveOptions{pretend: o.pretend, pace: pace, sig: signals{reload: reload, resync: resync}, load: load}
+	sd, err := readSystemdEnv()
+	if err != nil {
+		lg.Warn().Err(err).Msg("systemd's watchdog setting is unreadable: no watchdog pings")
+	}
+	so := serveOptions{pretend: o.pretend, pace: pace, sig: signals{reload: reload, resync: resync}, load: load, systemd: sd}
 	return exitStatus(serve(ctx, cfg, so, lg), lg)
 }
 
@@ -107,6 +111,8 @@ type serveOptions struct {
 	// load reads the config file again, for a reload; nil = config.Load
 	// of the same file.
 	load func() (*config.Config, error)
+	// systemd: the notify socket and watchdog that systemd set, if any.
+	systemd systemdEnv
 }
 
 // serve wires one watcher and one coalescer per watched tree into one
@@ -121,10 +127,11 @@ func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.
 	s := &supervisor{
 		cfg: cfg, load: so.load, pace: so.pace, lg: lg, started: time.Now(),
 		trees: map[string]*treeRun{}, reporter: &hookReporter{lg: lg, seen: map[string]bool{}},
-		ctl: make(chan rsync.Request), changed: statusNotices(cfg), calls: make(chan call),
-		status: newStatusFile(cfg, lg),
+		ctl: make(chan rsync.Request), changed: statusNotices(cfg, so.systemd.notify), calls: make(chan call),
+		status: newStatusFile(cfg, lg), notify: newSystemdNotifier(so.systemd, lg),
 	}
 	defer s.status.stop()
+	defer s.notify.stop()
 	jobs, err := s.walkTrees()
 	if err != nil {
 		return err
@@ -164,14 +171,17 @@ func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.
 	// The socket answers until the final flush is over, not only until
 	// ctx ends.
 	ctlCtx, stopControl := context.WithCancel(context.Background())
-	sock := control.SocketPath(cfg.File, cfg.ControlSocket)
+	srv := s.listenControl(control.SocketPath(cfg.File, cfg.ControlSocket))
 	controlDone := make(chan struct{})
 	go func() {
 		defer close(controlDone)
-		s.serveControl(ctlCtx, sock)
+		if srv != nil {
+			srv.Serve(ctlCtx, s.callIn)
+		}
 	}()
 	stopMetrics := s.serveMetrics()
 	s.status.changed()
+	s.notify.ready(s.summary())
 	s.run(ctx, so.sig)
 	stopMetrics()
 	stopControl()

@@ -16,13 +16,13 @@ import (
 )
 
 // startProcess runs this test binary as `inosync -c CFG` in a process of
-// its own, so that it gets real signals; its log (JSON) is returned
-// buffered.
-func startProcess(t *testing.T, cfg string) (*exec.Cmd, *testutil.LockedBuffer) {
+// its own, so that it gets real signals, with env added to its
+// environment; its log (JSON) is returned buffered.
+func startProcess(t *testing.T, cfg string, env ...string) (*exec.Cmd, *testutil.LockedBuffer) {
 	t.Helper()
 	var logs testutil.LockedBuffer
 	cmd := exec.Command(os.Args[0], "-c", cfg, "--log-format=json")
-	cmd.Env = append(os.Environ(), asMainEnv+"=1")
+	cmd.Env = append(append(os.Environ(), asMainEnv+"=1"), env...)
 	cmd.Stderr = &logs
 	must(t, cmd.Start())
 	t.Cleanup(func() {

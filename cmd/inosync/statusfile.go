@@ -20,14 +20,10 @@ import (
 // most every status_interval (lsyncd's statusFile). While nothing
 // changes no timer runs. Only the supervisor's goroutine touches it.
 type statusFile struct {
-	path     string
-	interval time.Duration
-	lg       zerolog.Logger
-	enabled  bool // the daemon started with a status file (see configure)
-	dirty    bool
-	last     time.Time // when it was last written
-	timer    *time.Timer
-	timerC   <-chan time.Time
+	path    string
+	lg      zerolog.Logger
+	enabled bool // the daemon started with a status file (see configure)
+	limit   rateLimit
 }
 
 func newStatusFile(cfg *config.Config, lg zerolog.Logger) *statusFile {
@@ -37,10 +33,11 @@ func newStatusFile(cfg *config.Config, lg zerolog.Logger) *statusFile {
 }
 
 // statusNotices is the channel on which the dispatcher and the coalescers
-// say that the status may have changed: only when the config has a status
-// file, so that without one a change wakes nobody but the pipeline.
-func statusNotices(cfg *config.Config) chan struct{} {
-	if cfg.StatusFile == "" {
+// say that the status may have changed: only when someone reads it as it
+// changes (a status file, systemd's STATUS=), so that otherwise a change
+// wakes nobody but the pipeline.
+func statusNotices(cfg *config.Config, systemd bool) chan struct{} {
+	if cfg.StatusFile == "" && !systemd {
 		return nil
 	}
 	return make(chan struct{}, 1)
@@ -50,43 +47,28 @@ func statusNotices(cfg *config.Config) chan struct{} {
 // file named by a reload when the daemon started without one waits for a
 // restart (nothing sends the notices it needs).
 func (f *statusFile) configure(cfg *config.Config) {
-	f.interval = cfg.StatusInterval
+	f.limit.interval = cfg.StatusInterval
 	if f.enabled {
 		f.path = cfg.StatusFile
 	}
 }
 
-// changed notes that the report may have changed, and arms the timer for
-// the next write if none is armed.
+// changed notes that the report may have changed.
 func (f *statusFile) changed() {
-	if f.path == "" {
-		return
+	if f.path != "" {
+		f.limit.mark()
 	}
-	f.dirty = true
-	if f.timerC != nil {
-		return
-	}
-	wait := max(time.Until(f.last.Add(f.interval)), 0)
-	if f.timer == nil {
-		f.timer = time.NewTimer(wait)
-	} else {
-		f.timer.Reset(wait)
-	}
-	f.timerC = f.timer.C
 }
 
 // due delivers when a write is due; nil (never) when none is.
-func (f *statusFile) due() <-chan time.Time { return f.timerC }
+func (f *statusFile) due() <-chan time.Time { return f.limit.due() }
 
 // write replaces the file with r, atomically (a temp file beside it,
 // renamed over it): JSON when the file name ends in .json, else text.
 func (f *statusFile) write(r status.Report) {
-	f.timerC = nil
-	if f.path == "" || !f.dirty {
+	if !f.limit.take() || f.path == "" {
 		return
 	}
-	f.dirty = false
-	f.last = time.Now()
 	var b bytes.Buffer
 	if strings.HasSuffix(f.path, ".json") {
 		enc := json.NewEncoder(&b)
@@ -102,16 +84,12 @@ func (f *statusFile) write(r status.Report) {
 
 // final writes r, the report of a daemon that has stopped, at once.
 func (f *statusFile) final(r status.Report) {
-	f.dirty = true
+	f.limit.dirty = true
 	f.write(r)
 }
 
 // stop ends the timer.
-func (f *statusFile) stop() {
-	if f.timer != nil {
-		f.timer.Stop()
-	}
-}
+func (f *statusFile) stop() { f.limit.stop() }
 
 // writeAtomic replaces path with data: readers see the old or the new
 // file whole, never a part.

@@ -42,6 +42,7 @@ type supervisor struct {
 	// stopping: SIGTERM or SIGINT came; the final flush goes on.
 	stopping bool
 	status   *statusFile
+	notify   *systemdNotifier // nil when not under systemd
 }
 
 // call is one control-socket request on its way to the supervisor.
@@ -118,14 +119,11 @@ func (s *supervisor) run(ctx context.Context, sig signals) {
 			s.stopping = true
 			s.pipes.closeWhenDone()
 			s.status.changed()
+			s.notify.stopping(s.summary())
 		case <-s.dispatchDone:
 			return
 		case <-sig.reload:
-			if msg, err := s.reload(); err != nil {
-				s.lg.Error().Err(err).Msg("reload failed; the running config stays")
-			} else {
-				s.lg.Info().Msg(msg)
-			}
+			_, _ = s.reloadAndTell()
 		case <-sig.resync:
 			if s.stopping {
 				s.lg.Warn().Msg("SIGUSR1 ignored: inosync is stopping")
@@ -137,8 +135,13 @@ func (s *supervisor) run(ctx context.Context, sig signals) {
 			c.reply <- s.answer(ctx, c.req)
 		case <-s.changed:
 			s.status.changed()
+			s.notify.changed()
 		case <-s.status.due():
 			s.status.write(s.report())
+		case <-s.notify.statusDue():
+			s.notify.sendStatus(s.summary())
+		case <-s.notify.pingDue():
+			s.watchdog()
 		case <-resyncC:
 			s.resyncDue()
 		}
@@ -152,12 +155,10 @@ func (s *supervisor) answer(ctx context.Context, req control.Request) control.Re
 		r := s.report()
 		return control.Response{OK: true, Status: &r}
 	case control.CmdReload:
-		msg, err := s.reload()
+		msg, err := s.reloadAndTell()
 		if err != nil {
-			s.lg.Error().Err(err).Msg("reload failed; the running config stays")
 			return control.Response{Error: err.Error()}
 		}
-		s.lg.Info().Msg(msg)
 		return control.Response{OK: true, Message: msg}
 	case control.CmdResync:
 		if s.stopping {
@@ -176,6 +177,32 @@ func (s *supervisor) answer(ctx context.Context, req control.Request) control.Re
 		return control.Response{OK: true, Message: fmt.Sprintf("full sync started for %d (tree, node) pairs", n)}
 	}
 	return control.Response{Error: fmt.Sprintf("unknown command %q", req.Command)}
+}
+
+// reloadAndTell reloads the config, logs how it went and tells systemd
+// (RELOADING=1, then READY=1 whether the reload took or not: the daemon
+// runs on either way).
+func (s *supervisor) reloadAndTell() (string, error) {
+	s.notify.reloading()
+	msg, err := s.reload()
+	if err != nil {
+		s.lg.Error().Err(err).Msg("reload failed; the running config stays")
+	} else {
+		s.lg.Info().Msg(msg)
+	}
+	s.notify.ready(s.summary())
+	return msg, err
+}
+
+// watchdog pings systemd's watchdog once the dispatcher has answered: a
+// daemon whose supervisor or dispatcher is stuck stops pinging and is
+// restarted.
+func (s *supervisor) watchdog() {
+	reply := make(chan rsync.Status, 1)
+	if s.ask(rsync.StatusRequest{Reply: reply}) {
+		<-reply
+	}
+	s.notify.alive()
 }
 
 // treeBySource finds a tree by its source, with or without a trailing
@@ -278,6 +305,12 @@ func (s *supervisor) report() status.Report {
 	return r
 }
 
+// summary is the one-line summary of the status now.
+func (s *supervisor) summary() string {
+	r := s.report()
+	return r.Summary()
+}
+
 // nodeStatus is one job's status, with what its tree's coalescer still
 // holds (waiting out the delay) added.
 func nodeStatus(j rsync.JobStatus, waiting int, full bool, first, at time.Time) status.Node {
@@ -311,17 +344,16 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-// serveControl answers the control socket until ctx ends: each request
-// goes to the supervisor's goroutine, which answers between its other
-// steps. It returns at once, logging why, when there is no socket.
-func (s *supervisor) serveControl(ctx context.Context, path string) {
+// listenControl makes the control socket; nil, with the reason logged,
+// when there can be none.
+func (s *supervisor) listenControl(path string) *control.Server {
 	srv, err := control.Listen(path)
 	if err != nil {
 		s.lg.Warn().Err(err).Msg("no control socket: inosync status, reload and resync will not reach this daemon (signals still work)")
-		return
+		return nil
 	}
 	s.lg.Info().Str("socket", srv.Path()).Msg("control socket")
-	srv.Serve(ctx, s.callIn)
+	return srv
 }
 
 // callIn hands a request from another goroutine (a control connection, a

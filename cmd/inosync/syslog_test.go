@@ -29,7 +29,8 @@ func buildInosync(t *testing.T) string {
 // TestDetachLogsToSyslog runs `inosync -d`: without a syslog socket it
 // refuses in the foreground with a reason; with one (a unixgram socket at
 // /dev/log, made by the test) the parent exits 0 at once and the detached
-// daemon logs as ident inosync, facility daemon, and stops on SIGTERM.
+// daemon logs plain text as ident inosync, facility daemon, each level at
+// its severity, and stops on SIGTERM.
 func TestDetachLogsToSyslog(t *testing.T) {
 	testutil.NeedRsync(t)
 	if os.Geteuid() != 0 {
@@ -93,7 +94,7 @@ func TestDetachLogsToSyslog(t *testing.T) {
 			}
 		}
 	}
-	wait(`"message":"rsync"`)
+	wait("INF rsync")
 	if pid == 0 {
 		t.Fatal("no inosync[PID] in the syslog messages")
 	}
@@ -103,6 +104,20 @@ func TestDetachLogsToSyslog(t *testing.T) {
 		t.Errorf("first message %q: want priority <30> (daemon.info)", got[0])
 	}
 	converges(t, src, dst, "the detached daemon's initial sync")
+	// A warning (the target is a file, rsync fails): <28> is
+	// daemon.warning.
+	must(t, os.RemoveAll(dst))
+	writeFile(t, dst, "not a directory")
+	writeFile(t, filepath.Join(src, "g"), "2")
+	wait("WRN ")
+	if m := got[len(got)-1]; !strings.HasPrefix(m, "<28>") || strings.Contains(m, "{") {
+		t.Errorf("warning %q: want priority <28> (daemon.warning) and plain text", m)
+	}
+	must(t, os.Remove(dst))
+	testutil.Eventually(t, 20*time.Second, "the retry once the target can be made", func() bool {
+		b, err := os.ReadFile(filepath.Join(dst, "g"))
+		return err == nil && string(b) == "2"
+	})
 	must(t, syscall.Kill(pid, syscall.SIGTERM))
-	wait(`"message":"stopped"`)
+	wait("INF stopped")
 }

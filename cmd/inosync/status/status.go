@@ -120,7 +120,7 @@ func (r *Report) Summary() string {
 func (r *Report) summary() string {
 	nodes := map[string]bool{}
 	var failing, pending []string
-	paths, full := 0, false
+	paths, full, initial := 0, false, false
 	for _, t := range r.Trees {
 		for _, n := range t.Nodes {
 			nodes[n.Node] = true
@@ -129,6 +129,9 @@ func (r *Report) summary() string {
 				failing = append(failing, fmt.Sprintf("node %s failing since %s", n.Node, clock(n.FailingSince)))
 			case InSync:
 				continue
+			case Initial:
+				initial = true
+				pending = append(pending, n.Node)
 			default:
 				pending = append(pending, n.Node)
 			}
@@ -144,6 +147,8 @@ func (r *Report) summary() string {
 	switch {
 	case len(failing) > 0:
 		return fmt.Sprintf("%s: %s; %s pending", head, strings.Join(failing, "; "), what)
+	case initial:
+		return fmt.Sprintf("%s: initial sync running, %s pending", head, what)
 	case len(pending) > 0:
 		return fmt.Sprintf("%s: syncing, %s pending", head, what)
 	}
