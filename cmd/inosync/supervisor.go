@@ -184,6 +184,7 @@ func (s *supervisor) answer(ctx context.Context, req control.Request) control.Re
 // runs on either way).
 func (s *supervisor) reloadAndTell() (string, error) {
 	s.notify.reloading()
+	s.watchdog() // walking new trees may take long: a whole period for it
 	msg, err := s.reload()
 	if err != nil {
 		s.lg.Error().Err(err).Msg("reload failed; the running config stays")
@@ -198,6 +199,9 @@ func (s *supervisor) reloadAndTell() (string, error) {
 // daemon whose supervisor or dispatcher is stuck stops pinging and is
 // restarted.
 func (s *supervisor) watchdog() {
+	if s.notify.pingDue() == nil {
+		return // no watchdog
+	}
 	reply := make(chan rsync.Status, 1)
 	if s.ask(rsync.StatusRequest{Reply: reply}) {
 		<-reply
