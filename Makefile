@@ -25,6 +25,11 @@ VERSION       ?= $(shell bash contrib/version.sh)
 COMMIT        ?= $(shell bash contrib/version.sh commit)
 BUILD_DATE    ?= $(shell bash contrib/version.sh date)
 LDFLAGS       := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)
+# STRIP=1 leaves the symbol table and DWARF out (the package's binary, as
+# Debian ships binaries stripped); stack traces keep their function names.
+ifeq ($(STRIP),1)
+LDFLAGS       += -s -w
+endif
 
 UNITS         := inosync.service inosync@.service
 
@@ -101,7 +106,7 @@ install: build units man
 	install -D -m 0644 bin/man/inosync.8 $(DESTDIR)$(MANDIR)/man8/inosync.8
 	install -D -m 0644 bin/man/inosync.conf.5 $(DESTDIR)$(MANDIR)/man5/inosync.conf.5
 	install -D -m 0644 contrib/inosync.bash-completion $(DESTDIR)$(BASHCOMPDIR)/inosync
-	install -D -m 0644 -t $(DESTDIR)$(DOCDIR) README.md CHANGELOG.md docs/config.md docs/operations.md docs/migrating.md docs/inosync.8.md
+	install -D -m 0644 -t $(DESTDIR)$(DOCDIR) README.md CHANGELOG.md docs/config.md docs/operations.md docs/migrating.md docs/packaging.md
 
 # deb builds bin/inosync_VERSION_ARCH.deb with nfpm (contrib/nfpm.yaml):
 # the binary and units for PREFIX=/usr, staged under bin/deb/. Its files are
@@ -111,7 +116,7 @@ DEB_VERSION   = $(shell bash contrib/version.sh deb)
 DEB_ARCH      = $(shell $(GO) env GOARCH)
 deb: export SOURCE_DATE_EPOCH := $(shell bash contrib/version.sh epoch)
 deb:
-	$(MAKE) --no-print-directory build units man PREFIX=/usr
+	$(MAKE) --no-print-directory build units man PREFIX=/usr STRIP=1
 	bash contrib/deb-stage.sh "$(DEB_VERSION)"
 	rm -f bin/inosync_*.deb
 	DEB_VERSION="$(DEB_VERSION)" DEB_ARCH="$(DEB_ARCH)" $(GO) run $(NFPM) pkg --packager deb --config contrib/nfpm.yaml --target bin/
