@@ -2,7 +2,9 @@ package rsync
 
 import (
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Settings are the plain values the rsync command line is built from, as
@@ -13,6 +15,9 @@ type Settings struct {
 	Bwlimit  string   // value of --bwlimit (always present, "0" by default)
 	Logfile  string   // --log-file value; "" = none
 	Excludes []string // one --exclude= per entry
+	// Timeout is rsync's I/O timeout (--timeout) for the runs after the
+	// initial one, whose argv stays 0.2.3's; 0 = none.
+	Timeout time.Duration
 }
 
 // Argv returns the initial-sync command line of inosync 0.2.3 for one
@@ -97,7 +102,16 @@ var (
 // resync): it reports what it transferred (statsOption).
 func RescanArgv(s Settings, source, dest string) []string {
 	argv := Argv(s, source, dest)
-	return insertBeforeOperands(argv, append(laterOpts[:len(laterOpts):len(laterOpts)], statsOption))
+	return insertBeforeOperands(argv, append(s.laterOpts(), statsOption))
+}
+
+// laterOpts are the options that every run after the initial one adds.
+func (s Settings) laterOpts() []string {
+	opts := append([]string(nil), laterOpts...)
+	if s.Timeout > 0 {
+		opts = append(opts, "--timeout="+strconv.Itoa(int((s.Timeout+time.Second-1)/time.Second)))
+	}
+	return opts
 }
 
 // ListArgv is the command line that syncs only listed paths of a tree. The
@@ -112,7 +126,7 @@ func RescanArgv(s Settings, source, dest string) []string {
 func ListArgv(s Settings, source, dest string) (argv []string, prefix string) {
 	base, prefix := transferRoot(source)
 	argv = Argv(s, base, dest)
-	argv = insertBeforeOperands(argv, laterOpts)
+	argv = insertBeforeOperands(argv, s.laterOpts())
 	return insertBeforeOperands(argv, listOpts), prefix
 }
 

@@ -72,10 +72,17 @@ type Options struct {
 	SSHControlDir string
 	// Control, if not nil, carries requests: status, resync, reload.
 	Control <-chan Request
+	// SlowRun is how long a run may go on before a warning says so (and
+	// again each time that time has doubled); 0 = DefaultSlowRun.
+	SlowRun time.Duration
 	// Changed, if not nil, gets a value (without waiting, so it needs a
 	// buffer of one) whenever what a status would show may have changed.
 	Changed chan<- struct{}
 }
+
+// DefaultSlowRun is Options.SlowRun's default: a run that long is worth a
+// look (a hung node, or a transfer bigger than usual).
+const DefaultSlowRun = 5 * time.Minute
 
 // overlapMax bounds the paths on both sides when a run starts while
 // another run of the same job goes on: overlap is for the latency of small
@@ -267,6 +274,9 @@ func newDispatcher(o Options) *dispatcher {
 	}
 	if o.StopTimeout <= 0 {
 		o.StopTimeout = time.Minute
+	}
+	if o.SlowRun <= 0 {
+		o.SlowRun = DefaultSlowRun
 	}
 	d := &dispatcher{
 		o:           o,

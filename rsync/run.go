@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +17,7 @@ import (
 // it reads on standard input, and what to clean up once it is over.
 type invocation struct {
 	argv    []string
+	env     []string // added to the daemon's environment
 	stdin   []byte
 	cleanup func()
 }
@@ -41,12 +42,14 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 		return r
 	}
 	start := time.Now()
+	slowDone := slowRunWarnings(lg, d.o.SlowRun, runWhat(paths, full, initial))
 	var output string
 	if w != nil {
 		output, err = d.execWarm(w, inv.stdin, onTransferred)
 	} else {
 		output, err = d.execCold(inv)
 	}
+	slowDone()
 	r.took = time.Since(start)
 	r.exit, r.err = classify(err, inv.argv[0])
 	r.stderr = output
@@ -66,8 +69,11 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 func (d *dispatcher) plan(j Job, paths []string, full, initial bool, w *warmRsync, lg zerolog.Logger) (invocation, error) {
 	inv := invocation{cleanup: func() {}}
 	st := j.Settings
-	if !initial && d.o.SSHControlDir != "" && IsRemote(j.Dest) {
-		st.Extra = withSSHReuse(st.Extra, d.o.SSHControlDir)
+	if !initial && IsRemote(j.Dest) {
+		st.Extra = withSSHOptions(st.Extra, d.o.SSHControlDir, sshTimeouts(connectTimeout(st.Timeout)))
+	}
+	if initial {
+		inv.env = initialEnv(st, j.Dest)
 	}
 	switch {
 	case initial:
@@ -104,6 +110,17 @@ func (d *dispatcher) plan(j Job, paths []string, full, initial bool, w *warmRsyn
 	return inv, nil
 }
 
+// runWhat names a run for the slow-run warnings.
+func runWhat(paths []string, full, initial bool) string {
+	switch {
+	case initial:
+		return "initial full sync"
+	case full:
+		return "full sync"
+	}
+	return strconv.Itoa(len(paths)) + " paths"
+}
+
 // fileList is the list a list run reads on standard input: each path
 // below the transfer root, NUL-terminated.
 func fileList(prefix string, paths []string) []byte {
@@ -122,7 +139,7 @@ func fileList(prefix string, paths []string) []byte {
 // execCold starts rsync for inv and waits for it; it returns the tail of
 // its output and how it ended.
 func (d *dispatcher) execCold(inv invocation) (output string, err error) {
-	cmd := exec.CommandContext(d.kill, inv.argv[0], inv.argv[1:]...)
+	cmd := command(d.kill, inv.argv, inv.env)
 	cmd.Stdin = bytes.NewReader(inv.stdin)
 	// rsync's output goes to an unlinked temp file, not a pipe: an ssh
 	// ControlPersist master that rsync's ssh leaves behind inherits it,

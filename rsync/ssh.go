@@ -35,12 +35,13 @@ func IsRemote(dest string) bool {
 	return !strings.HasPrefix(dest[colon:], "::")
 }
 
-// withSSHReuse returns extra with ssh connection reuse added: to the
-// user's own --rsh/-e when it runs ssh and does not already choose a
-// ControlMaster or ControlPath, or as --rsh=ssh … when extra names no
-// remote shell. Any other remote shell is left alone.
-func withSSHReuse(extra []string, controlDir string) []string {
-	opts := sshReuseOpts(controlDir)
+// withSSHOptions returns extra with ssh options added for a run to a
+// remote node: timeouts (see sshTimeouts), and connection reuse when
+// controlDir is not "". They go into the user's own --rsh/-e when it runs
+// ssh (reuse only when it chooses no ControlMaster or ControlPath of its
+// own; a timeout only when it does not set that option), or as --rsh=ssh …
+// when extra names no remote shell. Any other remote shell is left alone.
+func withSSHOptions(extra []string, controlDir string, timeouts []string) []string {
 	out := append([]string(nil), extra...)
 	for i := len(out) - 1; i >= 0; i-- {
 		var cmd string
@@ -56,14 +57,20 @@ func withSSHReuse(extra []string, controlDir string) []string {
 			continue
 		}
 		fields := strings.Fields(cmd)
-		if len(fields) == 0 || filepath.Base(fields[0]) != "ssh" ||
-			strings.Contains(cmd, "ControlMaster") || strings.Contains(cmd, "ControlPath") {
+		if len(fields) == 0 || filepath.Base(fields[0]) != "ssh" {
 			return out
 		}
-		set(cmd + " " + opts)
+		if controlDir != "" && !strings.Contains(cmd, "ControlMaster") && !strings.Contains(cmd, "ControlPath") {
+			cmd += " " + sshReuseOpts(controlDir)
+		}
+		set(addSSHOptions(cmd, timeouts))
 		return out
 	}
-	return append(out, "--rsh=ssh "+opts)
+	cmd := "ssh"
+	if controlDir != "" {
+		cmd += " " + sshReuseOpts(controlDir)
+	}
+	return append(out, "--rsh="+addSSHOptions(cmd, timeouts))
 }
 
 // SSHControl is one daemon's private directory of ssh control sockets

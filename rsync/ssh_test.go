@@ -4,6 +4,7 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 )
@@ -19,21 +20,48 @@ func TestIsRemote(t *testing.T) {
 	}
 }
 
-func TestWithSSHReuse(t *testing.T) {
+func TestWithSSHOptions(t *testing.T) {
 	const o = "-o ControlMaster=auto -o ControlPersist=60 -o ControlPath=/run/x/%C"
-	tests := []struct{ extra, want []string }{
-		{nil, []string{"--rsh=ssh " + o}},
-		{[]string{"-z"}, []string{"-z", "--rsh=ssh " + o}},
-		{[]string{"--rsh=ssh -p 2222 -i /k", "-z"}, []string{"--rsh=ssh -p 2222 -i /k " + o, "-z"}},
-		{[]string{"-e", "/usr/bin/ssh -p 2"}, []string{"-e", "/usr/bin/ssh -p 2 " + o}},
-		{[]string{"-essh -p 2"}, []string{"-essh -p 2 " + o}},
-		{[]string{"--rsh=ssh -o ControlPath=/mine/%C"}, []string{"--rsh=ssh -o ControlPath=/mine/%C"}},
-		{[]string{"--rsh=rsh"}, []string{"--rsh=rsh"}},
+	const to = "-o ConnectTimeout=30 -o ServerAliveInterval=15 -o ServerAliveCountMax=4"
+	tests := []struct {
+		extra []string
+		dir   string
+		want  []string
+	}{
+		{nil, "/run/x", []string{"--rsh=ssh " + o + " " + to}},
+		{nil, "", []string{"--rsh=ssh " + to}},
+		{[]string{"-z"}, "/run/x", []string{"-z", "--rsh=ssh " + o + " " + to}},
+		{[]string{"--rsh=ssh -p 2222 -i /k", "-z"}, "/run/x", []string{"--rsh=ssh -p 2222 -i /k " + o + " " + to, "-z"}},
+		{[]string{"-e", "/usr/bin/ssh -p 2"}, "/run/x", []string{"-e", "/usr/bin/ssh -p 2 " + o + " " + to}},
+		{[]string{"-essh -p 2"}, "/run/x", []string{"-essh -p 2 " + o + " " + to}},
+		// The user's own ControlPath and timeouts stay; the others are added.
+		{[]string{"--rsh=ssh -o ControlPath=/mine/%C -o connecttimeout=5"}, "/run/x",
+			[]string{"--rsh=ssh -o ControlPath=/mine/%C -o connecttimeout=5 -o ServerAliveInterval=15 -o ServerAliveCountMax=4"}},
+		{[]string{"--rsh=rsh"}, "/run/x", []string{"--rsh=rsh"}},
 	}
 	for _, tt := range tests {
-		if got := withSSHReuse(tt.extra, "/run/x"); !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("withSSHReuse(%q) = %q, want %q", tt.extra, got, tt.want)
+		if got := withSSHOptions(tt.extra, tt.dir, sshTimeouts(30)); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("withSSHOptions(%q, %q) = %q, want %q", tt.extra, tt.dir, got, tt.want)
 		}
+	}
+}
+
+// The initial run keeps 0.2.3's argv: ssh's time limits reach it through
+// RSYNC_RSH, unless something else chooses the remote shell.
+func TestInitialEnv(t *testing.T) {
+	st := Settings{Timeout: 5 * time.Second}
+	if got, want := initialEnv(st, "web1:/srv"), []string{"RSYNC_RSH=ssh -o ConnectTimeout=5 -o ServerAliveInterval=15 -o ServerAliveCountMax=4"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("initialEnv = %q, want %q", got, want)
+	}
+	if got := initialEnv(st, "/srv/local"); got != nil {
+		t.Errorf("initialEnv of a local target = %q, want nothing", got)
+	}
+	if got := initialEnv(Settings{Extra: []string{"-e", "ssh -p 2"}}, "web1:/srv"); got != nil {
+		t.Errorf("initialEnv with -e in extra = %q, want nothing", got)
+	}
+	t.Setenv("RSYNC_RSH", "ssh -p 2")
+	if got := initialEnv(st, "web1:/srv"); got != nil {
+		t.Errorf("initialEnv with RSYNC_RSH set = %q, want nothing", got)
 	}
 }
 

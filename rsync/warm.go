@@ -50,7 +50,7 @@ func startWarm(kill context.Context, j Job) (*warmRsync, error) {
 	if base, _ := transferRoot(j.Path); err != nil || sameDir(before, base) {
 		before = nil
 	}
-	cmd := exec.CommandContext(kill, argv[0], argv[1:]...)
+	cmd := command(kill, argv, nil)
 	cmd.Stdout, cmd.Stderr = pw, out
 	stdin, err := cmd.StdinPipe()
 	if err == nil {

@@ -1,0 +1,129 @@
+package rsync
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/inosync/inosync/internal/testutil"
+)
+
+// alive reports whether pid is a process that has not exited.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// The state follows the command name in parentheses; Z is a zombie.
+	s := string(b)
+	return !strings.HasPrefix(s[strings.LastIndexByte(s, ')')+1:], " Z")
+}
+
+// An rsync that hangs with a child of its own (as rsync hangs with its
+// ssh) is killed at the stop timeout together with that child: nothing is
+// left behind.
+func TestStopKillsTheWholeRun(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "child.pid")
+	rs := filepath.Join(dir, "rsync")
+	body := "#!/bin/sh\nsleep 600 &\necho $! > " + pidFile + "\nwait\n"
+	if err := os.WriteFile(rs, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	in := make(chan Work)
+	done := make(chan error, 1)
+	go func() {
+		done <- Dispatch(in, Options{
+			Jobs:    []Job{{Path: dir + "/", Dest: filepath.Join(dir, "dst"), Settings: Settings{Rsync: rs, Bwlimit: "0"}}},
+			Initial: true, StopTimeout: 100 * time.Millisecond, Logger: zerolog.Nop(),
+		})
+	}()
+	var child int
+	testutil.Eventually(t, 10*time.Second, "the hung run's child", func() bool {
+		b, err := os.ReadFile(pidFile)
+		child, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil && child > 0
+	})
+	close(in)
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("Dispatch reported everything synced, with the initial run killed")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Dispatch still waiting 20 s after its input closed (StopTimeout 100 ms)")
+	}
+	testutil.Eventually(t, 10*time.Second, "the run's child killed with it", func() bool { return !alive(child) })
+}
+
+// A run that goes on past SlowRun is warned about, again when its time has
+// doubled, and its end is logged.
+func TestSlowRunWarned(t *testing.T) {
+	real := testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src, dst, gate := filepath.Join(dir, "src"), filepath.Join(dir, "dst"), filepath.Join(dir, "gate")
+	write(t, filepath.Join(src, "f"), "1")
+	rs := filepath.Join(dir, "rsync")
+	body := "#!/bin/sh\nwhile [ ! -e " + gate + " ]; do sleep 0.05; done\nexec " + real + " \"$@\"\n"
+	if err := os.WriteFile(rs, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var logs testutil.LockedBuffer
+	in := make(chan Work)
+	done := make(chan error, 1)
+	go func() {
+		done <- Dispatch(in, Options{
+			Jobs:    []Job{{Path: src + "/", Node: "web2:", Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}},
+			Initial: true, SlowRun: 100 * time.Millisecond, Logger: zerolog.New(&logs),
+		})
+	}()
+	warnings := func() []string {
+		var w []string
+		for l := range strings.SplitSeq(logs.String(), "\n") {
+			if strings.Contains(l, `"level":"warn"`) && strings.Contains(l, "rsync has been running for") {
+				w = append(w, l)
+			}
+		}
+		return w
+	}
+	testutil.Eventually(t, 10*time.Second, "two slow-run warnings", func() bool { return len(warnings()) >= 2 })
+	if w := warnings()[0]; !strings.Contains(w, `"node":"web2:"`) || !strings.Contains(w, `"run":"initial full sync"`) {
+		t.Errorf("the warning does not name the node and the run: %s", w)
+	}
+	write(t, gate, "")
+	testutil.Eventually(t, 10*time.Second, "the end of the slow run", func() bool {
+		return strings.Contains(logs.String(), "the slow rsync run has ended")
+	})
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(warnings()); n > 8 {
+		t.Errorf("%d warnings for one slow run: they should come further and further apart", n)
+	}
+}
+
+// Runs after the initial one carry the I/O timeout; the initial one keeps
+// 0.2.3's argv.
+func TestTimeoutOnLaterRuns(t *testing.T) {
+	s := Settings{Rsync: "/usr/bin/rsync", Bwlimit: "0", Timeout: 299500 * time.Millisecond}
+	if argv := Argv(s, "/src/", "web1:/dst/"); slices.ContainsFunc(argv, func(a string) bool { return strings.HasPrefix(a, "--timeout") }) {
+		t.Errorf("initial argv %q has a --timeout", argv)
+	}
+	list, _ := ListArgv(s, "/src/", "web1:/dst/")
+	for _, argv := range [][]string{list, RescanArgv(s, "/src/", "web1:/dst/")} {
+		if !slices.Contains(argv, "--timeout=300") {
+			t.Errorf("argv %q: want --timeout=300", argv)
+		}
+	}
+	s.Timeout = 0
+	if list, _ := ListArgv(s, "/src/", "web1:/dst/"); slices.ContainsFunc(list, func(a string) bool { return strings.HasPrefix(a, "--timeout") }) {
+		t.Errorf("timeout 0: argv %q has a --timeout", list)
+	}
+}
