@@ -106,7 +106,7 @@ install: build units man
 	install -D -m 0644 bin/man/inosync.8 $(DESTDIR)$(MANDIR)/man8/inosync.8
 	install -D -m 0644 bin/man/inosync.conf.5 $(DESTDIR)$(MANDIR)/man5/inosync.conf.5
 	install -D -m 0644 contrib/inosync.bash-completion $(DESTDIR)$(BASHCOMPDIR)/inosync
-	install -D -m 0644 -t $(DESTDIR)$(DOCDIR) README.md CHANGELOG.md docs/config.md docs/operations.md docs/migrating.md docs/packaging.md
+	install -D -m 0644 -t $(DESTDIR)$(DOCDIR) README.md CHANGELOG.md docs/config.md docs/operations.md docs/faq.md docs/migrating.md docs/packaging.md
 
 # deb builds bin/inosync_VERSION_ARCH.deb with nfpm (contrib/nfpm.yaml):
 # the binary and units for PREFIX=/usr, staged under bin/deb/. Its files are

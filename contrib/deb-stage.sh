@@ -34,7 +34,7 @@ bash contrib/debian-changelog.sh "$version" | gzip -9n >"$stage/changelog.gz"
 # The docs a sysadmin reads on the machine; the man pages carry
 # docs/inosync.8.md and docs/config.md already, as inosync(8) and
 # inosync.conf(5), yet config.md stays: the README links to it.
-cp README.md CHANGELOG.md docs/config.md docs/operations.md docs/migrating.md docs/packaging.md "$stage/doc/"
+cp README.md CHANGELOG.md docs/config.md docs/operations.md docs/faq.md docs/migrating.md docs/packaging.md "$stage/doc/"
 
 # lintian: what is not a fault of this package (docs/packaging.md says why).
 cat >"$stage/lintian-overrides" <<'EOF'
