@@ -21,9 +21,9 @@ GOBIN         := $(shell $(GO) env GOPATH)/bin
 # What the build calls itself (contrib/version.sh): git describe's version
 # (empty without a v* tag: the binary falls back to its own), the commit,
 # and the build date (SOURCE_DATE_EPOCH's when set, for reproducible builds).
-VERSION       ?= $(shell bash contrib/version.sh)
-COMMIT        ?= $(shell bash contrib/version.sh commit)
-BUILD_DATE    ?= $(shell bash contrib/version.sh date)
+VERSION       := $(shell bash contrib/version.sh)
+COMMIT        := $(shell bash contrib/version.sh commit)
+BUILD_DATE    := $(shell bash contrib/version.sh date)
 LDFLAGS       := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)
 # STRIP=1 leaves the symbol table and DWARF out (the package's binary, as
 # Debian ships binaries stripped); stack traces keep their function names.
