@@ -75,6 +75,8 @@ Comment: inosync succeeds the Python inosync by Benedikt Böhm, whose
  its own license:
  .
 EOF
+	printf '  the Go standard library %s: BSD-3-clause\n' "$(go version -m bin/inosync | awk 'NR == 1 { print $2 }')"
+	notices=()
 	for m in $modules; do
 		dir=$(go mod download -json "$m" 2>/dev/null | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 		if [[ -z "$dir" || ! -d "$dir" ]]; then
@@ -82,6 +84,14 @@ EOF
 			exit 1
 		fi
 		printf '  %s %s: %s\n' "${m%@*}" "${m#*@}" "$(license_of "$dir")"
+		if [[ -f "$dir/NOTICE" ]]; then
+			notices+=("${m%@*}=$dir/NOTICE")
+		fi
+	done
+	# Apache-2.0 asks that a module's NOTICE go along with the binary.
+	for n in "${notices[@]}"; do
+		printf ' .\n The NOTICE of %s:\n .\n' "${n%%=*}"
+		sed -e 's/^[[:space:]]*$/./' -e 's/^/  /' -e 's/^  \.$/ ./' "${n#*=}"
 	done
 	cat <<'EOF'
 
