@@ -116,7 +116,7 @@ func (r ResyncRequest) handle(d *dispatcher) {
 		}
 		d.merge(j, nil, true, false, time.Now())
 		j.waiting = false // the asker wants it now, not after the backoff
-		j.gaveUp = false
+		j.gaveUp, j.heldMaxDelete = false, false
 		n++
 	}
 	d.notify()

@@ -23,6 +23,13 @@ type Job struct {
 	// exclude (--exclude-from), to leave the target as the incremental
 	// runs do. It must be safe for concurrent use.
 	Exclude func(rel string, isDir bool) bool
+	// CheckSource, if not nil, says whether the tree's path still leads
+	// to the directory that is watched; every run asks it first, and a
+	// run it refuses is a failure that runs no rsync (see guard).
+	CheckSource func() error
+	// AllowEmptySource lets a full sync run from an empty source to a
+	// target that is not empty (allow_empty_source).
+	AllowEmptySource bool
 }
 
 // Work is a set of changed paths of one tree, as the coalescer hands it on.
@@ -123,6 +130,9 @@ type jobState struct {
 	warmAt   time.Time
 	failures int
 	waiting  bool // in backoff until a retry tick arrives
+	// heldMaxDelete: rsync stopped at --max-delete; the job waits for a
+	// new change or a resync instead of a retry tick.
+	heldMaxDelete bool
 	retryGen int  // which retry tick ends the backoff: the last one armed
 	gaveUp   bool // failed during the final flush
 	removed  bool // a reload removed it; only its runs are still booked
@@ -373,6 +383,9 @@ func (d *dispatcher) loop(in <-chan Work) error {
 			}
 			for _, j := range d.byTree[w.Tree] {
 				d.merge(j, w.Paths, w.Full, false, since)
+				if j.heldMaxDelete { // a new change: try again
+					j.heldMaxDelete, j.waiting = false, false
+				}
 			}
 			d.notify()
 		case req := <-d.o.Control:
@@ -548,6 +561,15 @@ func (d *dispatcher) finish(r result, draining bool) {
 		j.gaveUp = true
 		lg := d.jobLogger(j)
 		lg.Error().Err(r.err).Int("exit", r.exit).Str("stderr", r.stderr).Msg("rsync failed during the final flush; changes stay unsynced")
+		return
+	}
+	if r.exit == exitMaxDelete {
+		j.waiting, j.heldMaxDelete = true, true
+		j.retryGen++ // no retry tick ends this wait
+		j.rec.nextRetry = time.Time{}
+		lg := d.jobLogger(j)
+		lg.Error().Err(r.err).Int("exit", r.exit).Str("stderr", r.stderr).
+			Msg("rsync stopped deleting at --max-delete: it would delete more on the target than extra allows; not retried until the next change or inosync resync")
 		return
 	}
 	wait := d.o.Backoff.Min << min(j.failures-1, 16)

@@ -126,6 +126,12 @@ func unreachable(exit int) bool {
 // once, then one line per growing interval while the job keeps failing.
 func (d *dispatcher) reportFailure(j *jobState, r result, wait time.Duration, now time.Time) {
 	lg := d.jobLogger(j)
+	if j.failures == 1 && r.exit == exitRefused {
+		j.rec.reportEvery = reportFirst
+		j.rec.reportAt = now.Add(reportFirst)
+		lg.Error().Err(r.err).Int64("retry_in_ms", wait.Milliseconds()).Msg("sync refused to keep the target safe; checking again")
+		return
+	}
 	if j.failures == 1 {
 		j.rec.reportEvery = reportFirst
 		j.rec.reportAt = now.Add(reportFirst)
@@ -141,8 +147,11 @@ func (d *dispatcher) reportFailure(j *jobState, r result, wait time.Duration, no
 	j.rec.reportEvery = min(2*j.rec.reportEvery, reportMax)
 	j.rec.reportAt = now.Add(j.rec.reportEvery)
 	what := "failing"
-	if unreachable(r.exit) {
+	switch {
+	case unreachable(r.exit):
 		what = "unreachable"
+	case r.exit == exitRefused:
+		what = "refused"
 	}
 	pending, age := j.held(), now.Sub(j.oldest())
 	lg.Warn().Int("exit", r.exit).Int("failures", j.failures).Str("error", j.rec.lastError).

@@ -28,8 +28,16 @@ type invocation struct {
 func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *warmRsync, onTransferred func()) result {
 	r := result{job: i, paths: paths, full: full, initial: initial}
 	lg := d.o.Logger.With().Str("path", j.Path).Str("node", nodeName(j.Node)).Logger()
+	if !d.o.Pretend {
+		if err := d.guard(j, full || initial); err != nil {
+			d.unused(w)
+			r.err, r.exit = err, exitRefused
+			return r
+		}
+	}
 	inv, err := d.plan(j, paths, full, initial, w, lg)
 	if err != nil {
+		d.unused(w)
 		r.err, r.exit = err, exitNotRun
 		return r
 	}
@@ -108,6 +116,14 @@ func (d *dispatcher) plan(j Job, paths []string, full, initial bool, w *warmRsyn
 	inv.argv = insertBeforeOperands(inv.argv, opts)
 	lg.Debug().Int("excluded", n).Msg("paths the config's exclude functions leave out")
 	return inv, nil
+}
+
+// unused ends the warm rsync w (if any) handed to a run that does not
+// happen; the run's process slot covers it until it has exited.
+func (d *dispatcher) unused(w *warmRsync) {
+	if w != nil {
+		w.retire(d.kill.Done())
+	}
 }
 
 // runWhat names a run for the slow-run warnings.

@@ -27,7 +27,10 @@ type treeRun struct {
 	watcher *watch.Watcher
 	backlog *watch.Backlog
 	hooks   func(string, bool) bool // the config's exclude functions, for its jobs
-	stop    context.CancelFunc      // ends its pipeline; nil until started
+	// root is the directory the source led to when the tree was
+	// watched: a run while the path leads elsewhere is refused.
+	root watch.Root
+	stop context.CancelFunc // ends its pipeline; nil until started
 	// nextResync is when its next drift-repair full sync is due (zero:
 	// never; see Sync.Resync).
 	nextResync time.Time
@@ -44,6 +47,10 @@ func newTree(id int, cfg *config.Config, s config.Sync, pace time.Duration, repo
 	}
 	exclude, hooks, keep := treeFilters(s, m, reporter)
 	keep = withoutOwnFile(keep, statusFileIn(s.Source, cfg.StatusFile))
+	root, err := watch.StatRoot(s.Source)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", s.Source, err)
+	}
 	w, err := watch.New(watch.Options{
 		Root:    s.Source,
 		Trigger: watch.TriggerOps(cfg.Events),
@@ -56,14 +63,15 @@ func newTree(id int, cfg *config.Config, s config.Sync, pace time.Duration, repo
 		return nil, err
 	}
 	lg.Info().Str("path", s.Source).Int("watches", w.Watches()).Msg("watching")
-	return &treeRun{id: id, sync: s, watcher: w, backlog: &watch.Backlog{Notify: notify}, hooks: hooks}, nil
+	return &treeRun{id: id, sync: s, watcher: w, backlog: &watch.Backlog{Notify: notify}, hooks: hooks, root: root}, nil
 }
 
 // jobs are the rsync jobs of the tree under cfg, one per node.
 func (t *treeRun) jobs(cfg *config.Config) []rsync.Job {
 	var jobs []rsync.Job
 	for _, d := range t.sync.Dests {
-		jobs = append(jobs, rsync.Job{Tree: t.id, Path: t.sync.Source, Node: d.Node, Dest: d.Path, Settings: settings(cfg, t.sync), Exclude: t.hooks})
+		jobs = append(jobs, rsync.Job{Tree: t.id, Path: t.sync.Source, Node: d.Node, Dest: d.Path, Settings: settings(cfg, t.sync),
+			Exclude: t.hooks, CheckSource: t.root.Check})
 	}
 	return jobs
 }

@@ -1,0 +1,147 @@
+package rsync
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// exitRefused is the exit code of a run that the source guard refused:
+// no rsync ran (see guard).
+const exitRefused = -2
+
+// exitMaxDelete is rsync's exit when --max-delete stopped its deletions:
+// a refusal that the user asked for, held until the next change or
+// resync rather than retried.
+const exitMaxDelete = 25
+
+// refusedError is why the guard refused a run.
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string { return e.err.Error() }
+func (e *refusedError) Unwrap() error { return e.err }
+
+// guard says whether a run of j may go: the tree's source must still be
+// the directory it was (Job.CheckSource), and a full run, which deletes
+// on the target what the source lacks, must not run from an empty source
+// to a target that is not empty, unless the tree allows it
+// (Job.AllowEmptySource): an unmounted filesystem or a deleted tree would
+// otherwise wipe every mirror.
+func (d *dispatcher) guard(j Job, full bool) error {
+	if j.CheckSource != nil {
+		if err := j.CheckSource(); err != nil {
+			return &refusedError{err}
+		}
+	}
+	if !full || j.AllowEmptySource {
+		return nil
+	}
+	base, prefix := transferRoot(j.Path)
+	empty, err := emptyDir(filepath.Join(base, prefix))
+	if err != nil || !empty {
+		return nil // a source that cannot be read fails in rsync, and says why
+	}
+	target := targetDir(j.Path, j.Dest)
+	tempty, err := d.targetEmpty(j, target)
+	switch {
+	case err != nil:
+		return &refusedError{fmt.Errorf("the source %s is empty and whether the target %s is empty cannot be told (%v): a full sync would delete everything there; set allow_empty_source = True for this tree if it is meant to be empty", j.Path, target, err)}
+	case !tempty:
+		return &refusedError{fmt.Errorf("the source %s is empty but the target %s is not: a full sync would delete everything there (an unmounted filesystem or a deleted tree?); set allow_empty_source = True for this tree if it is meant to be empty", j.Path, target)}
+	}
+	return nil
+}
+
+// emptyDir reports whether dir has no entries; one that does not exist is
+// empty.
+func emptyDir(dir string) (bool, error) {
+	f, err := os.Open(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	if _, err := f.Readdirnames(1); err != nil {
+		if errors.Is(err, io.EOF) {
+			return true, nil
+		}
+		return false, err
+	}
+	return false, nil
+}
+
+// targetDir is the directory on the node that a full run of source to
+// dest makes the same as the source: dest itself for a source written with
+// a trailing slash (its contents are copied), else the source's name
+// below dest.
+func targetDir(source, dest string) string {
+	_, prefix := transferRoot(source)
+	if prefix == "" {
+		return dest
+	}
+	if dest == "" || strings.HasSuffix(dest, "/") || strings.HasSuffix(dest, ":") {
+		return dest + strings.TrimSuffix(prefix, "/")
+	}
+	return dest + "/" + strings.TrimSuffix(prefix, "/")
+}
+
+// targetEmpty reports whether the target directory has no entries (or
+// does not exist): read directly when local, listed with rsync
+// --list-only, over the job's own remote shell, when remote.
+func (d *dispatcher) targetEmpty(j Job, target string) (bool, error) {
+	if !IsRemote(target) {
+		return emptyDir(target)
+	}
+	extra := withSSHOptions(j.Settings.Extra, d.o.SSHControlDir, sshTimeouts(connectTimeout(j.Settings.Timeout)))
+	argv := append([]string{j.Settings.Rsync}, extra...)
+	argv = append(argv, "--list-only", strings.TrimSuffix(target, "/")+"/")
+	cmd := command(d.kill, argv, nil)
+	out, err := unlinkedTemp()
+	if err != nil {
+		return false, err
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	if err = cmd.Start(); err == nil {
+		done := make(chan error, 1)
+		go func() { done <- wait(cmd) }()
+		t := time.NewTimer(listTimeout(j.Settings.Timeout))
+		select {
+		case err = <-done:
+		case <-t.C:
+			_ = cmd.Cancel()
+			err = fmt.Errorf("rsync --list-only took longer than %v", listTimeout(j.Settings.Timeout))
+			<-done
+		}
+		t.Stop()
+	}
+	text := outputTail(out)
+	exit, ferr := classify(err, argv[0])
+	switch {
+	case ferr == nil:
+	case exit == 23 && strings.Contains(text, "No such file or directory"):
+		return true, nil // no target yet: nothing there to delete
+	default:
+		return false, fmt.Errorf("%v: %s", ferr, lastLine(text))
+	}
+	for line := range strings.SplitSeq(text, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasSuffix(line, " .") {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// listTimeout bounds the target listing of the guard.
+func listTimeout(io time.Duration) time.Duration {
+	if io > 0 {
+		return io
+	}
+	return DefaultSlowRun
+}

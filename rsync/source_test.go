@@ -1,0 +1,165 @@
+package rsync
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/inosync/inosync/internal/testutil"
+)
+
+// fakeRsh writes a remote shell that runs the command it is given here,
+// ignoring the host: a "remote" node without sshd.
+func fakeRsh(t *testing.T, dir string) string {
+	t.Helper()
+	rsh := filepath.Join(dir, "rsh")
+	if err := os.WriteFile(rsh, []byte("#!/bin/sh\nshift\nexec \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return rsh
+}
+
+// An empty source never empties a target that is not: the full sync is
+// refused, loudly, for a local and a "remote" target alike, until the
+// source has files again (a remount) or the tree allows it.
+func TestEmptySourceRefused(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src") + "/"
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	local, remote, allowed := filepath.Join(dir, "local"), filepath.Join(dir, "remote"), filepath.Join(dir, "allowed")
+	for _, d := range []string{local, remote, allowed} {
+		write(t, filepath.Join(d, "keep"), "mirror content")
+	}
+	st := Settings{Rsync: rs, Bwlimit: "0"}
+	remoteSt := st
+	remoteSt.Extra = []string{"--rsh=" + fakeRsh(t, dir)}
+	var logs testutil.LockedBuffer
+	o := Options{Jobs: []Job{
+		{Path: src, Dest: local, Settings: st},
+		{Path: src, Node: "fakehost:", Dest: "fakehost:" + remote, Settings: remoteSt},
+		{Path: src, Dest: allowed, Settings: st, AllowEmptySource: true},
+	}, Initial: true, Logger: zerolog.New(&logs)}
+	o.Backoff.Min, o.Backoff.Max = 50*time.Millisecond, 100*time.Millisecond
+	in, ctl, done := controlled(t, o)
+	testutil.Eventually(t, 10*time.Second, "the allowed tree emptied, the others refused", func() bool {
+		s := askStatus(ctl)
+		_, err := os.Stat(filepath.Join(allowed, "keep"))
+		return os.IsNotExist(err) && jobOf(t, s, local).State == StateFailing && jobOf(t, s, "fakehost:"+remote).State == StateFailing
+	})
+	for _, d := range []string{local, "fakehost:" + remote} {
+		j := jobOf(t, askStatus(ctl), d)
+		if j.LastExit != exitRefused || !strings.Contains(j.LastError, "is empty but the target") {
+			t.Errorf("%s: exit %d, error %q; want a refusal naming the empty source", d, j.LastExit, j.LastError)
+		}
+	}
+	for _, d := range []string{local, remote} {
+		if b, err := os.ReadFile(filepath.Join(d, "keep")); err != nil || string(b) != "mirror content" {
+			t.Errorf("%s/keep: %q, %v; the refused sync touched the target", d, b, err)
+		}
+	}
+	if !strings.Contains(logs.String(), `"level":"error"`) || !strings.Contains(logs.String(), "sync refused to keep the target safe") {
+		t.Errorf("no error logged for the refusal:\n%s", logs.String())
+	}
+	// The filesystem is back: the next check lets the sync go.
+	write(t, filepath.Join(src, "keep"), "the source's content")
+	testutil.Eventually(t, 10*time.Second, "both targets synced", func() bool {
+		s := askStatus(ctl)
+		return jobOf(t, s, local).State == StateInSync && jobOf(t, s, "fakehost:"+remote).State == StateInSync
+	})
+	for _, d := range []string{local, remote} {
+		if b, err := os.ReadFile(filepath.Join(d, "keep")); err != nil || string(b) != "the source's content" {
+			t.Errorf("%s/keep: %q, %v; want the source's", d, b, err)
+		}
+	}
+	endDispatch(t, in, done)
+}
+
+// Every run asks CheckSource first: while the source is not the watched
+// directory, no rsync runs and the job fails with the reason.
+func TestCheckSourceHoldsRuns(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "f"), "1")
+	var lost atomic.Bool
+	lost.Store(true)
+	o := Options{Jobs: []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"},
+		CheckSource: func() error {
+			if lost.Load() {
+				return errors.New("the source is now on another filesystem")
+			}
+			return nil
+		}}}, Initial: true, Logger: zerolog.Nop()}
+	o.Backoff.Min, o.Backoff.Max = 50*time.Millisecond, 50*time.Millisecond
+	in, ctl, done := controlled(t, o)
+	testutil.Eventually(t, 10*time.Second, "the job refused", func() bool {
+		j := jobOf(t, askStatus(ctl), dst)
+		return j.Failures >= 2 && strings.Contains(j.LastError, "another filesystem")
+	})
+	in <- Work{Paths: []string{"f"}}
+	if _, err := os.Stat(dst); !os.IsNotExist(err) {
+		t.Fatalf("rsync ran while the source was refused: %v", err)
+	}
+	lost.Store(false)
+	converged(t, src, dst)
+	endDispatch(t, in, done)
+}
+
+// converged waits until dst holds what src holds.
+func converged(t *testing.T, src, dst string) {
+	t.Helper()
+	testutil.Eventually(t, 10*time.Second, dst+" like "+src, func() bool { return snapshot(src) == snapshot(dst) })
+}
+
+// rsync's exit 25 (--max-delete reached) is held, not retried in a loop:
+// the next change or a resync tries again.
+func TestMaxDeleteHeld(t *testing.T) {
+	dir := t.TempDir()
+	count := filepath.Join(dir, "count")
+	rs := filepath.Join(dir, "rsync")
+	body := "#!/bin/sh\necho x >> " + count + "\necho 'Deletions stopped due to --max-delete limit (1 skipped)' >&2\nexit 25\n"
+	if err := os.WriteFile(rs, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runs := func() int {
+		b, _ := os.ReadFile(count)
+		return strings.Count(string(b), "x")
+	}
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "f"), "1")
+	var logs testutil.LockedBuffer
+	o := Options{Jobs: []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}}, Initial: true, Logger: zerolog.New(&logs)}
+	o.Backoff.Min, o.Backoff.Max = 10*time.Millisecond, 10*time.Millisecond
+	in, ctl, done := controlled(t, o)
+	testutil.Eventually(t, 10*time.Second, "the run stopped at --max-delete", func() bool {
+		j := jobOf(t, askStatus(ctl), dst)
+		return j.LastExit == exitMaxDelete && j.State == StateFailing
+	})
+	// 50 backoff periods later, still one run.
+	deadline := time.Now().Add(500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		if j := jobOf(t, askStatus(ctl), dst); !j.NextRetry.IsZero() || runs() != 1 {
+			t.Fatalf("after exit 25: %d runs, next retry %v; want it held", runs(), j.NextRetry)
+		}
+	}
+	if !strings.Contains(logs.String(), "rsync stopped deleting at --max-delete") {
+		t.Errorf("exit 25 not logged as such:\n%s", logs.String())
+	}
+	in <- Work{Paths: []string{"f"}}
+	testutil.Eventually(t, 10*time.Second, "a new change tries again", func() bool { return runs() == 2 })
+	reply := make(chan int, 1)
+	ctl <- ResyncRequest{Reply: reply}
+	<-reply
+	testutil.Eventually(t, 10*time.Second, "a resync tries again", func() bool { return runs() == 3 })
+	close(in)
+	<-done
+}

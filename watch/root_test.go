@@ -1,0 +1,98 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Check tells a path that leads to the watched directory from one that
+// leads nowhere, to another directory, or to another filesystem.
+func TestRootCheck(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r, err := StatRoot(src + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Check(); err != nil {
+		t.Fatalf("unchanged root: %v", err)
+	}
+	if err := os.Rename(src, src+".old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Check(); !errors.Is(err, ErrRootGone) {
+		t.Errorf("renamed away: %v, want ErrRootGone", err)
+	}
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Check(); !errors.Is(err, ErrRootReplaced) {
+		t.Errorf("made again: %v, want ErrRootReplaced", err)
+	}
+	if err := os.Remove(src); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("src.old", src); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Check(); err != nil {
+		t.Errorf("a symlink to the same directory: %v", err)
+	}
+}
+
+// mountTmpfs mounts a tmpfs on dir, unmounted (lazily) at the end of the
+// test; it skips the test when it cannot (not root).
+func mountTmpfs(t *testing.T, dir string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a tmpfs")
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+}
+
+// Unmounting the source's filesystem is seen as it happens: the mount
+// table reports a change, and the root is on another filesystem.
+func TestMountChangeSeen(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mountTmpfs(t, src)
+	r, err := StatRoot(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	changes, err := MountChanges(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("umount", "-l", src).CombinedOutput(); err != nil {
+		t.Fatalf("umount: %v: %s", err, out)
+	}
+	select {
+	case <-changes:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no mount-table change reported within 10 s of the umount")
+	}
+	if err := r.Check(); !errors.Is(err, ErrRootUnmounted) {
+		t.Errorf("after umount: %v, want ErrRootUnmounted", err)
+	}
+	mountTmpfs(t, src)
+	if err := r.Check(); !errors.Is(err, ErrRootReplaced) {
+		t.Errorf("another filesystem mounted there: %v, want ErrRootReplaced", err)
+	}
+}
