@@ -44,10 +44,12 @@ esac
 
 printf '%% %s %s "%s" "inosync %s" "%s"\n\n' "$upper" "$section" "$date" "$version" "$manual"
 
-# body: the page without its title, [text](page.md#anchor) as text, and
-# "…" as "...": groff has no such glyph for a terminal in the C locale.
+# body: the page without its title, [text](page.md#anchor) as text, "…"
+# as "..." and "µs" as "microseconds": groff has no glyph for those on a
+# terminal in the C locale, or for printing.
 body() {
-	sed -e '1d' -e 's/\[\([^]]*\)\]([^)]*\.md\(#[^)]*\)\{0,1\})/\1/g' -e 's/…/.../g' "$file"
+	sed -e '1d' -e 's/\[\([^]]*\)\]([^)]*\.md\(#[^)]*\)\{0,1\})/\1/g' \
+		-e 's/…/.../g' -e 's/µs/microseconds/g' -e 's/µ/u/g' "$file"
 }
 
 # A page written as a man page: from its NAME section on (what comes
