@@ -93,6 +93,9 @@ for page in inosync inosync.conf; do
 		warnings=$(LC_ALL=$locale MANWIDTH=80 man "$page" 2>&1 >/dev/null) || fail "man $page failed: $warnings"
 		[[ -z "$warnings" ]] || fail "man $page warns (LC_ALL=$locale): $warnings"
 	done
+	# groff with every warning on, for print too.
+	warnings=$(zcat "$path" | groff -k -man -t -ww -z 2>&1) || fail "groff $path failed: $warnings"
+	[[ -z "$warnings" ]] || fail "groff -ww warns on $path: $warnings"
 done
 
 step "bash completion"
