@@ -357,5 +357,5 @@ func TestConvertCRLF(t *testing.T) {
 // corpusOptions are the options a corpus config is loaded with: relative
 // paths against its root, and the HOME the corpus README names.
 func corpusOptions(root string) Options {
-	return Options{Cwd: root, Env: map[string]string{"HOME": "/root"}}
+	return Options{Cwd: root, Env: map[string]string{"HOME": "/root"}, SameProcess: true} // the child: TestChildCorpus
 }

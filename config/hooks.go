@@ -3,7 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
-	"strings"
+	"time"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -48,6 +48,8 @@ type hook struct {
 	name  string
 	where string
 	orig  func(syntax.Position) place // maps a rewritten position back
+	// timeout bounds the wall-clock time of one call.
+	timeout time.Duration
 }
 
 // newHook checks a hook's parameter count and wraps it.
@@ -56,7 +58,7 @@ func (b *builder) newHook(v starlark.Value, name string, params int, what string
 	if !ok {
 		return nil, fmt.Errorf("%s must be a function (def or lambda) taking %s, got %s", name, what, describe(v))
 	}
-	h := &hook{fn: fn, name: name, where: b.src.name, orig: b.orig}
+	h := &hook{fn: fn, name: name, where: b.src.name, orig: b.orig, timeout: b.l.opts.HookTimeout}
 	if f, ok := fn.(*starlark.Function); ok {
 		if pos := f.Position(); pos.IsValid() {
 			h.where = fmt.Sprintf("%s:%d", pos.Filename(), b.orig(pos).line)
@@ -79,16 +81,24 @@ func plural(n int) string {
 // call runs the hook and wants a bool back.
 func (h *hook) call(args starlark.Tuple) (bool, error) {
 	th := &starlark.Thread{Name: h.name}
-	th.SetMaxExecutionSteps(HookSteps)
+	g := newGuard(HookSteps, h.timeout, 0) // no heap check: other goroutines allocate too
+	g.attach(th)
 	v, err := starlark.Call(th, h.fn, args, nil)
 	if err != nil {
 		msg := err.Error()
 		var ee *starlark.EvalError
 		if errors.As(err, &ee) {
 			msg = ee.Msg
-			if strings.Contains(msg, "too many steps") {
+			switch g.stopped {
+			case stopSteps:
 				// A loop's position is unreliable: name the hook itself.
 				msg = fmt.Sprintf("did not finish within %d steps (an endless loop?)", HookSteps)
+				return false, &HookError{Where: h.where, Hook: h.name, Msg: msg}
+			case stopTime:
+				msg = fmt.Sprintf("did not finish within %v (a loop that does too much?)", h.timeout)
+				return false, &HookError{Where: h.where, Hook: h.name, Msg: msg}
+			case stopCalls:
+				msg = fmt.Sprintf("functions call each other more than %d deep (an endless recursion?)", MaxCallDepth)
 				return false, &HookError{Where: h.where, Hook: h.name, Msg: msg}
 			}
 			// Point at the failing line inside the hook, when there is one.

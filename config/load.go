@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
@@ -33,6 +34,20 @@ type Options struct {
 	Print func(msg string)
 	// MaxSteps bounds the Starlark steps of the whole load; 0 = DefaultMaxSteps.
 	MaxSteps uint64
+	// MaxMemory bounds how much the heap may grow during the load, in
+	// bytes; 0 = DefaultMaxMemory.
+	MaxMemory uint64
+	// Timeout bounds the wall-clock time of the load; 0 = DefaultTimeout.
+	Timeout time.Duration
+	// HookTimeout bounds the wall-clock time of one call of an exclude
+	// or filter hook; 0 = HookTimeout.
+	HookTimeout time.Duration
+	// SameProcess evaluates the config in this process only. By default
+	// Load first evaluates it in a child process with a hard memory limit
+	// (see child.go), because one Starlark operation can ask for more
+	// memory than the machine has, which no check inside the process
+	// can stop; only a config that passes there is evaluated here.
+	SameProcess bool
 }
 
 func (o *Options) fill() error {
@@ -57,6 +72,15 @@ func (o *Options) fill() error {
 	if o.MaxSteps == 0 {
 		o.MaxSteps = DefaultMaxSteps
 	}
+	if o.MaxMemory == 0 {
+		o.MaxMemory = DefaultMaxMemory
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.HookTimeout == 0 {
+		o.HookTimeout = HookTimeout
+	}
 	return nil
 }
 
@@ -66,6 +90,8 @@ type loader struct {
 	opts    Options
 	top     string // the config file as given
 	thread  *starlark.Thread
+	guard   *guard
+	mark    *marker            // only in a locating child
 	sources map[string]*source // by file name as Starlark reports it
 	modules map[string]starlark.Value
 	loading map[string]bool
@@ -101,7 +127,8 @@ func newLoader(path string, opts Options) *loader {
 			return nil, errors.New("load() is not available in inosync configs")
 		},
 	}
-	l.thread.SetMaxExecutionSteps(opts.MaxSteps)
+	l.guard = newGuard(opts.MaxSteps, opts.Timeout, opts.MaxMemory)
+	l.guard.attach(l.thread)
 	return l
 }
 
@@ -110,7 +137,17 @@ func Load(path string, opts Options) (*Config, error) {
 	if err := opts.fill(); err != nil {
 		return nil, err
 	}
-	l := newLoader(path, opts)
+	if !opts.SameProcess {
+		if err := checkInChild(path, opts); err != nil {
+			return nil, err
+		}
+	}
+	return newLoader(path, opts).load()
+}
+
+// load reads, evaluates and validates the loader's config file.
+func (l *loader) load() (*Config, error) {
+	path := l.top
 	top, err := l.read(path)
 	if err != nil {
 		return nil, err
@@ -137,10 +174,15 @@ func (l *loader) read(path string) (*source, error) {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read the configuration file: %v", unwrapPathError(err))}
 	case !fi.Mode().IsRegular():
 		return nil, &Error{File: path, Msg: "the configuration file is not a regular file"}
+	case fi.Size() > MaxSourceSize:
+		return nil, tooBig(path, fi.Size())
 	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read the configuration file: %v", unwrapPathError(err))}
+	}
+	if len(raw) > MaxSourceSize { // grown since the Stat
+		return nil, tooBig(path, int64(len(raw)))
 	}
 	rw, err := compat.Rewrite(path, raw)
 	if err != nil {
@@ -153,7 +195,17 @@ func (l *loader) read(path string) (*source, error) {
 
 // exec parses and runs one rewritten file with the given predeclared names.
 func (l *loader) exec(src *source, predeclared starlark.StringDict) (starlark.StringDict, error) {
-	f, prog, err := starlark.SourceProgramOptions(&fileOptions, src.name, src.rewrite.Src, predeclared.Has)
+	f, err := fileOptions.Parse(src.name, src.rewrite.Src, 0)
+	if err != nil {
+		return nil, l.located(err)
+	}
+	if pos, deep := checkDepth(f); deep {
+		return nil, l.at(pos, fmt.Sprintf("expression nested more than %d deep: split it (e.g. x = a + b, then x += c on the next line)", MaxDepth))
+	}
+	if l.mark != nil {
+		l.mark.instrument(f)
+	}
+	prog, err := starlark.FileProgram(f, predeclared.Has)
 	if err != nil {
 		return nil, l.located(err)
 	}
@@ -175,6 +227,9 @@ func (l *loader) builtins(file string) starlark.StringDict {
 		File:     file,
 		Local:    func(_ *starlark.Thread, name string) (starlark.Value, error) { return l.importLocal(file, name) },
 	})
+	if l.mark != nil {
+		d[markName] = l.mark.builtin()
+	}
 	d["__file__"] = starlark.String(file)
 	d["__name__"] = starlark.String(moduleName(file))
 	return d
@@ -240,20 +295,22 @@ func (l *loader) located(err error) error {
 		if errors.As(eval.Unwrap(), &cfg) {
 			return cfg
 		}
-		msg := eval.Msg
-		if strings.Contains(msg, "too many steps") {
-			msg = fmt.Sprintf("the config did not finish within %d steps (an endless loop?)", l.opts.MaxSteps)
+		msg, hint := l.guard.message(l.opts.MaxSteps)
+		if msg == "" {
+			msg = eval.Msg
 		}
 		for i := len(eval.CallStack) - 1; i >= 0; i-- {
 			pos := eval.CallStack[i].Pos
 			if pos.Filename() != "<builtin>" {
-				if strings.Contains(eval.Msg, "too many steps") {
+				if l.guard.stopped == stopSteps {
 					pos = l.loopPos(pos)
 				}
-				return l.at(pos, msg)
+				e := l.at(pos, msg)
+				e.Hint = hint
+				return e
 			}
 		}
-		return &Error{File: l.top, Msg: msg}
+		return &Error{File: l.top, Msg: msg, Hint: hint}
 	}
 	return &Error{File: l.top, Msg: err.Error()}
 }
@@ -301,7 +358,15 @@ func (l *loader) at(pos syntax.Position, msg string) *Error {
 
 // plainSyntax rewords the parser's terse messages.
 func plainSyntax(msg string) string {
+	if msg == "excessive nesting" {
+		return fmt.Sprintf("syntax error: brackets or operators nested more than %d deep: split the expression", MaxDepth)
+	}
 	return "syntax error: " + msg
+}
+
+// tooBig is the error for a config file over MaxSourceSize.
+func tooBig(path string, size int64) *Error {
+	return &Error{File: path, Msg: fmt.Sprintf("the file is %d bytes; the limit is %s (a config is normally a few kilobytes: is it the right file?)", size, mib(MaxSourceSize))}
 }
 
 func unwrapPathError(err error) error {

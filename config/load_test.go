@@ -32,8 +32,10 @@ func loadSrc(t *testing.T, src string, extraFiles ...string) (*Config, string, e
 		t.Fatal(err)
 	}
 	var printed []string
+	// In this process only: the checking child has tests of its own
+	// (limits_test.go), and a race-detector child costs ~80 ms.
 	cfg, err := Load(path, Options{Cwd: dir, Env: map[string]string{"HOME": "/home/x"}, Hostname: "box",
-		Print: func(s string) { printed = append(printed, s) }})
+		Print: func(s string) { printed = append(printed, s) }, SameProcess: true})
 	return cfg, dir, err
 }
 

@@ -47,6 +47,11 @@ func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args st
 	if c.source == "" {
 		return nil, fmt.Errorf("source is empty: give the directory to watch")
 	}
+	for _, a := range []struct{ name, v string }{{"source", c.source}, {"target", c.target}} {
+		if hasNUL(a.v) {
+			return nil, fmt.Errorf("%s", nulMessage("sync("+a.name+"=…)", a.v))
+		}
+	}
 	for _, hk := range []struct {
 		v      starlark.Value
 		name   string
@@ -169,6 +174,9 @@ func stringItems(l *starlark.List) ([]string, error) {
 		s, ok := l.Index(i).(starlark.String)
 		if !ok {
 			return nil, fmt.Errorf("item %d must be a string, got %s", i, describe(l.Index(i)))
+		}
+		if hasNUL(string(s)) {
+			return nil, fmt.Errorf("%s", nulMessage(fmt.Sprintf("item %d", i), string(s)))
 		}
 		out = append(out, string(s))
 	}

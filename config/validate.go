@@ -145,6 +145,9 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 	if err := b.checkPatterns(c.Syncs); err != nil {
 		return nil, err
 	}
+	if err := b.anyNUL(c); err != nil {
+		return nil, err
+	}
 	b.nearMisses(g, c.Form)
 	b.nested(c.Syncs)
 	c.Warnings = b.warnings
@@ -209,6 +212,9 @@ func (b *builder) singular(g starlark.StringDict, cwd string, delay time.Duratio
 	w, ok := g["wpath"].(starlark.String)
 	if !ok {
 		return nil, b.errAt(b.src.settingPos("wpath"), "wpath must be a string naming one directory, got %s", describe(g["wpath"]))
+	}
+	if hasNUL(string(w)) {
+		return nil, b.errAt(b.src.settingPos("wpath"), "%s", nulMessage("wpath", string(w)))
 	}
 	src, err := b.watchPath("wpath", b.src.settingPos("wpath"), string(w), cwd)
 	if err != nil {
@@ -326,6 +332,9 @@ func (b *builder) excludes(g starlark.StringDict, name string, paths int) ([][]s
 			if !ok {
 				return nil, b.errAt(b.src.elemPos(name, i), "%s[%d][%d] must be a string, got %s", name, i, j, describe(x))
 			}
+			if hasNUL(string(s)) {
+				return nil, b.errAt(b.src.elemPos(name, i), "%s", nulMessage(fmt.Sprintf("%s[%d][%d]", name, i, j), string(s)))
+			}
 			out[i] = append(out[i], string(s))
 		}
 	}
@@ -341,6 +350,9 @@ func (b *builder) extra(g starlark.StringDict, env map[string]string) ([]string,
 	s, ok := v.(starlark.String)
 	if !ok {
 		return nil, b.errAt(b.src.settingPos("extra"), "extra must be a string of rsync options, got %s", describe(v))
+	}
+	if hasNUL(string(s)) { // the shell parser would drop it silently
+		return nil, b.errAt(b.src.settingPos("extra"), "%s", nulMessage("extra", string(s)))
 	}
 	words, err := SplitExtra(string(s), func(k string) string { return env[k] })
 	if err != nil {
@@ -372,6 +384,9 @@ func (b *builder) rspeed(g starlark.StringDict) (string, error) {
 		}
 		return strconv.FormatFloat(f, 'g', 12, 64), nil
 	case starlark.String:
+		if hasNUL(string(x)) {
+			return "", b.errAt(b.src.settingPos("rspeed"), "%s", nulMessage("rspeed", string(x)))
+		}
 		return string(x), nil
 	}
 	return "", b.errAt(b.src.settingPos("rspeed"), "rspeed must be a number (KB/s), got %s", describe(v))
@@ -514,6 +529,9 @@ func (b *builder) rsyncPath(g starlark.StringDict) (string, error) {
 		}
 		path = string(s)
 	}
+	if hasNUL(path) {
+		return "", b.errAt(p, "%s", nulMessage("rsync", path))
+	}
 	if !filepath.IsAbs(path) {
 		return "", b.errAt(p, "rsync %q: the rsync path needs to be absolute", path)
 	}
@@ -539,6 +557,9 @@ func (b *builder) optString(g starlark.StringDict, name string) (string, error) 
 	if !ok {
 		return "", b.errAt(b.src.settingPos(name), "%s must be a string, got %s", name, describe(v))
 	}
+	if hasNUL(string(s)) {
+		return "", b.errAt(b.src.settingPos(name), "%s", nulMessage(name, string(s)))
+	}
 	return string(s), nil
 }
 
@@ -558,6 +579,9 @@ func (b *builder) strList(g starlark.StringDict, name string) ([]string, error) 
 		s, ok := it.(starlark.String)
 		if !ok {
 			return nil, b.errAt(b.src.elemPos(name, i), "%s[%d] must be a string, got %s", name, i, describe(it))
+		}
+		if hasNUL(string(s)) {
+			return nil, b.errAt(b.src.elemPos(name, i), "%s", nulMessage(fmt.Sprintf("%s[%d]", name, i), string(s)))
 		}
 		out = append(out, string(s))
 	}
@@ -692,6 +716,26 @@ func (b *builder) checkPatterns(syncs []Sync) error {
 				return &Error{File: s.Pos, Msg: fmt.Sprintf("excludes: %v (rsync would silently ignore it)", err)}
 			}
 			return b.errAt(p, "rexcludes: %v (rsync would silently ignore it)", err)
+		}
+	}
+	return nil
+}
+
+// anyNUL is the last word on NUL bytes: the settings are checked as they
+// are read, with their positions; this finds one that a future setting
+// forgot, at the file.
+func (b *builder) anyNUL(c *Config) error {
+	values := append([]string{c.Rsync, c.Bwlimit, c.Logfile, c.ControlSocket, c.StatusFile, c.MetricsListen}, c.Extra...)
+	for _, s := range c.Syncs {
+		values = append(values, s.Source, s.Target)
+		values = append(values, s.Excludes...)
+		for _, d := range s.Dests {
+			values = append(values, d.Node, d.Path)
+		}
+	}
+	for _, v := range values {
+		if hasNUL(v) {
+			return &Error{File: b.src.name, Msg: nulMessage("a setting", v)}
 		}
 	}
 	return nil
