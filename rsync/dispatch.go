@@ -133,10 +133,10 @@ type jobState struct {
 	// heldMaxDelete: rsync stopped at --max-delete; the job waits for a
 	// new change or a resync instead of a retry tick.
 	heldMaxDelete bool
-	retryGen int  // which retry tick ends the backoff: the last one armed
-	gaveUp   bool // failed during the final flush
-	removed  bool // a reload removed it; only its runs are still booked
-	gen      int  // its settings' generation: a reload that keeps it bumps it
+	retryGen      int  // which retry tick ends the backoff: the last one armed
+	gaveUp        bool // failed during the final flush
+	removed       bool // a reload removed it; only its runs are still booked
+	gen           int  // its settings' generation: a reload that keeps it bumps it
 	// since is when the oldest pending change was seen (see Work.Since);
 	// meaningful while hasPending.
 	since time.Time

@@ -61,17 +61,13 @@ func mountTmpfs(t *testing.T, dir string) {
 	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
 }
 
-// Unmounting the source's filesystem is seen as it happens: the mount
-// table reports a change, and the root is on another filesystem.
+// A mount is reported as it happens; after the source's filesystem is
+// unmounted, the root is a bare mount point, and another filesystem
+// mounted there is another directory.
 func TestMountChangeSeen(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
 	if err := os.Mkdir(src, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	mountTmpfs(t, src)
-	r, err := StatRoot(src)
-	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -80,13 +76,18 @@ func TestMountChangeSeen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command("umount", "-l", src).CombinedOutput(); err != nil {
-		t.Fatalf("umount: %v: %s", err, out)
-	}
+	mountTmpfs(t, src)
 	select {
 	case <-changes:
 	case <-time.After(10 * time.Second):
-		t.Fatal("no mount-table change reported within 10 s of the umount")
+		t.Fatal("no mount-table change reported within 10 s of the mount")
+	}
+	r, err := StatRoot(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("umount", "-l", src).CombinedOutput(); err != nil {
+		t.Fatalf("umount: %v: %s", err, out)
 	}
 	if err := r.Check(); !errors.Is(err, ErrRootUnmounted) {
 		t.Errorf("after umount: %v, want ErrRootUnmounted", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/inosync/inosync/cmd/inosync/control"
 	"github.com/inosync/inosync/config"
 	"github.com/inosync/inosync/rsync"
+	"github.com/inosync/inosync/watch"
 )
 
 // minDelay is the shortest batch: "edelay = 0" hands a change on 1 ms after
@@ -30,6 +31,11 @@ const minDelay = time.Millisecond
 // handing on each as it comes. A change in a stream waits up to 5 ms
 // more; a lone change does not wait.
 const intakePace = 5 * time.Millisecond
+
+// rootCheckInterval is how often every tree's path is checked for leading
+// elsewhere besides the events that say so (see watch.RootWatch): a stat
+// per tree.
+const rootCheckInterval = 2 * time.Second
 
 // stopTimeout bounds the final flush on SIGTERM/SIGINT.
 const stopTimeout = time.Minute
@@ -147,6 +153,13 @@ func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.
 	for _, k := range s.order {
 		s.pipes.start(s.trees[k], cfg)
 	}
+	// Roots are followed until serve returns, through the final flush.
+	rootsCtx, stopRoots := context.WithCancel(context.Background())
+	defer stopRoots()
+	if s.roots, err = watch.NewRootWatch(rootsCtx, rootCheckInterval); err != nil {
+		lg.Warn().Err(err).Msg("an unmounted or replaced source is noticed only at its next change")
+	}
+	s.watchRoots()
 	ssh := rsync.NewSSHControl(jobs, lg)
 	defer ssh.Close()
 	dispatched := make(chan error, 1)

@@ -14,6 +14,7 @@ import (
 	"github.com/inosync/inosync/cmd/inosync/status"
 	"github.com/inosync/inosync/config"
 	"github.com/inosync/inosync/rsync"
+	"github.com/inosync/inosync/watch"
 )
 
 // supervisor owns the running config and the trees: it applies reloads,
@@ -43,6 +44,7 @@ type supervisor struct {
 	stopping bool
 	status   *statusFile
 	notify   *systemdNotifier // nil when not under systemd
+	roots    *watch.RootWatch // nil when the mount table cannot be watched
 }
 
 // call is one control-socket request on its way to the supervisor.
@@ -142,6 +144,8 @@ func (s *supervisor) run(ctx context.Context, sig signals) {
 			s.notify.sendStatus(s.summary())
 		case <-s.notify.pingDue():
 			s.watchdog()
+		case <-s.rootChanges():
+			s.checkRoots()
 		case <-resyncC:
 			s.resyncDue()
 		}
@@ -179,6 +183,15 @@ func (s *supervisor) answer(ctx context.Context, req control.Request) control.Re
 	return control.Response{Error: fmt.Sprintf("unknown command %q", req.Command)}
 }
 
+// rootChanges delivers when a tree's path may lead elsewhere; nil (never)
+// without a root watch.
+func (s *supervisor) rootChanges() <-chan struct{} {
+	if s.roots == nil {
+		return nil
+	}
+	return s.roots.C
+}
+
 // reloadAndTell reloads the config, logs how it went and tells systemd
 // (RELOADING=1, then READY=1 whether the reload took or not: the daemon
 // runs on either way).
@@ -190,6 +203,7 @@ func (s *supervisor) reloadAndTell() (string, error) {
 		s.lg.Error().Err(err).Msg("reload failed; the running config stays")
 	} else {
 		s.lg.Info().Msg(msg)
+		s.watchRoots()
 	}
 	s.notify.ready(s.summary())
 	return msg, err

@@ -30,6 +30,9 @@ type treeRun struct {
 	// root is the directory the source led to when the tree was
 	// watched: a run while the path leads elsewhere is refused.
 	root watch.Root
+	// lost: the path leads nowhere (or to a bare mount point); said
+	// once, and again when it is back (see checkRoots).
+	lost bool
 	stop context.CancelFunc // ends its pipeline; nil until started
 	// nextResync is when its next drift-repair full sync is due (zero:
 	// never; see Sync.Resync).

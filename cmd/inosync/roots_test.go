@@ -1,0 +1,153 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inosync/inosync/cmd/inosync/status"
+	"github.com/inosync/inosync/internal/testutil"
+)
+
+// mount mounts a tmpfs on dir (as root; the test is skipped otherwise),
+// lazily unmounted at the end of the test.
+func mount(t *testing.T, dir string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a tmpfs")
+	}
+	must(t, os.MkdirAll(dir, 0o755))
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+}
+
+const oneLocalTree = `sync("@BASE@/src/", "@BASE@/dst/", nodes = [""], delay = 0)
+`
+
+// The source's filesystem unmounted (umount -l): the tree is lost at once,
+// loudly (an error, the status failing with the reason); a write into the
+// bare mount point is not synced and nothing on the target is deleted;
+// a stop exits with an error naming the tree.
+func TestSourceUnmounted(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	mount(t, src)
+	writeFile(t, filepath.Join(src, "a"), "mirror me")
+	o := startObserved(t, base, oneLocalTree)
+	converges(t, src, dst, "the initial sync")
+	if out, err := exec.Command("umount", "-l", src).CombinedOutput(); err != nil {
+		t.Fatalf("umount: %v: %s", err, out)
+	}
+	testutil.Eventually(t, 10*time.Second, "the tree failing with the reason", func() bool {
+		r, code := o.report(t)
+		n := node(t, r, src)
+		return code == status.ExitFailing && strings.Contains(n.LastError, "no longer mounted")
+	})
+	if !strings.Contains(o.logs.String(), "the tree's source is lost") {
+		t.Error("the lost source was not logged")
+	}
+	writeFile(t, filepath.Join(src, "written-below"), "not the mirror's")
+	// A resync asked for by hand is refused too.
+	if code, _, _ := o.client("resync"); code != 0 {
+		t.Errorf("resync: exit %d", code)
+	}
+	testutil.Eventually(t, 10*time.Second, "the resync refused", func() bool {
+		r, _ := o.report(t)
+		return node(t, r, src).Failures >= 2
+	})
+	if got := tree(dst); got != `"a":"mirror me"` {
+		t.Errorf("target after the unmount:\n%s\nwant it untouched", got)
+	}
+	if err := o.stop(t); err == nil || !strings.Contains(err.Error(), src) {
+		t.Errorf("stop: %v, want an error naming %s", err, src)
+	}
+}
+
+// Started on an empty source (the mount point of a filesystem not
+// mounted) with a full target: the initial sync is refused, the target
+// kept.
+func TestStartOnEmptySource(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	must(t, os.MkdirAll(src, 0o755))
+	writeFile(t, filepath.Join(dst, "a"), "the mirror")
+	o := startObserved(t, base, oneLocalTree)
+	testutil.Eventually(t, 10*time.Second, "the initial sync refused", func() bool {
+		r, _ := o.report(t)
+		return strings.Contains(node(t, r, src).LastError, "is empty but the target")
+	})
+	if got := tree(dst); got != `"a":"the mirror"` {
+		t.Errorf("target:\n%s\nwant it untouched", got)
+	}
+}
+
+// The source removed and made again, then filled: the new directory is
+// watched, synced whole, and a file added afterwards is synced too.
+func TestSourceRecreated(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	writeFile(t, filepath.Join(src, "a"), "one")
+	o := startObserved(t, base, oneLocalTree)
+	converges(t, src, dst, "the initial sync")
+	must(t, os.RemoveAll(src))
+	must(t, os.Mkdir(src, 0o755))
+	writeFile(t, filepath.Join(src, "b"), "two")
+	converges(t, src, dst, "the new source synced whole")
+	writeFile(t, filepath.Join(src, "c"), "added afterwards")
+	converges(t, src, dst, "a file added to the new source")
+	if !strings.Contains(o.logs.String(), "the source now leads to another directory") {
+		t.Error("the switch was not logged")
+	}
+}
+
+// The source renamed away and another directory renamed into its place:
+// the new one is followed.
+func TestSourceSwappedByRename(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	src, dst, next := filepath.Join(base, "src"), filepath.Join(base, "dst"), filepath.Join(base, "next")
+	writeFile(t, filepath.Join(src, "a"), "old release")
+	writeFile(t, filepath.Join(next, "a"), "new release")
+	writeFile(t, filepath.Join(next, "b"), "new file")
+	startObserved(t, base, oneLocalTree)
+	converges(t, src, dst, "the initial sync")
+	must(t, os.Rename(src, filepath.Join(base, "old")))
+	must(t, os.Rename(next, src))
+	converges(t, src, dst, "the directory renamed into place")
+	writeFile(t, filepath.Join(src, "c"), "edited after the swap")
+	converges(t, src, dst, "an edit in the new directory")
+}
+
+// A symlinked source re-pointed (current -> releases/2, the usual deploy):
+// the target becomes release 2, later edits in release 2 are synced, and
+// an edit in the old release is not.
+func TestSymlinkedSourceRepointed(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	r1, r2 := filepath.Join(base, "releases/1"), filepath.Join(base, "releases/2")
+	writeFile(t, filepath.Join(r1, "index"), "release 1")
+	writeFile(t, filepath.Join(r2, "index"), "release 2!")
+	writeFile(t, filepath.Join(r2, "new"), "only in 2")
+	must(t, os.Symlink("releases/1", filepath.Join(base, "current")))
+	dst := filepath.Join(base, "dst")
+	startObserved(t, base, `sync("@BASE@/current/", "@BASE@/dst/", nodes = [""], delay = 0)
+`)
+	converges(t, r1, dst, "release 1")
+	// ln -sfn: a new link renamed over the old one.
+	must(t, os.Symlink("releases/2", filepath.Join(base, "current.tmp")))
+	must(t, os.Rename(filepath.Join(base, "current.tmp"), filepath.Join(base, "current")))
+	converges(t, r2, dst, "release 2 after the switch")
+	writeFile(t, filepath.Join(r2, "late"), "edited in release 2")
+	converges(t, r2, dst, "an edit in release 2")
+	writeFile(t, filepath.Join(r1, "stale"), "edited in the old release")
+	writeFile(t, filepath.Join(r2, "later"), "a second edit in release 2")
+	converges(t, r2, dst, "release 2 alone")
+}
