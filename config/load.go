@@ -76,10 +76,10 @@ func (o *Options) fill() error {
 		o.MaxMemory = DefaultMaxMemory
 	}
 	if o.Timeout == 0 {
-		o.Timeout = DefaultTimeout
+		o.Timeout = DefaultTimeout * raceSlowdown
 	}
 	if o.HookTimeout == 0 {
-		o.HookTimeout = HookTimeout
+		o.HookTimeout = HookTimeout * raceSlowdown
 	}
 	return nil
 }
@@ -302,7 +302,7 @@ func (l *loader) located(err error) error {
 		for i := len(eval.CallStack) - 1; i >= 0; i-- {
 			pos := eval.CallStack[i].Pos
 			if pos.Filename() != "<builtin>" {
-				if l.guard.stopped == stopSteps {
+				if l.guard.stopped == stopSteps || l.guard.stopped == stopTime {
 					pos = l.loopPos(pos)
 				}
 				e := l.at(pos, msg)

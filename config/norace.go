@@ -1,0 +1,6 @@
+//go:build !race
+
+package config
+
+// raceSlowdown scales the default time limits (see race.go).
+const raceSlowdown = 1
