@@ -36,6 +36,10 @@ type Config struct {
 	MetricsListen  string        // metrics_listen: "" = no metrics endpoint
 	ResyncInterval time.Duration // resync_interval: the default of each tree's Resync; 0 = off
 
+	// Safety (see docs/operations.md, "What inosync does when…").
+	Timeout          time.Duration // timeout: the default of each tree's Timeout
+	AllowEmptySource bool          // allow_empty_source: the default of each tree's
+
 	// Warnings are things worth telling the user that do not stop the load.
 	Warnings []*Error
 }
@@ -56,6 +60,12 @@ type Sync struct {
 	// Resync is how often the whole tree is synced to repair drift on
 	// the targets (resync_interval); 0 = never.
 	Resync time.Duration
+	// Timeout is rsync's I/O timeout (--timeout) for the runs after the
+	// initial one (timeout); 0 = none.
+	Timeout time.Duration
+	// AllowEmptySource lets a full sync run from an empty source to a
+	// target that is not empty (allow_empty_source).
+	AllowEmptySource bool
 }
 
 // Dest is one destination of a Sync.

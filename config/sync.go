@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
@@ -13,15 +12,17 @@ import (
 // validated once it has finished (rnodes and edelay may be set later in
 // the file).
 type syncCall struct {
-	pos      place
-	source   string
-	target   string
-	nodes    *starlark.List // nil: rnodes
-	excludes *starlark.List
-	exclude  starlark.Value // nil or callable
-	filter   starlark.Value
-	delay    starlark.Value // nil: edelay
-	resync   starlark.Value // nil: resync_interval
+	pos        place
+	source     string
+	target     string
+	nodes      *starlark.List // nil: rnodes
+	excludes   *starlark.List
+	exclude    starlark.Value // nil or callable
+	filter     starlark.Value
+	delay      starlark.Value // nil: edelay
+	resync     starlark.Value // nil: resync_interval
+	timeout    starlark.Value // nil: timeout
+	allowEmpty starlark.Value // nil: allow_empty_source
 }
 
 // orig maps a position in any evaluated file back to the user's text.
@@ -33,17 +34,20 @@ func (b *builder) orig(pos syntax.Position) place {
 }
 
 // syncBuiltin is sync(source, target, nodes, excludes, exclude, filter,
-// delay, resync_interval): one watched tree with its own settings (contract 3).
+// delay, resync_interval, timeout, allow_empty_source): one watched tree
+// with its own settings (contract 3).
 func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var c syncCall
-	var exclude, filter, delay, resync starlark.Value
+	var exclude, filter, delay, resync, timeout, allowEmpty starlark.Value
 	if err := starlark.UnpackArgs(fn.Name(), args, kwargs,
 		"source", &c.source, "target", &c.target, "nodes?", &c.nodes, "excludes?", &c.excludes,
-		"exclude?", &exclude, "filter?", &filter, "delay?", &delay, "resync_interval?", &resync); err != nil {
+		"exclude?", &exclude, "filter?", &filter, "delay?", &delay, "resync_interval?", &resync,
+		"timeout?", &timeout, "allow_empty_source?", &allowEmpty); err != nil {
 		return nil, err
 	}
 	c.pos = b.orig(th.CallFrame(1).Pos)
 	c.exclude, c.filter, c.delay, c.resync = noneToNil(exclude), noneToNil(filter), noneToNil(delay), noneToNil(resync)
+	c.timeout, c.allowEmpty = noneToNil(timeout), noneToNil(allowEmpty)
 	if c.source == "" {
 		return nil, fmt.Errorf("source is empty: give the directory to watch")
 	}
@@ -75,6 +79,16 @@ func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args st
 			return nil, fmt.Errorf("resync_interval %v", err)
 		}
 	}
+	if c.timeout != nil {
+		if _, err := intervalSeconds(c.timeout, true); err != nil {
+			return nil, fmt.Errorf("timeout %v", err)
+		}
+	}
+	if c.allowEmpty != nil {
+		if _, err := boolSetting("allow_empty_source", c.allowEmpty); err != nil {
+			return nil, err
+		}
+	}
 	b.calls = append(b.calls, c)
 	return starlark.None, nil
 }
@@ -87,7 +101,7 @@ func noneToNil(v starlark.Value) starlark.Value {
 }
 
 // fromCalls validates the recorded sync() calls into Syncs.
-func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaultDelay, defaultResync time.Duration) ([]Sync, error) {
+func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaults *Config) ([]Sync, error) {
 	var syncs []Sync
 	for _, c := range b.calls {
 		src, err := b.watchPath("sync(source=…)", c.pos, c.source, opts.Cwd)
@@ -99,7 +113,9 @@ func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaultDelay, d
 		if strings.HasSuffix(c.source, "/") && !strings.HasSuffix(src, "/") {
 			src += "/"
 		}
-		s := Sync{Source: src, Target: c.target, Delay: defaultDelay, Resync: defaultResync, Pos: fmt.Sprintf("%s:%d:%d", b.src.name, c.pos.line, c.pos.col)}
+		s := Sync{Source: src, Target: c.target, Delay: defaults.Delay, Resync: defaults.ResyncInterval,
+			Timeout: defaults.Timeout, AllowEmptySource: defaults.AllowEmptySource,
+			Pos: fmt.Sprintf("%s:%d:%d", b.src.name, c.pos.line, c.pos.col)}
 		var nodes []string
 		if c.nodes != nil {
 			if nodes, err = stringItems(c.nodes); err != nil {
@@ -126,6 +142,12 @@ func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaultDelay, d
 		}
 		if c.resync != nil {
 			s.Resync, _ = intervalSeconds(c.resync, true) // checked when called
+		}
+		if c.timeout != nil {
+			s.Timeout, _ = intervalSeconds(c.timeout, true)
+		}
+		if c.allowEmpty != nil {
+			s.AllowEmptySource, _ = boolSetting("allow_empty_source", c.allowEmpty)
 		}
 		if c.exclude != nil {
 			h, _ := b.newHook(c.exclude, "sync(exclude=…)", 2, "(path, is_dir)")

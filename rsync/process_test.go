@@ -1,7 +1,9 @@
 package rsync
 
 import (
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -126,4 +128,57 @@ func TestTimeoutOnLaterRuns(t *testing.T) {
 	if list, _ := ListArgv(s, "/src/", "web1:/dst/"); slices.ContainsFunc(list, func(a string) bool { return strings.HasPrefix(a, "--timeout") }) {
 		t.Errorf("timeout 0: argv %q has a --timeout", list)
 	}
+}
+
+// A node that accepts the connection and never answers: ssh gives up after
+// its ConnectTimeout (here the 2 s I/O timeout), the run fails as
+// unreachable and is retried; nothing hangs.
+func TestHungNodeTimesOut(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("no ssh client")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		var held []net.Conn // accepted, never answered
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "src/f"), "1")
+	st := Settings{Rsync: rs, Bwlimit: "0", Timeout: 2 * time.Second,
+		Extra: []string{"-e", "ssh -p " + port + " -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"}}
+	var logs testutil.LockedBuffer
+	o := Options{Jobs: []Job{{Path: filepath.Join(dir, "src") + "/", Node: "127.0.0.1:", Dest: "127.0.0.1:" + filepath.Join(dir, "dst"), Settings: st}},
+		Logger: zerolog.New(&logs)}
+	o.Backoff.Min, o.Backoff.Max = time.Hour, time.Hour
+	in, ctl, done := controlled(t, o)
+	start := time.Now()
+	in <- Work{Paths: []string{"f"}}
+	var j JobStatus
+	testutil.Eventually(t, 30*time.Second, "the run to the hung node failing", func() bool {
+		j = jobOf(t, askStatus(ctl), "127.0.0.1:"+filepath.Join(dir, "dst"))
+		return j.Failures == 1
+	})
+	if j.LastExit != 255 || !strings.Contains(logs.String(), "timed out during banner exchange") {
+		t.Errorf("hung node: exit %d, log:\n%s\nwant ssh's 255 and its time-out", j.LastExit, logs.String())
+	}
+	t.Logf("the run to the hung node failed after %v", time.Since(start).Round(100*time.Millisecond))
+	close(in)
+	<-done
 }

@@ -7,7 +7,7 @@ import (
 
 // settings are the rsync settings of one tree of cfg.
 func settings(cfg *config.Config, s config.Sync) rsync.Settings {
-	return rsync.Settings{Rsync: cfg.Rsync, Extra: cfg.Extra, Bwlimit: cfg.Bwlimit, Logfile: cfg.Logfile, Excludes: s.Excludes}
+	return rsync.Settings{Rsync: cfg.Rsync, Extra: cfg.Extra, Bwlimit: cfg.Bwlimit, Logfile: cfg.Logfile, Excludes: s.Excludes, Timeout: s.Timeout}
 }
 
 // initialArgv returns the initial-sync command lines in run order: for
