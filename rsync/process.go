@@ -6,34 +6,73 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 )
 
-// command makes the exec.Cmd of one rsync run. rsync and what it starts
-// (its receiver, ssh) run in a session of their own: kill ends the whole
-// group, so that a hung ssh is not left behind, and with no controlling
-// terminal an ssh that wants a password or a host key answer fails at once
-// instead of stopping the group on a read from the terminal. env is added
-// to the daemon's environment.
+// command makes the exec.Cmd of one rsync run; env is added to the
+// daemon's environment. kill ends rsync and every process it started (its
+// receiver, its ssh), so that a hung ssh is not left behind. They stay in
+// the daemon's session and process group: a session of their own would be
+// a scheduling group of its own (autogroup), and on a busy machine each
+// run's first slice would wait behind every other group (bench/findings.md).
 func command(kill context.Context, argv []string, env []string) *exec.Cmd {
 	cmd := exec.CommandContext(kill, argv[0], argv[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.Cancel = func() error {
-		// The group's id is rsync's pid (Setsid): kill every process
-		// in it, rsync first among them.
-		if err := unix.Kill(-cmd.Process.Pid, unix.SIGKILL); err != nil {
-			return cmd.Process.Kill()
-		}
-		return nil
-	}
+	cmd.Cancel = func() error { return killTree(cmd.Process.Pid) }
 	if len(env) > 0 {
 		cmd.Env = append(os.Environ(), env...)
 	}
 	return cmd
+}
+
+// killTree kills pid and every process below it (found through /proc):
+// pid first, so that it starts no more; then the rest, which it would
+// otherwise leave running as orphans. A daemonized ssh master is no longer
+// below it and is left to SSHControl.Close.
+func killTree(pid int) error {
+	below := descendants(pid)
+	err := unix.Kill(pid, unix.SIGKILL)
+	for _, p := range below {
+		_ = unix.Kill(p, unix.SIGKILL)
+	}
+	return err
+}
+
+// descendants lists the processes below pid, from /proc's parent links.
+func descendants(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := map[int][]int{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// The parent is the second field after the command, which is
+		// in parentheses and may hold spaces.
+		rest := string(b[strings.LastIndexByte(string(b), ')')+1:])
+		f := strings.Fields(rest)
+		if len(f) < 2 {
+			continue
+		}
+		if pp, err := strconv.Atoi(f[1]); err == nil {
+			children[pp] = append(children[pp], p)
+		}
+	}
+	var out []int
+	for queue := children[pid]; len(queue) > 0; queue = queue[1:] {
+		out = append(out, queue[0])
+		queue = append(queue, children[queue[0]]...)
+	}
+	return out
 }
 
 // sshTimeouts are the ssh options that bound how long ssh waits: for the

@@ -209,9 +209,7 @@ func New(opts Options) (*Watcher, error) {
 	}
 	w.fsw.Store(fsw)
 	go w.pumpErrors(fsw)
-	if err := w.watchWholeTree(fsw, func(dir string, err error) error {
-		return addError(dir, err, readSysctl)
-	}); err != nil {
+	if err := w.watchWholeTree(fsw, w.startAddError); err != nil {
 		_ = fsw.Close()
 		return nil, err
 	}
@@ -548,6 +546,19 @@ func (w *Watcher) watchTree(fsw *fsnotify.Watcher, rel string, onErr func(dir st
 		slices.Reverse(stack[n:]) // the first name is taken first
 	}
 	return nil
+}
+
+// startAddError is watchTree's onErr at start: a directory below the root
+// that may not be read (its permissions keep this user out) is a warning
+// naming it, left unwatched, so that one such directory does not stop every
+// other tree; any other failure stops the start.
+func (w *Watcher) startAddError(dir string, err error) error {
+	if dir != w.root && errors.Is(err, fs.ErrPermission) {
+		w.log.Warn().Str("path", w.opts.Root).Str("dir", dir).Err(err).
+			Msg("cannot read directory: not watched, and its changes are not synced (rsync will say so too); give inosync's user read access")
+		return nil
+	}
+	return addError(dir, err, readSysctl)
 }
 
 // logAddError is watchTree's onErr while running: the failure is logged
