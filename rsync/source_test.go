@@ -155,7 +155,9 @@ func TestMaxDeleteHeld(t *testing.T) {
 		t.Errorf("exit 25 not logged as such:\n%s", logs.String())
 	}
 	in <- Work{Paths: []string{"f"}}
-	testutil.Eventually(t, 10*time.Second, "a new change tries again", func() bool { return runs() == 2 })
+	testutil.Eventually(t, 10*time.Second, "a new change tries again, and is held again", func() bool {
+		return runs() == 2 && jobOf(t, askStatus(ctl), dst).Failures == 2
+	})
 	reply := make(chan int, 1)
 	ctl <- ResyncRequest{Reply: reply}
 	<-reply

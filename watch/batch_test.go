@@ -439,6 +439,9 @@ func TestCoalesceBacklog(t *testing.T) {
 		close(done)
 	}()
 	in <- file("a")
+	// The delay counts from when the coalescer arms its timer: wait for
+	// it before moving the clock.
+	testutil.Eventually(t, 5*time.Second, "the delay's timer", func() bool { return clock.armed() == 1 })
 	clock.Advance(3 * time.Second)
 	in <- file("b")
 	testutil.Eventually(t, 5*time.Second, "two paths in the backlog", func() bool {
