@@ -33,11 +33,7 @@ func alive(pid int) bool {
 func TestStopKillsTheWholeRun(t *testing.T) {
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "child.pid")
-	rs := filepath.Join(dir, "rsync")
-	body := "#!/bin/sh\nsleep 600 &\necho $! > " + pidFile + "\nwait\n"
-	if err := os.WriteFile(rs, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	rs := shellScript(t, dir, "rsync", "sleep 600 &\necho $! > "+pidFile+"\nwait\n")
 	in := make(chan Work)
 	done := make(chan error, 1)
 	go func() {
@@ -71,11 +67,7 @@ func TestSlowRunWarned(t *testing.T) {
 	dir := t.TempDir()
 	src, dst, gate := filepath.Join(dir, "src"), filepath.Join(dir, "dst"), filepath.Join(dir, "gate")
 	write(t, filepath.Join(src, "f"), "1")
-	rs := filepath.Join(dir, "rsync")
-	body := "#!/bin/sh\nwhile [ ! -e " + gate + " ]; do sleep 0.05; done\nexec " + real + " \"$@\"\n"
-	if err := os.WriteFile(rs, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	rs := shellScript(t, dir, "rsync", "while [ ! -e "+gate+" ]; do sleep 0.05; done\nexec "+real+" \"$@\"\n")
 	var logs testutil.LockedBuffer
 	in := make(chan Work)
 	done := make(chan error, 1)

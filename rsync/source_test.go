@@ -14,15 +14,21 @@ import (
 	"github.com/inosync/inosync/internal/testutil"
 )
 
+// shellScript writes dir/name, a shell script with body, and returns its
+// path.
+func shellScript(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // fakeRsh writes a remote shell that runs the command it is given here,
 // ignoring the host: a "remote" node without sshd.
 func fakeRsh(t *testing.T, dir string) string {
-	t.Helper()
-	rsh := filepath.Join(dir, "rsh")
-	if err := os.WriteFile(rsh, []byte("#!/bin/sh\nshift\nexec \"$@\"\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return rsh
+	return shellScript(t, dir, "rsh", "shift\nexec \"$@\"\n")
 }
 
 // An empty source never empties a target that is not: the full sync is
@@ -125,11 +131,7 @@ func converged(t *testing.T, src, dst string) {
 func TestMaxDeleteHeld(t *testing.T) {
 	dir := t.TempDir()
 	count := filepath.Join(dir, "count")
-	rs := filepath.Join(dir, "rsync")
-	body := "#!/bin/sh\necho x >> " + count + "\necho 'Deletions stopped due to --max-delete limit (1 skipped)' >&2\nexit 25\n"
-	if err := os.WriteFile(rs, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	rs := shellScript(t, dir, "rsync", "echo x >> "+count+"\necho 'Deletions stopped due to --max-delete limit (1 skipped)' >&2\nexit 25\n")
 	runs := func() int {
 		b, _ := os.ReadFile(count)
 		return strings.Count(string(b), "x")
