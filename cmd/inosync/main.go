@@ -57,6 +57,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if o.verbose {
 			printEffective(stderr, cfg)
 		}
+		if err := checkWatchLimits(cfg); err != nil {
+			fmt.Fprintf(stderr, "inosync: %v\n", err)
+			return 1
+		}
 		for _, argv := range initialArgv(cfg) {
 			fmt.Fprintln(stdout, rsync.Quote(argv))
 		}

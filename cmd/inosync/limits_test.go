@@ -1,0 +1,34 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/inosync/inosync/config"
+	"github.com/inosync/inosync/internal/testutil"
+)
+
+// --check counts what the daemon will take from the inotify limits: an
+// instance per tree (a source and target watched twice is one tree) and
+// one more, and a watch per directory its excludes keep.
+func TestWatchNeeds(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	for _, d := range []string{"a/x/y", "a/cache/z", "b"} {
+		must(t, os.MkdirAll(filepath.Join(base, d), 0o755))
+	}
+	cfgPath := filepath.Join(base, "cfg.py")
+	writeCfg(t, cfgPath, base, `sync("@BASE@/a/", "/t/a/", nodes = [""], excludes = ["/cache/"])
+sync("@BASE@/a/", "/t/a/", nodes = ["web1:"])
+sync("@BASE@/b/", "/t/b/", nodes = [""])
+`)
+	cfg, err := config.Load(cfgPath, config.Options{})
+	must(t, err)
+	n, err := watchNeeds(cfg)
+	must(t, err)
+	// a, a/x, a/x/y (a/cache excluded) for the first tree; b.
+	if n.Instances != 3 || n.Watches != 4 {
+		t.Errorf("needs %+v, want 3 instances (2 trees and the root watch) and 4 watches", n)
+	}
+}
