@@ -122,6 +122,16 @@ type CoalesceOptions struct {
 	// Backlog, if not nil, is kept up to date with what the coalescer
 	// holds.
 	Backlog *Backlog
+	// Writing, if not nil, says whether a file is open for writing (see
+	// Watcher.Writing). When a batch of at most holdProbeMax paths is due,
+	// its written files that are still open are held back, and handed on
+	// once they are closed (asked every holdRecheck) or have been held
+	// for HoldOpen: a file written slowly is synced once, after its
+	// writer closed it, instead of once per batch of its writes, and a
+	// file written forever (a log) at most once per HoldOpen. 0 HoldOpen
+	// holds nothing.
+	Writing  func(rel string) bool
+	HoldOpen time.Duration
 }
 
 // Settling is a pending file that CoalesceOptions.Settled is asked about.
@@ -149,6 +159,15 @@ const (
 	settleQuiet = 10 * time.Millisecond
 )
 
+// Limits of CoalesceOptions.Writing: only batches of at most holdProbeMax
+// paths are probed (a burst of many files is handed on as it is: probing
+// each would cost more than it saves), and held files are asked about
+// again every holdRecheck.
+const (
+	holdProbeMax = 64
+	holdRecheck  = 200 * time.Millisecond
+)
+
 // Coalesce collects the changes of one tree from in and hands them on to
 // out as batches, and closes out when it returns. It is the one goroutine
 // that owns the pending set (see pending for the rules that shrink it).
@@ -168,6 +187,7 @@ func Coalesce(ctx context.Context, in <-chan Change, out chan<- Batch, opts Coal
 	c := newCoalescer(in, out, opts)
 	defer close(out)
 	defer c.stopTimer()
+	defer c.stopRecheck()
 	done := ctx.Done()
 	for {
 		c.growHeld()
@@ -190,6 +210,9 @@ func Coalesce(ctx context.Context, in <-chan Change, out chan<- Batch, opts Coal
 		case outC <- b:
 			c.held = nil
 			c.schedule()
+		case <-c.recheckC:
+			c.recheck, c.recheckC = nil, nil
+			c.releaseWriting(false)
 		}
 	}
 }
@@ -211,6 +234,11 @@ type coalescer struct {
 	timerC    <-chan time.Time
 	lastDue   time.Time  // when a batch last became due
 	scratch   []Settling // files to ask opts.Settled about
+	// writing holds the files of due batches that were still open for
+	// writing, with when each was first held (see CoalesceOptions.Writing).
+	writing  map[string]time.Time
+	recheck  Timer // runs only while writing holds files
+	recheckC <-chan time.Time
 }
 
 func newCoalescer(in <-chan Change, out chan<- Batch, opts CoalesceOptions) *coalescer {
@@ -218,7 +246,7 @@ func newCoalescer(in <-chan Change, out chan<- Batch, opts CoalesceOptions) *coa
 	if clock == nil {
 		clock = SystemClock{}
 	}
-	return &coalescer{in: in, out: out, opts: opts, clock: clock, p: newPending(opts), dirty: newPending(opts)}
+	return &coalescer{in: in, out: out, opts: opts, clock: clock, p: newPending(opts), dirty: newPending(opts), writing: map[string]time.Time{}}
 }
 
 // publish updates opts.Backlog, if any, with what is held now.
@@ -227,7 +255,12 @@ func (c *coalescer) publish() {
 	if bl == nil {
 		return
 	}
-	n, full, first := c.p.len(), c.p.full, c.p.first
+	n, full, first := c.p.len()+len(c.writing), c.p.full, c.p.first
+	for _, since := range c.writing {
+		if first.IsZero() || since.Before(first) {
+			first = since
+		}
+	}
 	if c.held != nil {
 		n += len(c.held.Paths)
 		full = full || c.held.Full
@@ -350,6 +383,7 @@ func (c *coalescer) schedule() {
 		// What is already queued goes too, unprobed: a file still being
 		// written makes another event, and another batch.
 		c.drain()
+		c.holdWriting(now)
 		c.fold()
 		return
 	}
@@ -360,16 +394,19 @@ func (c *coalescer) schedule() {
 }
 
 // stopping is called once when the context is done: the delay is no
-// longer awaited.
+// longer awaited, and no file is held for its writer any more.
 func (c *coalescer) stopping() {
 	c.p.delay = 0
+	c.opts.HoldOpen = 0
 	c.stopTimer()
+	c.releaseWriting(true)
 	c.schedule()
 }
 
 // finish hands on everything at once, waiting for the consumer.
 func (c *coalescer) finish() {
 	c.stopTimer()
+	c.releaseWriting(true)
 	if !c.dirty.empty() { // last chance: nothing seen is dropped
 		if c.p.empty() {
 			c.p.first = c.clock.Now()
@@ -384,6 +421,100 @@ func (c *coalescer) finish() {
 		c.held = nil
 	}
 	c.publish()
+}
+
+// holdWriting takes the files that are still open for writing (made or
+// written) out of the due batch p and holds them (see CoalesceOptions.Writing); a file
+// held already stays held without asking.
+func (c *coalescer) holdWriting(now time.Time) {
+	if c.opts.HoldOpen <= 0 || c.opts.Writing == nil || c.p.full || c.p.len() > holdProbeMax {
+		return
+	}
+	files, ok := c.p.files(c.scratch[:0])
+	c.scratch = files
+	if !ok {
+		return
+	}
+	var open map[string]bool
+	for _, f := range files {
+		_, held := c.writing[f.Rel]
+		if !held && !c.opts.Writing(f.Rel) {
+			continue
+		}
+		if open == nil {
+			open = map[string]bool{}
+		}
+		open[f.Rel] = true
+		if !held {
+			c.writing[f.Rel] = now
+		}
+	}
+	if open == nil {
+		return
+	}
+	first := c.p.first
+	b := c.p.take()
+	kept := b.Paths[:0]
+	for _, p := range b.Paths {
+		if !open[p] {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) > 0 {
+		c.p.addBatch(Batch{Paths: kept})
+		c.p.first = first
+	}
+	c.armRecheck()
+}
+
+// releaseWriting hands on the held files that were closed or held for
+// HoldOpen (all of them when all is set), folded into the batch that waits
+// for the consumer, and asks again later about the rest.
+func (c *coalescer) releaseWriting(all bool) {
+	if len(c.writing) == 0 {
+		return
+	}
+	now := c.clock.Now()
+	var paths []string
+	first := time.Time{}
+	for rel, since := range c.writing {
+		if all || now.Sub(since) >= c.opts.HoldOpen || !c.opts.Writing(rel) {
+			paths = append(paths, rel)
+			delete(c.writing, rel)
+			if first.IsZero() || since.Before(first) {
+				first = since
+			}
+		}
+	}
+	if len(paths) > 0 {
+		q := newPending(c.opts)
+		if c.held != nil {
+			q.addBatch(*c.held)
+			if c.heldFirst.Before(first) {
+				first = c.heldFirst
+			}
+		}
+		q.addBatch(Batch{Paths: paths})
+		b := q.take()
+		c.held, c.heldFirst = &b, first
+	}
+	c.stopRecheck()
+	c.armRecheck()
+}
+
+// armRecheck makes sure a timer asks about the held files again.
+func (c *coalescer) armRecheck() {
+	if c.recheck == nil && len(c.writing) > 0 {
+		c.recheck = c.clock.NewTimer(holdRecheck)
+		c.recheckC = c.recheck.C()
+	}
+}
+
+func (c *coalescer) stopRecheck() {
+	if c.recheck != nil {
+		c.recheck.Stop()
+		c.recheck, c.recheckC = nil, nil
+	}
 }
 
 // pending is the coalescer's pure core: the set of changed paths of one

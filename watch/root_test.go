@@ -61,27 +61,15 @@ func mountTmpfs(t *testing.T, dir string) {
 	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
 }
 
-// A mount is reported as it happens; after the source's filesystem is
-// unmounted, the root is a bare mount point, and another filesystem
-// mounted there is another directory.
-func TestMountChangeSeen(t *testing.T) {
+// After the source's filesystem is unmounted, the root is a bare mount
+// point; another filesystem mounted there is another directory.
+func TestRootAcrossMounts(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
 	if err := os.Mkdir(src, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	changes, err := MountChanges(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	mountTmpfs(t, src)
-	select {
-	case <-changes:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no mount-table change reported within 10 s of the mount")
-	}
 	r, err := StatRoot(src)
 	if err != nil {
 		t.Fatal(err)
@@ -95,5 +83,45 @@ func TestMountChangeSeen(t *testing.T) {
 	mountTmpfs(t, src)
 	if err := r.Check(); !errors.Is(err, ErrRootReplaced) {
 		t.Errorf("another filesystem mounted there: %v, want ErrRootReplaced", err)
+	}
+}
+
+// A RootWatch reports an entry renamed in a root's parent directory at
+// once (its interval here is far longer than the test), and ticks.
+func TestRootWatchReports(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w, err := NewRootWatch(ctx, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Watch([]string{src + "/"})
+	select { // a change of the mount table before the watch began
+	case <-w.C:
+	default:
+	}
+	if err := os.Rename(src, src+".old"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-w.C:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no report within 10 s of the source renamed away")
+	}
+	ticking, err := NewRootWatch(ctx, 10*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		select {
+		case <-ticking.C:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no tick within 10 s (interval 10 ms)")
+		}
 	}
 }

@@ -59,3 +59,27 @@ func settled(path string, f Settling, noLeases *atomic.Bool) bool {
 	}
 	return true
 }
+
+// openForWriting reports whether some process has the regular file at path
+// open for writing: the kernel refuses a read lease then (EAGAIN). Every
+// other answer, including "cannot tell" (no lease for this user, no
+// leases on this file system), is false, and the file is synced as usual.
+func openForWriting(path string, noLeases *atomic.Bool) bool {
+	if noLeases.Load() {
+		return false
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd) // which lets go of the lease at once
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return false
+	}
+	_, err = unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_RDLCK)
+	if errors.Is(err, unix.EINVAL) {
+		noLeases.Store(true)
+	}
+	return errors.Is(err, unix.EAGAIN)
+}

@@ -180,6 +180,13 @@ func (w *Watcher) Settled(f Settling) bool {
 	return settled(w.full(f.Rel), f, &w.noLeases)
 }
 
+// Writing reports whether some process has the file rel open for writing
+// (CoalesceOptions.Writing): false also when that cannot be told. Any
+// goroutine may call it.
+func (w *Watcher) Writing(rel string) bool {
+	return openForWriting(w.full(rel), &w.noLeases)
+}
+
 // New creates an fsnotify watcher for opts.Root, walks the tree and adds a
 // watch for every directory that is not excluded. Symbolic links to
 // directories are not followed.

@@ -109,6 +109,10 @@ func (p *pipelines) start(t *treeRun, cfg *config.Config) {
 		Delay:    max(min(t.sync.Delay, cfg.MaxDelay), minDelay),
 		MaxPaths: cfg.MaxPending,
 		Backlog:  t.backlog,
+		// A file still being written waits for its close, at most
+		// max_delay.
+		Writing:  w.Writing,
+		HoldOpen: cfg.MaxDelay,
 	}
 	if opts.Delay == minDelay {
 		// edelay = 0: a write that is over need not wait for more of

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inosync/inosync/internal/testutil"
+)
+
+// A file written slowly (20 MiB over about 2 s, one writer keeping it open)
+// is synced once its writer has closed it: the target never holds a part
+// of it, and it takes one run, not one per batch of writes.
+func TestSlowWriteSyncedAfterClose(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	writeFile(t, filepath.Join(src, "other"), "x")
+	o := startObserved(t, base, oneLocalTree)
+	converges(t, src, dst, "the initial sync")
+	runsBefore := strings.Count(o.logs.String(), `"message":"rsync"`)
+
+	start0 := time.Now()
+	f, err := os.Create(filepath.Join(src, "big"))
+	must(t, err)
+	chunk := make([]byte, 512<<10)
+	partial := 0
+	for i := range 40 {
+		chunk[0] = byte(i)
+		_, err := f.Write(chunk)
+		must(t, err)
+		// The pace of a slow upload; the target is looked at meanwhile.
+		deadline := time.Now().Add(50 * time.Millisecond)
+		for time.Now().Before(deadline) {
+			if _, err := os.Stat(filepath.Join(dst, "big")); err == nil {
+				partial++
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	must(t, f.Close())
+	testutil.Eventually(t, 20*time.Second, "the whole file on the target", func() bool {
+		fi, err := os.Stat(filepath.Join(dst, "big"))
+		return err == nil && fi.Size() == 40*int64(len(chunk))
+	})
+	want, err := os.ReadFile(filepath.Join(src, "big"))
+	must(t, err)
+	if got, err := os.ReadFile(filepath.Join(dst, "big")); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("the target's copy differs from the source: %v", err)
+	}
+	t.Logf("synced %v after the write began", time.Since(start0).Round(time.Millisecond))
+	if partial > 0 {
+		t.Errorf("the target held a partial copy in %d samples while the file was written", partial)
+	}
+	runs := strings.Count(o.logs.String(), `"message":"rsync"`) - runsBefore
+	if runs > 3 {
+		t.Errorf("%d rsync runs for one file written slowly, want at most 3", runs)
+	}
+	t.Logf("%d rsync runs for the slow write", runs)
+}

@@ -1,0 +1,73 @@
+package watch
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/inosync/inosync/internal/testutil"
+)
+
+// openFiles is a CoalesceOptions.Writing whose answers the test sets.
+type openFiles struct {
+	mu   sync.Mutex
+	open map[string]bool
+}
+
+func (o *openFiles) set(rel string, open bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.open[rel] = open
+}
+
+func (o *openFiles) writing(rel string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.open[rel]
+}
+
+// A file still open for writing when its batch is due is held back, and
+// handed on once its writer has closed it; the rest of the batch goes at
+// once; a file written forever goes once HoldOpen has passed.
+func TestCoalesceHoldsOpenFiles(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	files := &openFiles{open: map[string]bool{"big": true, "log": true}}
+	in, out := make(chan Change), make(chan Batch)
+	bl := &Backlog{}
+	go Coalesce(context.Background(), in, out, CoalesceOptions{Delay: time.Second, Clock: clock,
+		Writing: files.writing, HoldOpen: time.Minute, Backlog: bl})
+	defer close(in)
+	advance := func(d time.Duration, timers int) {
+		t.Helper()
+		testutil.Eventually(t, 5*time.Second, "the coalescer's timers", func() bool { return clock.armed() == timers })
+		clock.Advance(d)
+	}
+	in <- file("big")
+	in <- file("log")
+	in <- file("small")
+	advance(time.Second, 1)
+	if b := receive(t, out); !slices.Equal(b.Paths, []string{"small"}) {
+		t.Fatalf("first batch %v, want small alone (big and log are open)", b.Paths)
+	}
+	if n, _, _ := bl.Load(); n != 2 {
+		t.Errorf("backlog %d, want the 2 held files", n)
+	}
+	// More writes to big while it is held: it stays held.
+	in <- file("big")
+	advance(time.Second, 2) // the delay, and the recheck
+	advance(holdRecheck, 1)
+	files.set("big", false)
+	advance(holdRecheck, 1)
+	if b := receive(t, out); !slices.Equal(b.Paths, []string{"big"}) {
+		t.Fatalf("batch after the close %v, want big", b.Paths)
+	}
+	// log is never closed: it goes after HoldOpen.
+	for clock.Now().Before(t0.Add(time.Second + time.Minute)) { // held since t0+1s
+		advance(holdRecheck, 1)
+	}
+	if b := receive(t, out); !slices.Equal(b.Paths, []string{"log"}) {
+		t.Fatalf("batch after HoldOpen %v, want log", b.Paths)
+	}
+}
