@@ -124,12 +124,12 @@ type CoalesceOptions struct {
 	Backlog *Backlog
 	// Writing, if not nil, says whether a file is open for writing (see
 	// Watcher.Writing). When a batch of at most holdProbeMax paths is due,
-	// its written files that are still open are held back, and handed on
-	// once they are closed (asked every holdRecheck) or have been held
-	// for HoldOpen: a file written slowly is synced once, after its
-	// writer closed it, instead of once per batch of its writes, and a
-	// file written forever (a log) at most once per HoldOpen. 0 HoldOpen
-	// holds nothing.
+	// its files that are still open are held back, and handed on once
+	// they are closed (asked again soon, then less and less often) or
+	// have been held for HoldOpen: a file written slowly is synced once,
+	// after its writer closed it, instead of once per batch of its writes,
+	// and a file written forever (a log) at most once per HoldOpen. 0
+	// HoldOpen holds nothing.
 	Writing  func(rel string) bool
 	HoldOpen time.Duration
 }
@@ -162,10 +162,13 @@ const (
 // Limits of CoalesceOptions.Writing: only batches of at most holdProbeMax
 // paths are probed (a burst of many files is handed on as it is: probing
 // each would cost more than it saves), and held files are asked about
-// again every holdRecheck.
+// again after holdFirstRecheck, then at doubling intervals up to
+// holdRecheck: most writes end within milliseconds, a slow one is not
+// asked about more than five times a second.
 const (
-	holdProbeMax = 64
-	holdRecheck  = 200 * time.Millisecond
+	holdProbeMax     = 64
+	holdFirstRecheck = 10 * time.Millisecond
+	holdRecheck      = 200 * time.Millisecond
 )
 
 // Coalesce collects the changes of one tree from in and hands them on to
@@ -236,9 +239,10 @@ type coalescer struct {
 	scratch   []Settling // files to ask opts.Settled about
 	// writing holds the files of due batches that were still open for
 	// writing, with when each was first held (see CoalesceOptions.Writing).
-	writing  map[string]time.Time
-	recheck  Timer // runs only while writing holds files
-	recheckC <-chan time.Time
+	writing      map[string]time.Time
+	recheck      Timer // runs only while writing holds files
+	recheckC     <-chan time.Time
+	recheckAfter time.Duration // the next recheck's wait
 }
 
 func newCoalescer(in <-chan Change, out chan<- Batch, opts CoalesceOptions) *coalescer {
@@ -502,12 +506,19 @@ func (c *coalescer) releaseWriting(all bool) {
 	c.armRecheck()
 }
 
-// armRecheck makes sure a timer asks about the held files again.
+// armRecheck makes sure a timer asks about the held files again: soon
+// after the first is held, then less and less often.
 func (c *coalescer) armRecheck() {
-	if c.recheck == nil && len(c.writing) > 0 {
-		c.recheck = c.clock.NewTimer(holdRecheck)
-		c.recheckC = c.recheck.C()
+	if len(c.writing) == 0 {
+		c.recheckAfter = 0
+		return
 	}
+	if c.recheck != nil {
+		return
+	}
+	c.recheckAfter = min(max(2*c.recheckAfter, holdFirstRecheck), holdRecheck)
+	c.recheck = c.clock.NewTimer(c.recheckAfter)
+	c.recheckC = c.recheck.C()
 }
 
 func (c *coalescer) stopRecheck() {
