@@ -159,6 +159,7 @@ func (r Reconfigure) handle(d *dispatcher) {
 		d.byTree[j.Tree] = append(d.byTree[j.Tree], j)
 		if slices.Contains(r.Full, j.Tree) {
 			d.merge(j, nil, true, false, now)
+			j.waiting, j.heldMaxDelete = false, false // wanted now
 		}
 	}
 	for _, j := range old {

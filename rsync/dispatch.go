@@ -523,7 +523,7 @@ func (d *dispatcher) finish(r result, draining bool) {
 	d.running--
 	defer d.notify()
 	now := time.Now()
-	if !d.o.Pretend {
+	if !d.o.Pretend && r.exit != exitRefused { // a refused run ran no rsync
 		j.rec.observe(r.took)
 	}
 	if r.full && len(j.afterFull) > 0 {

@@ -27,12 +27,18 @@ func command(kill context.Context, argv []string, env []string) *exec.Cmd {
 	return cmd
 }
 
-// killTree kills pid and every process below it (found through /proc):
-// pid first, so that it starts no more; then the rest, which it would
-// otherwise leave running as orphans. A daemonized ssh master is no longer
-// below it and is left to SSHControl.Close.
+// killTree kills pid and every process below it (found through /proc),
+// which it would otherwise leave running as orphans: pid is stopped first
+// (SIGSTOP), so that it starts no more while they are listed, and so that
+// the pids listed cannot have been reused by then (a stopped parent reaps
+// nobody). A daemonized ssh master is no longer below it and is left to
+// SSHControl.Close.
 func killTree(pid int) error {
+	_ = unix.Kill(pid, unix.SIGSTOP)
 	below := descendants(pid)
+	for _, p := range below {
+		_ = unix.Kill(p, unix.SIGSTOP)
+	}
 	err := unix.Kill(pid, unix.SIGKILL)
 	for _, p := range below {
 		_ = unix.Kill(p, unix.SIGKILL)

@@ -28,13 +28,6 @@ type invocation struct {
 func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *warmRsync, onTransferred func()) result {
 	r := result{job: i, paths: paths, full: full, initial: initial}
 	lg := d.o.Logger.With().Str("path", j.Path).Str("node", nodeName(j.Node)).Logger()
-	if !d.o.Pretend {
-		if err := d.guard(j, full || initial); err != nil {
-			d.unused(w)
-			r.err, r.exit = err, exitRefused
-			return r
-		}
-	}
 	inv, err := d.plan(j, paths, full, initial, w, lg)
 	if err != nil {
 		d.unused(w)
@@ -42,6 +35,15 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 		return r
 	}
 	defer inv.cleanup()
+	// The source is checked last, right before rsync starts: planning
+	// walks the tree for exclude functions, which may take long.
+	if !d.o.Pretend {
+		if err := d.guard(j, full || initial); err != nil {
+			d.unused(w)
+			r.err, r.exit = err, exitRefused
+			return r
+		}
+	}
 	if d.o.Pretend {
 		addWhat(lg.Info().Str("argv", Quote(inv.argv)), paths, full).Msg("would execute")
 		if e := lg.Debug(); e.Enabled() && len(paths) > 0 {

@@ -93,49 +93,62 @@ func targetDir(source, dest string) string {
 
 // targetEmpty reports whether the target directory has no entries (or
 // does not exist): read directly when local, listed with rsync
-// --list-only, over the job's own remote shell, when remote.
+// --list-only, one level deep, over the job's own remote shell, when
+// remote.
 func (d *dispatcher) targetEmpty(j Job, target string) (bool, error) {
 	if !IsRemote(target) {
 		return emptyDir(target)
 	}
 	extra := withSSHOptions(j.Settings.Extra, d.o.SSHControlDir, sshTimeouts(connectTimeout(j.Settings.Timeout)))
 	argv := append([]string{j.Settings.Rsync}, extra...)
-	argv = append(argv, "--list-only", strings.TrimSuffix(target, "/")+"/")
-	cmd := command(d.kill, argv, nil)
-	out, err := unlinkedTemp()
-	if err != nil {
-		return false, err
-	}
-	defer out.Close()
-	cmd.Stdout, cmd.Stderr = out, out
-	if err = cmd.Start(); err == nil {
-		done := make(chan error, 1)
-		go func() { done <- wait(cmd) }()
-		t := time.NewTimer(listTimeout(j.Settings.Timeout))
-		select {
-		case err = <-done:
-		case <-t.C:
-			_ = cmd.Cancel()
-			err = fmt.Errorf("rsync --list-only took longer than %v", listTimeout(j.Settings.Timeout))
-			<-done
-		}
-		t.Stop()
-	}
-	text := outputTail(out)
+	argv = append(argv, "--list-only", "--no-recursive", "--dirs", strings.TrimSuffix(target, "/")+"/")
+	listing, errText, err := d.output(argv, listTimeout(j.Settings.Timeout))
 	exit, ferr := classify(err, argv[0])
 	switch {
 	case ferr == nil:
-	case exit == 23 && strings.Contains(text, "No such file or directory"):
+	case exit == 23 && strings.Contains(errText, "No such file or directory"):
 		return true, nil // no target yet: nothing there to delete
 	default:
-		return false, fmt.Errorf("%v: %s", ferr, lastLine(text))
+		return false, fmt.Errorf("%w: %s", ferr, lastLine(errText))
 	}
-	for line := range strings.SplitSeq(text, "\n") {
+	for line := range strings.SplitSeq(listing, "\n") {
 		if line = strings.TrimSpace(line); line != "" && !strings.HasSuffix(line, " .") {
 			return false, nil
 		}
 	}
 	return true, nil
+}
+
+// output runs argv (killed, with everything it started, after limit or at
+// the dispatcher's kill) and returns the tails of its standard output and
+// standard error, and how it ended.
+func (d *dispatcher) output(argv []string, limit time.Duration) (stdout, stderr string, err error) {
+	out, err := unlinkedTemp()
+	if err != nil {
+		return "", "", err
+	}
+	defer out.Close()
+	errf, err := unlinkedTemp()
+	if err != nil {
+		return "", "", err
+	}
+	defer errf.Close()
+	cmd := command(d.kill, argv, nil)
+	cmd.Stdout, cmd.Stderr = out, errf
+	if err = cmd.Start(); err == nil {
+		done := make(chan error, 1)
+		go func() { done <- wait(cmd) }()
+		t := time.NewTimer(limit)
+		select {
+		case err = <-done:
+		case <-t.C:
+			_ = cmd.Cancel()
+			<-done
+			err = fmt.Errorf("%s took longer than %v", argv[0], limit)
+		}
+		t.Stop()
+	}
+	return outputTail(out), outputTail(errf), err
 }
 
 // listTimeout bounds the target listing of the guard.

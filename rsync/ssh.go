@@ -40,7 +40,8 @@ func IsRemote(dest string) bool {
 // controlDir is not "". They go into the user's own --rsh/-e when it runs
 // ssh (reuse only when it chooses no ControlMaster or ControlPath of its
 // own; a timeout only when it does not set that option), or as --rsh=ssh …
-// when extra names no remote shell. Any other remote shell is left alone.
+// (or the daemon's RSYNC_RSH, when that runs ssh) when extra names no
+// remote shell. Any other remote shell is left alone.
 func withSSHOptions(extra []string, controlDir string, timeouts []string) []string {
 	out := append([]string(nil), extra...)
 	for i := len(out) - 1; i >= 0; i-- {
@@ -66,8 +67,15 @@ func withSSHOptions(extra []string, controlDir string, timeouts []string) []stri
 		set(addSSHOptions(cmd, timeouts))
 		return out
 	}
+	// No remote shell in extra: rsync's own default, RSYNC_RSH or ssh.
 	cmd := "ssh"
-	if controlDir != "" {
+	if env, set := os.LookupEnv("RSYNC_RSH"); set {
+		if fields := strings.Fields(env); len(fields) == 0 || filepath.Base(fields[0]) != "ssh" {
+			return out // another remote shell: left alone
+		}
+		cmd = env
+	}
+	if controlDir != "" && !strings.Contains(cmd, "ControlMaster") && !strings.Contains(cmd, "ControlPath") {
 		cmd += " " + sshReuseOpts(controlDir)
 	}
 	return append(out, "--rsh="+addSSHOptions(cmd, timeouts))

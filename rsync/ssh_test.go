@@ -63,6 +63,15 @@ func TestInitialEnv(t *testing.T) {
 	if got := initialEnv(st, "web1:/srv"); got != nil {
 		t.Errorf("initialEnv with RSYNC_RSH set = %q, want nothing", got)
 	}
+	// Later runs start from the daemon's RSYNC_RSH, or leave another
+	// remote shell alone.
+	if got, want := withSSHOptions(nil, "", sshTimeouts(30)), []string{"--rsh=ssh -p 2 -o ConnectTimeout=30 -o ServerAliveInterval=15 -o ServerAliveCountMax=4"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("withSSHOptions with RSYNC_RSH=%q: %q, want %q", "ssh -p 2", got, want)
+	}
+	t.Setenv("RSYNC_RSH", "/usr/local/bin/tunnel")
+	if got := withSSHOptions(nil, "", sshTimeouts(30)); got != nil {
+		t.Errorf("withSSHOptions with another RSYNC_RSH: %q, want extra unchanged", got)
+	}
 }
 
 // Each daemon gets a control directory of its own, private, and removed

@@ -54,9 +54,15 @@ func statDir(path string) (dirID, error) {
 }
 
 // isMountPoint reports whether the directory path (on device dev) is on
-// another device than its parent.
+// another device than its parent: the parent of the directory it leads
+// to, symlinks followed (a re-pointed symlink's new target has a parent of
+// its own).
 func isMountPoint(path string, dev uint64) bool {
-	parent, err := statDir(filepath.Join(path, ".."))
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return false
+	}
+	parent, err := statDir(filepath.Dir(real))
 	return err == nil && parent.dev != dev
 }
 

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -25,17 +26,15 @@ type RootWatch struct {
 	parents map[string]bool
 }
 
-// NewRootWatch starts watching the mount table and ticking every
-// interval; Watch says which directories hold roots. It ends when ctx
-// does.
-func NewRootWatch(ctx context.Context, interval time.Duration) (*RootWatch, error) {
-	mounts, err := MountChanges(ctx)
-	if err != nil {
-		return nil, err
-	}
-	fsw, err := fsnotify.NewWatcher()
-	if err != nil {
-		return nil, fmt.Errorf("watching the trees' parent directories: %w", err)
+// NewRootWatch starts ticking every interval, watching the mount table
+// and the roots' parent directories (Watch says which); it ends when ctx
+// does. When the mount table or the parents cannot be watched, the
+// RootWatch still ticks, and err says what is missing.
+func NewRootWatch(ctx context.Context, interval time.Duration) (_ *RootWatch, err error) {
+	mounts, merr := MountChanges(ctx)
+	fsw, ferr := fsnotify.NewWatcher()
+	if ferr != nil {
+		ferr = fmt.Errorf("watching the trees' parent directories: %w", ferr)
 	}
 	c := make(chan struct{}, 1)
 	send := func() {
@@ -44,8 +43,15 @@ func NewRootWatch(ctx context.Context, interval time.Duration) (*RootWatch, erro
 		default:
 		}
 	}
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	if fsw != nil {
+		events, errs = fsw.Events, fsw.Errors
+	}
 	go func() {
-		defer fsw.Close()
+		if fsw != nil {
+			defer fsw.Close()
+		}
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for {
@@ -56,28 +62,33 @@ func NewRootWatch(ctx context.Context, interval time.Duration) (*RootWatch, erro
 				send()
 			case <-mounts:
 				send()
-			case ev, ok := <-fsw.Events:
+			case ev, ok := <-events:
 				if !ok {
-					return
+					events = nil
+					continue
 				}
 				if !ev.Has(fsnotify.Write) {
 					send()
 				}
-			case _, ok := <-fsw.Errors:
+			case _, ok := <-errs:
 				if !ok {
-					return
+					errs = nil
+					continue
 				}
 				send() // a lost event may have been one of ours
 			}
 		}
 	}()
-	return &RootWatch{C: c, fsw: fsw, parents: map[string]bool{}}, nil
+	return &RootWatch{C: c, fsw: fsw, parents: map[string]bool{}}, errors.Join(merr, ferr)
 }
 
 // Watch makes the watched parent directories those of roots: the
 // directory each root's path names it in. A parent that cannot be watched
 // is skipped (the mount table still is).
 func (w *RootWatch) Watch(roots []string) {
+	if w.fsw == nil {
+		return
+	}
 	want := map[string]bool{}
 	for _, r := range roots {
 		want[filepath.Dir(filepath.Clean(r))] = true

@@ -166,7 +166,13 @@ type Watcher struct {
 	events    atomic.Uint64 // events read from the kernel
 	overflows atomic.Uint64 // kernel queue overflows
 	noLeases  atomic.Bool   // the tree's file system has no leases (see settled)
+	rootLost  atomic.Bool   // the root was removed or moved away: nothing is watched
 }
+
+// RootLost reports whether the watcher saw its root removed or moved away:
+// it then watches nothing, even if a directory comes back at the same
+// place with the same inode (ext4 reuses them). Any goroutine may call it.
+func (w *Watcher) RootLost() bool { return w.rootLost.Load() }
 
 // Settled reports whether the pending file f has settled: its write is
 // over, and every change it had was already taken in. It has, when it is
@@ -403,6 +409,7 @@ func (w *Watcher) handle(ev fsnotify.Event, buf []Change) []Change {
 		if op&(Remove|Rename) != 0 {
 			w.log.Error().Str("path", w.opts.Root).Str("op", op.String()).Msg("watched directory disappeared")
 			w.unwatchTree("")
+			w.rootLost.Store(true)
 			return append(buf, Change{Rel: "", Op: op, IsDir: true})
 		}
 		if op&w.opts.Trigger != 0 {

@@ -157,7 +157,7 @@ func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.
 	rootsCtx, stopRoots := context.WithCancel(context.Background())
 	defer stopRoots()
 	if s.roots, err = watch.NewRootWatch(rootsCtx, rootCheckInterval); err != nil {
-		lg.Warn().Err(err).Msg("an unmounted or replaced source is noticed only at its next change")
+		lg.Warn().Err(err).Dur("every", rootCheckInterval).Msg("an unmounted or replaced source is noticed by a periodic check only")
 	}
 	s.watchRoots()
 	ssh := rsync.NewSSHControl(jobs, lg)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"time"
 
 	"github.com/inosync/inosync/rsync"
 	"github.com/inosync/inosync/watch"
@@ -9,8 +10,9 @@ import (
 
 // checkRoots follows each tree's path after something changed that may
 // make it lead elsewhere (see watch.RootWatch):
-//   - to the same directory: nothing to do, or, for a tree whose source
-//     was lost, one full sync now that it is back;
+//   - to the same directory: nothing to do; but a tree whose source was
+//     lost, or whose watcher saw its root go (a directory made again may
+//     have the old inode), is watched anew and synced whole;
 //   - to another directory (made again, renamed or linked into place,
 //     another filesystem mounted there): new watches on it and one full
 //     sync, which the dispatcher's guard still refuses from an empty
@@ -23,15 +25,24 @@ func (s *supervisor) checkRoots() {
 		t := s.trees[k]
 		err := t.root.Check()
 		switch {
-		case err == nil:
-			if t.lost {
-				t.lost = false
-				s.lg.Info().Str("path", t.sync.Source).Msg("the source is back: syncing it whole")
-				s.resync([]int{t.id})
+		case s.stopping:
+			if err != nil {
+				s.lost(t, err)
 			}
-		case errors.Is(err, watch.ErrRootReplaced) && !s.stopping:
+		case err == nil && !t.lost && !t.watcher.RootLost():
+		case err == nil || errors.Is(err, watch.ErrRootReplaced):
+			if time.Now().Before(t.rewatchAt) {
+				break // the last try failed: wait out its backoff
+			}
 			if rerr := s.rewatch(k); rerr != nil {
-				s.lost(t, rerr)
+				t.rewatchWait = min(max(2*t.rewatchWait, rootCheckInterval), rewatchMaxWait)
+				t.rewatchAt = time.Now().Add(t.rewatchWait)
+				if !t.lost {
+					t.lost = true
+					s.lg.Error().Err(rerr).Str("path", t.sync.Source).Dur("retry_in", t.rewatchWait).
+						Msg("the source leads to another directory, which cannot be watched: nothing is synced from it until it can")
+					s.resync([]int{t.id})
+				}
 			}
 		default:
 			s.lost(t, err)
@@ -49,11 +60,25 @@ func (s *supervisor) lost(t *treeRun, err error) {
 	s.resync([]int{t.id})
 }
 
+// rewatchMaxWait bounds the backoff between tries to watch a source that
+// could not be watched.
+const rewatchMaxWait = 5 * time.Minute
+
 // rewatch replaces the tree under key by one watching the directory its
 // path leads to now, and asks for one full sync of it. The old tree's
-// coalescer hands on what it held.
+// pipeline is stopped first (its coalescer hands on what it held): its
+// watches are on the old directory, and they would count against the
+// watch limit while the new one is walked.
 func (s *supervisor) rewatch(key string) error {
 	old := s.trees[key]
+	if old.stop != nil {
+		old.stop()
+		select { // its inotify instance and watches are let go as Run returns
+		case <-old.watchEnded:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	old.watcher.Close()
 	t, err := newTree(old.id, s.cfg, old.sync, s.pace, s.reporter, s.changed, s.lg)
 	if err != nil {
 		return err
@@ -75,7 +100,6 @@ func (s *supervisor) rewatch(key string) error {
 	<-reply
 	s.trees[key] = t
 	s.pipes.start(t, s.cfg)
-	old.stop()
 	s.lg.Warn().Str("path", t.sync.Source).Int("watches", t.watcher.Watches()).
 		Msg("the source now leads to another directory: watching it instead, and syncing it whole")
 	return nil

@@ -151,3 +151,19 @@ func TestSymlinkedSourceRepointed(t *testing.T) {
 	writeFile(t, filepath.Join(r2, "later"), "a second edit in release 2")
 	converges(t, r2, dst, "release 2 alone")
 }
+
+// The source renamed away and back: the same directory, but its watcher
+// let go of it when it went; it is watched again, and a file added
+// afterwards is synced.
+func TestSourceRenamedAwayAndBack(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	writeFile(t, filepath.Join(src, "a"), "one")
+	startObserved(t, base, oneLocalTree)
+	converges(t, src, dst, "the initial sync")
+	must(t, os.Rename(src, src+".away"))
+	must(t, os.Rename(src+".away", src))
+	writeFile(t, filepath.Join(src, "b"), "added after it came back")
+	converges(t, src, dst, "a file added after the source came back")
+}

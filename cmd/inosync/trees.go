@@ -33,7 +33,12 @@ type treeRun struct {
 	// lost: the path leads nowhere (or to a bare mount point); said
 	// once, and again when it is back (see checkRoots).
 	lost bool
-	stop context.CancelFunc // ends its pipeline; nil until started
+	// rewatchAt: a try to watch its source anew failed; the next waits
+	// until then (rewatchWait, doubling).
+	rewatchAt   time.Time
+	rewatchWait time.Duration
+	stop        context.CancelFunc // ends its pipeline; nil until started
+	watchEnded  chan struct{}      // closed once its watcher's Run has returned
 	// nextResync is when its next drift-repair full sync is due (zero:
 	// never; see Sync.Resync).
 	nextResync time.Time
@@ -102,6 +107,8 @@ func newPipelines(ctx context.Context, die context.CancelCauseFunc, lg zerolog.L
 func (p *pipelines) start(t *treeRun, cfg *config.Config) {
 	ctx, stop := context.WithCancel(p.ctx)
 	t.stop = stop
+	t.watchEnded = make(chan struct{})
+	ended := t.watchEnded
 	w, id, source := t.watcher, t.id, t.sync.Source
 	changes := make(chan watch.Change, 1024)
 	batches := make(chan watch.Batch)
@@ -123,6 +130,7 @@ func (p *pipelines) start(t *treeRun, cfg *config.Config) {
 	go func() {
 		defer p.wg.Done()
 		defer close(changes)
+		defer close(ended)
 		if err := w.Run(ctx, changes); err != nil {
 			p.lg.Error().Err(err).Str("path", source).Msg("watcher stopped; stopping inosync")
 			p.die(fmt.Errorf("%s is no longer watched: %w", source, err))
