@@ -15,12 +15,7 @@ import (
 // is synced once its writer has closed it: the target never holds a part
 // of it, and it takes one run, not one per batch of writes.
 func TestSlowWriteSyncedAfterClose(t *testing.T) {
-	testutil.NeedRsync(t)
-	base := t.TempDir()
-	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
-	writeFile(t, filepath.Join(src, "other"), "x")
-	o := startObserved(t, base, oneLocalTree)
-	converges(t, src, dst, "the initial sync")
+	o, _, src, dst := syncedTree(t)
 	runsBefore := strings.Count(o.logs.String(), `"message":"rsync"`)
 
 	start0 := time.Now()

@@ -29,6 +29,19 @@ func mount(t *testing.T, dir string) {
 const oneLocalTree = `sync("@BASE@/src/", "@BASE@/dst/", nodes = [""], delay = 0)
 `
 
+// syncedTree starts a daemon on BASE/src (holding the file a) to the local
+// target BASE/dst, and waits for its initial sync.
+func syncedTree(t *testing.T) (o *observed, base, src, dst string) {
+	t.Helper()
+	testutil.NeedRsync(t)
+	base = t.TempDir()
+	src, dst = filepath.Join(base, "src"), filepath.Join(base, "dst")
+	writeFile(t, filepath.Join(src, "a"), "one")
+	o = startObserved(t, base, oneLocalTree)
+	converges(t, src, dst, "the initial sync")
+	return o, base, src, dst
+}
+
 // The source's filesystem unmounted (umount -l): the tree is lost at once,
 // loudly (an error, the status failing with the reason); a write into the
 // bare mount point is not synced and nothing on the target is deleted;
@@ -91,12 +104,7 @@ func TestStartOnEmptySource(t *testing.T) {
 // The source removed and made again, then filled: the new directory is
 // watched, synced whole, and a file added afterwards is synced too.
 func TestSourceRecreated(t *testing.T) {
-	testutil.NeedRsync(t)
-	base := t.TempDir()
-	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
-	writeFile(t, filepath.Join(src, "a"), "one")
-	o := startObserved(t, base, oneLocalTree)
-	converges(t, src, dst, "the initial sync")
+	o, _, src, dst := syncedTree(t)
 	must(t, os.RemoveAll(src))
 	must(t, os.Mkdir(src, 0o755))
 	writeFile(t, filepath.Join(src, "b"), "two")
@@ -111,14 +119,10 @@ func TestSourceRecreated(t *testing.T) {
 // The source renamed away and another directory renamed into its place:
 // the new one is followed.
 func TestSourceSwappedByRename(t *testing.T) {
-	testutil.NeedRsync(t)
-	base := t.TempDir()
-	src, dst, next := filepath.Join(base, "src"), filepath.Join(base, "dst"), filepath.Join(base, "next")
-	writeFile(t, filepath.Join(src, "a"), "old release")
+	_, base, src, dst := syncedTree(t)
+	next := filepath.Join(base, "next")
 	writeFile(t, filepath.Join(next, "a"), "new release")
 	writeFile(t, filepath.Join(next, "b"), "new file")
-	startObserved(t, base, oneLocalTree)
-	converges(t, src, dst, "the initial sync")
 	must(t, os.Rename(src, filepath.Join(base, "old")))
 	must(t, os.Rename(next, src))
 	converges(t, src, dst, "the directory renamed into place")
@@ -156,12 +160,7 @@ func TestSymlinkedSourceRepointed(t *testing.T) {
 // let go of it when it went; it is watched again, and a file added
 // afterwards is synced.
 func TestSourceRenamedAwayAndBack(t *testing.T) {
-	testutil.NeedRsync(t)
-	base := t.TempDir()
-	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
-	writeFile(t, filepath.Join(src, "a"), "one")
-	startObserved(t, base, oneLocalTree)
-	converges(t, src, dst, "the initial sync")
+	_, _, src, dst := syncedTree(t)
 	must(t, os.Rename(src, src+".away"))
 	must(t, os.Rename(src+".away", src))
 	writeFile(t, filepath.Join(src, "b"), "added after it came back")
