@@ -238,7 +238,8 @@ type coalescer struct {
 	lastDue   time.Time  // when a batch last became due
 	scratch   []Settling // files to ask opts.Settled about
 	// writing holds the files of due batches that were still open for
-	// writing, with when each was first held (see CoalesceOptions.Writing).
+	// writing, with when the change that brought each was seen (see
+	// CoalesceOptions.Writing).
 	writing      map[string]time.Time
 	recheck      Timer // runs only while writing holds files
 	recheckC     <-chan time.Time
@@ -259,8 +260,11 @@ func (c *coalescer) publish() {
 	if bl == nil {
 		return
 	}
-	n, full, first := c.p.len()+len(c.writing), c.p.full, c.p.first
-	for _, since := range c.writing {
+	n, full, first := c.p.len(), c.p.full, c.p.first
+	for rel, since := range c.writing {
+		if !c.p.covers(rel) { // written again: counted once
+			n++
+		}
 		if first.IsZero() || since.Before(first) {
 			first = since
 		}
@@ -387,7 +391,7 @@ func (c *coalescer) schedule() {
 		// What is already queued goes too, unprobed: a file still being
 		// written makes another event, and another batch.
 		c.drain()
-		c.holdWriting(now)
+		c.holdWriting()
 		c.fold()
 		return
 	}
@@ -430,7 +434,7 @@ func (c *coalescer) finish() {
 // holdWriting takes the files that are still open for writing (made or
 // written) out of the due batch p and holds them (see CoalesceOptions.Writing); a file
 // held already stays held without asking.
-func (c *coalescer) holdWriting(now time.Time) {
+func (c *coalescer) holdWriting() {
 	if c.opts.HoldOpen <= 0 || c.opts.Writing == nil || c.p.full || c.p.len() > holdProbeMax {
 		return
 	}
@@ -450,7 +454,9 @@ func (c *coalescer) holdWriting(now time.Time) {
 		}
 		open[f.Rel] = true
 		if !held {
-			c.writing[f.Rel] = now
+			// Held since its batch's first change: max_delay counts
+			// from when the change was seen, as for any change.
+			c.writing[f.Rel] = c.p.first
 		}
 	}
 	if open == nil {
@@ -653,6 +659,30 @@ func (p *pending) take() Batch {
 	}
 	p.root, p.full, p.first = node{}, false, time.Time{}
 	return b
+}
+
+// covers reports whether rel is pending: itself, below a directory synced
+// recursively, or in a Full batch.
+func (p *pending) covers(rel string) bool {
+	if p.full {
+		return true
+	}
+	n := &p.root
+	for rest := rel; rest != ""; {
+		name := rest
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			name, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		if n = n.children[name]; n == nil {
+			return false
+		}
+		if n.rec {
+			return true
+		}
+	}
+	return n.self
 }
 
 func (p *pending) setFull() {
