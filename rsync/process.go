@@ -107,6 +107,9 @@ func addSSHOptions(cmd string, opts []string) string {
 	return cmd
 }
 
+// sshTimeouts are sshTimeouts for runs with s's I/O timeout.
+func (s Settings) sshTimeouts() []string { return sshTimeouts(connectTimeout(s.Timeout)) }
+
 // connectTimeout is ssh's ConnectTimeout for runs with the given rsync I/O
 // timeout: 30 s, or the I/O timeout when that is shorter.
 func connectTimeout(io time.Duration) int {
@@ -123,24 +126,13 @@ func connectTimeout(io time.Duration) int {
 // added when the run is local, when extra names a remote shell, or when
 // the daemon's environment sets RSYNC_RSH.
 func initialEnv(s Settings, dest string) []string {
-	if !IsRemote(dest) || hasRsh(s.Extra) {
+	if _, _, named := remoteShell(s.Extra); !IsRemote(dest) || named {
 		return nil
 	}
 	if _, set := os.LookupEnv("RSYNC_RSH"); set {
 		return nil
 	}
-	return []string{"RSYNC_RSH=" + addSSHOptions("ssh", sshTimeouts(connectTimeout(s.Timeout)))}
-}
-
-// hasRsh reports whether rsync options name a remote shell (-e, --rsh).
-func hasRsh(extra []string) bool {
-	for _, a := range extra {
-		if a == "--rsh" || strings.HasPrefix(a, "--rsh=") ||
-			(strings.HasPrefix(a, "-e") && !strings.HasPrefix(a, "--")) {
-			return true
-		}
-	}
-	return false
+	return []string{"RSYNC_RSH=" + addSSHOptions("ssh", s.sshTimeouts())}
 }
 
 // slowRunWarnings logs a warning when a run has gone on for after, and
@@ -157,14 +149,14 @@ func slowRunWarnings(lg zerolog.Logger, after time.Duration, what string) (done 
 	go func() {
 		t := time.NewTimer(after)
 		defer t.Stop()
-		any := false
+		said := false
 		for {
 			select {
 			case <-stop:
-				warned <- any
+				warned <- said
 				return
 			case <-t.C:
-				any = true
+				said = true
 				took := time.Since(start)
 				lg.Warn().Dur("running_for", took).Str("run", what).
 					Msgf("rsync has been running for %v: a slow node, a big transfer, or a hung node (the timeout setting, rsync's --timeout, ends a transfer that stalls)", took.Round(time.Second))

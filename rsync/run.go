@@ -80,7 +80,7 @@ func (d *dispatcher) plan(j Job, paths []string, full, initial bool, w *warmRsyn
 	inv := invocation{cleanup: func() {}}
 	st := j.Settings
 	if !initial && IsRemote(j.Dest) {
-		st.Extra = withSSHOptions(st.Extra, d.o.SSHControlDir, sshTimeouts(connectTimeout(st.Timeout)))
+		st.Extra = withSSHOptions(st.Extra, d.o.SSHControlDir, st.sshTimeouts())
 	}
 	if initial {
 		inv.env = initialEnv(st, j.Dest)

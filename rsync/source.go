@@ -99,7 +99,7 @@ func (d *dispatcher) targetEmpty(j Job, target string) (bool, error) {
 	if !IsRemote(target) {
 		return emptyDir(target)
 	}
-	extra := withSSHOptions(j.Settings.Extra, d.o.SSHControlDir, sshTimeouts(connectTimeout(j.Settings.Timeout)))
+	extra := withSSHOptions(j.Settings.Extra, d.o.SSHControlDir, j.Settings.sshTimeouts())
 	argv := append([]string{j.Settings.Rsync}, extra...)
 	argv = append(argv, "--list-only", "--no-recursive", "--dirs", strings.TrimSuffix(target, "/")+"/")
 	listing, errText, err := d.output(argv, listTimeout(j.Settings.Timeout))

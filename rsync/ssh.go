@@ -44,41 +44,40 @@ func IsRemote(dest string) bool {
 // remote shell. Any other remote shell is left alone.
 func withSSHOptions(extra []string, controlDir string, timeouts []string) []string {
 	out := append([]string(nil), extra...)
-	for i := len(out) - 1; i >= 0; i-- {
-		var cmd string
-		var set func(string)
-		switch a := out[i]; {
-		case strings.HasPrefix(a, "--rsh="):
-			cmd, set = a[len("--rsh="):], func(c string) { out[i] = "--rsh=" + c }
-		case (a == "--rsh" || a == "-e") && i+1 < len(out):
-			cmd, set = out[i+1], func(c string) { out[i+1] = c }
-		case strings.HasPrefix(a, "-e") && len(a) > 2 && !strings.HasPrefix(a, "--"):
-			cmd, set = a[2:], func(c string) { out[i] = "-e" + c }
-		default:
-			continue
+	cmd, set, found := remoteShell(out)
+	if !found {
+		// No remote shell in extra: rsync's own default, RSYNC_RSH or ssh.
+		cmd = "ssh"
+		if env, ok := os.LookupEnv("RSYNC_RSH"); ok {
+			cmd = env
 		}
-		fields := strings.Fields(cmd)
-		if len(fields) == 0 || filepath.Base(fields[0]) != "ssh" {
-			return out
-		}
-		if controlDir != "" && !strings.Contains(cmd, "ControlMaster") && !strings.Contains(cmd, "ControlPath") {
-			cmd += " " + sshReuseOpts(controlDir)
-		}
-		set(addSSHOptions(cmd, timeouts))
-		return out
+		set = func(c string) { out = append(out, "--rsh="+c) }
 	}
-	// No remote shell in extra: rsync's own default, RSYNC_RSH or ssh.
-	cmd := "ssh"
-	if env, set := os.LookupEnv("RSYNC_RSH"); set {
-		if fields := strings.Fields(env); len(fields) == 0 || filepath.Base(fields[0]) != "ssh" {
-			return out // another remote shell: left alone
-		}
-		cmd = env
+	if fields := strings.Fields(cmd); len(fields) == 0 || filepath.Base(fields[0]) != "ssh" {
+		return out // another remote shell: left alone
 	}
 	if controlDir != "" && !strings.Contains(cmd, "ControlMaster") && !strings.Contains(cmd, "ControlPath") {
 		cmd += " " + sshReuseOpts(controlDir)
 	}
-	return append(out, "--rsh="+addSSHOptions(cmd, timeouts))
+	set(addSSHOptions(cmd, timeouts))
+	return out
+}
+
+// remoteShell finds the remote shell that rsync options choose (the last
+// --rsh=CMD, --rsh CMD, -e CMD or -eCMD): its command, and a function
+// that replaces it in args.
+func remoteShell(args []string) (cmd string, set func(string), found bool) {
+	for i := len(args) - 1; i >= 0; i-- {
+		switch a := args[i]; {
+		case strings.HasPrefix(a, "--rsh="):
+			return a[len("--rsh="):], func(c string) { args[i] = "--rsh=" + c }, true
+		case (a == "--rsh" || a == "-e") && i+1 < len(args):
+			return args[i+1], func(c string) { args[i+1] = c }, true
+		case strings.HasPrefix(a, "-e") && len(a) > 2 && !strings.HasPrefix(a, "--"):
+			return a[2:], func(c string) { args[i] = "-e" + c }, true
+		}
+	}
+	return "", nil, false
 }
 
 // SSHControl is one daemon's private directory of ssh control sockets

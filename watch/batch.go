@@ -668,12 +668,9 @@ func (p *pending) covers(rel string) bool {
 		return true
 	}
 	n := &p.root
-	for rest := rel; rest != ""; {
-		name := rest
-		if i := strings.IndexByte(rest, '/'); i >= 0 {
-			name, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = ""
+	for name := range strings.SplitSeq(rel, "/") {
+		if name == "" {
+			continue // as addPath does
 		}
 		if n = n.children[name]; n == nil {
 			return false
