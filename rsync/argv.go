@@ -116,18 +116,46 @@ func (s Settings) laterOpts() []string {
 
 // ListArgv is the command line that syncs only listed paths of a tree. The
 // paths go on standard input, NUL-terminated, each prefixed by prefix.
-// rsync reads them relative to the returned base directory, which is chosen
-// so that the target ends exactly as the full run of Argv would leave it:
-// for a source written with a trailing slash the base is the source itself
-// and the prefix empty; without one, rsync copies the directory itself, so
-// the base is its parent and the prefix its name. Missing paths are deleted
-// on the target (--delete-missing-args); listed directories are synced
-// recursively with --delete.
+// Their names below the transfer root (see transferRoot) are chosen so that
+// the target ends exactly as the full run of Argv would leave it: for a
+// source written with a trailing slash that root is the source itself, else
+// its parent, below which the source's files are under its name. Missing
+// paths are deleted on the target (--delete-missing-args); listed
+// directories are synced recursively with --delete.
+//
+// rsync reads the list relative to the filesystem root (or, for a relative
+// source, the daemon's working directory): prefix names the transfer root,
+// then rsync's "/./" mark, which ends the part of a name that is not sent.
+// So rsync enters the tree only when it reads a name: an rsync waiting for
+// its list (see warmRsync) does not keep the source's filesystem busy, and
+// it reads from the directory the path leads to then. The part that is
+// sent starts with "./", which makes rsync send the transfer root itself
+// as an implied directory (the target is then a directory even when it
+// does not exist yet and one file is listed), and keeps a name that begins
+// with '#' or ';' from being read as a comment (--files-from skips those,
+// even with --from0).
 func ListArgv(s Settings, source, dest string) (argv []string, prefix string) {
-	base, prefix := transferRoot(source)
-	argv = Argv(s, base, dest)
+	base, below := transferRoot(source)
+	operand, mark := listRoot(base)
+	argv = Argv(s, operand, dest)
 	argv = insertBeforeOperands(argv, s.laterOpts())
-	return insertBeforeOperands(argv, listOpts), prefix
+	return insertBeforeOperands(argv, listOpts), mark + "./" + below
+}
+
+// listRoot is the directory a list run's rsync starts in for transfer root
+// base, and the start of every name it reads: base's path from there and
+// the "/./" mark, or nothing when base is that directory.
+func listRoot(base string) (operand, mark string) {
+	clean := filepath.Clean(base)
+	operand = "."
+	if filepath.IsAbs(clean) {
+		operand = "/"
+	}
+	rel := strings.TrimPrefix(clean, "/")
+	if rel == "" || rel == "." {
+		return operand, ""
+	}
+	return operand, "./" + rel + "/./"
 }
 
 // transferRoot is the directory rsync's paths are relative to when it

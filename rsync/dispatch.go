@@ -479,11 +479,6 @@ func (d *dispatcher) startReady() {
 		if !full && j.warm != nil && (j.Exclude == nil || !hasDir(paths)) {
 			w = d.takeWarm(j)
 			j.warmAt = time.Now().Add(warmDelay)
-			if !w.inPlace(j.Path) {
-				d.retireWarm(w) // it would read from a directory since replaced
-				w = nil
-				d.o.Logger.Debug().Str("path", j.Path).Str("node", nodeName(j.Node)).Msg("warm rsync out of place; retired")
-			}
 		}
 		if w == nil && d.procs() >= d.maxProcs() {
 			// A warm rsync that is retired frees its slot once it has

@@ -1,6 +1,7 @@
 package rsync
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -229,13 +230,23 @@ func TestCollapse(t *testing.T) {
 func TestListArgv(t *testing.T) {
 	s := Settings{Rsync: "/usr/bin/rsync", Bwlimit: "0", Excludes: []string{"/x"}}
 	argv, prefix := ListArgv(s, "/srv/a/./src2", "h:/dst")
-	want := "/usr/bin/rsync -ltrp --delete --bwlimit=0 --exclude=/x --modify-window=-1 --from0 --files-from=- --delete-missing-args /srv/a/ h:/dst"
-	if Quote(argv) != want || prefix != "src2/" {
-		t.Errorf("ListArgv = %s, %q\nwant      %s, %q", Quote(argv), prefix, want, "src2/")
+	want := "/usr/bin/rsync -ltrp --delete --bwlimit=0 --exclude=/x --modify-window=-1 --from0 --files-from=- --delete-missing-args / h:/dst"
+	if Quote(argv) != want || prefix != "./srv/a/././src2/" {
+		t.Errorf("ListArgv = %s, %q\nwant      %s, %q", Quote(argv), prefix, want, "./srv/a/././src2/")
 	}
-	argv, prefix = ListArgv(s, "/srv/a/", "h:")
-	if argv[len(argv)-2] != "/srv/a/" || prefix != "" {
-		t.Errorf("ListArgv with a trailing slash: base %q prefix %q", argv[len(argv)-2], prefix)
+	for _, c := range []struct{ source, operand, prefix string }{
+		{"/srv/a/", "/", "./srv/a/././"},
+		{"/", "/", "./"},
+		{"/srv", "/", "./srv/"},
+		{"src/", ".", "./src/././"},
+		{"src", ".", "./src/"},
+		{"./", ".", "./"},
+		{"../up/", ".", "./../up/././"},
+	} {
+		argv, prefix = ListArgv(s, c.source, "h:")
+		if argv[len(argv)-2] != c.operand || prefix != c.prefix {
+			t.Errorf("ListArgv(%q): operand %q prefix %q, want %q %q", c.source, argv[len(argv)-2], prefix, c.operand, c.prefix)
+		}
 	}
 }
 
@@ -397,15 +408,10 @@ func TestDispatchWarmReplaced(t *testing.T) {
 	write(t, filepath.Join(src, "a"), "0")
 	in, done, logs := startWarmDispatch(t, src, dst)
 	for i := 1; i <= 3; i++ {
-		// Ready once it has entered the source, so that the run is
-		// counted below as the warm one.
-		testutil.Eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool {
-			c := children()
-			if len(c) != 1 {
-				return false
-			}
-			cwd, err := os.Readlink("/proc/" + c[0] + "/cwd")
-			return err == nil && cwd == src
+		// Ready once it waits for its list, so that the run is counted
+		// below as the warm one.
+		testutil.Eventually(t, 10*time.Second, "a warm rsync", func() bool {
+			return len(children()) == 1 && len(warmWaiting()) == 1
 		})
 		body := fmt.Sprint(i)
 		write(t, filepath.Join(src, "a"), body)
@@ -512,9 +518,8 @@ func TestDispatchWarmStopNotHeldByPipe(t *testing.T) {
 	}
 }
 
-// lingeringRsync writes dir/rsync, a wrapper that enters src (as rsync
-// does, so that a warm one passes the in-place check), runs rs, and then
-// then runs the shell command after.
+// lingeringRsync writes dir/rsync, a wrapper that enters src (so that
+// childrenIn counts it), runs rs, and then runs the shell command after.
 func lingeringRsync(t *testing.T, dir, src, rs, after string) string {
 	t.Helper()
 	wrap := filepath.Join(dir, "rsync")
@@ -536,6 +541,25 @@ func childrenIn(dir string) int {
 	return n
 }
 
+// warmWaiting lists this process's warm rsyncs (those run with
+// transferredOption) that wait for their lists on standard input; a child
+// that is a wrapper counts when the rsync it runs waits.
+func warmWaiting() []string {
+	var out []string
+	for _, c := range children() {
+		b, _ := os.ReadFile("/proc/" + c + "/task/" + c + "/children")
+		for _, p := range append([]string{c}, strings.Fields(string(b))...) {
+			cmdline, _ := os.ReadFile("/proc/" + p + "/cmdline")
+			wchan, _ := os.ReadFile("/proc/" + p + "/wchan")
+			if bytes.Contains(cmdline, []byte(transferredOption+"\x00")) && strings.Contains(string(wchan), "poll") {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // children lists this process's child pids.
 func children() []string {
 	var out []string
@@ -547,9 +571,9 @@ func children() []string {
 	return out
 }
 
-// TestDispatchWarmRootReplaced: a warm rsync entered the watched directory
-// when it started; after the directory is replaced (a deploy by rename) it
-// must not be used, or it would copy the old files.
+// TestDispatchWarmRootReplaced: a warm rsync started before the watched
+// directory was replaced (a deploy by rename) copies from the new one: it
+// enters the directory the path leads to when it reads its list.
 func TestDispatchWarmRootReplaced(t *testing.T) {
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
@@ -624,8 +648,7 @@ func TestDispatchRelativeExtraPath(t *testing.T) {
 			testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(dst) == "keep:1\n" })
 			testutil.Eventually(t, 10*time.Second, "the initial run's end", func() bool { return strings.Contains(logs.String(), `"full":true`) })
 			if warm {
-				// Ready once it has entered the source.
-				testutil.Eventually(t, 10*time.Second, "a warm rsync in "+src, func() bool { return childrenIn(src) == 1 })
+				testutil.Eventually(t, 10*time.Second, "a warm rsync", func() bool { return len(warmWaiting()) == 1 })
 			}
 			write(t, filepath.Join(src, "skip-2"), "x")
 			write(t, filepath.Join(src, "new"), "2")
@@ -650,17 +673,16 @@ func TestDispatchRelativeExtraPath(t *testing.T) {
 // The dispatcher never waits for a process: while a warm rsync that is
 // being retired takes its time to exit, other work is dispatched at once.
 // The wrapper's warm rsyncs (those run with transferredOption) linger after
-// rsync exits until a release file exists; its working directory is "/",
-// neither the source nor ours, so every warm rsync is retired as out of
-// place. (They also stop lingering once the test's directory is gone, so
-// that none outlives a failed test.)
+// rsync exits until a release file exists; a reload retires the warm
+// rsyncs, which were started with the settings it replaces. (They also stop
+// lingering once the test's directory is gone, so that none outlives a
+// failed test.)
 func TestDispatchNotHeldByRetiringWarm(t *testing.T) {
 	rs := testutil.NeedRsync(t)
 	dir := t.TempDir()
 	release := filepath.Join(dir, "release")
 	wrap := filepath.Join(dir, "rsync")
 	body := fmt.Sprintf(`#!/bin/sh
-cd /
 %s "$@"; rc=$?
 case " $* " in *" %s "*) while [ ! -e %q ] && [ -d %q ]; do sleep 0.05; done;; esac
 exit $rc
@@ -678,18 +700,16 @@ exit $rc
 		jobs = append(jobs, Job{Tree: i, Path: src, Node: "", Dest: dst, Settings: Settings{Rsync: wrap, Bwlimit: "0"}})
 	}
 	var logs testutil.LockedBuffer
-	in := make(chan Work)
-	done := make(chan error, 1)
-	go func() {
-		done <- Dispatch(in, Options{Jobs: jobs, Initial: true, Warm: true, MaxProcs: 10, Logger: zerolog.New(&logs)})
-	}()
+	in, ctl, done := controlled(t, Options{Jobs: jobs, Initial: true, Warm: true, MaxProcs: 10, Logger: zerolog.New(&logs)})
 	for i := range 2 {
 		testutil.Eventually(t, 10*time.Second, "the initial sync of "+srcs[i], func() bool { return snapshot(dsts[i]) == "f0:0\n" })
 	}
-	// Tree 0's list takes its warm rsync, which is out of place and is
-	// retired: it lingers until the release.
 	testutil.Eventually(t, 10*time.Second, "the initial runs' ends", func() bool { return strings.Count(logs.String(), `"full":true`) == 2 })
-	testutil.Eventually(t, 10*time.Second, "a warm rsync for each tree, in /", func() bool { return childrenIn("/") >= 2 })
+	testutil.Eventually(t, 10*time.Second, "a warm rsync for each tree", func() bool { return len(warmWaiting()) == 2 })
+	// The reload retires both; they linger until the release.
+	reply := make(chan struct{})
+	ctl <- Reconfigure{Jobs: jobs, MaxProcs: 10, Reply: reply}
+	<-reply
 	write(t, filepath.Join(srcs[0], "a"), "1")
 	in <- Work{Tree: 0, Paths: []string{"a"}}
 	testutil.Eventually(t, 10*time.Second, "tree 0's change", func() bool { return snapshot(dsts[0]) == "a:1\nf0:0\n" })
@@ -703,70 +723,6 @@ exit $rc
 	if err := <-done; err != nil {
 		t.Fatalf("%v\n%s", err, logs.String())
 	}
-	if !strings.Contains(logs.String(), "out of place; retired") {
-		t.Errorf("no warm rsync was retired:\n%s", logs.String())
-	}
-}
-
-// A warm rsync that has not yet entered its source (a busy machine has not
-// run it that far) is not out of place: it is handed the list, and enters
-// the directory the path names when it gets there. The wrapper delays the
-// warm rsyncs (those run with transferredOption) before they start.
-func TestDispatchWarmNotYetEntered(t *testing.T) {
-	rs := testutil.NeedRsync(t)
-	dir := t.TempDir()
-	wrap := filepath.Join(dir, "rsync")
-	body := fmt.Sprintf(`#!/bin/sh
-case " $* " in *" %s "*) sleep 0.5;; esac
-exec %s "$@"
-`, transferredOption, rs)
-	if err := os.WriteFile(wrap, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")+"/"
-	write(t, filepath.Join(src, "f0"), "0")
-	var logs testutil.LockedBuffer
-	in := make(chan Work)
-	done := make(chan error, 1)
-	go func() {
-		done <- Dispatch(in, Options{Jobs: []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: wrap, Bwlimit: "0"}}},
-			Initial: true, Warm: true, Logger: zerolog.New(&logs).Level(zerolog.DebugLevel)})
-	}()
-	testutil.Eventually(t, 10*time.Second, "the initial run's end", func() bool { return strings.Contains(logs.String(), `"full":true`) })
-	testutil.Eventually(t, 10*time.Second, "a warm rsync", func() bool { return len(children()) == 1 })
-	write(t, filepath.Join(src, "a"), "1")
-	in <- Work{Paths: []string{"a"}}
-	testutil.Eventually(t, 10*time.Second, "the change", func() bool { return snapshot(dst) == "a:1\nf0:0\n" })
-	close(in)
-	if err := <-done; err != nil {
-		t.Fatalf("%v\n%s", err, logs.String())
-	}
-	if !strings.Contains(logs.String(), `"files":1,"full":false,"warm":true`) || strings.Contains(logs.String(), "out of place") {
-		t.Errorf("the warm rsync that had not started yet was not used:\n%s", logs.String())
-	}
-}
-
-// The same when the daemon's own working directory is the watched
-// directory: a warm rsync that entered it before it was replaced is not
-// mistaken for one that has not entered it yet.
-func TestDispatchWarmRootReplacedUnderCwd(t *testing.T) {
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
-	write(t, filepath.Join(src, "a"), "old")
-	t.Chdir(src)
-	in, done, _ := startWarmDispatch(t, src, dst)
-	// rsync itself, waiting for its list in poll(2): it has entered the
-	// source.
-	testutil.Eventually(t, 10*time.Second, "the warm rsync reading its list", func() bool {
-		c := children()
-		if len(c) != 1 {
-			return false
-		}
-		comm, _ := os.ReadFile("/proc/" + c[0] + "/comm")
-		wchan, _ := os.ReadFile("/proc/" + c[0] + "/wchan")
-		return strings.TrimSpace(string(comm)) == "rsync" && strings.Contains(string(wchan), "poll")
-	})
-	replaceSourceAndSync(t, dir, src, dst, in, done)
 }
 
 // replaceSourceAndSync replaces src (in dir) by a new directory whose a is

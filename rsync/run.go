@@ -140,13 +140,10 @@ func runWhat(paths []string, full, initial bool) string {
 }
 
 // fileList is the list a list run reads on standard input: each path
-// below the transfer root, NUL-terminated.
+// below the transfer root after prefix (see ListArgv), NUL-terminated.
 func fileList(prefix string, paths []string) []byte {
 	var b bytes.Buffer
 	for _, p := range paths {
-		// "./" first: rsync's --files-from skips entries that begin
-		// with '#' or ';' as comments, even with --from0.
-		b.WriteString("./")
 		b.WriteString(prefix)
 		b.WriteString(strings.TrimSuffix(p, "/"))
 		b.WriteByte(0)

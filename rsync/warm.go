@@ -24,10 +24,6 @@ type warmRsync struct {
 	transferred, read chan struct{}
 	argv              []string
 	prefix            string
-	// before is the daemon's working directory when the process was
-	// started, unless that is the transfer root itself: while the
-	// process is still there it has not entered any tree (see inPlace).
-	before os.FileInfo
 }
 
 // startWarm starts a list-run rsync for job j that waits for its list;
@@ -46,10 +42,6 @@ func startWarm(kill context.Context, j Job) (*warmRsync, error) {
 		_ = out.Close()
 		return nil, fmt.Errorf("rsync output pipe: %w", err)
 	}
-	before, err := os.Stat(".")
-	if base, _ := transferRoot(j.Path); err != nil || sameDir(before, base) {
-		before = nil
-	}
 	cmd := command(kill, argv, nil)
 	cmd.Stdout, cmd.Stderr = pw, out
 	stdin, err := cmd.StdinPipe()
@@ -61,7 +53,7 @@ func startWarm(kill context.Context, j Job) (*warmRsync, error) {
 		_, _ = pr.Close(), out.Close()
 		return nil, fmt.Errorf("cannot run %s: %w", argv[0], err)
 	}
-	w := &warmRsync{cmd: cmd, stdin: stdin, out: out, transferred: make(chan struct{}), read: make(chan struct{}), argv: argv, prefix: prefix, before: before}
+	w := &warmRsync{cmd: cmd, stdin: stdin, out: out, transferred: make(chan struct{}), read: make(chan struct{}), argv: argv, prefix: prefix}
 	go w.readStdout(pr)
 	return w, nil
 }
@@ -125,29 +117,6 @@ func (w *warmRsync) drained(kill <-chan struct{}) {
 	case <-w.read:
 	case <-kill:
 	}
-}
-
-// inPlace reports whether the warm rsync works in the directory that
-// source's transfer root names now, or has not entered its directory yet
-// (its working directory is still the one the daemon had when it started
-// it: a busy machine may not have run it that far), and so will enter the
-// one the path names when it gets there. rsync enters it before it reads
-// its list; if the watched directory was replaced since (a deploy by
-// rename), the warm process would copy from the old one, so it must not
-// be used.
-func (w *warmRsync) inPlace(source string) bool {
-	base, _ := transferRoot(source)
-	cwd, err := os.Stat(fmt.Sprintf("/proc/%d/cwd", w.cmd.Process.Pid))
-	if err != nil {
-		return false
-	}
-	return sameDir(cwd, base) || (w.before != nil && os.SameFile(cwd, w.before))
-}
-
-// sameDir reports whether fi is the directory at path.
-func sameDir(fi os.FileInfo, path string) bool {
-	dir, err := os.Stat(path)
-	return err == nil && os.SameFile(fi, dir)
 }
 
 // retire ends a warm rsync that will not be used: an empty list makes it

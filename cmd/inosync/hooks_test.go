@@ -25,15 +25,22 @@ exec /usr/bin/rsync "$@"
 	return path, runs
 }
 
-// runsFor counts the wrapper's runs with source (a directory written with
-// its trailing slash) as an argument.
-func runsFor(t *testing.T, runs, source string) int {
+// runsFor counts the wrapper's runs to target (a directory written with its
+// trailing slash), the last argument. (A list run's source operand is "/",
+// whatever the tree: see rsync.ListArgv.)
+func runsFor(t *testing.T, runs, target string) int {
 	b, err := os.ReadFile(runs)
 	if os.IsNotExist(err) {
 		return 0
 	}
 	must(t, err)
-	return strings.Count(string(b), " "+source+" ")
+	n := 0
+	for line := range strings.Lines(string(b)) {
+		if strings.HasSuffix(line, " "+target+"\n") {
+			n++
+		}
+	}
+	return n
 }
 
 // TestHooksKeepFilesOffAndStartNoRsync shows, for each kind of exclusion,
@@ -105,7 +112,7 @@ sync(source = %q, target = %q,
 	n := 0
 	testutil.Eventually(t, 10*time.Second, "every started run to be logged", func() bool {
 		lists = listRe.FindAllStringSubmatch(d.logs.String(), -1)
-		n = runsFor(t, runs, src+"/")
+		n = runsFor(t, runs, dst+"/")
 		return n == len(lists)
 	})
 	for _, l := range lists[1:] {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +83,64 @@ func TestSourceUnmounted(t *testing.T) {
 		t.Errorf("stop: %v, want an error naming %s", err, src)
 	}
 }
+
+// A plain umount of the source succeeds while the daemon runs, a warm
+// rsync waiting for its next list included: nothing of the daemon's keeps
+// the filesystem busy.
+func TestSourceUnmountNotBusy(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	mount(t, src)
+	writeFile(t, filepath.Join(src, "a"), "mirror me")
+	o := startObserved(t, base, oneLocalTree)
+	converges(t, src, dst, "the initial sync")
+	writeFile(t, filepath.Join(src, "b"), "a change")
+	converges(t, src, dst, "a change")
+	// The rsync that took the change may still be exiting, in the source.
+	testutil.Eventually(t, 10*time.Second, "only a warm rsync waiting for its list", func() bool {
+		w := warmRsyncs(t)
+		return len(w) == 1 && !strings.HasPrefix(w[0].cwd, src)
+	})
+	if out, err := exec.Command("umount", src).CombinedOutput(); err != nil {
+		users, _ := exec.Command("fuser", "-vm", src).CombinedOutput()
+		t.Fatalf("umount with a warm rsync %v waiting: %v: %s\n%s", warmRsyncs(t), err, out, users)
+	}
+	testutil.Eventually(t, 10*time.Second, "the tree failing with the reason", func() bool {
+		r, _ := o.report(t)
+		return strings.Contains(node(t, r, src).LastError, "no longer mounted")
+	})
+}
+
+// warmRsyncs lists this process's rsync children started ahead of need
+// (those given --debug=EXIT2).
+func warmRsyncs(t *testing.T) []proc {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	must(t, err)
+	var found []proc
+	for _, e := range ents {
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …: comm may hold spaces, so cut at its ')'.
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(f) < 2 || f[1] != strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if !bytes.Contains(cmdline, []byte("--debug=EXIT2\x00")) {
+			continue
+		}
+		cwd, _ := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+		found = append(found, proc{pid: e.Name(), cwd: cwd})
+	}
+	return found
+}
+
+// proc is a process: its PID and working directory.
+type proc struct{ pid, cwd string }
 
 // Started on an empty source (the mount point of a filesystem not
 // mounted) with a full target: the initial sync is refused, the target
