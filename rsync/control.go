@@ -83,11 +83,24 @@ type JobStatus struct {
 	LastError    string // the last line rsync printed when it last failed
 	NextRetry    time.Time
 	Runs, Failed int // runs and failed runs since the daemon started
+	// Unreadable are the paths set aside because rsync could not read
+	// them, sorted by path.
+	Unreadable []UnreadableStatus
 	// Durations counts the runs' durations in the buckets of
 	// DurationBuckets (the last count is for longer runs); DurationSum is
 	// their sum in seconds.
 	Durations   []uint64
 	DurationSum float64
+}
+
+// UnreadableStatus is a path set aside because rsync could not read it:
+// the tree's runs leave it out, and it is tried again on its own.
+type UnreadableStatus struct {
+	Path      string // in the tree
+	Since     time.Time
+	Failures  int
+	Error     string // what rsync said about it the last time
+	NextRetry time.Time
 }
 
 // DurationBuckets are the upper bounds, in seconds, of the buckets of
@@ -174,7 +187,7 @@ func (r Reconfigure) handle(d *dispatcher) {
 // addJob makes the book of a new job, with the initial sync pending when
 // the dispatcher was asked for initial syncs.
 func (d *dispatcher) addJob(j Job) *jobState {
-	js := &jobState{Job: j, pending: map[string]struct{}{}, runs: map[int]running{}, afterFull: map[string]struct{}{}, full: d.o.Initial, initial: d.o.Initial}
+	js := &jobState{Job: j, pending: map[string]struct{}{}, runs: map[int]running{}, afterFull: map[string]struct{}{}, unreadable: unreadableSet{}, full: d.o.Initial, initial: d.o.Initial}
 	d.jobs = append(d.jobs, js)
 	return js
 }
@@ -185,6 +198,9 @@ func (d *dispatcher) removeJob(j *jobState) {
 	j.removed = true
 	if w := d.takeWarm(j); w != nil {
 		d.retireWarm(w)
+	}
+	if j.unreadableTimer != nil {
+		j.unreadableTimer.Stop()
 	}
 	if j.hasPending() {
 		e := d.o.Logger.Warn().Str("path", j.Path).Str("node", nodeName(j.Node))

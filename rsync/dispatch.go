@@ -107,6 +107,10 @@ type result struct {
 	err     error
 	stderr  string
 	took    time.Duration
+	// unreadable: for exit 23, the paths that rsync could not read, with
+	// what it said about each (see unreadablePaths); nil when it named
+	// none or something it could not place.
+	unreadable map[string]string
 }
 
 // jobState is the dispatcher's book on one job. Only the dispatcher
@@ -141,6 +145,10 @@ type jobState struct {
 	// meaningful while hasPending.
 	since time.Time
 	rec   record
+	// unreadable holds the paths set aside because rsync could not read
+	// them; unreadableTimer brings the loop back when the first is due.
+	unreadable      unreadableSet
+	unreadableTimer *time.Timer
 }
 
 func (j *jobState) hasPending() bool { return j.full || len(j.pending) > 0 }
@@ -160,6 +168,7 @@ type running struct {
 	full    bool
 	initial bool
 	paths   []string
+	exclude []string  // set-aside paths it leaves out (see unreadableSet)
 	since   time.Time // when the oldest of its changes was seen
 	// transferred: rsync said its transfer is complete and is only exiting
 	// (warm runs; see transferredMarker). Its paths no longer hold up
@@ -260,6 +269,7 @@ type dispatcher struct {
 	results                          chan result
 	transferred                      chan runKey // runs whose transfer is complete (see running.transferred)
 	retry                            chan retryTick
+	unreadableDue                    chan int       // a job whose set-aside paths may be due
 	warmStarted                      chan warmStart // see keepWarm
 	warmRetired                      chan struct{}  // see retireWarm
 	// warmTimer wakes the loop when a job may start a warm rsync again.
@@ -289,14 +299,15 @@ func newDispatcher(o Options) *dispatcher {
 		o.SlowRun = DefaultSlowRun
 	}
 	d := &dispatcher{
-		o:           o,
-		byTree:      map[int][]*jobState{},
-		results:     make(chan result, chanRoom),
-		transferred: make(chan runKey, chanRoom),
-		retry:       make(chan retryTick, chanRoom),
-		warmStarted: make(chan warmStart, chanRoom),
-		warmRetired: make(chan struct{}, chanRoom),
-		done:        make(chan struct{}),
+		o:             o,
+		byTree:        map[int][]*jobState{},
+		results:       make(chan result, chanRoom),
+		transferred:   make(chan runKey, chanRoom),
+		retry:         make(chan retryTick, chanRoom),
+		unreadableDue: make(chan int, chanRoom),
+		warmStarted:   make(chan warmStart, chanRoom),
+		warmRetired:   make(chan struct{}, chanRoom),
+		done:          make(chan struct{}),
 	}
 	d.kill, d.cancel = context.WithCancel(context.Background())
 	now := time.Now()
@@ -368,9 +379,11 @@ func (d *dispatcher) loop(in <-chan Work) error {
 			if !ok {
 				in = nil
 				draining = true
-				// A final flush: no more waiting out backoff.
+				// A final flush: no more waiting out backoff; set-aside
+				// paths are tried once more.
 				for _, j := range d.jobs {
 					j.waiting = false
+					d.retryUnreadable(j, time.Now(), true)
 				}
 				t := time.NewTimer(d.o.StopTimeout)
 				defer t.Stop()
@@ -406,6 +419,10 @@ func (d *dispatcher) loop(in <-chan Work) error {
 		case t := <-d.retry:
 			if j := d.jobs[t.job]; j.waiting && j.retryGen == t.gen {
 				j.waiting = false
+			}
+		case i := <-d.unreadableDue:
+			if !draining {
+				d.retryUnreadable(d.jobs[i], time.Now(), false)
 			}
 		case <-stop:
 			d.o.Logger.Error().Dur("timeout", d.o.StopTimeout).Int("running", d.running).Msg("stopping: rsync still running after the stop timeout; killing it")
@@ -469,14 +486,23 @@ func (d *dispatcher) startReady() {
 			continue
 		}
 		full, initial := j.full, j.initial
-		var paths []string
+		var paths, exclude []string
 		if !full {
 			paths = collapse(j.pending)
 		}
-		// A warm rsync takes the list when no walk for exclude functions
-		// is needed; it already holds its process slot.
+		paths, exclude = j.unreadable.leaveOut(paths)
+		if !full && len(paths) == 0 {
+			clear(j.pending) // all of it waits for set-aside paths
+			continue
+		}
+		if !full && !hasDir(paths) {
+			exclude = nil // nothing in the list to exclude from
+		}
+		// A warm rsync takes the list when its command line needs nothing
+		// more: no walk for exclude functions, no set-aside paths to
+		// exclude. It already holds its process slot.
 		var w *warmRsync
-		if !full && j.warm != nil && (j.Exclude == nil || !hasDir(paths)) {
+		if !full && j.warm != nil && (j.Exclude == nil || !hasDir(paths)) && len(exclude) == 0 {
 			w = d.takeWarm(j)
 			j.warmAt = time.Now().Add(warmDelay)
 		}
@@ -498,11 +524,12 @@ func (d *dispatcher) startReady() {
 				j.afterFull[p] = struct{}{}
 			}
 		}
-		j.runs[id] = running{full: full, initial: initial, paths: paths, since: j.since}
+		run := running{full: full, initial: initial, paths: paths, exclude: exclude, since: j.since}
+		j.runs[id] = run
 		d.running++
 		job := j.Job // a copy: a reload may replace j.Job while the run goes on
 		go func() {
-			r := d.run(i, job, paths, full, initial, w, func() { report(d, d.transferred, runKey{i, id}) })
+			r := d.run(i, job, run, w, func() { report(d, d.transferred, runKey{i, id}) })
 			r.id = id
 			report(d, d.results, r)
 		}()
@@ -535,11 +562,15 @@ func (d *dispatcher) finish(r result, draining bool) {
 		return
 	}
 	if r.err == nil {
+		d.readableAgain(j, r)
 		if j.failures > 0 {
 			d.reportRecovery(j, r, now)
 		}
 		j.failures = 0
 		j.rec.lastSuccess, j.rec.failingSince = now, time.Time{}
+		return
+	}
+	if r.exit == exitPartial && d.setAside(j, r, run, now, draining) {
 		return
 	}
 	d.merge(j, r.paths, r.full, r.initial, run.since)
@@ -584,14 +615,22 @@ func (d *dispatcher) finish(r result, draining bool) {
 func (d *dispatcher) unsynced() error {
 	var left []string
 	for _, j := range d.jobs {
-		if !j.hasPending() || j.removed {
+		if j.removed {
 			continue
 		}
-		what := fmt.Sprintf("%d paths", len(j.pending))
-		if j.full {
-			what = "a full sync"
+		var what []string
+		switch {
+		case j.full:
+			what = append(what, "a full sync")
+		case len(j.pending) > 0:
+			what = append(what, fmt.Sprintf("%d paths", len(j.pending)))
 		}
-		left = append(left, fmt.Sprintf("%s to %s (%s)", j.Path, j.Dest, what))
+		if len(j.unreadable) > 0 {
+			what = append(what, fmt.Sprintf("%d paths rsync cannot read: %s", len(j.unreadable), strings.Join(j.unreadable.names(3), ", ")))
+		}
+		if len(what) > 0 {
+			left = append(left, fmt.Sprintf("%s to %s (%s)", j.Path, j.Dest, strings.Join(what, "; ")))
+		}
 	}
 	if len(left) == 0 {
 		return nil

@@ -63,6 +63,7 @@ func (j *jobState) status() JobStatus {
 	for _, r := range j.runs {
 		s.Full = s.Full || r.full
 	}
+	s.Unreadable = j.unreadable.status()
 	switch {
 	case j.failures > 0:
 		s.State = StateFailing

@@ -25,10 +25,11 @@ type invocation struct {
 // run executes one run of job j (or logs it, pretending) and reports the
 // result. w, if not nil, is a warm rsync that takes the list; onTransferred
 // is called when a warm run says its transfer is complete.
-func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *warmRsync, onTransferred func()) result {
+func (d *dispatcher) run(i int, j Job, run running, w *warmRsync, onTransferred func()) result {
+	paths, full, initial := run.paths, run.full, run.initial
 	r := result{job: i, paths: paths, full: full, initial: initial}
 	lg := d.o.Logger.With().Str("path", j.Path).Str("node", nodeName(j.Node)).Logger()
-	inv, err := d.plan(j, paths, full, initial, w, lg)
+	inv, err := d.plan(j, run, w, lg)
 	if err != nil {
 		d.unused(w)
 		r.err, r.exit = err, exitNotRun
@@ -63,6 +64,9 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 	r.took = time.Since(start)
 	r.exit, r.err = classify(err, inv.argv[0])
 	r.stderr = output
+	if r.exit == exitPartial {
+		r.unreadable, _ = unreadablePaths(output, j.Path)
+	}
 	if r.err == nil { // a failure is logged once, by the dispatcher
 		addStats(addWhat(lg.Info(), paths, full), output).Bool("warm", w != nil).Int64("duration_ms", r.took.Milliseconds()).Int("exit", r.exit).Msg("rsync")
 	}
@@ -76,7 +80,8 @@ func (d *dispatcher) run(i int, j Job, paths []string, full, initial bool, w *wa
 // sync, a full rescan, or a list run (on w's command line when a warm
 // rsync takes it), with ssh connection reuse after the initial run and
 // the config's exclude functions handed over as --exclude-from.
-func (d *dispatcher) plan(j Job, paths []string, full, initial bool, w *warmRsync, lg zerolog.Logger) (invocation, error) {
+func (d *dispatcher) plan(j Job, run running, w *warmRsync, lg zerolog.Logger) (invocation, error) {
+	paths, full, initial := run.paths, run.full, run.initial
 	inv := invocation{cleanup: func() {}}
 	st := j.Settings
 	if !initial && IsRemote(j.Dest) {
@@ -97,6 +102,9 @@ func (d *dispatcher) plan(j Job, paths []string, full, initial bool, w *warmRsyn
 			inv.argv, prefix = w.argv, w.prefix
 		}
 		inv.stdin = fileList(prefix, paths)
+	}
+	if len(run.exclude) > 0 {
+		inv.argv = insertBeforeOperands(inv.argv, excludeOptions(j.Path, run.exclude))
 	}
 	if j.Exclude == nil || !(full || hasDir(paths)) {
 		return inv, nil

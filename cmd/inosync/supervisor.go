@@ -352,6 +352,9 @@ func nodeStatus(j rsync.JobStatus, waiting int, full bool, first, at time.Time) 
 	n.LastSuccess = timePtr(j.LastSuccess)
 	n.FailingSince = timePtr(j.FailingSince)
 	n.NextRetry = timePtr(j.NextRetry)
+	for _, u := range j.Unreadable {
+		n.Unreadable = append(n.Unreadable, status.UnreadablePath{Path: u.Path, Since: u.Since, Failures: u.Failures, Error: u.Error, NextRetry: timePtr(u.NextRetry)})
+	}
 	return n
 }
 

@@ -6,6 +6,9 @@ package testutil
 import (
 	"bytes"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -56,4 +59,35 @@ func NeedRsync(t testing.TB) string {
 		t.Skipf("%s is needed: %v", Rsync, err)
 	}
 	return Rsync
+}
+
+// NobodyRsync returns a wrapper that runs rsync as the user nobody, who
+// cannot read what only root may; the test is skipped unless it runs as
+// root. dirs are made traversable for nobody.
+func NobodyRsync(t testing.TB, dirs ...string) string {
+	t.Helper()
+	rs := NeedRsync(t)
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to run rsync as nobody")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("needs setpriv (util-linux)")
+	}
+	for _, d := range dirs {
+		for ; d != "/" && strings.HasPrefix(d, os.TempDir()+"/"); d = filepath.Dir(d) {
+			if err := os.Chmod(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	wrap := filepath.Join(t.TempDir(), "rsync")
+	body := "#!/bin/sh\nexec " + setpriv + " --reuid=65534 --regid=65534 --clear-groups " + rs + " \"$@\"\n"
+	if err := os.WriteFile(wrap, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Dir(wrap), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return wrap
 }

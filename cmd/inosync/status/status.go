@@ -79,25 +79,38 @@ type Node struct {
 	NextRetry    *time.Time `json:"next_retry,omitempty"`
 	Runs         int        `json:"runs"`
 	Failed       int        `json:"failed_runs"`
+	// Unreadable are paths that rsync could not read (exit 23 naming
+	// them): the node's runs leave them out and try each again on its
+	// own, so the node is otherwise in sync; they make the report failing.
+	Unreadable []UnreadablePath `json:"unreadable_paths,omitempty"`
 	// Durations counts the runs by duration (see rsync.DurationBuckets);
 	// for the metrics only.
 	Durations   []uint64 `json:"-"`
 	DurationSum float64  `json:"-"`
 }
 
+// UnreadablePath is a path of the tree that rsync could not read.
+type UnreadablePath struct {
+	Path      string     `json:"path"`
+	Since     time.Time  `json:"since"`
+	Failures  int        `json:"failures"`
+	Error     string     `json:"error"`
+	NextRetry *time.Time `json:"next_retry,omitempty"`
+}
+
 // Exit statuses of `inosync status`.
 const (
 	ExitOK       = 0 // every node in sync or merely pending
-	ExitFailing  = 1 // a node is failing
+	ExitFailing  = 1 // a node is failing, or a path cannot be read
 	ExitNoDaemon = 3 // no daemon answered
 )
 
 // ExitCode is the exit status a report means: ExitFailing when a node is
-// failing, else ExitOK.
+// failing or has paths it cannot read, else ExitOK.
 func (r *Report) ExitCode() int {
 	for _, t := range r.Trees {
 		for _, n := range t.Nodes {
-			if n.State == Failing {
+			if n.State == Failing || len(n.Unreadable) > 0 {
 				return ExitFailing
 			}
 		}
@@ -120,10 +133,11 @@ func (r *Report) Summary() string {
 func (r *Report) summary() string {
 	nodes := map[string]bool{}
 	var failing, pending []string
-	paths, full, initial := 0, false, false
+	paths, full, initial, unreadable := 0, false, false, 0
 	for _, t := range r.Trees {
 		for _, n := range t.Nodes {
 			nodes[n.Node] = true
+			unreadable += len(n.Unreadable)
 			switch n.State {
 			case Failing:
 				failing = append(failing, fmt.Sprintf("node %s failing since %s", n.Node, clock(n.FailingSince)))
@@ -140,6 +154,9 @@ func (r *Report) summary() string {
 		}
 	}
 	head := fmt.Sprintf("%s, %s", count(len(r.Trees), "tree"), count(len(nodes), "node"))
+	if unreadable > 0 {
+		head += fmt.Sprintf(" (%s that rsync cannot read)", count(unreadable, "path"))
+	}
 	what := count(paths, "path")
 	if full {
 		what += " and a full sync"
@@ -164,6 +181,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "\n%s -> %s  (%s, %s)\n", t.Source, t.Target, t.State, count(t.Watches, "watch"))
 		for _, n := range t.Nodes {
 			fmt.Fprintf(&b, "  %s  %s\n", n.Node, r.nodeLine(n))
+			for _, u := range n.Unreadable {
+				fmt.Fprintf(&b, "    CANNOT READ %s\n", r.unreadableLine(u))
+			}
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -199,6 +219,15 @@ func (r *Report) nodeLine(n Node) string {
 		parts = append(parts, "no success yet")
 	}
 	parts = append(parts, fmt.Sprintf("%s, %d failed", count(n.Runs, "run"), n.Failed))
+	return strings.Join(parts, "; ")
+}
+
+// unreadableLine is one unreadable path in words.
+func (r *Report) unreadableLine(u UnreadablePath) string {
+	parts := []string{u.Path, fmt.Sprintf("since %s (%s ago), %s", clock(&u.Since), age(r.At.Sub(u.Since)), count(u.Failures, "failure")), u.Error}
+	if u.NextRetry != nil {
+		parts = append(parts, "next try in "+age(u.NextRetry.Sub(r.At)))
+	}
 	return strings.Join(parts, "; ")
 }
 

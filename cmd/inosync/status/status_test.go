@@ -1,6 +1,7 @@
 package status
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -20,11 +21,35 @@ func TestSummary(t *testing.T) {
 		{tree(Node{Node: "web1", State: Running, Pending: 1}), "2 trees, 1 node: syncing, 1 path pending"},
 		{tree(Node{Node: "web1", State: InSync}, Node{Node: "web2", State: Failing, FailingSince: &since, Pending: 41}),
 			"2 trees, 2 nodes: node web2 failing since 10:02:00; 41 paths pending"},
+		{tree(Node{Node: "web1", State: InSync, Unreadable: []UnreadablePath{{Path: "secret"}}}),
+			"2 trees, 1 node (1 path that rsync cannot read): in sync"},
 		{Report{Stopping: true, Trees: []Tree{{Nodes: []Node{{Node: "a", State: InSync}}}}},
 			"stopping, syncing what is pending: 1 tree, 1 node: in sync"},
 	} {
 		if got := c.r.Summary(); got != c.want {
 			t.Errorf("Summary() = %q, want %q", got, c.want)
 		}
+	}
+}
+
+// A path that rsync cannot read makes the report failing, and the text
+// names it with rsync's error, while the node itself is in sync.
+func TestUnreadableReported(t *testing.T) {
+	at := time.Date(2026, 12, 4, 10, 10, 0, 0, time.Local)
+	since, next := at.Add(-5*time.Minute), at.Add(30*time.Second)
+	r := Report{Started: at.Add(-time.Hour), At: at, Trees: []Tree{{Source: "/srv/www/", Target: "/mirror/", Nodes: []Node{{
+		Node: "web1", State: InSync, LastSuccess: &since,
+		Unreadable: []UnreadablePath{{Path: "secret", Since: since, Failures: 4, Error: `rsync: [sender] opendir "/srv/www/secret" failed: Permission denied (13)`, NextRetry: &next}},
+	}}}}}
+	if c := r.ExitCode(); c != ExitFailing {
+		t.Errorf("ExitCode() = %d, want %d", c, ExitFailing)
+	}
+	var b strings.Builder
+	if err := r.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := `    CANNOT READ secret; since 10:05:00 (5m0s ago), 4 failures; rsync: [sender] opendir "/srv/www/secret" failed: Permission denied (13); next try in 30s`
+	if !strings.Contains(b.String(), want+"\n") {
+		t.Errorf("text:\n%s\nwant a line\n%s", b.String(), want)
 	}
 }
