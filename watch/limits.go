@@ -56,8 +56,5 @@ func initError(root string, err error, read func(string) (int, error)) error {
 			" (or raise the open-file limit, ulimit -n, if that is what ran out)"
 		err = &hintError{msg: msg, err: err}
 	}
-	if root == "" {
-		return fmt.Errorf("starting inotify: %w", err)
-	}
 	return fmt.Errorf("watch %s: %w", root, err)
 }

@@ -7,8 +7,8 @@ import (
 )
 
 // Needs is what watching a config's trees takes from the per-user inotify
-// limits: the instance the trees share (Instance), one for following their
-// roots (RootWatch), and a watch per directory not excluded.
+// limits: an instance per tree and one for following the trees' roots
+// (RootWatch), and a watch per directory not excluded.
 type Needs struct {
 	Instances, Watches int
 }
@@ -60,7 +60,7 @@ func checkLimits(n Needs, read func(string) (int, error)) error {
 		sysctl, what string
 		need         int
 	}{
-		{"max_user_instances", "inotify instances", n.Instances},
+		{"max_user_instances", "inotify instances (one per tree, and one more)", n.Instances},
 		{"max_user_watches", "inotify watches (one per directory)", n.Watches},
 	} {
 		have, err := read(l.sysctl)

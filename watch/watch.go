@@ -131,9 +131,6 @@ type Options struct {
 	Pace time.Duration
 	// Clock is the source of time for Pace; nil means SystemClock.
 	Clock Clock
-	// Instance, if not nil, is the inotify instance shared with other
-	// trees' watchers; nil makes the watcher one of its own.
-	Instance *Instance
 }
 
 // eventBuffer is the capacity of fsnotify's Events channel: a burst is
@@ -150,12 +147,19 @@ type Watcher struct {
 	opts Options
 	log  zerolog.Logger
 
-	in        *Instance
-	ownIn     bool      // in is the watcher's own, closed when it ends
-	feed      *feed     // what in hands this watcher
-	dirs      *dirTable // owned by New, then by Run
-	list      lister    // the walks' buffer, owned as dirs is
-	stack     []string  // the walks' stack, owned as dirs is
+	// fsw is replaced when the kernel queue overflows (see resync); it is
+	// an atomic pointer so that tests may look at fsnotify's own list
+	// while Run is going.
+	fsw   atomic.Pointer[fsnotify.Watcher]
+	dirs  *dirTable // owned by New, then by Run
+	list  lister    // the walks' buffer, owned as dirs is
+	stack []string  // the walks' stack, owned as dirs is
+	// errs carries fsnotify's errors to Run. fsnotify sends some errors
+	// while holding its lock, and Add and Remove take that lock: if Run
+	// read fsnotify's unbuffered Errors itself, a Remove in Run would wait
+	// for a reader that waits for Run. pumpErrors drains it instead.
+	errs      chan fsError
+	overflow  atomic.Pointer[fsnotify.Watcher] // whose overflow did not fit in errs
 	watches   atomic.Int64
 	running   atomic.Bool
 	holds     atomic.Int64  // times Run held its intake (Options.Pace)
@@ -189,9 +193,9 @@ func (w *Watcher) Writing(rel string) bool {
 	return openForWriting(w.full(rel), &w.noLeases)
 }
 
-// New walks the tree at opts.Root and adds a watch for every directory that
-// is not excluded, in opts.Instance (or an inotify instance of its own).
-// Symbolic links to directories are not followed.
+// New creates an fsnotify watcher for opts.Root, walks the tree and adds a
+// watch for every directory that is not excluded. Symbolic links to
+// directories are not followed.
 //
 // Errors name the directory concerned. Hitting the kernel's limits gives
 // an error saying which sysctl to raise (the wrapped errno, ENOSPC or
@@ -211,31 +215,53 @@ func New(opts Options) (*Watcher, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("watch %s: not a directory", root)
 	}
-	w := &Watcher{root: root, opts: opts, log: opts.Logger, dirs: newDirTable(), in: opts.Instance}
-	if w.in == nil {
-		if w.in, err = NewInstance(opts.Logger); err != nil {
-			return nil, fmt.Errorf("watch %s: %w", root, err)
-		}
-		w.ownIn = true
+	w := &Watcher{root: root, opts: opts, log: opts.Logger, dirs: newDirTable(), errs: make(chan fsError, 64)}
+	fsw, err := newFsnotify(root)
+	if err != nil {
+		return nil, err
 	}
-	w.feed = w.in.subscribe(root)
-	if err := w.watchWholeTree(w.startAddError); err != nil {
-		w.release()
+	w.fsw.Store(fsw)
+	go w.pumpErrors(fsw)
+	if err := w.watchWholeTree(fsw, w.startAddError); err != nil {
+		_ = fsw.Close()
 		return nil, err
 	}
 	return w, nil
 }
 
-// release drops the watcher's watches and leaves its instance (closing it
-// when it is its own).
-func (w *Watcher) release() {
-	if w.ownIn {
-		w.in.unsubscribe(w.feed)
-		w.in.Close() // every watch at once
-		return
+// newFsnotify creates the fsnotify watcher, explaining an exhausted
+// instance limit.
+func newFsnotify(root string) (*fsnotify.Watcher, error) {
+	fsw, err := fsnotify.NewBufferedWatcher(eventBuffer)
+	if err != nil {
+		return nil, initError(root, err, readSysctl)
 	}
-	w.unwatchTree("")
-	w.in.unsubscribe(w.feed)
+	return fsw, nil
+}
+
+// pumpErrors drains fsw's errors into w.errs until fsw is closed, never
+// blocking fsnotify: an error that does not fit is logged here, or, for an
+// overflow, remembered for Run.
+func (w *Watcher) pumpErrors(fsw *fsnotify.Watcher) {
+	for err := range fsw.Errors {
+		select {
+		case w.errs <- fsError{fsw, err}:
+		default:
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				w.overflow.Store(fsw)
+			} else {
+				w.log.Error().Str("path", w.opts.Root).Err(err).Msg("fsnotify error")
+			}
+		}
+	}
+}
+
+// fsError is an error from fsnotify and the watcher it came from: an
+// overflow of a watcher that a resync has already replaced is stale (the
+// resync's walk covers what it lost), and must not start another resync.
+type fsError struct {
+	fsw *fsnotify.Watcher
+	err error
 }
 
 // Watches returns the number of directories watched. It is safe to call
@@ -251,7 +277,7 @@ func (w *Watcher) Events() uint64 { return w.events.Load() }
 // After Close, Run returns an error.
 func (w *Watcher) Close() {
 	if w.running.CompareAndSwap(false, true) {
-		w.release()
+		_ = w.fsw.Load().Close()
 	}
 }
 
@@ -291,7 +317,7 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Change) error {
 	if !w.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("watch %s: Run called twice", w.root)
 	}
-	defer w.release()
+	defer func() { _ = w.fsw.Load().Close() }()
 	clock := w.opts.Clock
 	if clock == nil {
 		clock = SystemClock{}
@@ -299,17 +325,30 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Change) error {
 	pace := pacer{pace: w.opts.Pace, clock: clock, holds: &w.holds}
 	var batch []Change
 	for {
+		fsw := w.fsw.Load()
 		stream := false
 		select {
 		case <-ctx.Done():
-			w.drain(out)
+			w.drain(fsw, out)
 			return nil
-		case d := <-w.feed.events:
-			batch = w.handle(d, batch[:0])
+		case ev, ok := <-fsw.Events:
+			if !ok {
+				return fmt.Errorf("watch %s: fsnotify stopped", w.root)
+			}
+			batch = w.handle(ev, batch[:0])
 			stream = pace.seen()
-		case <-w.feed.overflow:
+		case e := <-w.errs:
+			if errors.Is(e.err, fsnotify.ErrEventOverflow) && e.fsw != fsw {
+				break // stale: see fsError
+			}
 			var err error
-			if batch, err = w.overflowed(batch[:0]); err != nil {
+			if batch, err = w.handleError(e.err, batch[:0]); err != nil {
+				return err
+			}
+		}
+		if w.overflow.Swap(nil) == w.fsw.Load() {
+			var err error
+			if batch, err = w.handleError(fsnotify.ErrEventOverflow, batch); err != nil {
 				return err
 			}
 		}
@@ -323,20 +362,23 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Change) error {
 		}
 		// In a stream, once fsnotify has handed over all it read, wait
 		// before taking the next events (see Options.Pace).
-		if stream && len(w.feed.events) == 0 && ctx.Err() == nil {
+		if stream && len(fsw.Events) == 0 && ctx.Err() == nil {
 			pace.hold()
 		}
 	}
 }
 
-// drain hands on, when stopping, the events already read from the kernel
-// for this tree, so that a change seen before the stop is not dropped.
-func (w *Watcher) drain(out chan<- Change) {
+// drain hands on, when stopping, the events fsnotify has already read from
+// the kernel, so that a change seen before the stop is not dropped.
+func (w *Watcher) drain(fsw *fsnotify.Watcher, out chan<- Change) {
 	var batch []Change
 	for {
 		select {
-		case d := <-w.feed.events:
-			batch = w.handle(d, batch[:0])
+		case ev, ok := <-fsw.Events:
+			if !ok {
+				return
+			}
+			batch = w.handle(ev, batch[:0])
 			for _, c := range batch {
 				if c.Rel == "" || w.opts.Filter == nil || w.opts.Filter(c) {
 					out <- c
@@ -350,14 +392,10 @@ func (w *Watcher) drain(out chan<- Change) {
 
 // handle turns one fsnotify event into changes, appended to buf, and
 // updates the watch table.
-func (w *Watcher) handle(d delivered, buf []Change) []Change {
-	ev := d.ev
+func (w *Watcher) handle(ev fsnotify.Event, buf []Change) []Change {
 	w.events.Add(1)
 	op := fromFsnotify(ev.Op)
 	rel, ok := w.relOf(ev.Name)
-	if ok && d.nested && !w.owns(rel) {
-		return buf // from another tree's watch of a directory this one leaves out
-	}
 	if !ok || op == 0 {
 		w.log.Debug().Str("path", w.opts.Root).Str("name", ev.Name).Str("op", ev.Op.String()).
 			Msg("event ignored")
@@ -401,7 +439,7 @@ func (w *Watcher) handle(d delivered, buf []Change) []Change {
 			// has no watched parent: do not watch under a stale name (the
 			// rename target is walked when its own Create arrives).
 			if w.dirs.has(parentOf(rel)) {
-				_ = w.watchTree(rel, w.logAddError)
+				_ = w.watchTree(w.fsw.Load(), rel, w.logAddError)
 			}
 			return append(buf, Change{Rel: rel, Op: op, IsDir: true})
 		}
@@ -415,16 +453,13 @@ func (w *Watcher) handle(d delivered, buf []Change) []Change {
 	return append(buf, Change{Rel: rel, Op: op, IsDir: isDir, Quiet: op&w.opts.Trigger == 0})
 }
 
-// owns reports whether an event for rel comes from a directory this
-// watcher watches: rel itself (an event of the directory) or its parent.
-func (w *Watcher) owns(rel string) bool {
-	return w.dirs.has(rel) || (rel != "" && w.dirs.has(parentOf(rel)))
-}
-
-// overflowed answers the instance's notice that its queue overflowed and
-// that it was replaced: the watches are rebuilt, and the whole tree is
-// reported. Only a failure to watch again is returned.
-func (w *Watcher) overflowed(buf []Change) ([]Change, error) {
+// handleError deals with an error from fsnotify. Only a failure to start
+// watching again after an overflow is returned.
+func (w *Watcher) handleError(err error, buf []Change) ([]Change, error) {
+	if !errors.Is(err, fsnotify.ErrEventOverflow) {
+		w.log.Error().Str("path", w.opts.Root).Err(err).Msg("fsnotify error")
+		return buf, nil
+	}
 	w.overflows.Add(1)
 	w.log.Warn().Str("path", w.opts.Root).Msg("inotify queue overflowed; resyncing the whole tree")
 	if err := w.resync(); err != nil {
@@ -436,17 +471,24 @@ func (w *Watcher) overflowed(buf []Change) ([]Change, error) {
 // resync rebuilds every watch after an overflow. Events were lost, renames
 // among them, so any watch may report a stale path, and adding a watch for
 // a moved directory's new name gives back its old watch under the old name.
-// So the instance was replaced (see Instance.rebuild): that dropped every
-// watch and what was still queued (all covered by the full resync that
-// follows), and the new one is filled by a fresh walk.
+// So the fsnotify watcher is replaced: closing it drops every watch and
+// what is still queued (all covered by the full resync that follows), and
+// the new one is filled by a fresh walk.
 func (w *Watcher) resync() error {
+	_ = w.fsw.Load().Close() // first: the watch limit is per user, not per instance
+	fsw, err := newFsnotify(w.root)
+	if err != nil {
+		return err
+	}
+	w.fsw.Store(fsw)
+	go w.pumpErrors(fsw)
 	w.dirs = newDirTable()
 	w.watches.Store(0)
 	// A failure to watch a directory is logged (logAddError) and the walk
 	// goes on, or stops at the watch limit. But a root that cannot be
 	// watched leaves nothing watched, and nothing would ever start a sync
 	// again: that stops Run.
-	err := w.watchWholeTree(w.logAddError)
+	err = w.watchWholeTree(fsw, w.logAddError)
 	if w.dirs.has("") {
 		return nil
 	}
@@ -457,10 +499,10 @@ func (w *Watcher) resync() error {
 }
 
 // watchWholeTree is watchTree for the root, with the paths in an arena.
-func (w *Watcher) watchWholeTree(onErr func(dir string, err error) error) error {
+func (w *Watcher) watchWholeTree(fsw *fsnotify.Watcher, onErr func(dir string, err error) error) error {
 	w.list.arena = &pathArena{}
 	defer func() { w.list.arena = nil }()
-	return w.watchTree("", onErr)
+	return w.watchTree(fsw, "", onErr)
 }
 
 // watchTree adds a watch for directory rel, then for every directory below
@@ -473,7 +515,7 @@ func (w *Watcher) watchWholeTree(onErr func(dir string, err error) error) error 
 // The path fsnotify keeps for a watch and the relative path in the table
 // share their bytes, and the walk's stack is reused from walk to walk: a
 // walk makes no garbage of its own beyond the paths it keeps.
-func (w *Watcher) watchTree(rel string, onErr func(dir string, err error) error) error {
+func (w *Watcher) watchTree(fsw *fsnotify.Watcher, rel string, onErr func(dir string, err error) error) error {
 	stack := append(w.stack[:0], w.full(rel))
 	defer func() {
 		clear(stack[:cap(stack)])
@@ -483,7 +525,7 @@ func (w *Watcher) watchTree(rel string, onErr func(dir string, err error) error)
 		dir := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		rel := w.relOfFull(dir)
-		if err := w.in.add(w.feed, dir); err != nil {
+		if err := fsw.Add(dir); err != nil {
 			if vanished(err) && rel != "" {
 				continue
 			}
@@ -546,13 +588,14 @@ func (w *Watcher) logAddError(dir string, err error) error {
 	return nil
 }
 
-// unwatchTree drops the watches at and below rel, from the instance and
-// from the table. fsnotify may have dropped some already (it does when a
+// unwatchTree drops the watches at and below rel, from fsnotify and from
+// the table. fsnotify may have dropped some already (it does when a
 // watched directory is deleted or moved): that is fine.
 func (w *Watcher) unwatchTree(rel string) {
+	fsw := w.fsw.Load()
 	w.dirs.removeTree(rel, func(r string) {
 		w.watches.Add(-1)
-		if err := w.in.remove(w.feed, w.full(r)); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) {
+		if err := fsw.Remove(w.full(r)); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) {
 			// EINVAL: the kernel dropped the watch before we asked.
 			w.log.Debug().Str("path", w.opts.Root).Str("rel", r).Err(err).Msg("remove watch")
 		}

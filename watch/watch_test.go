@@ -127,7 +127,7 @@ func run(t *testing.T, w *Watcher) *recorder {
 // ("." for the root), sorted.
 func watched(w *Watcher) []string {
 	var rels []string
-	for _, p := range w.in.watchList() {
+	for _, p := range w.fsw.Load().WatchList() {
 		rel, ok := w.relOf(p)
 		if !ok {
 			rel = "OUTSIDE:" + p
@@ -155,7 +155,7 @@ func TestNewWatchesEveryDir(t *testing.T) {
 			return filepath.Base(rel) == "skip"
 		},
 	})
-	t.Cleanup(w.Close)
+	t.Cleanup(func() { _ = w.fsw.Load().Close() })
 	if got, want := w.Watches(), 5; got != want {
 		t.Errorf("Watches() = %d, want %d", got, want)
 	}
@@ -550,7 +550,7 @@ func BenchmarkNew20k(b *testing.B) {
 			b.Fatalf("%d watches", w.Watches())
 		}
 		b.StopTimer()
-		w.Close()
+		_ = w.fsw.Load().Close()
 		b.StartTimer()
 	}
 }
@@ -653,9 +653,8 @@ func TestRunManyDirsRenameAndRemoveSubtrees(t *testing.T) {
 }
 
 // overflow makes enough events in dir, while nobody reads them, that
-// fsnotify's buffer (eventBuffer) and the watcher's feed (feedBuffer) fill
-// and then a kernel queue lowered to 64 overflows: 2,000 files of 3 events
-// each (CREATE, WRITE, CHMOD).
+// fsnotify's buffer (4096) fills and then a kernel queue lowered to 64
+// overflows: 2,000 files of 3 events each (CREATE, WRITE, CHMOD).
 func overflow(t *testing.T, dir string) {
 	t.Helper()
 	for i := range 2000 {

@@ -138,12 +138,6 @@ func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.
 	}
 	defer s.status.stop()
 	defer s.notify.stop()
-	in, err := watch.NewInstance(lg)
-	if err != nil {
-		return err
-	}
-	defer in.Close() // a watcher still letting go of its watches then finds it closed: fine
-	s.inotify = in
 	jobs, err := s.walkTrees()
 	if err != nil {
 		return err

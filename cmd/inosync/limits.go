@@ -11,13 +11,10 @@ import (
 )
 
 // watchNeeds is what the config's trees take from the inotify limits
-// when the daemon watches them (see watch.Needs): two instances (the one
-// the trees share, and the root watch's), and a watch per directory of
-// each tree (a source and a target) once, counted as its watcher would
-// watch them. Trees that nest are counted in full, though a directory that
-// two of them watch takes one watch.
+// when the daemon watches them (see watch.Needs): each tree (a source and
+// a target) once, its directories counted as its watcher would watch them.
 func watchNeeds(cfg *config.Config) (watch.Needs, error) {
-	n := watch.Needs{Instances: 2}
+	n := watch.Needs{Instances: 1} // the root watch
 	seen := map[string]bool{}
 	reporter := &hookReporter{lg: zerolog.Nop(), seen: map[string]bool{}}
 	for _, s := range cfg.Syncs {
@@ -34,6 +31,7 @@ func watchNeeds(cfg *config.Config) (watch.Needs, error) {
 		if err != nil {
 			return n, err
 		}
+		n.Instances++
 		n.Watches += dirs
 	}
 	return n, nil

@@ -74,7 +74,7 @@ func (s *supervisor) reload() (string, error) {
 				kept[key] = &t
 				break
 			}
-			t, err := s.watchTree(old.id, cfg, sy)
+			t, err := newTree(old.id, cfg, sy, s.pace, s.reporter, s.changed, s.lg)
 			if err != nil {
 				return fail(fmt.Errorf("reloading %s: tree %s: %w", s.cfg.File, sy.Source, err))
 			}

@@ -79,7 +79,7 @@ func (s *supervisor) rewatch(key string) error {
 		}
 	}
 	old.watcher.Close()
-	t, err := s.watchTree(old.id, s.cfg, old.sync)
+	t, err := newTree(old.id, s.cfg, old.sync, s.pace, s.reporter, s.changed, s.lg)
 	if err != nil {
 		return err
 	}

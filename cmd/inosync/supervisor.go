@@ -45,8 +45,6 @@ type supervisor struct {
 	status   *statusFile
 	notify   *systemdNotifier // nil when not under systemd
 	roots    *watch.RootWatch // nil when the mount table cannot be watched
-	// inotify is the instance that every tree's watcher shares.
-	inotify *watch.Instance
 }
 
 // call is one control-socket request on its way to the supervisor.
@@ -82,7 +80,7 @@ func (s *supervisor) startTrees() ([]rsync.Job, error) {
 }
 
 func (s *supervisor) newTree(cfg *config.Config, sy config.Sync) (*treeRun, error) {
-	t, err := s.watchTree(s.nextID, cfg, sy)
+	t, err := newTree(s.nextID, cfg, sy, s.pace, s.reporter, s.changed, s.lg)
 	if err != nil {
 		return nil, err
 	}

@@ -47,33 +47,31 @@ type treeRun struct {
 // treeKey names a tree across reloads: its source and target.
 func treeKey(s config.Sync) string { return s.Source + "\x00" + s.Target }
 
-// watchTree walks sy's source and adds its watches to the shared inotify
-// instance: the tree numbered id under cfg.
-func (s *supervisor) watchTree(id int, cfg *config.Config, sy config.Sync) (*treeRun, error) {
-	m, err := filter.Compile(sy.Excludes)
+// newTree walks s's source and adds its watches.
+func newTree(id int, cfg *config.Config, s config.Sync, pace time.Duration, reporter *hookReporter, notify chan<- struct{}, lg zerolog.Logger) (*treeRun, error) {
+	m, err := filter.Compile(s.Excludes)
 	if err != nil {
-		return nil, fmt.Errorf("excludes of %s: %w", sy.Source, err)
+		return nil, fmt.Errorf("excludes of %s: %w", s.Source, err)
 	}
-	exclude, hooks, keep := treeFilters(sy, m, s.reporter)
-	keep = withoutOwnFile(keep, statusFileIn(sy.Source, cfg.StatusFile))
-	root, err := watch.StatRoot(sy.Source)
+	exclude, hooks, keep := treeFilters(s, m, reporter)
+	keep = withoutOwnFile(keep, statusFileIn(s.Source, cfg.StatusFile))
+	root, err := watch.StatRoot(s.Source)
 	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", sy.Source, err)
+		return nil, fmt.Errorf("source %s: %w", s.Source, err)
 	}
 	w, err := watch.New(watch.Options{
-		Root:     sy.Source,
-		Trigger:  watch.TriggerOps(cfg.Events),
-		Exclude:  exclude,
-		Filter:   keep,
-		Logger:   s.lg.With().Str("path", sy.Source).Logger(),
-		Pace:     s.pace,
-		Instance: s.inotify,
+		Root:    s.Source,
+		Trigger: watch.TriggerOps(cfg.Events),
+		Exclude: exclude,
+		Filter:  keep,
+		Logger:  lg.With().Str("path", s.Source).Logger(),
+		Pace:    pace,
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.lg.Info().Str("path", sy.Source).Int("watches", w.Watches()).Msg("watching")
-	return &treeRun{id: id, sync: sy, watcher: w, backlog: &watch.Backlog{Notify: s.changed}, hooks: hooks, root: root}, nil
+	lg.Info().Str("path", s.Source).Int("watches", w.Watches()).Msg("watching")
+	return &treeRun{id: id, sync: s, watcher: w, backlog: &watch.Backlog{Notify: notify}, hooks: hooks, root: root}, nil
 }
 
 // jobs are the rsync jobs of the tree under cfg, one per node.
