@@ -116,35 +116,48 @@ func (s Settings) laterOpts() []string {
 
 // ListArgv is the command line that syncs only listed paths of a tree. The
 // paths go on standard input, NUL-terminated, each prefixed by prefix.
-// Their names below the transfer root (see transferRoot) are chosen so that
-// the target ends exactly as the full run of Argv would leave it: for a
-// source written with a trailing slash that root is the source itself, else
-// its parent, below which the source's files are under its name. Missing
-// paths are deleted on the target (--delete-missing-args); listed
+// rsync reads them relative to the returned base directory, which is chosen
+// so that the target ends exactly as the full run of Argv would leave it:
+// for a source written with a trailing slash the base is the source itself,
+// else its parent, below which the source's files are under its name.
+// Missing paths are deleted on the target (--delete-missing-args); listed
 // directories are synced recursively with --delete.
 //
-// rsync reads the list relative to the filesystem root (or, for a relative
-// source, the daemon's working directory): prefix names the transfer root,
-// then rsync's "/./" mark, which ends the part of a name that is not sent.
-// So rsync enters the tree only when it reads a name: an rsync waiting for
-// its list (see warmRsync) does not keep the source's filesystem busy, and
-// it reads from the directory the path leads to then. The part that is
-// sent starts with "./", which makes rsync send the transfer root itself
-// as an implied directory (the target is then a directory even when it
-// does not exist yet and one file is listed), and keeps a name that begins
-// with '#' or ';' from being read as a comment (--files-from skips those,
-// even with --from0).
+// prefix starts with "./", which makes rsync send the base itself as an
+// implied directory (the target is then a directory even when it does not
+// exist yet and one file is listed), and keeps a name that begins with '#'
+// or ';' from being read as a comment (--files-from skips those, even with
+// --from0).
 func ListArgv(s Settings, source, dest string) (argv []string, prefix string) {
 	base, below := transferRoot(source)
-	operand, mark := listRoot(base)
-	argv = Argv(s, operand, dest)
-	argv = insertBeforeOperands(argv, s.laterOpts())
-	return insertBeforeOperands(argv, listOpts), mark + "./" + below
+	return listArgv(s, base, dest), "./" + below
 }
 
-// listRoot is the directory a list run's rsync starts in for transfer root
-// base, and the start of every name it reads: base's path from there and
-// the "/./" mark, or nothing when base is that directory.
+// WaitingListArgv is ListArgv for an rsync started before its list is known
+// (see warmRsync): rsync starts in the filesystem root (or, for a relative
+// source, the daemon's working directory), and prefix names the base
+// followed by rsync's "/./" mark, which ends the part of a name that is not
+// sent. So rsync enters the tree only when it reads the list: while it
+// waits it keeps no filesystem busy, and it reads from the directory the
+// path leads to then (a root replaced meanwhile by a deploy). rsync reads
+// its list a byte at a time, two system calls each, so the longer names
+// cost about a microsecond per byte: this form is for short lists.
+func WaitingListArgv(s Settings, source, dest string) (argv []string, prefix string) {
+	base, below := transferRoot(source)
+	operand, mark := listRoot(base)
+	return listArgv(s, operand, dest), mark + "./" + below
+}
+
+// listArgv is a list run's command line from the directory base.
+func listArgv(s Settings, base, dest string) []string {
+	argv := Argv(s, base, dest)
+	argv = insertBeforeOperands(argv, s.laterOpts())
+	return insertBeforeOperands(argv, listOpts)
+}
+
+// listRoot is the directory a waiting list run's rsync starts in for the
+// transfer root base, and the start of every name it reads: base's path
+// from there and the "/./" mark, or nothing when base is that directory.
 func listRoot(base string) (operand, mark string) {
 	clean := filepath.Clean(base)
 	operand = "."

@@ -498,11 +498,11 @@ func (d *dispatcher) startReady() {
 		if !full && !hasDir(paths) {
 			exclude = nil // nothing in the list to exclude from
 		}
-		// A warm rsync takes the list when its command line needs nothing
-		// more: no walk for exclude functions, no set-aside paths to
-		// exclude. It already holds its process slot.
+		// A warm rsync takes a short list when its command line needs
+		// nothing more: no walk for exclude functions, no set-aside paths
+		// to exclude. It already holds its process slot.
 		var w *warmRsync
-		if !full && j.warm != nil && (j.Exclude == nil || !hasDir(paths)) && len(exclude) == 0 {
+		if !full && j.warm != nil && len(paths) <= warmListMax && (j.Exclude == nil || !hasDir(paths)) && len(exclude) == 0 {
 			w = d.takeWarm(j)
 			j.warmAt = time.Now().Add(warmDelay)
 		}

@@ -29,7 +29,7 @@ type warmRsync struct {
 // startWarm starts a list-run rsync for job j that waits for its list;
 // kill ends it.
 func startWarm(kill context.Context, j Job) (*warmRsync, error) {
-	argv, prefix := ListArgv(j.Settings, j.Path, j.Dest)
+	argv, prefix := WaitingListArgv(j.Settings, j.Path, j.Dest)
 	argv = insertBeforeOperands(argv, []string{transferredOption})
 	out, err := unlinkedTemp()
 	if err != nil {
@@ -134,6 +134,11 @@ func (w *warmRsync) retire(kill <-chan struct{}) {
 func (d *dispatcher) warmable(j *jobState) bool {
 	return d.o.Warm && !d.o.Pretend && !IsRemote(j.Dest)
 }
+
+// warmListMax is the longest list a warm rsync takes: its names are
+// longer (see WaitingListArgv), and a long list's run lasts long enough
+// that rsync's start-up, which a warm rsync saves, hardly counts.
+const warmListMax = 256
 
 // warmDelay is how long after handing a warm rsync its list a job starts
 // the next one, so that the next one's start-up (exec, loading its
