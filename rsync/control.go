@@ -128,7 +128,8 @@ func (r ResyncRequest) handle(d *dispatcher) {
 			continue
 		}
 		d.merge(j, nil, true, false, time.Now())
-		j.waiting = false // the asker wants it now, not after the backoff
+		d.retryUnreadable(j, time.Now(), true) // the asker may have made them readable
+		j.waiting = false                      // the asker wants it now, not after the backoff
 		j.gaveUp, j.heldMaxDelete = false, false
 		n++
 	}

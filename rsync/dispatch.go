@@ -562,7 +562,7 @@ func (d *dispatcher) finish(r result, draining bool) {
 		return
 	}
 	if r.err == nil {
-		d.readableAgain(j, r)
+		d.readableAgain(j, r, run)
 		if j.failures > 0 {
 			d.reportRecovery(j, r, now)
 		}
@@ -598,10 +598,7 @@ func (d *dispatcher) finish(r result, draining bool) {
 			Msg("rsync stopped deleting at --max-delete: it would delete more on the target than extra allows; not retried until the next change or inosync resync")
 		return
 	}
-	wait := d.o.Backoff.Min << min(j.failures-1, 16)
-	if wait > d.o.Backoff.Max || wait <= 0 {
-		wait = d.o.Backoff.Max
-	}
+	wait := d.backoff(j.failures)
 	j.waiting = true
 	j.retryGen++
 	j.rec.nextRetry = now.Add(wait)

@@ -104,7 +104,7 @@ func (d *dispatcher) plan(j Job, run running, w *warmRsync, lg zerolog.Logger) (
 		inv.stdin = fileList(prefix, paths)
 	}
 	if len(run.exclude) > 0 {
-		inv.argv = insertBeforeOperands(inv.argv, excludeOptions(j.Path, run.exclude))
+		inv.argv = withRulesFirst(inv.argv, excludeOptions(j.Path, run.exclude))
 	}
 	if j.Exclude == nil || !(full || hasDir(paths)) {
 		return inv, nil

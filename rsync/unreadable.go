@@ -1,10 +1,14 @@
 package rsync
 
 import (
+	"errors"
+	"io/fs"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -81,17 +85,30 @@ func carried(rel string, paths []string, full bool) bool {
 	return false
 }
 
-// excludeOptions are the --exclude options that leave the set-aside paths
-// rels of a tree with source out of a run: anchored at the transfer root.
-// On the target, rsync's --delete keeps what is excluded, so the last copy
-// of a path that cannot be read stays there.
+// excludeOptions are the filter rules that leave the set-aside paths rels
+// of a tree with source out of a run, anchored at the transfer root: each
+// is protected on the target (so that the last copy of a path that cannot
+// be read stays there, also with --delete-excluded in extra) and excluded
+// on the source. They go before extra's own rules, since rsync takes the
+// first rule that matches.
 func excludeOptions(source string, rels []string) []string {
 	_, prefix := transferRoot(source)
-	opts := make([]string, len(rels))
-	for i, rel := range rels {
-		opts[i] = "--exclude=" + anchoredPattern(prefix+rel)
+	opts := make([]string, 0, 2*len(rels))
+	for _, rel := range rels {
+		pat := anchoredPattern(prefix + rel)
+		opts = append(opts, "--filter=P "+pat, "--exclude="+pat)
 	}
 	return opts
+}
+
+// withRulesFirst puts rules after rsync's first options (RSYNC -ltrp
+// --delete), before extra and the settings' own rules.
+func withRulesFirst(argv, rules []string) []string {
+	const head = 3
+	out := make([]string, 0, len(argv)+len(rules))
+	out = append(out, argv[:head]...)
+	out = append(out, rules...)
+	return append(out, argv[head:]...)
 }
 
 // unreadablePaths returns the paths of the tree at source that rsync's
@@ -101,12 +118,15 @@ func excludeOptions(source string, rels []string) []string {
 // line is one it cannot place: one of the receiving side (the target's
 // fault, which concerns the whole run), one that names no path or a path
 // outside the tree or the tree's root itself, or a name that rsync
-// escaped. Only the first tailMax bytes of output are seen, so a run with
+// escaped. Only the last tailMax bytes of output are seen, so a run with
 // many such paths may name them over several runs.
 func unreadablePaths(output, source string) (paths map[string]string, ok bool) {
 	root, err := filepath.Abs(source)
 	if err != nil {
 		return nil, false
+	}
+	if root != "/" {
+		root += "/"
 	}
 	paths = map[string]string{}
 	for line := range strings.Lines(output) {
@@ -122,11 +142,12 @@ func unreadablePaths(output, source string) (paths map[string]string, ok bool) {
 			return nil, false
 		}
 		name := line[first+1 : last]
-		rel, found := strings.CutPrefix(name, root+"/")
-		if !found || rel == "" || strings.Contains(name, `\#`) {
+		rel, found := strings.CutPrefix(name, root)
+		rel = filepath.Clean(rel) // rsync names the root "/src/." in a full run
+		if !found || rel == "." || strings.HasPrefix(rel, "../") || strings.Contains(name, `\#`) {
 			return nil, false
 		}
-		paths[filepath.Clean(rel)] = line
+		paths[rel] = line
 	}
 	return paths, len(paths) > 0
 }
@@ -149,6 +170,10 @@ func (d *dispatcher) setAside(j *jobState, r result, run running, now time.Time,
 		return false
 	}
 	lg := d.jobLogger(j)
+	if j.failures > 0 { // rsync reached the node: it is back
+		d.reportRecovery(j, r, now)
+		j.failures, j.rec.failingSince = 0, time.Time{}
+	}
 	for rel, line := range r.unreadable {
 		u := j.unreadable[rel]
 		if u == nil {
@@ -196,10 +221,17 @@ func (u unreadableSet) dropCovered() {
 }
 
 // retryUnreadable puts job j's set-aside paths that are due (all of them
-// when all) back in its pending paths, to be tried again.
+// when all) back in its pending paths, to be tried again. A path that is
+// no longer there is dropped: the change that removed it syncs that.
 func (d *dispatcher) retryUnreadable(j *jobState, now time.Time, all bool) {
 	for rel, u := range j.unreadable {
 		if u.retrying || (!all && now.Before(u.retryAt)) {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(j.Path, rel)); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			delete(j.unreadable, rel)
+			lg := d.jobLogger(j)
+			lg.Info().Str("unreadable", rel).Msg("the path rsync could not read is gone")
 			continue
 		}
 		u.retrying = true
@@ -207,7 +239,7 @@ func (d *dispatcher) retryUnreadable(j *jobState, now time.Time, all bool) {
 		if u.dir {
 			form += "/"
 		}
-		d.merge(j, []string{form}, false, false, u.since)
+		d.merge(j, []string{form}, false, false, now)
 	}
 	if !all {
 		d.armUnreadable(j)
@@ -215,10 +247,10 @@ func (d *dispatcher) retryUnreadable(j *jobState, now time.Time, all bool) {
 }
 
 // readableAgain drops the set-aside paths that a successful run r tried
-// again: they were read and synced.
-func (d *dispatcher) readableAgain(j *jobState, r result) {
+// again: they were read and synced. run is what r carried.
+func (d *dispatcher) readableAgain(j *jobState, r result, run running) {
 	for rel, u := range j.unreadable {
-		if u.retrying && carried(rel, r.paths, r.full) {
+		if u.retrying && carried(rel, r.paths, r.full) && !coveredBy(rel, run.exclude) {
 			delete(j.unreadable, rel)
 			lg := d.jobLogger(j)
 			lg.Info().Str("unreadable", rel).Int("failures", u.failures).Msg("the path is readable again and synced")

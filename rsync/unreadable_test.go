@@ -31,6 +31,9 @@ rsync: [sender] opendir "/srv/www/secret" failed: Permission denied (13)`, []str
 		{"a receiver error", "/srv/www/", `rsync: [receiver] mkstemp "/dst/.a.XXXX" failed: Read-only file system (30)
 rsync: [sender] opendir "/srv/www/secret" failed: Permission denied (13)`, nil},
 		{"the root itself", "/srv/www/", `rsync: [sender] opendir "/srv/www" failed: Permission denied (13)`, nil},
+		{"the root as a full run names it", "/srv/www/", `rsync: [sender] opendir "/srv/www/." failed: Permission denied (13)`, nil},
+		{"a tree at /", "/", `rsync: [sender] opendir "/secret" failed: Permission denied (13)`, []string{"secret"}},
+		{"a path that leaves the tree", "/srv/www/", `rsync: [sender] opendir "/srv/www/../x" failed: Permission denied (13)`, nil},
 		{"a path outside the tree", "/srv/www/", `rsync: [sender] opendir "/srv/wwwx/a" failed: Permission denied (13)`, nil},
 		{"an escaped name", "/srv/www/", `rsync: [sender] opendir "/srv/www/a\#012b" failed: Permission denied (13)`, nil},
 		{"no path named", "/srv/www/", `rsync: [sender] write error: Broken pipe (32)`, nil},
@@ -60,8 +63,12 @@ func TestLeaveOut(t *testing.T) {
 	if want := []string{"c", "secret"}; !slices.Equal(exclude, want) {
 		t.Errorf("exclude %q, want %q", exclude, want)
 	}
-	if got := excludeOptions("/srv/www", []string{"c", "x*"}); !slices.Equal(got, []string{"--exclude=/www/c", `--exclude=/www/x\*`}) {
+	if got := excludeOptions("/srv/www", []string{"c", "x*"}); !slices.Equal(got, []string{"--filter=P /www/c", "--exclude=/www/c", `--filter=P /www/x\*`, `--exclude=/www/x\*`}) {
 		t.Errorf("excludeOptions = %q", got)
+	}
+	argv := withRulesFirst([]string{"rsync", "-ltrp", "--delete", "--include=*/", "src/", "dst/"}, []string{"--exclude=/c"})
+	if want := []string{"rsync", "-ltrp", "--delete", "--exclude=/c", "--include=*/", "src/", "dst/"}; !slices.Equal(argv, want) {
+		t.Errorf("withRulesFirst = %q, want %q", argv, want)
 	}
 }
 
@@ -161,6 +168,70 @@ func TestUnreadableReadableAgain(t *testing.T) {
 	})
 	if !strings.Contains(logs.String(), "the path is readable again and synced") {
 		t.Errorf("the recovery was not logged:\n%s", logs.String())
+	}
+	endDispatch(t, in, done)
+}
+
+// With --delete-excluded in extra, the target still keeps its copy of a
+// path set aside (the rules protect it), and a user's include rule that
+// comes first does not undo the exclusion.
+func TestUnreadableKeptWithDeleteExcluded(t *testing.T) {
+	src, dst := unreadableTree(t)
+	rs := testutil.NobodyRsync(t, src, dst)
+	in, ctl, done := controlled(t, Options{
+		Jobs:    []Job{{Path: src + "/", Dest: dst + "/", Settings: Settings{Rsync: rs, Bwlimit: "0", Extra: []string{"--delete-excluded", "--include=*/"}}}},
+		Initial: true, Backoff: struct{ Min, Max time.Duration }{Min: time.Hour, Max: time.Hour}, Logger: zerolog.Nop(),
+	})
+	testutil.Eventually(t, 10*time.Second, "the initial sync without secret", func() bool {
+		s := jobOf(t, askStatus(ctl), dst+"/")
+		return s.State == StateInSync && len(s.Unreadable) == 1
+	})
+	if got := snapshot(dst); got != "ok/\nok/a:1\nsecret/\nsecret/s:old\n" {
+		t.Errorf("target:\n%s\nwant ok/a and the old secret/s kept", got)
+	}
+	close(in)
+	<-done
+}
+
+// A resync asked for by hand tries the set-aside paths again at once (the
+// operator may have fixed the permissions), whatever their backoff.
+func TestUnreadableRetriedByResync(t *testing.T) {
+	src, dst := unreadableTree(t)
+	rs := testutil.NobodyRsync(t, src, dst)
+	in, ctl, done := controlled(t, Options{
+		Jobs:    []Job{{Path: src + "/", Dest: dst + "/", Settings: Settings{Rsync: rs, Bwlimit: "0"}}},
+		Initial: true, Backoff: struct{ Min, Max time.Duration }{Min: time.Hour, Max: time.Hour}, Logger: zerolog.Nop(),
+	})
+	testutil.Eventually(t, 10*time.Second, "secret set aside", func() bool {
+		return len(jobOf(t, askStatus(ctl), dst+"/").Unreadable) == 1
+	})
+	must(t, os.Chmod(filepath.Join(src, "secret"), 0o755))
+	ctl <- ResyncRequest{}
+	testutil.Eventually(t, 10*time.Second, "secret synced by the resync", func() bool {
+		return strings.Contains(snapshot(dst), "secret/s:new") && len(jobOf(t, askStatus(ctl), dst+"/").Unreadable) == 0
+	})
+	endDispatch(t, in, done)
+}
+
+// A set-aside path that is removed from the source is dropped at its next
+// try: nothing is left to read.
+func TestUnreadableGoneDropped(t *testing.T) {
+	src, dst := unreadableTree(t)
+	rs := testutil.NobodyRsync(t, src, dst)
+	var logs testutil.LockedBuffer
+	in, ctl, done := controlled(t, Options{
+		Jobs:    []Job{{Path: src + "/", Dest: dst + "/", Settings: Settings{Rsync: rs, Bwlimit: "0"}}},
+		Initial: true, Backoff: struct{ Min, Max time.Duration }{Min: 100 * time.Millisecond, Max: 200 * time.Millisecond}, Logger: zerolog.New(&logs),
+	})
+	testutil.Eventually(t, 10*time.Second, "secret set aside", func() bool {
+		return len(jobOf(t, askStatus(ctl), dst+"/").Unreadable) == 1
+	})
+	must(t, os.RemoveAll(filepath.Join(src, "secret")))
+	testutil.Eventually(t, 10*time.Second, "secret dropped", func() bool {
+		return len(jobOf(t, askStatus(ctl), dst+"/").Unreadable) == 0
+	})
+	if !strings.Contains(logs.String(), "the path rsync could not read is gone") {
+		t.Errorf("the drop was not logged:\n%s", logs.String())
 	}
 	endDispatch(t, in, done)
 }
