@@ -516,6 +516,11 @@ func TestDaemonRelativeExtraWhileWalking(t *testing.T) {
 		writeFile(t, filepath.Join(tr, "d0/skip-me"), "s")
 		must(t, os.Rename(tr, filepath.Join(src, fmt.Sprintf("t%d", i))))
 	}
+	// The writes go on until rsync has started a few times (a busy machine
+	// batches them into fewer runs).
+	testutil.Eventually(t, 30*time.Second, "five rsync runs", func() bool {
+		return strings.Count(d.logs.String(), `"message":"rsync"`) >= 5
+	})
 	close(stop)
 	<-written
 	for i := range trees {
