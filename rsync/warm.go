@@ -135,10 +135,11 @@ func (d *dispatcher) warmable(j *jobState) bool {
 	return d.o.Warm && !d.o.Pretend && !IsRemote(j.Dest)
 }
 
-// warmListMax is the longest list a warm rsync takes: its names are
-// longer (see WaitingListArgv), and a long list's run lasts long enough
-// that rsync's start-up, which a warm rsync saves, hardly counts.
-const warmListMax = 256
+// warmListMax is the longest list a warm rsync takes. Its names are longer
+// by the base's path (see WaitingListArgv), and rsync reads them a byte at
+// a time: past a few hundred paths that costs as much as the start-up of a
+// new rsync, which the warm one saves (bench/findings.md).
+const warmListMax = 64
 
 // warmDelay is how long after handing a warm rsync its list a job starts
 // the next one, so that the next one's start-up (exec, loading its
