@@ -106,13 +106,7 @@ func unreadableTree(t *testing.T) (src, dst string) {
 // are synced at once while it waits for its own retry, and the status says
 // so without calling the node failing.
 func TestUnreadableSetAside(t *testing.T) {
-	src, dst := unreadableTree(t)
-	rs := testutil.NobodyRsync(t, src, dst)
-	var logs testutil.LockedBuffer
-	in, ctl, done := controlled(t, Options{
-		Jobs:    []Job{{Path: src + "/", Dest: dst + "/", Settings: Settings{Rsync: rs, Bwlimit: "0"}}},
-		Initial: true, Warm: true, Backoff: struct{ Min, Max time.Duration }{Min: time.Hour, Max: time.Hour}, Logger: zerolog.New(&logs),
-	})
+	src, dst, in, ctl, done, logs := unreadableDispatch(t, time.Hour)
 	testutil.Eventually(t, 10*time.Second, "the initial sync without secret", func() bool {
 		return jobOf(t, askStatus(ctl), dst+"/").State == StateInSync
 	})
@@ -147,22 +141,11 @@ func TestUnreadableSetAside(t *testing.T) {
 // Once the directory can be read again, its own retry syncs it and the
 // status no longer lists it.
 func TestUnreadableReadableAgain(t *testing.T) {
-	src, dst := unreadableTree(t)
-	rs := testutil.NobodyRsync(t, src, dst)
-	var logs testutil.LockedBuffer
-	in, ctl, done := controlled(t, Options{
-		Jobs:    []Job{{Path: src + "/", Dest: dst + "/", Settings: Settings{Rsync: rs, Bwlimit: "0"}}},
-		Initial: true, Backoff: struct{ Min, Max time.Duration }{Min: 100 * time.Millisecond, Max: 200 * time.Millisecond}, Logger: zerolog.New(&logs),
-	})
+	src, dst, in, ctl, done, logs := unreadableDispatch(t, 100*time.Millisecond)
 	testutil.Eventually(t, 10*time.Second, "secret set aside", func() bool {
 		return len(jobOf(t, askStatus(ctl), dst+"/").Unreadable) == 1
 	})
 	must(t, os.Chmod(filepath.Join(src, "secret"), 0o755))
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Log(logs.String(), "\n", snapshot(dst))
-		}
-	})
 	testutil.Eventually(t, 10*time.Second, "secret synced by its retry", func() bool {
 		return strings.Contains(snapshot(dst), "secret/s:new") && len(jobOf(t, askStatus(ctl), dst+"/").Unreadable) == 0
 	})
@@ -176,12 +159,7 @@ func TestUnreadableReadableAgain(t *testing.T) {
 // path set aside (the rules protect it), and a user's include rule that
 // comes first does not undo the exclusion.
 func TestUnreadableKeptWithDeleteExcluded(t *testing.T) {
-	src, dst := unreadableTree(t)
-	rs := testutil.NobodyRsync(t, src, dst)
-	in, ctl, done := controlled(t, Options{
-		Jobs:    []Job{{Path: src + "/", Dest: dst + "/", Settings: Settings{Rsync: rs, Bwlimit: "0", Extra: []string{"--delete-excluded", "--include=*/"}}}},
-		Initial: true, Backoff: struct{ Min, Max time.Duration }{Min: time.Hour, Max: time.Hour}, Logger: zerolog.Nop(),
-	})
+	_, dst, in, ctl, done, _ := unreadableDispatch(t, time.Hour, "--delete-excluded", "--include=*/")
 	testutil.Eventually(t, 10*time.Second, "the initial sync without secret", func() bool {
 		s := jobOf(t, askStatus(ctl), dst+"/")
 		return s.State == StateInSync && len(s.Unreadable) == 1
@@ -196,12 +174,7 @@ func TestUnreadableKeptWithDeleteExcluded(t *testing.T) {
 // A resync asked for by hand tries the set-aside paths again at once (the
 // operator may have fixed the permissions), whatever their backoff.
 func TestUnreadableRetriedByResync(t *testing.T) {
-	src, dst := unreadableTree(t)
-	rs := testutil.NobodyRsync(t, src, dst)
-	in, ctl, done := controlled(t, Options{
-		Jobs:    []Job{{Path: src + "/", Dest: dst + "/", Settings: Settings{Rsync: rs, Bwlimit: "0"}}},
-		Initial: true, Backoff: struct{ Min, Max time.Duration }{Min: time.Hour, Max: time.Hour}, Logger: zerolog.Nop(),
-	})
+	src, dst, in, ctl, done, _ := unreadableDispatch(t, time.Hour)
 	testutil.Eventually(t, 10*time.Second, "secret set aside", func() bool {
 		return len(jobOf(t, askStatus(ctl), dst+"/").Unreadable) == 1
 	})
@@ -216,13 +189,7 @@ func TestUnreadableRetriedByResync(t *testing.T) {
 // A set-aside path that is removed from the source is dropped at its next
 // try: nothing is left to read.
 func TestUnreadableGoneDropped(t *testing.T) {
-	src, dst := unreadableTree(t)
-	rs := testutil.NobodyRsync(t, src, dst)
-	var logs testutil.LockedBuffer
-	in, ctl, done := controlled(t, Options{
-		Jobs:    []Job{{Path: src + "/", Dest: dst + "/", Settings: Settings{Rsync: rs, Bwlimit: "0"}}},
-		Initial: true, Backoff: struct{ Min, Max time.Duration }{Min: 100 * time.Millisecond, Max: 200 * time.Millisecond}, Logger: zerolog.New(&logs),
-	})
+	src, dst, in, ctl, done, logs := unreadableDispatch(t, 100*time.Millisecond)
 	testutil.Eventually(t, 10*time.Second, "secret set aside", func() bool {
 		return len(jobOf(t, askStatus(ctl), dst+"/").Unreadable) == 1
 	})
@@ -234,4 +201,24 @@ func TestUnreadableGoneDropped(t *testing.T) {
 		t.Errorf("the drop was not logged:\n%s", logs.String())
 	}
 	endDispatch(t, in, done)
+}
+
+// unreadableDispatch runs Dispatch on an unreadableTree, rsync run as
+// nobody, with the given backoff and extra; it returns the tree and what
+// controlled returns, and the log.
+func unreadableDispatch(t *testing.T, backoff time.Duration, extra ...string) (src, dst string, in chan<- Work, ctl chan<- Request, done <-chan error, logs *testutil.LockedBuffer) {
+	t.Helper()
+	src, dst = unreadableTree(t)
+	rs := testutil.NobodyRsync(t, src, dst)
+	logs = &testutil.LockedBuffer{}
+	in, ctl, done = controlled(t, Options{
+		Jobs:    []Job{{Path: src + "/", Dest: dst + "/", Settings: Settings{Rsync: rs, Bwlimit: "0", Extra: extra}}},
+		Initial: true, Warm: true, Backoff: struct{ Min, Max time.Duration }{Min: backoff, Max: 2 * backoff}, Logger: zerolog.New(logs),
+	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(logs.String(), "\n", snapshot(dst))
+		}
+	})
+	return src, dst, in, ctl, done, logs
 }

@@ -44,18 +44,26 @@ func syncedTree(t *testing.T) (o *observed, base, src, dst string) {
 	return o, base, src, dst
 }
 
+// syncedMount starts a daemon on a tmpfs mounted at BASE/src (holding the
+// file a) to the local target BASE/dst, and waits for its initial sync.
+func syncedMount(t *testing.T) (o *observed, src, dst string) {
+	t.Helper()
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	src, dst = filepath.Join(base, "src"), filepath.Join(base, "dst")
+	mount(t, src)
+	writeFile(t, filepath.Join(src, "a"), "mirror me")
+	o = startObserved(t, base, oneLocalTree)
+	converges(t, src, dst, "the initial sync")
+	return o, src, dst
+}
+
 // The source's filesystem unmounted (umount -l): the tree is lost at once,
 // loudly (an error, the status failing with the reason); a write into the
 // bare mount point is not synced and nothing on the target is deleted;
 // a stop exits with an error naming the tree.
 func TestSourceUnmounted(t *testing.T) {
-	testutil.NeedRsync(t)
-	base := t.TempDir()
-	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
-	mount(t, src)
-	writeFile(t, filepath.Join(src, "a"), "mirror me")
-	o := startObserved(t, base, oneLocalTree)
-	converges(t, src, dst, "the initial sync")
+	o, src, dst := syncedMount(t)
 	if out, err := exec.Command("umount", "-l", src).CombinedOutput(); err != nil {
 		t.Fatalf("umount: %v: %s", err, out)
 	}
@@ -88,13 +96,7 @@ func TestSourceUnmounted(t *testing.T) {
 // rsync waiting for its next list included: nothing of the daemon's keeps
 // the filesystem busy.
 func TestSourceUnmountNotBusy(t *testing.T) {
-	testutil.NeedRsync(t)
-	base := t.TempDir()
-	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
-	mount(t, src)
-	writeFile(t, filepath.Join(src, "a"), "mirror me")
-	o := startObserved(t, base, oneLocalTree)
-	converges(t, src, dst, "the initial sync")
+	o, src, dst := syncedMount(t)
 	writeFile(t, filepath.Join(src, "b"), "a change")
 	converges(t, src, dst, "a change")
 	// The rsync that took the change may still be exiting, in the source.
