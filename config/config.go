@@ -40,6 +40,11 @@ type Config struct {
 	Timeout          time.Duration // timeout: the default of each tree's Timeout
 	AllowEmptySource bool          // allow_empty_source: the default of each tree's
 
+	// Deletion and the initial sync (lsyncd's delete and init): the
+	// defaults of each tree's.
+	Delete string // delete: DeleteAll, DeleteNone, DeleteStartup or DeleteRunning
+	Init   bool   // init: False skips the initial sync
+
 	// Warnings are things worth telling the user that do not stop the load.
 	Warnings []*Error
 }
@@ -66,6 +71,11 @@ type Sync struct {
 	// AllowEmptySource lets a full sync run from an empty source to a
 	// target that is not empty (allow_empty_source).
 	AllowEmptySource bool
+	// Delete says which runs delete on the target what the source does
+	// not have (delete: DeleteAll, DeleteNone, DeleteStartup or
+	// DeleteRunning); Init false skips the initial sync (init).
+	Delete string
+	Init   bool
 }
 
 // Dest is one destination of a Sync.
@@ -84,7 +94,7 @@ func sameRuns(a, b *Config) bool {
 	samePath := func(a, b Dest) bool { return a.Path == b.Path } // Node is only what logs show
 	for i, s := range a.Syncs {
 		t := b.Syncs[i]
-		if s.Source != t.Source || !slices.EqualFunc(s.Dests, t.Dests, samePath) || !slices.Equal(s.Excludes, t.Excludes) {
+		if s.Source != t.Source || !slices.EqualFunc(s.Dests, t.Dests, samePath) || !slices.Equal(s.Excludes, t.Excludes) || s.Delete != t.Delete || s.Init != t.Init {
 			return false
 		}
 	}

@@ -23,6 +23,8 @@ type syncCall struct {
 	resync     starlark.Value // nil: resync_interval
 	timeout    starlark.Value // nil: timeout
 	allowEmpty starlark.Value // nil: allow_empty_source
+	delete     starlark.Value // nil: delete
+	init       starlark.Value // nil: init
 }
 
 // orig maps a position in any evaluated file back to the user's text.
@@ -34,20 +36,20 @@ func (b *builder) orig(pos syntax.Position) place {
 }
 
 // syncBuiltin is sync(source, target, nodes, excludes, exclude, filter,
-// delay, resync_interval, timeout, allow_empty_source): one watched tree
-// with its own settings (contract 3).
+// delay, resync_interval, timeout, allow_empty_source, delete, init): one
+// watched tree with its own settings (contract 3).
 func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var c syncCall
-	var exclude, filter, delay, resync, timeout, allowEmpty starlark.Value
+	var exclude, filter, delay, resync, timeout, allowEmpty, del, init starlark.Value
 	if err := starlark.UnpackArgs(fn.Name(), args, kwargs,
 		"source", &c.source, "target", &c.target, "nodes?", &c.nodes, "excludes?", &c.excludes,
 		"exclude?", &exclude, "filter?", &filter, "delay?", &delay, "resync_interval?", &resync,
-		"timeout?", &timeout, "allow_empty_source?", &allowEmpty); err != nil {
+		"timeout?", &timeout, "allow_empty_source?", &allowEmpty, "delete?", &del, "init?", &init); err != nil {
 		return nil, err
 	}
 	c.pos = b.orig(th.CallFrame(1).Pos)
 	c.exclude, c.filter, c.delay, c.resync = noneToNil(exclude), noneToNil(filter), noneToNil(delay), noneToNil(resync)
-	c.timeout, c.allowEmpty = noneToNil(timeout), noneToNil(allowEmpty)
+	c.timeout, c.allowEmpty, c.delete, c.init = noneToNil(timeout), noneToNil(allowEmpty), noneToNil(del), noneToNil(init)
 	if c.source == "" {
 		return nil, fmt.Errorf("source is empty: give the directory to watch")
 	}
@@ -89,6 +91,16 @@ func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args st
 			return nil, err
 		}
 	}
+	if c.delete != nil {
+		if _, err := deleteMode(c.delete); err != nil {
+			return nil, err
+		}
+	}
+	if c.init != nil {
+		if _, err := boolSetting("init", c.init); err != nil {
+			return nil, err
+		}
+	}
 	b.calls = append(b.calls, c)
 	return starlark.None, nil
 }
@@ -114,7 +126,7 @@ func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaults *Confi
 			src += "/"
 		}
 		s := Sync{Source: src, Target: c.target, Delay: defaults.Delay, Resync: defaults.ResyncInterval,
-			Timeout: defaults.Timeout, AllowEmptySource: defaults.AllowEmptySource,
+			Timeout: defaults.Timeout, AllowEmptySource: defaults.AllowEmptySource, Delete: defaults.Delete, Init: defaults.Init,
 			Pos: fmt.Sprintf("%s:%d:%d", b.src.name, c.pos.line, c.pos.col)}
 		var nodes []string
 		if c.nodes != nil {
@@ -148,6 +160,12 @@ func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaults *Confi
 		}
 		if c.allowEmpty != nil {
 			s.AllowEmptySource, _ = boolSetting("allow_empty_source", c.allowEmpty)
+		}
+		if c.delete != nil {
+			s.Delete, _ = deleteMode(c.delete) // checked when called
+		}
+		if c.init != nil {
+			s.Init, _ = boolSetting("init", c.init)
 		}
 		if c.exclude != nil {
 			h, _ := b.newHook(c.exclude, "sync(exclude=…)", 2, "(path, is_dir)")

@@ -46,7 +46,7 @@ const (
 )
 
 // settingNames are the variables inosync reads, for near-miss warnings.
-var settingNames = []string{"wpaths", "rpaths", "wpath", "rpath", "rnodes", "rexcludes", "excludes", "extra", "rspeed", "emask", "edelay", "logfile", "rsync", "exclude", "event_filter", "max_processes", "max_delay", "max_pending", "warm_rsync", "control_socket", "status_file", "status_interval", "metrics_listen", "resync_interval", "timeout", "allow_empty_source"}
+var settingNames = []string{"wpaths", "rpaths", "wpath", "rpath", "rnodes", "rexcludes", "excludes", "extra", "rspeed", "emask", "edelay", "logfile", "rsync", "exclude", "event_filter", "max_processes", "max_delay", "max_pending", "warm_rsync", "control_socket", "status_file", "status_interval", "metrics_listen", "resync_interval", "timeout", "allow_empty_source", "delete", "init"}
 
 // builder validates the globals of one evaluated config.
 type builder struct {
@@ -95,6 +95,9 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 	if err := b.observe(g, c); err != nil {
 		return nil, err
 	}
+	if err := b.deletion(g, c); err != nil {
+		return nil, err
+	}
 	if err := b.safety(g, c); err != nil {
 		return nil, err
 	}
@@ -137,6 +140,7 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 	for i := range c.Syncs { // the legacy variables' trees
 		c.Syncs[i].Resync = c.ResyncInterval
 		c.Syncs[i].Timeout, c.Syncs[i].AllowEmptySource = c.Timeout, c.AllowEmptySource
+		c.Syncs[i].Delete, c.Syncs[i].Init = c.Delete, c.Init
 	}
 	more, err := b.fromCalls(g, opts, c)
 	if err != nil {

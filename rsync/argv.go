@@ -18,7 +18,29 @@ type Settings struct {
 	// Timeout is rsync's I/O timeout (--timeout) for the runs after the
 	// initial one, whose argv stays 0.2.3's; 0 = none.
 	Timeout time.Duration
+	// Delete says which runs delete on the target what is not in the
+	// source (the config's delete); the zero value is 0.2.3's: all.
+	Delete DeleteMode
 }
+
+// DeleteMode says which runs delete on the target what the source does not
+// have (lsyncd's delete setting).
+type DeleteMode int
+
+// The deletion modes.
+const (
+	DeleteAlways  DeleteMode = iota // every run (delete = True)
+	DeleteNever                     // no run (delete = False)
+	DeleteStartup                   // the initial sync only (delete = "startup")
+	DeleteRunning                   // the runs for changes seen while running (delete = "running")
+)
+
+// initial, later and lists report whether the initial sync, a later full
+// sync (after an overflow, past max_pending, a resync) and a list run for
+// changes delete.
+func (m DeleteMode) initial() bool { return m == DeleteAlways || m == DeleteStartup }
+func (m DeleteMode) later() bool   { return m == DeleteAlways }
+func (m DeleteMode) lists() bool   { return m == DeleteAlways || m == DeleteRunning }
 
 // Argv returns the initial-sync command line of inosync 0.2.3 for one
 // watched path and one destination:
@@ -28,9 +50,19 @@ type Settings struct {
 // SOURCE is the watched path as written (its trailing slash decides whether
 // rsync copies the directory or its contents) and DEST the whole destination
 // (node + remote path). Every value is one argument: no shell ever sees it.
+// --delete is left out when the deletion mode keeps the initial sync from
+// deleting (delete = False or "running").
 func Argv(s Settings, source, dest string) []string {
+	return argvDeleting(s, source, dest, s.Delete.initial())
+}
+
+// argvDeleting is Argv with --delete when del.
+func argvDeleting(s Settings, source, dest string, del bool) []string {
 	argv := make([]string, 0, 8+len(s.Extra)+len(s.Excludes))
-	argv = append(argv, s.Rsync, "-ltrp", "--delete")
+	argv = append(argv, s.Rsync, "-ltrp")
+	if del {
+		argv = append(argv, "--delete")
+	}
 	argv = append(argv, s.Extra...)
 	argv = append(argv, s.options()...)
 	return append(argv, source, dest)
@@ -94,14 +126,14 @@ func isSafe(c byte) bool {
 // the receiver) and, for changed paths, the list on standard input.
 var (
 	laterOpts = []string{"--modify-window=-1"}
-	listOpts  = []string{"--from0", "--files-from=-", "--delete-missing-args"}
+	listOpts  = []string{"--from0", "--files-from=-"}
 )
 
 // RescanArgv is the command line of a full sync after the initial one
 // (after an inotify queue overflow, when too many paths are pending, a
 // resync): it reports what it transferred (statsOption).
 func RescanArgv(s Settings, source, dest string) []string {
-	argv := Argv(s, source, dest)
+	argv := argvDeleting(s, source, dest, s.Delete.later())
 	return insertBeforeOperands(argv, append(s.laterOpts(), statsOption))
 }
 
@@ -148,11 +180,19 @@ func WaitingListArgv(s Settings, source, dest string) (argv []string, prefix str
 	return listArgv(s, operand, dest), mark + "./" + below
 }
 
-// listArgv is a list run's command line from the directory base.
+// listArgv is a list run's command line from the directory base. A list
+// run that may not delete (the deletion mode) skips the paths that are
+// gone (--ignore-missing-args) and syncs listed directories without
+// --delete.
 func listArgv(s Settings, base, dest string) []string {
-	argv := Argv(s, base, dest)
+	del := s.Delete.lists()
+	argv := argvDeleting(s, base, dest, del)
 	argv = insertBeforeOperands(argv, s.laterOpts())
-	return insertBeforeOperands(argv, listOpts)
+	missing := "--delete-missing-args"
+	if !del {
+		missing = "--ignore-missing-args"
+	}
+	return insertBeforeOperands(argv, append(listOpts[:len(listOpts):len(listOpts)], missing))
 }
 
 // listRoot is the directory a waiting list run's rsync starts in for the

@@ -2,6 +2,7 @@ package rsync
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -50,5 +51,41 @@ func TestQuote(t *testing.T) {
 		if got := Quote(tt.argv); got != tt.want {
 			t.Errorf("Quote(%q) = %s, want %s", tt.argv, got, tt.want)
 		}
+	}
+}
+
+// Each deletion mode deletes in the runs it names, and the default keeps
+// 0.2.3's command lines.
+func TestDeleteModes(t *testing.T) {
+	has := func(argv []string, opt string) bool { return slices.Contains(argv, opt) }
+	for _, c := range []struct {
+		mode                  DeleteMode
+		initial, rescan, list bool
+	}{
+		{DeleteAlways, true, true, true},
+		{DeleteNever, false, false, false},
+		{DeleteStartup, true, false, false},
+		{DeleteRunning, false, false, true},
+	} {
+		s := Settings{Rsync: "rsync", Bwlimit: "0", Delete: c.mode}
+		list, _ := ListArgv(s, "/src/", "/dst/")
+		waiting, _ := WaitingListArgv(s, "/src/", "/dst/")
+		if got := has(Argv(s, "/src/", "/dst/"), "--delete"); got != c.initial {
+			t.Errorf("mode %d: initial sync deletes: %v, want %v", c.mode, got, c.initial)
+		}
+		if got := has(RescanArgv(s, "/src/", "/dst/"), "--delete"); got != c.rescan {
+			t.Errorf("mode %d: full sync deletes: %v, want %v", c.mode, got, c.rescan)
+		}
+		for _, argv := range [][]string{list, waiting} {
+			if got := has(argv, "--delete") && has(argv, "--delete-missing-args"); got != c.list {
+				t.Errorf("mode %d: list run deletes: %v, want %v: %q", c.mode, got, c.list, argv)
+			}
+			if !c.list && !has(argv, "--ignore-missing-args") {
+				t.Errorf("mode %d: a list run that may not delete does not skip missing paths: %q", c.mode, argv)
+			}
+		}
+	}
+	if got := Quote(Argv(Settings{Rsync: "rsync", Bwlimit: "0"}, "/src/", "h:/dst/")); got != "rsync -ltrp --delete --bwlimit=0 /src/ h:/dst/" {
+		t.Errorf("default initial argv = %s", got)
 	}
 }

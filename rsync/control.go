@@ -186,10 +186,15 @@ func (r Reconfigure) handle(d *dispatcher) {
 }
 
 // addJob makes the book of a new job, with the initial sync pending when
-// the dispatcher was asked for initial syncs.
+// the dispatcher was asked for initial syncs and the job has one.
 func (d *dispatcher) addJob(j Job) *jobState {
-	js := &jobState{Job: j, pending: map[string]struct{}{}, runs: map[int]running{}, afterFull: map[string]struct{}{}, unreadable: unreadableSet{}, full: d.o.Initial, initial: d.o.Initial}
+	initial := d.o.Initial && !j.NoInitial
+	js := &jobState{Job: j, pending: map[string]struct{}{}, runs: map[int]running{}, afterFull: map[string]struct{}{}, unreadable: unreadableSet{}, full: initial, initial: initial}
 	d.jobs = append(d.jobs, js)
+	if d.o.Initial && j.NoInitial {
+		lg := d.jobLogger(js)
+		lg.Warn().Msg("no initial sync (init = False): the target may differ from the source until a change or a resync syncs it")
+	}
 	return js
 }
 

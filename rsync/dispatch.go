@@ -30,6 +30,9 @@ type Job struct {
 	// AllowEmptySource lets a full sync run from an empty source to a
 	// target that is not empty (allow_empty_source).
 	AllowEmptySource bool
+	// NoInitial: the job has no initial sync (init = False), only the
+	// runs for changes from its start on.
+	NoInitial bool
 }
 
 // Work is a set of changed paths of one tree, as the coalescer hands it on.

@@ -101,10 +101,10 @@ func excludeOptions(source string, rels []string) []string {
 	return opts
 }
 
-// withRulesFirst puts rules after rsync's first options (RSYNC -ltrp
-// --delete), before extra and the settings' own rules.
+// withRulesFirst puts rules after rsync's first option (RSYNC -ltrp),
+// before extra and the settings' own rules.
 func withRulesFirst(argv, rules []string) []string {
-	const head = 3
+	const head = 2
 	out := make([]string, 0, len(argv)+len(rules))
 	out = append(out, argv[:head]...)
 	out = append(out, rules...)

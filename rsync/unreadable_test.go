@@ -67,7 +67,7 @@ func TestLeaveOut(t *testing.T) {
 		t.Errorf("excludeOptions = %q", got)
 	}
 	argv := withRulesFirst([]string{"rsync", "-ltrp", "--delete", "--include=*/", "src/", "dst/"}, []string{"--exclude=/c"})
-	if want := []string{"rsync", "-ltrp", "--delete", "--exclude=/c", "--include=*/", "src/", "dst/"}; !slices.Equal(argv, want) {
+	if want := []string{"rsync", "-ltrp", "--exclude=/c", "--delete", "--include=*/", "src/", "dst/"}; !slices.Equal(argv, want) {
 		t.Errorf("withRulesFirst = %q, want %q", argv, want)
 	}
 }

@@ -7,7 +7,22 @@ import (
 
 // settings are the rsync settings of one tree of cfg.
 func settings(cfg *config.Config, s config.Sync) rsync.Settings {
-	return rsync.Settings{Rsync: cfg.Rsync, Extra: cfg.Extra, Bwlimit: cfg.Bwlimit, Logfile: cfg.Logfile, Excludes: s.Excludes, Timeout: s.Timeout}
+	return rsync.Settings{Rsync: cfg.Rsync, Extra: cfg.Extra, Bwlimit: cfg.Bwlimit, Logfile: cfg.Logfile, Excludes: s.Excludes, Timeout: s.Timeout,
+		Delete: deleteMode(s.Delete)}
+}
+
+// deleteMode is the config's deletion mode as the rsync package names it;
+// an unset one ("") is the default, every run deletes.
+func deleteMode(mode string) rsync.DeleteMode {
+	switch mode {
+	case config.DeleteNone:
+		return rsync.DeleteNever
+	case config.DeleteStartup:
+		return rsync.DeleteStartup
+	case config.DeleteRunning:
+		return rsync.DeleteRunning
+	}
+	return rsync.DeleteAlways
 }
 
 // initialArgv returns the initial-sync command lines in run order: for
@@ -15,6 +30,9 @@ func settings(cfg *config.Config, s config.Sync) rsync.Settings {
 func initialArgv(cfg *config.Config) [][]string {
 	var out [][]string
 	for _, s := range cfg.Syncs {
+		if !s.Init {
+			continue // no initial sync (init = False)
+		}
 		st := settings(cfg, s)
 		for _, d := range s.Dests {
 			out = append(out, rsync.Argv(st, s.Source, d.Path))
