@@ -10,7 +10,7 @@
 #
 # One sync() serves both targets: one watch per directory, and the two
 # nodes are synced in parallel from one set of changes.
-extra = "-z --rsh='/usr/bin/ssh -p 2222'"   # -ltrp --delete is always given
+extra = "-z --rsh='/usr/bin/ssh -p 2222'"   # -ltrp (and --delete, delete = True) is always given
 
 sync(
     source = "/srv/www/",
