@@ -2,7 +2,8 @@
 # bench/slowwrite.sh [INOSYNC]: 200 MiB written over about 10 s (1 MiB every
 # 50 ms) into a watched tree with a local node and edelay = 0: how many rsync
 # runs, and in how many 100 ms samples the target held a (partial) copy.
-BIN=${1:-/work/main/bin/inosync-new}
+set -e
+BIN=${1:-bin/inosync}
 D=$(mktemp -d /tmp/slowXXXX)
 mkdir -p $D/src $D/dst
 cat > $D/cfg.py <<CFG
