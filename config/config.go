@@ -11,10 +11,11 @@ type Config struct {
 	Form  string // "wpaths" (master 0.2.3) or "wpath" (0.2.1, tagged 0.2.3, forks)
 	Syncs []Sync // one per watched path, in run order
 
-	Rsync   string   // absolute path of the rsync binary
-	Extra   []string // the words of `extra`
-	Bwlimit string   // --bwlimit value, "0" by default
-	Logfile string   // --log-file value; "" = none
+	Rsync    string   // absolute path of the rsync binary
+	Extra    []string // the words of `extra`
+	ExtraPos string   // file:line:col of extra's value, for messages; "" when not set
+	Bwlimit  string   // --bwlimit value, "0" by default
+	Logfile  string   // --log-file value; "" = none
 
 	Events []string      // emask: inotify event names that start a sync
 	Delay  time.Duration // edelay

@@ -137,6 +137,9 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 	default:
 		return nil, &Error{File: b.src.name, Msg: "no paths given to watch: set wpaths (and rpaths), the older wpath, or call sync()"}
 	}
+	if p := b.src.settingPos("extra"); p.line > 0 && len(c.Extra) > 0 {
+		c.ExtraPos = fmt.Sprintf("%s:%d:%d", b.src.name, p.line, p.col)
+	}
 	for i := range c.Syncs { // the legacy variables' trees
 		c.Syncs[i].Resync = c.ResyncInterval
 		c.Syncs[i].Timeout, c.Syncs[i].AllowEmptySource = c.Timeout, c.AllowEmptySource

@@ -580,6 +580,9 @@ func (d *dispatcher) finish(r result, draining bool) {
 	j.failures++
 	j.rec.failed++
 	j.rec.lastExit, j.rec.lastError = r.exit, lastLine(r.stderr)
+	if line := firstError(r.stderr); configFault(r.exit) && line != "" {
+		j.rec.lastError = line // "rsync: --x: unknown option" says more than the summary
+	}
 	if j.rec.lastError == "" {
 		j.rec.lastError = r.err.Error()
 	}
@@ -602,6 +605,9 @@ func (d *dispatcher) finish(r result, draining bool) {
 		return
 	}
 	wait := d.backoff(j.failures)
+	if configFault(r.exit) {
+		wait = d.o.Backoff.Max // retrying sooner cannot mend the config
+	}
 	j.waiting = true
 	j.retryGen++
 	j.rec.nextRetry = now.Add(wait)

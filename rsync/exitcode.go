@@ -21,6 +21,34 @@ const (
 	exitNotRun = -1
 )
 
+// configFault reports whether rsync's exit means that its command line or
+// its setup is wrong, which retrying cannot mend: 1 (a syntax or usage
+// error: an option rsync does not know, in extra), 2 (protocol
+// incompatibility), 4 (an action the other side does not support), 126
+// and 127 (rsync or the remote shell not executable or not found).
+func configFault(exit int) bool {
+	switch exit {
+	case 1, 2, 4, 126, 127:
+		return true
+	}
+	return false
+}
+
+// faultWords says in words what a configuration fault's exit means.
+func faultWords(exit int) string {
+	switch exit {
+	case 1:
+		return "rsync refused its command line (an option in extra or rsync it does not know?)"
+	case 2:
+		return "rsync's protocol does not match the other side's"
+	case 4:
+		return "the other side does not support what rsync asked for"
+	case 126:
+		return "rsync or the remote shell is not executable"
+	}
+	return "rsync or the remote shell was not found (on the node?)"
+}
+
 // classify turns how an rsync process ended (err from starting and
 // waiting for it) into the run's exit code and its failure, nil when the
 // run counts as a success.

@@ -112,6 +112,17 @@ func lastLine(out string) string {
 	return strings.TrimSpace(out)
 }
 
+// firstError is the first line of rsync's output that begins "rsync: ",
+// or "".
+func firstError(out string) string {
+	for line := range strings.Lines(out) {
+		if strings.HasPrefix(line, "rsync: ") {
+			return strings.TrimSpace(line)
+		}
+	}
+	return ""
+}
+
 // unreachable reports whether an rsync exit status means that the node
 // could not be reached or the connection broke (rsync(1): 10 socket I/O,
 // 12 protocol data stream, 30 and 35 timeouts, 255 ssh).
@@ -127,6 +138,12 @@ func unreachable(exit int) bool {
 // once, then one line per growing interval while the job keeps failing.
 func (d *dispatcher) reportFailure(j *jobState, r result, wait time.Duration, now time.Time) {
 	lg := d.jobLogger(j)
+	if configFault(r.exit) {
+		// Each time: nothing changes until the config does.
+		lg.Error().Int("exit", r.exit).Int("failures", j.failures).Str("error", j.rec.lastError).Int64("retry_in_ms", wait.Milliseconds()).
+			Msgf("%s: fix the config and reload; retrying every %s meanwhile", faultWords(r.exit), wait.Round(time.Second))
+		return
+	}
 	if j.failures == 1 && r.exit == exitRefused {
 		j.rec.reportEvery = reportFirst
 		j.rec.reportAt = now.Add(reportFirst)

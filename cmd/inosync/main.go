@@ -61,6 +61,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "inosync: %v\n", err)
 			return 1
 		}
+		if err := checkRsyncOptions(cfg, func(msg string) { fmt.Fprintf(stderr, "inosync: warning: %s\n", msg) }); err != nil {
+			fmt.Fprintf(stderr, "inosync: %v\n", err)
+			return 1
+		}
 		for _, argv := range initialArgv(cfg) {
 			fmt.Fprintln(stdout, rsync.Quote(argv))
 		}

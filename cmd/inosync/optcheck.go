@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/inosync/inosync/config"
+	"github.com/inosync/inosync/rsync"
+)
+
+// optionCheckTimeout bounds one dry run of --check's option check.
+const optionCheckTimeout = 10 * time.Second
+
+// checkRsyncOptions is --check's test of the options the config gives
+// rsync: the rsync on PATH (never a binary that the config names) runs each
+// tree's initial command line with --dry-run from an empty temp directory
+// to another, contacting no node, so that an option it refuses is reported
+// before the start, with where extra is set. Trees synced to an rsync
+// daemon (host::module, rsync://) are left out: their daemon-only options
+// would be refused locally. It returns nil, with a warning, when no rsync
+// is on PATH.
+func checkRsyncOptions(cfg *config.Config, warn func(string)) error {
+	rs, err := exec.LookPath("rsync")
+	if err != nil {
+		warn("rsync not found on PATH: the rsync options were not checked")
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "inosync-check-*")
+	if err != nil {
+		return fmt.Errorf("checking the rsync options: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")+"/"
+	if err := errors.Join(os.Mkdir(src, 0o700), os.Mkdir(dst, 0o700)); err != nil {
+		return fmt.Errorf("checking the rsync options: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, s := range cfg.Syncs {
+		if toDaemon(s) {
+			continue
+		}
+		st := settings(cfg, s)
+		st.Rsync, st.Logfile = rs, "" // rsync's own log is not written by a check
+		argv := rsync.Argv(st, src, dst)
+		argv = append(argv[:len(argv)-2:len(argv)-2], "--dry-run", "--log-file=/dev/null", src, dst)
+		key := strings.Join(argv, "\x00")
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if err := dryRun(argv); err != nil {
+			where := "extra"
+			if cfg.ExtraPos != "" {
+				where = cfg.ExtraPos + ": extra"
+			}
+			return fmt.Errorf("%s: %v (tree %s; checked with %s --dry-run, no node contacted)", where, err, s.Source, rs)
+		}
+	}
+	return nil
+}
+
+// toDaemon reports whether a tree has a node that is an rsync daemon.
+func toDaemon(s config.Sync) bool {
+	for _, d := range s.Dests {
+		if strings.Contains(d.Path, "::") || strings.HasPrefix(d.Path, "rsync://") {
+			return true
+		}
+	}
+	return false
+}
+
+// dryRun runs argv and returns rsync's first error line when it refuses
+// its command line: exit 1 (a syntax or usage error) or 4 (an action it
+// does not support). Other failures are not the options' (a path in extra
+// that does not exist here, say) and pass.
+func dryRun(argv []string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), optionCheckTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
+	var ee *exec.ExitError
+	if err == nil || (errors.As(err, &ee) && ee.ExitCode() != 1 && ee.ExitCode() != 4) {
+		return nil
+	}
+	for line := range strings.Lines(string(out)) {
+		if strings.HasPrefix(line, "rsync: ") {
+			return fmt.Errorf("rsync refuses it: %s", strings.TrimSpace(line))
+		}
+	}
+	return fmt.Errorf("rsync refuses it: %v: %s", err, strings.TrimSpace(string(out)))
+}
