@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
@@ -286,6 +288,9 @@ func (l *loader) located(err error) error {
 	case errors.As(err, &cfg):
 		return cfg
 	case errors.As(err, &syn):
+		if pos, ok := l.fString(syn.Pos); ok {
+			return l.at(pos, `f-strings are not supported; use "%s" % (x,) or "{}".format(x)`)
+		}
 		return l.at(syn.Pos, plainSyntax(syn.Msg))
 	case errors.As(err, &list) && len(list) > 0:
 		// Report the first; the rest are usually consequences of it.
@@ -355,6 +360,33 @@ func (l *loader) at(pos syntax.Position, msg string) *Error {
 	}
 	return e
 }
+
+// fString reports whether the syntax error at pos is a Python 3 f-string:
+// the parser stops right after a string literal that follows an f prefix
+// (f"…", F'…', rf"…"). It returns where the prefix starts.
+func (l *loader) fString(pos syntax.Position) (syntax.Position, bool) {
+	src := l.sources[pos.Filename()]
+	if src == nil || pos.Line < 1 {
+		return pos, false
+	}
+	lines := strings.Split(string(src.rewrite.Src), "\n")
+	if int(pos.Line) > len(lines) {
+		return pos, false
+	}
+	line := []rune(lines[pos.Line-1])
+	end := min(int(pos.Col)-1, len(line))
+	found := fStringStart.FindAllStringSubmatchIndex(string(line[:end]), -1)
+	if len(found) == 0 {
+		return pos, false
+	}
+	last := found[len(found)-1]
+	pos.Col = int32(utf8.RuneCountInString(string(line[:end])[:last[2]]) + 1)
+	return pos, true
+}
+
+// fStringStart matches an f-string's prefix and opening quote; group 1 is
+// the prefix.
+var fStringStart = regexp.MustCompile(`(?:^|[^A-Za-z0-9_])([rR]?[fF]|[fF][rR])["']`)
 
 // plainSyntax rewords the parser's terse messages.
 func plainSyntax(msg string) string {

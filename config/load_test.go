@@ -236,3 +236,19 @@ func TestLoadErrors(t *testing.T) {
 		})
 	}
 }
+
+// A Python 3 f-string gets a hint at its position, not the parser's
+// "got string literal".
+func TestFStringHint(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{"x = 1\nwpaths = [f\"@DIR@/src/{x}\"]\n", `cfg.py:2:11: f-strings are not supported; use "%s" % (x,) or "{}".format(x)`},
+		{"name = \"a\"\nprint(F'hello {name}')\n", "cfg.py:2:7: f-strings are not supported"},
+		{"name = \"a\"\nprint(rf'hello {name}')\n", "cfg.py:2:7: f-strings are not supported"},
+		{"elf \"x\"\n", "cfg.py:1:8: syntax error: got string literal"},
+	} {
+		_, _, err := loadSrc(t, c.src)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.src, err, c.want)
+		}
+	}
+}
