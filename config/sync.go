@@ -25,6 +25,7 @@ type syncCall struct {
 	allowEmpty starlark.Value // nil: allow_empty_source
 	delete     starlark.Value // nil: delete
 	init       starlark.Value // nil: init
+	exclFrom   starlark.Value // nil: none beyond the global exclude_from
 }
 
 // orig maps a position in any evaluated file back to the user's text.
@@ -36,20 +37,21 @@ func (b *builder) orig(pos syntax.Position) place {
 }
 
 // syncBuiltin is sync(source, target, nodes, excludes, exclude, filter,
-// delay, resync_interval, timeout, allow_empty_source, delete, init): one
-// watched tree with its own settings (contract 3).
+// delay, resync_interval, timeout, allow_empty_source, delete, init,
+// exclude_from): one watched tree with its own settings (contract 3).
 func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var c syncCall
-	var exclude, filter, delay, resync, timeout, allowEmpty, del, init starlark.Value
+	var exclude, filter, delay, resync, timeout, allowEmpty, del, init, exclFrom starlark.Value
 	if err := starlark.UnpackArgs(fn.Name(), args, kwargs,
 		"source", &c.source, "target", &c.target, "nodes?", &c.nodes, "excludes?", &c.excludes,
 		"exclude?", &exclude, "filter?", &filter, "delay?", &delay, "resync_interval?", &resync,
-		"timeout?", &timeout, "allow_empty_source?", &allowEmpty, "delete?", &del, "init?", &init); err != nil {
+		"timeout?", &timeout, "allow_empty_source?", &allowEmpty, "delete?", &del, "init?", &init, "exclude_from?", &exclFrom); err != nil {
 		return nil, err
 	}
 	c.pos = b.orig(th.CallFrame(1).Pos)
 	c.exclude, c.filter, c.delay, c.resync = noneToNil(exclude), noneToNil(filter), noneToNil(delay), noneToNil(resync)
 	c.timeout, c.allowEmpty, c.delete, c.init = noneToNil(timeout), noneToNil(allowEmpty), noneToNil(del), noneToNil(init)
+	c.exclFrom = noneToNil(exclFrom)
 	if c.source == "" {
 		return nil, fmt.Errorf("source is empty: give the directory to watch")
 	}
@@ -148,6 +150,13 @@ func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaults *Confi
 			if s.Excludes, err = stringItems(c.excludes); err != nil {
 				return nil, b.errAt(c.pos, "sync(excludes=…): %v", err)
 			}
+		}
+		if c.exclFrom != nil {
+			pats, err := b.excludeFrom(c.exclFrom, c.pos, "sync(exclude_from=…)")
+			if err != nil {
+				return nil, err
+			}
+			s.Excludes = append(s.Excludes, pats...)
 		}
 		if c.delay != nil {
 			s.Delay, _ = delaySeconds(c.delay) // checked when called
