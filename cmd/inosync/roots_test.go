@@ -99,14 +99,15 @@ func TestSourceUnmountNotBusy(t *testing.T) {
 	o, src, dst := syncedMount(t)
 	writeFile(t, filepath.Join(src, "b"), "a change")
 	converges(t, src, dst, "a change")
-	// The rsync that took the change may still be exiting, in the source.
+	// The rsync that took the change (warm or not) may still be exiting,
+	// in the source.
 	testutil.Eventually(t, 10*time.Second, "only a warm rsync waiting for its list", func() bool {
-		w := warmRsyncs(t)
-		return len(w) == 1 && !strings.HasPrefix(w[0].cwd, src)
+		w := rsyncChildren(t)
+		return len(w) == 1 && w[0].warm && !strings.HasPrefix(w[0].cwd, src)
 	})
 	if out, err := exec.Command("umount", src).CombinedOutput(); err != nil {
 		users, _ := exec.Command("fuser", "-vm", src).CombinedOutput()
-		t.Fatalf("umount with a warm rsync %v waiting: %v: %s\n%s", warmRsyncs(t), err, out, users)
+		t.Fatalf("umount with rsyncs %v: %v: %s\n%s", rsyncChildren(t), err, out, users)
 	}
 	testutil.Eventually(t, 10*time.Second, "the tree failing with the reason", func() bool {
 		r, _ := o.report(t)
@@ -114,9 +115,9 @@ func TestSourceUnmountNotBusy(t *testing.T) {
 	})
 }
 
-// warmRsyncs lists this process's rsync children started ahead of need
-// (those given --debug=EXIT2).
-func warmRsyncs(t *testing.T) []proc {
+// rsyncChildren lists this process's rsync children, and whether each
+// was started ahead of need (given --debug=EXIT2).
+func rsyncChildren(t *testing.T) []proc {
 	t.Helper()
 	ents, err := os.ReadDir("/proc")
 	must(t, err)
@@ -128,21 +129,23 @@ func warmRsyncs(t *testing.T) []proc {
 		}
 		// pid (comm) state ppid …: comm may hold spaces, so cut at its ')'.
 		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-		if len(f) < 2 || f[1] != strconv.Itoa(os.Getpid()) {
+		comm := string(stat[bytes.IndexByte(stat, '(')+1 : bytes.LastIndexByte(stat, ')')])
+		if len(f) < 2 || f[1] != strconv.Itoa(os.Getpid()) || comm != "rsync" {
 			continue
 		}
 		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if !bytes.Contains(cmdline, []byte("--debug=EXIT2\x00")) {
-			continue
-		}
 		cwd, _ := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
-		found = append(found, proc{pid: e.Name(), cwd: cwd})
+		found = append(found, proc{pid: e.Name(), cwd: cwd, warm: bytes.Contains(cmdline, []byte("--debug=EXIT2\x00"))})
 	}
 	return found
 }
 
-// proc is a process: its PID and working directory.
-type proc struct{ pid, cwd string }
+// proc is an rsync process: its PID, working directory, and whether it
+// was started ahead of need.
+type proc struct {
+	pid, cwd string
+	warm     bool
+}
 
 // Started on an empty source (the mount point of a filesystem not
 // mounted) with a full target: the initial sync is refused, the target
