@@ -77,6 +77,13 @@ type Sync struct {
 	// DeleteRunning); Init false skips the initial sync (init).
 	Delete string
 	Init   bool
+	// Extra, Bwlimit and Rsync override the config's for this tree
+	// (sync(extra=…, rspeed=…, rsync=…)): nil or "" keep the config's.
+	// ExtraPos is where Extra was set.
+	Extra    []string
+	ExtraPos string
+	Bwlimit  string
+	Rsync    string
 }
 
 // Dest is one destination of a Sync.
@@ -95,7 +102,8 @@ func sameRuns(a, b *Config) bool {
 	samePath := func(a, b Dest) bool { return a.Path == b.Path } // Node is only what logs show
 	for i, s := range a.Syncs {
 		t := b.Syncs[i]
-		if s.Source != t.Source || !slices.EqualFunc(s.Dests, t.Dests, samePath) || !slices.Equal(s.Excludes, t.Excludes) || s.Delete != t.Delete || s.Init != t.Init {
+		if s.Source != t.Source || !slices.EqualFunc(s.Dests, t.Dests, samePath) || !slices.Equal(s.Excludes, t.Excludes) || s.Delete != t.Delete || s.Init != t.Init ||
+			!slices.Equal(s.Extra, t.Extra) || s.Bwlimit != t.Bwlimit || s.Rsync != t.Rsync {
 			return false
 		}
 	}

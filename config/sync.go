@@ -26,6 +26,9 @@ type syncCall struct {
 	delete     starlark.Value // nil: delete
 	init       starlark.Value // nil: init
 	exclFrom   starlark.Value // nil: none beyond the global exclude_from
+	extra      starlark.Value // nil: extra
+	rspeed     starlark.Value // nil: rspeed
+	rsync      starlark.Value // nil: rsync
 }
 
 // orig maps a position in any evaluated file back to the user's text.
@@ -38,20 +41,22 @@ func (b *builder) orig(pos syntax.Position) place {
 
 // syncBuiltin is sync(source, target, nodes, excludes, exclude, filter,
 // delay, resync_interval, timeout, allow_empty_source, delete, init,
-// exclude_from): one watched tree with its own settings (contract 3).
+// exclude_from, extra, rspeed, rsync): one watched tree with its own
+// settings (contract 3).
 func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var c syncCall
-	var exclude, filter, delay, resync, timeout, allowEmpty, del, init, exclFrom starlark.Value
+	var exclude, filter, delay, resync, timeout, allowEmpty, del, init, exclFrom, extra, rspeed, rsync starlark.Value
 	if err := starlark.UnpackArgs(fn.Name(), args, kwargs,
 		"source", &c.source, "target", &c.target, "nodes?", &c.nodes, "excludes?", &c.excludes,
 		"exclude?", &exclude, "filter?", &filter, "delay?", &delay, "resync_interval?", &resync,
-		"timeout?", &timeout, "allow_empty_source?", &allowEmpty, "delete?", &del, "init?", &init, "exclude_from?", &exclFrom); err != nil {
+		"timeout?", &timeout, "allow_empty_source?", &allowEmpty, "delete?", &del, "init?", &init, "exclude_from?", &exclFrom,
+		"extra?", &extra, "rspeed?", &rspeed, "rsync?", &rsync); err != nil {
 		return nil, err
 	}
 	c.pos = b.orig(th.CallFrame(1).Pos)
 	c.exclude, c.filter, c.delay, c.resync = noneToNil(exclude), noneToNil(filter), noneToNil(delay), noneToNil(resync)
 	c.timeout, c.allowEmpty, c.delete, c.init = noneToNil(timeout), noneToNil(allowEmpty), noneToNil(del), noneToNil(init)
-	c.exclFrom = noneToNil(exclFrom)
+	c.exclFrom, c.extra, c.rspeed, c.rsync = noneToNil(exclFrom), noneToNil(extra), noneToNil(rspeed), noneToNil(rsync)
 	if c.source == "" {
 		return nil, fmt.Errorf("source is empty: give the directory to watch")
 	}
@@ -103,6 +108,27 @@ func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args st
 			return nil, err
 		}
 	}
+	if c.extra != nil {
+		if s, ok := c.extra.(starlark.String); !ok {
+			return nil, fmt.Errorf("extra must be a string of rsync options, got %s", describe(c.extra))
+		} else if hasNUL(string(s)) {
+			return nil, fmt.Errorf("%s", nulMessage("sync(extra=…)", string(s)))
+		}
+	}
+	if c.rspeed != nil {
+		if _, err := rspeedValue(c.rspeed, "sync(rspeed=…)"); err != nil {
+			return nil, err
+		}
+	}
+	if c.rsync != nil {
+		s, ok := c.rsync.(starlark.String)
+		if !ok {
+			return nil, fmt.Errorf("rsync must be the path of the rsync binary, got %s", describe(c.rsync))
+		}
+		if err := checkRsyncBinary(string(s), "sync(rsync=…)"); err != nil {
+			return nil, err
+		}
+	}
 	b.calls = append(b.calls, c)
 	return starlark.None, nil
 }
@@ -150,6 +176,19 @@ func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaults *Confi
 			if s.Excludes, err = stringItems(c.excludes); err != nil {
 				return nil, b.errAt(c.pos, "sync(excludes=…): %v", err)
 			}
+		}
+		if c.extra != nil {
+			words, err := SplitExtra(string(c.extra.(starlark.String)), func(k string) string { return opts.Env[k] })
+			if err != nil {
+				return nil, b.errAt(c.pos, "sync(extra=…): %v", err)
+			}
+			s.Extra, s.ExtraPos = words, s.Pos
+		}
+		if c.rspeed != nil {
+			s.Bwlimit, _ = rspeedValue(c.rspeed, "sync(rspeed=…)") // checked when called
+		}
+		if c.rsync != nil {
+			s.Rsync = string(c.rsync.(starlark.String))
 		}
 		if c.exclFrom != nil {
 			pats, err := b.excludeFrom(c.exclFrom, c.pos, "sync(exclude_from=…)")

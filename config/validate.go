@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -382,13 +383,23 @@ func (b *builder) extra(g starlark.StringDict, env map[string]string) ([]string,
 	return words, nil
 }
 
-// rspeed gives the --bwlimit value: 0 when unset or negative; a whole
-// float (Python 2's 1024/8) prints as an integer.
+// rspeed gives the --bwlimit value: 0 when unset (see rspeedValue).
 func (b *builder) rspeed(g starlark.StringDict) (string, error) {
 	v, ok := g["rspeed"]
 	if !ok || v == starlark.None {
 		return "0", nil
 	}
+	bw, err := rspeedValue(v, "rspeed")
+	if err != nil {
+		return "", b.errAt(b.src.settingPos("rspeed"), "%v", err)
+	}
+	return bw, nil
+}
+
+// rspeedValue gives the --bwlimit value of an rspeed value: 0 when
+// negative; a whole float (Python 2's 1024/8) prints as an integer. what
+// names the setting in errors.
+func rspeedValue(v starlark.Value, what string) (string, error) {
 	switch x := v.(type) {
 	case starlark.Int:
 		if x.Sign() < 0 {
@@ -406,11 +417,11 @@ func (b *builder) rspeed(g starlark.StringDict) (string, error) {
 		return strconv.FormatFloat(f, 'g', 12, 64), nil
 	case starlark.String:
 		if hasNUL(string(x)) {
-			return "", b.errAt(b.src.settingPos("rspeed"), "%s", nulMessage("rspeed", string(x)))
+			return "", errors.New(nulMessage(what, string(x)))
 		}
 		return string(x), nil
 	}
-	return "", b.errAt(b.src.settingPos("rspeed"), "rspeed must be a number (KB/s), got %s", describe(v))
+	return "", fmt.Errorf("%s must be a number (KB/s), got %s", what, describe(v))
 }
 
 // emask reads the event names: a list, or a dict whose keys are names.
@@ -550,22 +561,32 @@ func (b *builder) rsyncPath(g starlark.StringDict) (string, error) {
 		}
 		path = string(s)
 	}
+	if err := checkRsyncBinary(path, "rsync"); err != nil {
+		if p == (place{}) {
+			return "", &Error{File: b.src.name, Msg: fmt.Sprintf("rsync binary does not exist: %s (install rsync, or set rsync to its path)", path)}
+		}
+		return "", b.errAt(p, "%v", err)
+	}
+	return path, nil
+}
+
+// checkRsyncBinary checks the path of an rsync binary: absolute, and an
+// existing file. what names the setting in errors.
+func checkRsyncBinary(path, what string) error {
 	if hasNUL(path) {
-		return "", b.errAt(p, "%s", nulMessage("rsync", path))
+		return errors.New(nulMessage(what, path))
 	}
 	if !filepath.IsAbs(path) {
-		return "", b.errAt(p, "rsync %q: the rsync path needs to be absolute", path)
+		return fmt.Errorf("%s %q: the rsync path needs to be absolute", what, path)
 	}
 	fi, err := os.Stat(path)
 	switch {
-	case err != nil && p == (place{}):
-		return "", &Error{File: b.src.name, Msg: fmt.Sprintf("rsync binary does not exist: %s (install rsync, or set rsync to its path)", path)}
 	case err != nil:
-		return "", b.errAt(p, "rsync binary does not exist: %s", path)
+		return fmt.Errorf("rsync binary does not exist: %s", path)
 	case fi.IsDir():
-		return "", b.errAt(p, "rsync %q is a directory, not the rsync binary", path)
+		return fmt.Errorf("%s %q is a directory, not the rsync binary", what, path)
 	}
-	return path, nil
+	return nil
 }
 
 // optString reads a setting that is a string or None ("" when unset).
@@ -748,8 +769,9 @@ func (b *builder) checkPatterns(syncs []Sync) error {
 func (b *builder) anyNUL(c *Config) error {
 	values := append([]string{c.Rsync, c.Bwlimit, c.Logfile, c.ControlSocket, c.StatusFile, c.MetricsListen}, c.Extra...)
 	for _, s := range c.Syncs {
-		values = append(values, s.Source, s.Target)
+		values = append(values, s.Source, s.Target, s.Bwlimit, s.Rsync)
 		values = append(values, s.Excludes...)
+		values = append(values, s.Extra...)
 		for _, d := range s.Dests {
 			values = append(values, d.Node, d.Path)
 		}

@@ -7,8 +7,18 @@ import (
 
 // settings are the rsync settings of one tree of cfg.
 func settings(cfg *config.Config, s config.Sync) rsync.Settings {
-	return rsync.Settings{Rsync: cfg.Rsync, Extra: cfg.Extra, Bwlimit: cfg.Bwlimit, Logfile: cfg.Logfile, Excludes: s.Excludes, Timeout: s.Timeout,
+	st := rsync.Settings{Rsync: cfg.Rsync, Extra: cfg.Extra, Bwlimit: cfg.Bwlimit, Logfile: cfg.Logfile, Excludes: s.Excludes, Timeout: s.Timeout,
 		Delete: deleteMode(s.Delete)}
+	if s.Extra != nil {
+		st.Extra = s.Extra
+	}
+	if s.Bwlimit != "" {
+		st.Bwlimit = s.Bwlimit
+	}
+	if s.Rsync != "" {
+		st.Rsync = s.Rsync
+	}
+	return st
 }
 
 // deleteMode is the config's deletion mode as the rsync package names it;

@@ -56,7 +56,10 @@ func checkRsyncOptions(cfg *config.Config, warn func(string)) error {
 		seen[key] = true
 		if err := dryRun(argv); err != nil {
 			where := "extra"
-			if cfg.ExtraPos != "" {
+			switch {
+			case s.Extra != nil:
+				where = s.ExtraPos + ": sync(extra=…)"
+			case cfg.ExtraPos != "":
 				where = cfg.ExtraPos + ": extra"
 			}
 			return fmt.Errorf("%s: %v (tree %s; checked with %s --dry-run, no node contacted)", where, err, s.Source, rs)
