@@ -90,6 +90,10 @@ type Sync struct {
 type Dest struct {
 	Node string // the rnodes entry as written (for logs)
 	Path string // the whole rsync destination: node + rpath
+	// Extra and Bwlimit are the node's own options (node(extra=…,
+	// rspeed=…)): Extra goes after the tree's; nil and "" when none.
+	Extra   []string
+	Bwlimit string
 }
 
 // sameRuns reports whether two configs run the same rsync commands: the
@@ -99,7 +103,9 @@ func sameRuns(a, b *Config) bool {
 		!slices.Equal(a.Extra, b.Extra) || len(a.Syncs) != len(b.Syncs) {
 		return false
 	}
-	samePath := func(a, b Dest) bool { return a.Path == b.Path } // Node is only what logs show
+	samePath := func(a, b Dest) bool { // Node is only what logs show
+		return a.Path == b.Path && slices.Equal(a.Extra, b.Extra) && a.Bwlimit == b.Bwlimit
+	}
 	for i, s := range a.Syncs {
 		t := b.Syncs[i]
 		if s.Source != t.Source || !slices.EqualFunc(s.Dests, t.Dests, samePath) || !slices.Equal(s.Excludes, t.Excludes) || s.Delete != t.Delete || s.Init != t.Init ||

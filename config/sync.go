@@ -156,21 +156,25 @@ func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaults *Confi
 		s := Sync{Source: src, Target: c.target, Delay: defaults.Delay, Resync: defaults.ResyncInterval,
 			Timeout: defaults.Timeout, AllowEmptySource: defaults.AllowEmptySource, Delete: defaults.Delete, Init: defaults.Init,
 			Pos: fmt.Sprintf("%s:%d:%d", b.src.name, c.pos.line, c.pos.col)}
-		var nodes []string
+		var nodes []nodeSpec
 		if c.nodes != nil {
-			if nodes, err = stringItems(c.nodes); err != nil {
+			if nodes, err = nodeItems(c.nodes, opts.Env); err != nil {
 				return nil, b.errAt(c.pos, "sync(nodes=…): %v", err)
 			}
 		} else if g.Has("rnodes") {
-			if nodes, err = b.strList(g, "rnodes"); err != nil {
+			names, err := b.strList(g, "rnodes")
+			if err != nil {
 				return nil, err
+			}
+			for _, n := range names {
+				nodes = append(nodes, nodeSpec{target: n})
 			}
 		}
 		if len(nodes) == 0 {
 			return nil, b.errAt(c.pos, "sync(source=%q) has no nodes: give nodes=[…] or set rnodes", c.source)
 		}
 		for _, n := range nodes {
-			s.Dests = append(s.Dests, Dest{Node: n, Path: n + c.target})
+			s.Dests = append(s.Dests, Dest{Node: n.target, Path: n.target + c.target, Extra: n.extra, Bwlimit: n.bwlimit})
 		}
 		if c.excludes != nil {
 			if s.Excludes, err = stringItems(c.excludes); err != nil {

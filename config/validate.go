@@ -58,9 +58,9 @@ type builder struct {
 	warnings []*Error
 }
 
-// builtins are the predeclared names config adds: sync().
+// builtins are the predeclared names config adds: sync() and node().
 func (b *builder) builtins() starlark.StringDict {
-	return starlark.StringDict{"sync": starlark.NewBuiltin("sync", b.syncBuiltin)}
+	return starlark.StringDict{"sync": starlark.NewBuiltin("sync", b.syncBuiltin), "node": starlark.NewBuiltin("node", b.nodeBuiltin)}
 }
 
 func (b *builder) errAt(p place, format string, args ...any) *Error {

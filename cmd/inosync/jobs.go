@@ -1,6 +1,8 @@
 package main
 
 import (
+	"slices"
+
 	"github.com/inosync/inosync/config"
 	"github.com/inosync/inosync/rsync"
 )
@@ -17,6 +19,20 @@ func settings(cfg *config.Config, s config.Sync) rsync.Settings {
 	}
 	if s.Rsync != "" {
 		st.Rsync = s.Rsync
+	}
+	return st
+}
+
+// destSettings are the rsync settings of one node d of tree s: the
+// tree's, with the node's own options (node(extra=…, rspeed=…)); its extra
+// goes after the tree's.
+func destSettings(cfg *config.Config, s config.Sync, d config.Dest) rsync.Settings {
+	st := settings(cfg, s)
+	if d.Extra != nil {
+		st.Extra = append(slices.Clip(st.Extra), d.Extra...)
+	}
+	if d.Bwlimit != "" {
+		st.Bwlimit = d.Bwlimit
 	}
 	return st
 }
@@ -43,9 +59,8 @@ func initialArgv(cfg *config.Config) [][]string {
 		if !s.Init {
 			continue // no initial sync (init = False)
 		}
-		st := settings(cfg, s)
 		for _, d := range s.Dests {
-			out = append(out, rsync.Argv(st, s.Source, d.Path))
+			out = append(out, rsync.Argv(destSettings(cfg, s, d), s.Source, d.Path))
 		}
 	}
 	return out

@@ -42,40 +42,48 @@ func checkRsyncOptions(cfg *config.Config, warn func(string)) error {
 	}
 	seen := map[string]bool{}
 	for _, s := range cfg.Syncs {
-		if toDaemon(s) {
-			continue
-		}
-		st := settings(cfg, s)
-		st.Rsync, st.Logfile = rs, "" // rsync's own log is not written by a check
-		argv := rsync.Argv(st, src, dst)
-		argv = append(argv[:len(argv)-2:len(argv)-2], "--dry-run", "--log-file=/dev/null", src, dst)
-		key := strings.Join(argv, "\x00")
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		if err := dryRun(argv); err != nil {
-			where := "extra"
-			switch {
-			case s.Extra != nil:
-				where = s.ExtraPos + ": sync(extra=…)"
-			case cfg.ExtraPos != "":
-				where = cfg.ExtraPos + ": extra"
+		for _, d := range s.Dests {
+			if err := checkDestOptions(cfg, s, d, rs, src, dst, seen); err != nil {
+				return err
 			}
-			return fmt.Errorf("%s: %v (tree %s; checked with %s --dry-run, no node contacted)", where, err, s.Source, rs)
 		}
 	}
 	return nil
 }
 
-// toDaemon reports whether a tree has a node that is an rsync daemon.
-func toDaemon(s config.Sync) bool {
-	for _, d := range s.Dests {
-		if strings.Contains(d.Path, "::") || strings.HasPrefix(d.Path, "rsync://") {
-			return true
-		}
+// checkDestOptions is checkRsyncOptions for node d of tree s, unless its
+// command line was checked already (seen) or d is an rsync daemon.
+func checkDestOptions(cfg *config.Config, s config.Sync, d config.Dest, rs, src, dst string, seen map[string]bool) error {
+	if toDaemon(d) {
+		return nil
 	}
-	return false
+	st := destSettings(cfg, s, d)
+	st.Rsync, st.Logfile = rs, "" // rsync's own log is not written by a check
+	argv := rsync.Argv(st, src, dst)
+	argv = append(argv[:len(argv)-2:len(argv)-2], "--dry-run", "--log-file=/dev/null", src, dst)
+	key := strings.Join(argv, "\x00")
+	if seen[key] {
+		return nil
+	}
+	seen[key] = true
+	if err := dryRun(argv); err != nil {
+		where := "extra"
+		switch {
+		case d.Extra != nil && s.Pos != "":
+			where = s.Pos + ": sync(extra=…) or its node(extra=…)"
+		case s.Extra != nil:
+			where = s.ExtraPos + ": sync(extra=…)"
+		case cfg.ExtraPos != "":
+			where = cfg.ExtraPos + ": extra"
+		}
+		return fmt.Errorf("%s: %v (tree %s, node %s; checked with %s --dry-run, no node contacted)", where, err, s.Source, d.Node, rs)
+	}
+	return nil
+}
+
+// toDaemon reports whether node d is an rsync daemon.
+func toDaemon(d config.Dest) bool {
+	return strings.Contains(d.Path, "::") || strings.HasPrefix(d.Path, "rsync://")
 }
 
 // dryRun runs argv and returns rsync's first error line when it refuses

@@ -149,3 +149,37 @@ edelay = 0
 	}
 	must(t, d.stop(t))
 }
+
+// Per-node options: two real sshd on two ports, each node reached through
+// its own node(extra=…), one with a bandwidth limit of its own.
+func TestNodeOwnOptions(t *testing.T) {
+	testutil.NeedRsync(t)
+	k := newSSHKeys(t)
+	port1, port2 := freePort(t, "127.0.0.1"), freePort(t, "127.0.0.1")
+	sshd1, sshd2 := k.startSSHD(t, "127.0.0.1", port1), k.startSSHD(t, "127.0.0.1", port2)
+	base := t.TempDir()
+	src, dst1, dst2 := filepath.Join(base, "src"), filepath.Join(base, "node1"), filepath.Join(base, "node2")
+	writeFile(t, filepath.Join(src, "first"), "1")
+	must(t, os.MkdirAll(dst1, 0o755))
+	must(t, os.MkdirAll(dst2, 0o755))
+	cfg := fmt.Sprintf(`sync(%q, "/", delay = 0, nodes = [
+    node("root@127.0.0.1:%s", extra = "--rsh='%s'"),
+    node("root@127.0.0.1:%s", extra = "--rsh='%s'", rspeed = 100000),
+])
+`, src+"/", dst1, k.rsh(port1), dst2, k.rsh(port2))
+	d := startDaemon(t, src, "", cfg, false)
+	converges(t, src, dst1, "node 1 over its port")
+	converges(t, src, dst2, "node 2 over its port")
+	writeFile(t, filepath.Join(src, "second"), "2")
+	converges(t, src, dst1, "a change on node 1")
+	converges(t, src, dst2, "a change on node 2")
+	for i, l := range []*testutil.LockedBuffer{sshd1, sshd2} {
+		if !strings.Contains(l.String(), "Accepted publickey") {
+			t.Errorf("sshd %d saw no login:\n%s", i+1, l.String())
+		}
+	}
+	if !strings.Contains(d.logs.String(), "--bwlimit=100000") {
+		t.Error("node 2's rspeed is not in any command line")
+	}
+	must(t, d.stop(t))
+}

@@ -78,7 +78,7 @@ func newTree(id int, cfg *config.Config, s config.Sync, pace time.Duration, repo
 func (t *treeRun) jobs(cfg *config.Config) []rsync.Job {
 	var jobs []rsync.Job
 	for _, d := range t.sync.Dests {
-		jobs = append(jobs, rsync.Job{Tree: t.id, Path: t.sync.Source, Node: d.Node, Dest: d.Path, Settings: settings(cfg, t.sync),
+		jobs = append(jobs, rsync.Job{Tree: t.id, Path: t.sync.Source, Node: d.Node, Dest: d.Path, Settings: destSettings(cfg, t.sync, d),
 			Exclude: t.hooks, CheckSource: t.root.Check, AllowEmptySource: t.sync.AllowEmptySource, NoInitial: !t.sync.Init})
 	}
 	return jobs

@@ -1,0 +1,95 @@
+package config
+
+import (
+	"fmt"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+)
+
+// nodeConstructor marks the values that node() makes.
+const nodeConstructor = starlark.String("node")
+
+// nodeBuiltin is node(target, extra = None, rspeed = None): a node of a
+// sync() with rsync options of its own (another ssh port or identity, a
+// bandwidth limit), appended after the tree's and given in place of its
+// rspeed.
+func (b *builder) nodeBuiltin(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var target string
+	var extra, rspeed starlark.Value = starlark.None, starlark.None
+	if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "target", &target, "extra?", &extra, "rspeed?", &rspeed); err != nil {
+		return nil, err
+	}
+	if hasNUL(target) {
+		return nil, fmt.Errorf("%s", nulMessage("node(target=…)", target))
+	}
+	if extra != starlark.None {
+		s, ok := extra.(starlark.String)
+		if !ok {
+			return nil, fmt.Errorf("node(extra=…) must be a string of rsync options, got %s", describe(extra))
+		}
+		if hasNUL(string(s)) {
+			return nil, fmt.Errorf("%s", nulMessage("node(extra=…)", string(s)))
+		}
+	}
+	if rspeed != starlark.None {
+		if _, err := rspeedValue(rspeed, "node(rspeed=…)"); err != nil {
+			return nil, err
+		}
+	}
+	return starlarkstruct.FromStringDict(nodeConstructor, starlark.StringDict{
+		"target": starlark.String(target), "extra": extra, "rspeed": rspeed,
+	}), nil
+}
+
+// nodeSpec is one entry of sync(nodes=…): a node as written, and its own
+// options (nil and "" when it has none).
+type nodeSpec struct {
+	target  string
+	extra   []string
+	bwlimit string
+}
+
+// nodeItems reads sync(nodes=…): strings and node() values. env expands
+// variables in a node's extra, as in extra.
+func nodeItems(l *starlark.List, env map[string]string) ([]nodeSpec, error) {
+	out := make([]nodeSpec, 0, l.Len())
+	for i := range l.Len() {
+		switch v := l.Index(i).(type) {
+		case starlark.String:
+			if hasNUL(string(v)) {
+				return nil, fmt.Errorf("%s", nulMessage(fmt.Sprintf("item %d", i), string(v)))
+			}
+			out = append(out, nodeSpec{target: string(v)})
+		case *starlarkstruct.Struct:
+			if v.Constructor() != nodeConstructor {
+				return nil, fmt.Errorf("item %d must be a string or node(…), got %s", i, describe(v))
+			}
+			n, err := nodeOf(v, env)
+			if err != nil {
+				return nil, fmt.Errorf("item %d: %v", i, err)
+			}
+			out = append(out, n)
+		default:
+			return nil, fmt.Errorf("item %d must be a string or node(…), got %s", i, describe(v))
+		}
+	}
+	return out, nil
+}
+
+// nodeOf reads a node() value, checked when it was made.
+func nodeOf(v *starlarkstruct.Struct, env map[string]string) (nodeSpec, error) {
+	t, _ := v.Attr("target")
+	n := nodeSpec{target: string(t.(starlark.String))}
+	if x, _ := v.Attr("extra"); x != starlark.None {
+		words, err := SplitExtra(string(x.(starlark.String)), func(k string) string { return env[k] })
+		if err != nil {
+			return n, fmt.Errorf("node(extra=…): %v", err)
+		}
+		n.extra = words
+	}
+	if r, _ := v.Attr("rspeed"); r != starlark.None {
+		n.bwlimit, _ = rspeedValue(r, "node(rspeed=…)")
+	}
+	return n, nil
+}
