@@ -10,7 +10,8 @@
 #
 # One sync() serves both targets: one watch per directory, and the two
 # nodes are synced in parallel from one set of changes.
-extra = "-z --rsh='/usr/bin/ssh -p 2222'"   # -ltrp (and --delete, delete = True) is always given
+extra = "-goD -z --rsh='/usr/bin/ssh -p 2222'"   # archive is -rlptgoD; -ltrp (and --delete) is always given
+max_processes = 4
 
 sync(
     source = "/srv/www/",
