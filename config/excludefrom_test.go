@@ -52,3 +52,27 @@ sync("@DIR@/other/", "/o/", excludes = ["/x/"], exclude_from = ["`+web+`"])
 		}
 	}
 }
+
+// filters: rsync's include and exclude rules in order, per sync() before
+// its excludes, and globally for every tree after its own.
+func TestFilters(t *testing.T) {
+	cfg, _, err := loadSrc(t, `filters = ["- *.bak"]
+sync("@DIR@/src/", "/s/", nodes = [""], excludes = ["*.tmp"], filters = ["+ /keep/***", "- /cache/"])
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cfg.Syncs[0].Excludes, []string{"+ /keep/***", "- /cache/", "*.tmp", "- *.bak"}; !slices.Equal(got, want) {
+		t.Errorf("excludes %q, want %q", got, want)
+	}
+	for _, c := range []struct{ src, want string }{
+		{"filters = [\"*.tmp\"]\nsync(\"@DIR@/src/\", \"/s/\", nodes = [\"\"])\n", `cfg.py:1:11: filters[0] "*.tmp" must begin with "+ " (include) or "- " (exclude)`},
+		{"sync(\"@DIR@/src/\", \"/s/\", nodes = [\"\"], filters = [\"+ [abc\"])\n", `cfg.py:1:5: sync(filters=…)[0]: pattern "+ [abc"`},
+		{"filters = \"- x\"\nsync(\"@DIR@/src/\", \"/s/\", nodes = [\"\"])\n", `cfg.py:1:11: filters must be a list of rules`},
+	} {
+		_, _, err := loadSrc(t, c.src)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.src, err, c.want)
+		}
+	}
+}

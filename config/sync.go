@@ -29,6 +29,7 @@ type syncCall struct {
 	extra      starlark.Value // nil: extra
 	rspeed     starlark.Value // nil: rspeed
 	rsync      starlark.Value // nil: rsync
+	filters    starlark.Value // nil: none beyond the global filters
 }
 
 // orig maps a position in any evaluated file back to the user's text.
@@ -41,15 +42,15 @@ func (b *builder) orig(pos syntax.Position) place {
 
 // syncBuiltin is sync(source, target, nodes, excludes, exclude, filter,
 // delay, resync_interval, timeout, allow_empty_source, delete, init,
-// exclude_from, extra, rspeed, rsync): one watched tree with its own
-// settings (contract 3).
+// exclude_from, filters, extra, rspeed, rsync): one watched tree with its
+// own settings (contract 3).
 func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var c syncCall
-	var exclude, filter, delay, resync, timeout, allowEmpty, del, init, exclFrom, extra, rspeed, rsync starlark.Value
+	var exclude, filter, delay, resync, timeout, allowEmpty, del, init, exclFrom, filters, extra, rspeed, rsync starlark.Value
 	if err := starlark.UnpackArgs(fn.Name(), args, kwargs,
 		"source", &c.source, "target", &c.target, "nodes?", &c.nodes, "excludes?", &c.excludes,
 		"exclude?", &exclude, "filter?", &filter, "delay?", &delay, "resync_interval?", &resync,
-		"timeout?", &timeout, "allow_empty_source?", &allowEmpty, "delete?", &del, "init?", &init, "exclude_from?", &exclFrom,
+		"timeout?", &timeout, "allow_empty_source?", &allowEmpty, "delete?", &del, "init?", &init, "exclude_from?", &exclFrom, "filters?", &filters,
 		"extra?", &extra, "rspeed?", &rspeed, "rsync?", &rsync); err != nil {
 		return nil, err
 	}
@@ -57,6 +58,7 @@ func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args st
 	c.exclude, c.filter, c.delay, c.resync = noneToNil(exclude), noneToNil(filter), noneToNil(delay), noneToNil(resync)
 	c.timeout, c.allowEmpty, c.delete, c.init = noneToNil(timeout), noneToNil(allowEmpty), noneToNil(del), noneToNil(init)
 	c.exclFrom, c.extra, c.rspeed, c.rsync = noneToNil(exclFrom), noneToNil(extra), noneToNil(rspeed), noneToNil(rsync)
+	c.filters = noneToNil(filters)
 	if c.source == "" {
 		return nil, fmt.Errorf("source is empty: give the directory to watch")
 	}
@@ -105,6 +107,11 @@ func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args st
 	}
 	if c.init != nil {
 		if _, err := boolSetting("init", c.init); err != nil {
+			return nil, err
+		}
+	}
+	if c.filters != nil {
+		if _, err := filterRules(c.filters, "sync(filters=…)"); err != nil {
 			return nil, err
 		}
 	}
@@ -176,10 +183,15 @@ func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaults *Confi
 		for _, n := range nodes {
 			s.Dests = append(s.Dests, Dest{Node: n.target, Path: n.target + c.target, Extra: n.extra, Bwlimit: n.bwlimit})
 		}
+		if c.filters != nil {
+			s.Excludes, _ = filterRules(c.filters, "sync(filters=…)") // checked when called
+		}
 		if c.excludes != nil {
-			if s.Excludes, err = stringItems(c.excludes); err != nil {
+			more, err := stringItems(c.excludes)
+			if err != nil {
 				return nil, b.errAt(c.pos, "sync(excludes=…): %v", err)
 			}
+			s.Excludes = append(s.Excludes, more...)
 		}
 		if c.extra != nil {
 			words, err := SplitExtra(string(c.extra.(starlark.String)), func(k string) string { return opts.Env[k] })

@@ -48,7 +48,7 @@ const (
 )
 
 // settingNames are the variables inosync reads, for near-miss warnings.
-var settingNames = []string{"wpaths", "rpaths", "wpath", "rpath", "rnodes", "rexcludes", "excludes", "extra", "rspeed", "emask", "edelay", "logfile", "rsync", "exclude", "event_filter", "max_processes", "max_delay", "max_pending", "warm_rsync", "control_socket", "status_file", "status_interval", "metrics_listen", "resync_interval", "timeout", "allow_empty_source", "delete", "init", "exclude_from"}
+var settingNames = []string{"wpaths", "rpaths", "wpath", "rpath", "rnodes", "rexcludes", "excludes", "extra", "rspeed", "emask", "edelay", "logfile", "rsync", "exclude", "event_filter", "max_processes", "max_delay", "max_pending", "warm_rsync", "control_socket", "status_file", "status_interval", "metrics_listen", "resync_interval", "timeout", "allow_empty_source", "delete", "init", "exclude_from", "filters"}
 
 // builder validates the globals of one evaluated config.
 type builder struct {
@@ -152,6 +152,15 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 		return nil, err
 	}
 	c.Syncs = append(c.Syncs, more...)
+	if v, ok := g["filters"]; ok && v != starlark.None {
+		rules, err := filterRules(v, "filters")
+		if err != nil {
+			return nil, b.errAt(b.src.settingPos("filters"), "%v", err)
+		}
+		for i := range c.Syncs {
+			c.Syncs[i].Excludes = append(slices.Clip(c.Syncs[i].Excludes), rules...)
+		}
+	}
 	if v, ok := g["exclude_from"]; ok && v != starlark.None {
 		pats, err := b.excludeFrom(v, b.src.settingPos("exclude_from"), "exclude_from")
 		if err != nil {

@@ -527,7 +527,15 @@ func (t *text) hasPrefixAt(i int, s string) bool {
 		}
 		i--
 	}
-	return strings.HasPrefix(t.s[i:], s)
+	if i > len(t.s) {
+		return false
+	}
+	rest := t.s[i:]
+	if strings.HasPrefix(rest, s) {
+		return true
+	}
+	// With post, the text goes on with a '/' ("dir/***" against "dir").
+	return t.post && len(s) == len(rest)+1 && s[len(rest)] == '/' && s[:len(rest)] == rest
 }
 
 // hasSuffix reports whether t ends with s; t.post must be false or s "".

@@ -528,6 +528,9 @@ func TestRsyncEdgeCases(t *testing.T) {
 		{"[a-]*"}, {"[^a]"}, {"foo/"}, {"/sub/"}, {"sub/*"}, {"b/c"}, {"a/**"},
 		{"**/b/**"}, {"[[:digit:]]*"}, {`\*star`}, {"foo "}, {"d.d/***"}, {"*/***"},
 		{"**/"}, {"/*/"}, {"[!x]"}, {"x/"}, {"c/x.o"}, {"a/b/c/x.o"}, {"/a/b/c"},
+		// filters: an include rule ahead of a catch-all exclude.
+		{"+ /dir/***", "- *"}, {"+ /deep/***", "- *"}, {"+ dir/***", "- *"}, {"+ /a/b/***", "+ /a/", "- *"},
+		{"+ /sub/", "- /sub/*"}, {"+ */", "+ *.o", "- *"}, {"- /dir/***", "+ *"},
 	}
 	// Patterns Compile rejects are accepted by rsync, which then excludes
 	// nothing with them: check that claim too.
