@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"go.starlark.net/starlark"
 )
@@ -49,4 +51,41 @@ func deleteMode(v starlark.Value) (string, error) {
 		}
 	}
 	return "", fmt.Errorf(`delete must be True (every run deletes on the target what the source does not have), False (no run does), "startup" (only the initial sync) or "running" (only the runs for changes seen while running), got %s`, describe(v))
+}
+
+// checkDeleteOptions refuses a tree whose deletion mode is not "every run"
+// while its rsync options turn deletion on themselves (--delete-after,
+// --del, --delete-excluded…): rsync would delete anyway.
+func (b *builder) checkDeleteOptions(c *Config) error {
+	for _, s := range c.Syncs {
+		if s.Delete == DeleteAll {
+			continue
+		}
+		extra, where := c.Extra, c.ExtraPos
+		if s.Extra != nil {
+			extra, where = s.Extra, s.ExtraPos
+		}
+		for _, d := range s.Dests {
+			for _, w := range append(slices.Clip(extra), d.Extra...) {
+				if strings.HasPrefix(w, "--del") {
+					if where == "" {
+						where = b.src.name
+					}
+					return &Error{File: where, Msg: fmt.Sprintf("%s in the rsync options of %s deletes on the target, but delete = %s says when to: remove it", w, s.Source, deleteWord(s.Delete))}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// deleteWord is a deletion mode as the config writes it.
+func deleteWord(mode string) string {
+	switch mode {
+	case DeleteNone:
+		return "False"
+	case DeleteAll:
+		return "True"
+	}
+	return `"` + mode + `"`
 }

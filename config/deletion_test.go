@@ -47,3 +47,20 @@ sync("@DIR@/other/", "/o/", nodes = [""], delete = "startup", init = True)
 		}
 	}
 }
+
+// An rsync option that deletes by itself contradicts a deletion mode that
+// says not to: refused, naming the option.
+func TestDeleteOptionInExtra(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{"extra = \"-a --delete-after\"\ndelete = False\nsync(\"@DIR@/src/\", \"/s/\", nodes = [\"\"])\n", `cfg.py:1:9: --delete-after in the rsync options of `},
+		{"sync(\"@DIR@/src/\", \"/s/\", nodes = [node(\"h:\", extra = \"--del\")], delete = \"running\")\n", `--del in the rsync options of`},
+	} {
+		_, _, err := loadSrc(t, c.src)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.src, err, c.want)
+		}
+	}
+	if _, _, err := loadSrc(t, "extra = \"--delete-after\"\nsync(\"@DIR@/src/\", \"/s/\", nodes = [\"\"])\n"); err != nil {
+		t.Errorf("with the default delete = True, --delete-after is fine: %v", err)
+	}
+}

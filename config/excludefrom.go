@@ -14,8 +14,9 @@ import (
 )
 
 // maxExcludeFile bounds an exclude_from file: a list of patterns is a few
-// kilobytes; anything far larger is the wrong file.
-const maxExcludeFile = 4 << 20
+// kilobytes, and each pattern goes to rsync as an argument, all of which
+// must fit the kernel's limit on a command line (2 MiB here).
+const maxExcludeFile = 256 << 10
 
 // excludeFrom reads the files that an exclude_from value names (a path or
 // a list of paths; relative ones are relative to the config file's

@@ -380,8 +380,48 @@ func (l *loader) fString(pos syntax.Position) (syntax.Position, bool) {
 		return pos, false
 	}
 	last := found[len(found)-1]
-	pos.Col = int32(utf8.RuneCountInString(string(line[:end])[:last[2]]) + 1)
+	head := string(line[:end])
+	// The string that opens there must be the one the parser stopped
+	// after: its closing quote is the last character before pos.
+	open := utf8.RuneCountInString(head[:last[1]]) - 1
+	if closing(line, open) != end-1 || commented(line, open) {
+		return pos, false
+	}
+	pos.Col = int32(utf8.RuneCountInString(head[:last[2]]) + 1)
 	return pos, true
+}
+
+// commented reports whether line[at] is in a comment: a '#' outside a
+// string literal comes before it.
+func commented(line []rune, at int) bool {
+	for i := 0; i < at; i++ {
+		switch line[i] {
+		case '#':
+			return true
+		case '"', '\'':
+			c := closing(line, i)
+			if c < 0 {
+				return false
+			}
+			i = c
+		}
+	}
+	return false
+}
+
+// closing returns the index of the quote that closes the one-line string
+// literal opening at line[open], or -1.
+func closing(line []rune, open int) int {
+	q := line[open]
+	for i := open + 1; i < len(line); i++ {
+		switch line[i] {
+		case '\\':
+			i++
+		case q:
+			return i
+		}
+	}
+	return -1
 }
 
 // fStringStart matches an f-string's prefix and opening quote; group 1 is

@@ -245,6 +245,9 @@ func TestFStringHint(t *testing.T) {
 		{"name = \"a\"\nprint(F'hello {name}')\n", "cfg.py:2:7: f-strings are not supported"},
 		{"name = \"a\"\nprint(rf'hello {name}')\n", "cfg.py:2:7: f-strings are not supported"},
 		{"elf \"x\"\n", "cfg.py:1:8: syntax error: got string literal"},
+		{"extra = \"-F\" +\n", "syntax error"},
+		{"rexcludes = [\"*.pdf\", \"-f\" \"x\" 2]\n", "syntax error"},
+		{"x = \"x\" + # f\"y\"\n", "syntax error"},
 	} {
 		_, _, err := loadSrc(t, c.src)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

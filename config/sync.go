@@ -198,6 +198,9 @@ func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaults *Confi
 			if err != nil {
 				return nil, b.errAt(c.pos, "sync(extra=…): %v", err)
 			}
+			if words == nil {
+				words = []string{} // extra = "": none, not the global one
+			}
 			s.Extra, s.ExtraPos = words, s.Pos
 		}
 		if c.rspeed != nil {

@@ -173,6 +173,9 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 	if err := b.globalHooks(g, c.Syncs); err != nil {
 		return nil, err
 	}
+	if err := b.checkDeleteOptions(c); err != nil {
+		return nil, err
+	}
 	if err := b.checkPatterns(c.Syncs); err != nil {
 		return nil, err
 	}

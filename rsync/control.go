@@ -164,6 +164,9 @@ func (r Reconfigure) handle(d *dispatcher) {
 			if w := d.takeWarm(j); w != nil {
 				d.retireWarm(w) // started with the old settings
 			}
+			if !sameSettings(j.Job, nj) {
+				j.waiting = false // a fault the new settings may mend: try now
+			}
 			j.Job = nj
 			j.gen++
 		} else {
@@ -227,4 +230,13 @@ func nodeName(node string) string {
 		return "(local)"
 	}
 	return node
+}
+
+// sameSettings reports whether two versions of a job run the same rsync
+// command lines.
+func sameSettings(a, b Job) bool {
+	return a.Settings.Rsync == b.Settings.Rsync && slices.Equal(a.Settings.Extra, b.Settings.Extra) &&
+		a.Settings.Bwlimit == b.Settings.Bwlimit && a.Settings.Logfile == b.Settings.Logfile &&
+		slices.Equal(a.Settings.Excludes, b.Settings.Excludes) && a.Settings.Timeout == b.Settings.Timeout &&
+		a.Settings.Delete == b.Settings.Delete
 }

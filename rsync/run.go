@@ -123,7 +123,9 @@ func (d *dispatcher) plan(j Job, run running, w *warmRsync, lg zerolog.Logger) (
 	if inv.stdin == nil {
 		opts = append([]string{"--from0"}, opts...)
 	}
-	inv.argv = insertBeforeOperands(inv.argv, opts)
+	// First: what the functions exclude wins over extra's and the
+	// config's include rules, as in the watcher.
+	inv.argv = withRulesFirst(inv.argv, opts)
 	lg.Debug().Int("excluded", n).Msg("paths the config's exclude functions leave out")
 	return inv, nil
 }

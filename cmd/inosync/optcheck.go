@@ -76,14 +76,16 @@ func checkDestOptions(cfg *config.Config, s config.Sync, d config.Dest, rs, src,
 		case cfg.ExtraPos != "":
 			where = cfg.ExtraPos + ": extra"
 		}
-		return fmt.Errorf("%s: %v (tree %s, node %s; checked with %s --dry-run, no node contacted)", where, err, s.Source, d.Node, rs)
+		return fmt.Errorf("%s: %v (tree %s, node %s; checked with %s --dry-run, no node contacted)", where, err, s.Source, nodeLabel(d.Node), rs)
 	}
 	return nil
 }
 
-// toDaemon reports whether node d is an rsync daemon.
+// toDaemon reports whether node d is an rsync daemon: rsync://…, or a
+// HOST::MODULE before any '/'.
 func toDaemon(d config.Dest) bool {
-	return strings.Contains(d.Path, "::") || strings.HasPrefix(d.Path, "rsync://")
+	host, _, _ := strings.Cut(d.Path, "/")
+	return strings.HasPrefix(d.Path, "rsync://") || strings.Contains(host, "::")
 }
 
 // dryRun runs argv and returns rsync's first error line when it refuses
@@ -104,4 +106,12 @@ func dryRun(argv []string) error {
 		}
 	}
 	return fmt.Errorf("rsync refuses it: %v: %s", err, strings.TrimSpace(string(out)))
+}
+
+// nodeLabel names a node in messages: "(local)" for a local target.
+func nodeLabel(node string) string {
+	if node == "" {
+		return "(local)"
+	}
+	return node
 }
