@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,23 +13,12 @@ import (
 // exclude_from: the file's patterns keep paths off the target, in the
 // initial sync and while running.
 func TestExcludeFromFile(t *testing.T) {
-	testutil.NeedRsync(t)
 	base := t.TempDir()
-	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
 	writeFile(t, filepath.Join(base, "web.excludes"), "# scratch files\n*.tmp\n/cache/\n")
-	writeFile(t, filepath.Join(src, "a"), "1")
-	writeFile(t, filepath.Join(src, "a.tmp"), "scratch")
-	writeFile(t, filepath.Join(src, "cache/c"), "cached")
-	o := startObserved(t, base, "sync(\"@BASE@/src/\", \"@BASE@/dst/\", nodes = [\"\"], delay = 0, exclude_from = \"@BASE@/web.excludes\")\n")
-	inSync(t, o, src, "the initial sync")
+	o, src, dst := filteredTree(t, base, `exclude_from = "@BASE@/web.excludes"`, "a", "a.tmp", "cache/c")
 	writeFile(t, filepath.Join(src, "b.tmp"), "scratch")
-	writeFile(t, filepath.Join(src, "b"), "2")
-	testutil.Eventually(t, 10*time.Second, "b on the target", func() bool {
-		_, err := os.Stat(filepath.Join(dst, "b"))
-		return err == nil
-	})
-	inSync(t, o, src, "b's run")
-	if got, want := tree(dst), "\"a\":\"1\"\n\"b\":\"2\""; got != want {
+	syncedLater(t, o, src, dst, "b")
+	if got, want := tree(dst), "\"a\":\"a\"\n\"b\":\"b\""; got != want {
 		t.Errorf("target:\n%s\nwant\n%s", got, want)
 	}
 }
@@ -36,22 +26,37 @@ func TestExcludeFromFile(t *testing.T) {
 // filters: an include rule rescues what a later exclude rule would leave
 // out, in the initial sync and while running.
 func TestFiltersIncludeFirst(t *testing.T) {
-	testutil.NeedRsync(t)
-	base := t.TempDir()
-	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
-	writeFile(t, filepath.Join(src, "keep/a"), "1")
-	writeFile(t, filepath.Join(src, "other/b"), "2")
-	writeFile(t, filepath.Join(src, "c"), "3")
-	o := startObserved(t, base, "sync(\"@BASE@/src/\", \"@BASE@/dst/\", nodes = [\"\"], delay = 0, filters = [\"+ /keep/***\", \"- *\"])\n")
-	inSync(t, o, src, "the initial sync")
+	o, src, dst := filteredTree(t, t.TempDir(), `filters = ["+ /keep/***", "- *"]`, "keep/a", "other/b", "c")
 	writeFile(t, filepath.Join(src, "d"), "left out")
-	writeFile(t, filepath.Join(src, "keep/e"), "4")
-	testutil.Eventually(t, 10*time.Second, "keep/e on the target", func() bool {
-		_, err := os.Stat(filepath.Join(dst, "keep/e"))
-		return err == nil
-	})
-	inSync(t, o, src, "keep/e's run")
-	if got, want := tree(dst), "\"keep\"/\n\"keep/a\":\"1\"\n\"keep/e\":\"4\""; got != want {
+	syncedLater(t, o, src, dst, "keep/e")
+	if got, want := tree(dst), "\"keep\"/\n\"keep/a\":\"keep/a\"\n\"keep/e\":\"keep/e\""; got != want {
 		t.Errorf("target:\n%s\nwant\n%s", got, want)
 	}
+}
+
+// filteredTree starts a daemon on BASE/src, which holds the given files
+// (each holding its own name), to the local BASE/dst with the sync()
+// arguments args, and waits for the initial sync.
+func filteredTree(t *testing.T, base, args string, files ...string) (o *observed, src, dst string) {
+	t.Helper()
+	testutil.NeedRsync(t)
+	src, dst = filepath.Join(base, "src"), filepath.Join(base, "dst")
+	for _, f := range files {
+		writeFile(t, filepath.Join(src, f), f)
+	}
+	o = startObserved(t, base, fmt.Sprintf("sync(\"@BASE@/src/\", \"@BASE@/dst/\", nodes = [\"\"], delay = 0, %s)\n", args))
+	inSync(t, o, src, "the initial sync")
+	return o, src, dst
+}
+
+// syncedLater writes the file rel (holding its name) into src and waits
+// until it is on dst and the node is in sync again.
+func syncedLater(t *testing.T, o *observed, src, dst, rel string) {
+	t.Helper()
+	writeFile(t, filepath.Join(src, rel), rel)
+	testutil.Eventually(t, 10*time.Second, rel+" on the target", func() bool {
+		_, err := os.Stat(filepath.Join(dst, rel))
+		return err == nil
+	})
+	inSync(t, o, src, rel+"'s run")
 }
