@@ -291,7 +291,12 @@ func (l *loader) located(err error) error {
 		if pos, ok := l.fString(syn.Pos); ok {
 			return l.at(pos, `f-strings are not supported; use "%s" % (x,) or "{}".format(x)`)
 		}
-		return l.at(syn.Pos, plainSyntax(syn.Msg))
+		e := l.at(syn.Pos, plainSyntax(syn.Msg))
+		if l.lsyncd(syn.Pos.Filename()) {
+			e.Msg = "this looks like an lsyncd config (Lua: settings { … }, sync { … }), not an inosync one (" + e.Msg + ")"
+			e.Hint = `docs/migrating.md, "From lsyncd", gives the inosync form of each lsyncd setting (for example sync { default.rsync, source = S, target = "host:/p" } is sync(S, "/p", nodes = ["host:"]))`
+		}
+		return e
 	case errors.As(err, &list) && len(list) > 0:
 		// Report the first; the rest are usually consequences of it.
 		return l.at(list[0].Pos, list[0].Msg)
@@ -408,6 +413,19 @@ func commented(line []rune, at int) bool {
 	}
 	return false
 }
+
+// lsyncd reports whether the file name is an lsyncd config: a .lua name,
+// or a settings { or sync { block.
+func (l *loader) lsyncd(name string) bool {
+	if strings.HasSuffix(name, ".lua") {
+		return true
+	}
+	src := l.sources[name]
+	return src != nil && lsyncdBlock.Match(src.rewrite.Src)
+}
+
+// lsyncdBlock matches the start of an lsyncd settings or sync block.
+var lsyncdBlock = regexp.MustCompile(`(?m)^\s*(settings|sync)\s*\{`)
 
 // closing returns the index of the quote that closes the one-line string
 // literal opening at line[open], or -1.

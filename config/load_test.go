@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -253,5 +254,17 @@ func TestFStringHint(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want %q", c.src, err, c.want)
 		}
+	}
+}
+
+// An lsyncd config given to inosync says so, and where the mapping is.
+func TestLsyncdConfigHint(t *testing.T) {
+	_, _, err := loadSrc(t, "settings {\n  logfile = \"/var/log/lsyncd.log\",\n}\nsync { default.rsync, source = \"/srv/www/\", target = \"web1:/var/www/\" }\n")
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("%v, want a located config error", err)
+	}
+	if !strings.Contains(ce.Msg, "this looks like an lsyncd config") || !strings.Contains(ce.Hint, "docs/migrating.md") || ce.Line != 1 {
+		t.Errorf("%v (hint %q), want the lsyncd message at line 1 with the hint", err, ce.Hint)
 	}
 }
