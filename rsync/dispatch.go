@@ -498,14 +498,15 @@ func (d *dispatcher) startReady() {
 			clear(j.pending) // all of it waits for set-aside paths
 			continue
 		}
-		if !full && !hasDir(paths) {
+		dirs := hasDir(paths)
+		if !full && !dirs {
 			exclude = nil // nothing in the list to exclude from
 		}
 		// A warm rsync takes a short list when its command line needs
 		// nothing more: no walk for exclude functions, no set-aside paths
 		// to exclude. It already holds its process slot.
 		var w *warmRsync
-		if !full && j.warm != nil && len(paths) <= warmListMax && (j.Exclude == nil || !hasDir(paths)) && len(exclude) == 0 {
+		if !full && j.warm != nil && len(paths) <= warmListMax && (j.Exclude == nil || !dirs) && len(exclude) == 0 {
 			w = d.takeWarm(j)
 			j.warmAt = time.Now().Add(warmDelay)
 		}
@@ -580,8 +581,10 @@ func (d *dispatcher) finish(r result, draining bool) {
 	j.failures++
 	j.rec.failed++
 	j.rec.lastExit, j.rec.lastError = r.exit, lastLine(r.stderr)
-	if line := firstError(r.stderr); configFault(r.exit) && line != "" {
-		j.rec.lastError = line // "rsync: --x: unknown option" says more than the summary
+	if configFault(r.exit) {
+		if line := firstError(r.stderr); line != "" {
+			j.rec.lastError = line // "rsync: --x: unknown option" says more than the summary
+		}
 	}
 	if j.rec.lastError == "" {
 		j.rec.lastError = r.err.Error()
