@@ -84,6 +84,11 @@ type Sync struct {
 	ExtraPos string
 	Bwlimit  string
 	Rsync    string
+	// After is the command run after each successful sync to a node of
+	// the tree (sync(after=…)), nil when none; AfterTimeout bounds it (0
+	// = the default).
+	After        []string
+	AfterTimeout time.Duration
 }
 
 // Dest is one destination of a Sync.
@@ -94,6 +99,9 @@ type Dest struct {
 	// rspeed=…)): Extra goes after the tree's; nil and "" when none.
 	Extra   []string
 	Bwlimit string
+	// After, when not nil, is the node's after command in place of the
+	// tree's (node(after=…)); empty: none.
+	After []string
 }
 
 // sameRuns reports whether two configs run the same rsync commands: the

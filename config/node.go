@@ -10,14 +10,14 @@ import (
 // nodeConstructor marks the values that node() makes.
 const nodeConstructor = starlark.String("node")
 
-// nodeBuiltin is node(target, extra = None, rspeed = None): a node of a
-// sync() with rsync options of its own (another ssh port or identity, a
-// bandwidth limit), appended after the tree's and given in place of its
-// rspeed.
+// nodeBuiltin is node(target, extra = None, rspeed = None, after = None):
+// a node of a sync() with rsync options of its own (another ssh port or
+// identity, a bandwidth limit), appended after the tree's and given in
+// place of its rspeed, and an after command in place of the tree's.
 func (b *builder) nodeBuiltin(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var target string
-	var extra, rspeed starlark.Value = starlark.None, starlark.None
-	if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "target", &target, "extra?", &extra, "rspeed?", &rspeed); err != nil {
+	var extra, rspeed, after starlark.Value = starlark.None, starlark.None, starlark.None
+	if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "target", &target, "extra?", &extra, "rspeed?", &rspeed, "after?", &after); err != nil {
 		return nil, err
 	}
 	if hasNUL(target) {
@@ -37,8 +37,13 @@ func (b *builder) nodeBuiltin(_ *starlark.Thread, fn *starlark.Builtin, args sta
 			return nil, err
 		}
 	}
+	if after != starlark.None {
+		if _, err := afterArgv(after, "node(after=…)"); err != nil {
+			return nil, err
+		}
+	}
 	return starlarkstruct.FromStringDict(nodeConstructor, starlark.StringDict{
-		"target": starlark.String(target), "extra": extra, "rspeed": rspeed,
+		"target": starlark.String(target), "extra": extra, "rspeed": rspeed, "after": after,
 	}), nil
 }
 
@@ -48,6 +53,7 @@ type nodeSpec struct {
 	target  string
 	extra   []string
 	bwlimit string
+	after   []string
 }
 
 // nodeItems reads sync(nodes=…): strings and node() values. env expands
@@ -90,6 +96,9 @@ func nodeOf(v *starlarkstruct.Struct, env map[string]string) (nodeSpec, error) {
 	}
 	if r, _ := v.Attr("rspeed"); r != starlark.None {
 		n.bwlimit, _ = rspeedValue(r, "node(rspeed=…)")
+	}
+	if a, _ := v.Attr("after"); a != starlark.None {
+		n.after, _ = afterArgv(a, "node(after=…)") // checked when made
 	}
 	return n, nil
 }

@@ -30,6 +30,8 @@ type syncCall struct {
 	rspeed     starlark.Value // nil: rspeed
 	rsync      starlark.Value // nil: rsync
 	filters    starlark.Value // nil: none beyond the global filters
+	after      starlark.Value // nil: none
+	afterTime  starlark.Value // nil: rsync.DefaultAfterTimeout
 }
 
 // orig maps a position in any evaluated file back to the user's text.
@@ -42,23 +44,24 @@ func (b *builder) orig(pos syntax.Position) place {
 
 // syncBuiltin is sync(source, target, nodes, excludes, exclude, filter,
 // delay, resync_interval, timeout, allow_empty_source, delete, init,
-// exclude_from, filters, extra, rspeed, rsync): one watched tree with its
+// exclude_from, filters, extra, rspeed, rsync, after, after_timeout): one
+// watched tree with its
 // own settings (contract 3).
 func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var c syncCall
-	var exclude, filter, delay, resync, timeout, allowEmpty, del, init, exclFrom, filters, extra, rspeed, rsync starlark.Value
+	var exclude, filter, delay, resync, timeout, allowEmpty, del, init, exclFrom, filters, extra, rspeed, rsync, after, afterTime starlark.Value
 	if err := starlark.UnpackArgs(fn.Name(), args, kwargs,
 		"source", &c.source, "target", &c.target, "nodes?", &c.nodes, "excludes?", &c.excludes,
 		"exclude?", &exclude, "filter?", &filter, "delay?", &delay, "resync_interval?", &resync,
 		"timeout?", &timeout, "allow_empty_source?", &allowEmpty, "delete?", &del, "init?", &init, "exclude_from?", &exclFrom, "filters?", &filters,
-		"extra?", &extra, "rspeed?", &rspeed, "rsync?", &rsync); err != nil {
+		"extra?", &extra, "rspeed?", &rspeed, "rsync?", &rsync, "after?", &after, "after_timeout?", &afterTime); err != nil {
 		return nil, err
 	}
 	c.pos = b.orig(th.CallFrame(1).Pos)
 	c.exclude, c.filter, c.delay, c.resync = noneToNil(exclude), noneToNil(filter), noneToNil(delay), noneToNil(resync)
 	c.timeout, c.allowEmpty, c.delete, c.init = noneToNil(timeout), noneToNil(allowEmpty), noneToNil(del), noneToNil(init)
 	c.exclFrom, c.extra, c.rspeed, c.rsync = noneToNil(exclFrom), noneToNil(extra), noneToNil(rspeed), noneToNil(rsync)
-	c.filters = noneToNil(filters)
+	c.filters, c.after, c.afterTime = noneToNil(filters), noneToNil(after), noneToNil(afterTime)
 	if c.source == "" {
 		return nil, fmt.Errorf("source is empty: give the directory to watch")
 	}
@@ -127,6 +130,16 @@ func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args st
 			return nil, err
 		}
 	}
+	if c.after != nil {
+		if _, err := afterArgv(c.after, "sync(after=…)"); err != nil {
+			return nil, err
+		}
+	}
+	if c.afterTime != nil {
+		if _, err := intervalSeconds(c.afterTime, false); err != nil {
+			return nil, fmt.Errorf("after_timeout %v", err)
+		}
+	}
 	if c.rsync != nil {
 		s, ok := c.rsync.(starlark.String)
 		if !ok {
@@ -181,7 +194,7 @@ func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaults *Confi
 			return nil, b.errAt(c.pos, "sync(source=%q) has no nodes: give nodes=[…] or set rnodes", c.source)
 		}
 		for _, n := range nodes {
-			s.Dests = append(s.Dests, Dest{Node: n.target, Path: n.target + c.target, Extra: n.extra, Bwlimit: n.bwlimit})
+			s.Dests = append(s.Dests, Dest{Node: n.target, Path: n.target + c.target, Extra: n.extra, Bwlimit: n.bwlimit, After: n.after})
 		}
 		if c.filters != nil {
 			s.Excludes, _ = filterRules(c.filters, "sync(filters=…)") // checked when called
@@ -233,6 +246,12 @@ func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaults *Confi
 		}
 		if c.init != nil {
 			s.Init, _ = boolSetting("init", c.init)
+		}
+		if c.after != nil {
+			s.After, _ = afterArgv(c.after, "sync(after=…)") // checked when called
+		}
+		if c.afterTime != nil {
+			s.AfterTimeout, _ = intervalSeconds(c.afterTime, false)
 		}
 		if c.exclude != nil {
 			h, _ := b.newHook(c.exclude, "sync(exclude=…)", 2, "(path, is_dir)")

@@ -1,9 +1,11 @@
 package config
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // sync(extra=, rspeed=, rsync=) override the globals for that tree only;
@@ -56,6 +58,48 @@ func TestNodeOptions(t *testing.T) {
 		{"sync(\"@DIR@/src/\", \"/s/\", nodes = [node(\"h:\", extra = 1)])\n", "node(extra=…) must be a string of rsync options, got int 1"},
 		{"sync(\"@DIR@/src/\", \"/s/\", nodes = [node(\"h:\", rspeed = \"x\\x00\")])\n", "node(rspeed=…) \"x\\x00\" holds a NUL byte"},
 		{"sync(\"@DIR@/src/\", \"/s/\", nodes = [1])\n", "cfg.py:1:5: sync(nodes=…): item 0 must be a string or node(…), got int 1"},
+	} {
+		_, _, err := loadSrc(t, c.src)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.src, err, c.want)
+		}
+	}
+}
+
+// sync(after=…, after_timeout=…) and node(after=…): the node's command
+// replaces the tree's, an empty one means none; a command that cannot run
+// is refused at load with its position.
+func TestAfterSetting(t *testing.T) {
+	cfg, _, err := loadSrc(t, `sync("@DIR@/src/", "/srv/", after = ["/bin/echo", "--site", "www"], after_timeout = 5,
+     nodes = ["web1:", node("web2:", after = ["/bin/true"]), node("web3:", after = [])])
+sync("@DIR@/src/", "/other/", nodes = ["web1:"])
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Syncs[0]
+	if !slices.Equal(s.After, []string{"/bin/echo", "--site", "www"}) || s.AfterTimeout != 5*time.Second {
+		t.Errorf("tree after %q, timeout %v", s.After, s.AfterTimeout)
+	}
+	if d := s.Dests; d[0].After != nil || !slices.Equal(d[1].After, []string{"/bin/true"}) || d[2].After == nil || len(d[2].After) != 0 {
+		t.Errorf("node after: %q %q %q", d[0].After, d[1].After, d[2].After)
+	}
+	if cfg.Syncs[1].After != nil {
+		t.Errorf("a tree without after got %q", cfg.Syncs[1].After)
+	}
+	dir := t.TempDir()
+	plain := dir + "/plain"
+	if err := os.WriteFile(plain, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ src, want string }{
+		{`sync("@DIR@/src/", "/s/", nodes = [""], after = "/bin/true --x")` + "\n", `cfg.py:1:5: sync(after=…) must be a list: the program and its arguments, each a string (no shell runs it)`},
+		{`sync("@DIR@/src/", "/s/", nodes = [""], after = ["true"])` + "\n", `cfg.py:1:5: sync(after=…): the program "true" needs its absolute path`},
+		{`sync("@DIR@/src/", "/s/", nodes = [""], after = ["/nonexistent/purge"])` + "\n", "sync(after=…): the program /nonexistent/purge does not exist"},
+		{`sync("@DIR@/src/", "/s/", nodes = [""], after = ["` + plain + `"])` + "\n", "is not executable (chmod +x it)"},
+		{`sync("@DIR@/src/", "/s/", nodes = [""], after = ["/bin/true", 1])` + "\n", "sync(after=…): item 1 must be a string, got int 1"},
+		{`sync("@DIR@/src/", "/s/", nodes = [node("h:", after = ["/"])])` + "\n", "node(after=…): / is a directory, not a program"},
+		{`sync("@DIR@/src/", "/s/", nodes = [""], after = ["/bin/true"], after_timeout = 0)` + "\n", "cfg.py:1:5: after_timeout must be a number of seconds from 1"},
 	} {
 		_, _, err := loadSrc(t, c.src)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

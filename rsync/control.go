@@ -86,6 +86,8 @@ type JobStatus struct {
 	// Unreadable are the paths set aside because rsync could not read
 	// them, sorted by path.
 	Unreadable []UnreadableStatus
+	// After is the job's after command; nil when it has none.
+	After *AfterStatus
 	// Durations counts the runs' durations in the buckets of
 	// DurationBuckets (the last count is for longer runs); DurationSum is
 	// their sum in seconds.
@@ -192,7 +194,7 @@ func (r Reconfigure) handle(d *dispatcher) {
 // the dispatcher was asked for initial syncs and the job has one.
 func (d *dispatcher) addJob(j Job) *jobState {
 	initial := d.o.Initial && !j.NoInitial
-	js := &jobState{Job: j, pending: map[string]struct{}{}, runs: map[int]running{}, afterFull: map[string]struct{}{}, unreadable: unreadableSet{}, full: initial, initial: initial}
+	js := &jobState{Job: j, pending: map[string]struct{}{}, runs: map[int]running{}, againAfterFull: map[string]struct{}{}, unreadable: unreadableSet{}, full: initial, initial: initial}
 	d.jobs = append(d.jobs, js)
 	if d.o.Initial && j.NoInitial {
 		lg := d.jobLogger(js)
@@ -220,7 +222,7 @@ func (d *dispatcher) removeJob(j *jobState) {
 	}
 	j.full, j.initial = false, false
 	clear(j.pending)
-	clear(j.afterFull)
+	clear(j.againAfterFull)
 }
 
 // nodeName is how logs and the status name a node: "(local)" for a target

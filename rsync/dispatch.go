@@ -33,6 +33,9 @@ type Job struct {
 	// NoInitial: the job has no initial sync (init = False), only the
 	// runs for changes from its start on.
 	NoInitial bool
+	// After, if not nil, runs after each successful run (see
+	// AfterCommand).
+	After *AfterCommand
 }
 
 // Work is a set of changed paths of one tree, as the coalescer hands it on.
@@ -125,11 +128,11 @@ type jobState struct {
 	initial bool // the pending full run is the initial one
 	runs    map[int]running
 	nextRun int
-	// afterFull holds the paths of runs started while a full run went on:
+	// againAfterFull holds the paths of runs started while a full run went on:
 	// they are synced again once it ends, so its copy of them cannot be
 	// the last word.
-	afterFull map[string]struct{}
-	warm      *warmRsync // a started rsync waiting for its list, or nil
+	againAfterFull map[string]struct{}
+	warm           *warmRsync // a started rsync waiting for its list, or nil
 	// warmStarting: a warm rsync is being started for the job.
 	warmStarting bool
 	// warmAt is when the job may start its next warm rsync: a while after
@@ -152,6 +155,7 @@ type jobState struct {
 	// them; unreadableTimer brings the loop back when the first is due.
 	unreadable      unreadableSet
 	unreadableTimer *time.Timer
+	after           afterState
 }
 
 func (j *jobState) hasPending() bool { return j.full || len(j.pending) > 0 }
@@ -213,7 +217,7 @@ func (j *jobState) canOverlap(limit int) bool {
 		if r.full {
 			// A change during a full run (the startup sync, a resync)
 			// need not wait for it: it runs now, and once more after
-			// the full run (see afterFull), which may have copied an
+			// the full run (see againAfterFull), which may have copied an
 			// older version of the same file after it.
 			continue
 		}
@@ -275,6 +279,8 @@ type dispatcher struct {
 	unreadableDue                    chan int       // a job whose set-aside paths may be due
 	warmStarted                      chan warmStart // see keepWarm
 	warmRetired                      chan struct{}  // see retireWarm
+	afterDone                        chan afterDone // see startAfter
+	afterRunning                     int            // after commands going on
 	// warmTimer wakes the loop when a job may start a warm rsync again.
 	warmTimer *time.Timer
 	warmC     <-chan time.Time
@@ -310,6 +316,7 @@ func newDispatcher(o Options) *dispatcher {
 		unreadableDue: make(chan int, chanRoom),
 		warmStarted:   make(chan warmStart, chanRoom),
 		warmRetired:   make(chan struct{}, chanRoom),
+		afterDone:     make(chan afterDone, chanRoom),
 		done:          make(chan struct{}),
 	}
 	d.kill, d.cancel = context.WithCancel(context.Background())
@@ -374,7 +381,7 @@ func (d *dispatcher) loop(in <-chan Work) error {
 		if !draining {
 			d.keepWarm()
 		}
-		if draining && d.running == 0 && !d.anyPending() {
+		if draining && d.running == 0 && d.afterRunning == 0 && !d.anyPending() {
 			return d.unsynced()
 		}
 		select {
@@ -417,6 +424,8 @@ func (d *dispatcher) loop(in <-chan Work) error {
 			d.warmReady(s, draining)
 		case <-d.warmRetired:
 			d.warmRetiring--
+		case a := <-d.afterDone:
+			d.finishAfter(a)
 		case <-d.warmC:
 			d.warmC = nil // keepWarm, at the top of the loop, starts it
 		case t := <-d.retry:
@@ -525,7 +534,7 @@ func (d *dispatcher) startReady() {
 		j.nextRun++
 		if !full && j.fullRunning() {
 			for _, p := range paths {
-				j.afterFull[p] = struct{}{}
+				j.againAfterFull[p] = struct{}{}
 			}
 		}
 		run := running{full: full, initial: initial, paths: paths, exclude: exclude, since: j.since}
@@ -552,9 +561,9 @@ func (d *dispatcher) finish(r result, draining bool) {
 	if !d.o.Pretend && r.exit != exitRefused { // a refused run ran no rsync
 		j.rec.observe(r.took)
 	}
-	if r.full && len(j.afterFull) > 0 {
-		d.merge(j, collapse(j.afterFull), false, false, now)
-		clear(j.afterFull)
+	if r.full && len(j.againAfterFull) > 0 {
+		d.merge(j, collapse(j.againAfterFull), false, false, now)
+		clear(j.againAfterFull)
 	}
 	if j.removed {
 		// A run that went on across the reload that removed its job:
@@ -572,6 +581,7 @@ func (d *dispatcher) finish(r result, draining bool) {
 		}
 		j.failures = 0
 		j.rec.lastSuccess, j.rec.failingSince = now, time.Time{}
+		d.queueAfter(j, r)
 		return
 	}
 	if r.exit == exitPartial && d.setAside(j, r, run, now, draining) {

@@ -64,6 +64,7 @@ func (j *jobState) status() JobStatus {
 		s.Full = s.Full || r.full
 	}
 	s.Unreadable = j.unreadable.status()
+	s.After = j.after.status(j.After)
 	switch {
 	case j.failures > 0:
 		s.State = StateFailing

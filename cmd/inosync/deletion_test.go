@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,4 +86,61 @@ func inSync(t *testing.T, o *observed, src, what string) {
 		n := node(t, r, src)
 		return n.State == status.InSync && r.Trees[0].State == status.TreeWatching
 	})
+}
+
+// sync(after=…) end to end: the command runs after the initial sync and
+// after each change's run, per node, with the paths on standard input; a
+// node with node(after = []) runs none, and the status shows each.
+func TestAfterCommand(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	src := filepath.Join(base, "src")
+	writeFile(t, filepath.Join(src, "old"), "1")
+	log := filepath.Join(base, "after.log")
+	script := filepath.Join(base, "purge")
+	writeFile(t, script, "#!/bin/sh\nprintf '%s %s %s:' \"$1\" \"$INOSYNC_TARGET\" \"$INOSYNC_FULL\" >>"+log+"\ntr '\\000' ' ' >>"+log+"\necho >>"+log+"\n")
+	must(t, os.Chmod(script, 0o755))
+	o := startObserved(t, base, `sync("@BASE@/src/", "/", delay = 0, after = ["@BASE@/purge", "www"],
+     nodes = ["@BASE@/d1", node("@BASE@/d2", after = [])])
+`)
+	testutil.Eventually(t, 10*time.Second, "the after command for the initial sync", func() bool {
+		b, _ := os.ReadFile(log)
+		return strings.Count(string(b), "\n") >= 1
+	})
+	writeFile(t, filepath.Join(src, "new"), "2")
+	testutil.Eventually(t, 10*time.Second, "the after command for the change", func() bool {
+		b, _ := os.ReadFile(log)
+		return strings.Count(string(b), "\n") >= 2
+	})
+	b, _ := os.ReadFile(log)
+	if want := "www " + base + "/d1/ 1:\nwww " + base + "/d1/ 0:new \n"; string(b) != want {
+		t.Errorf("after commands:\n%s\nwant\n%s", b, want)
+	}
+	var r status.Report
+	testutil.Eventually(t, 10*time.Second, "the status counting the second after command", func() bool {
+		r, _ = o.report(t)
+		for _, n := range r.Trees[0].Nodes {
+			if n.After != nil && (n.After.Running || n.After.Runs < 2) {
+				return false
+			}
+		}
+		return true
+	})
+	var with, without int
+	for _, n := range r.Trees[0].Nodes {
+		switch {
+		case n.After == nil:
+			without++
+		case n.After.Runs == 2 && n.After.Failed == 0 && n.After.LastError == "":
+			with++
+		default:
+			t.Errorf("node %s: after %+v", n.Node, n.After)
+		}
+	}
+	if with != 1 || without != 1 {
+		t.Errorf("%d nodes with 2 after runs, %d without an after command; want 1 and 1", with, without)
+	}
+	if _, err := os.Stat(filepath.Join(base, "d2", "new")); err != nil {
+		t.Errorf("d2 is not synced: %v", err)
+	}
 }

@@ -37,6 +37,19 @@ func destSettings(cfg *config.Config, s config.Sync, d config.Dest) rsync.Settin
 	return st
 }
 
+// afterCommand is the after command of node d of tree s: the node's own,
+// else the tree's; nil when none.
+func afterCommand(s config.Sync, d config.Dest) *rsync.AfterCommand {
+	argv := s.After
+	if d.After != nil {
+		argv = d.After
+	}
+	if len(argv) == 0 {
+		return nil
+	}
+	return &rsync.AfterCommand{Argv: argv, Timeout: s.AfterTimeout}
+}
+
 // deleteMode is the config's deletion mode as the rsync package names it;
 // an unset one ("") is the default, every run deletes.
 func deleteMode(mode string) rsync.DeleteMode {

@@ -355,6 +355,9 @@ func nodeStatus(j rsync.JobStatus, waiting int, full bool, first, at time.Time) 
 	for _, u := range j.Unreadable {
 		n.Unreadable = append(n.Unreadable, status.UnreadablePath{Path: u.Path, Since: u.Since, Failures: u.Failures, Error: u.Error, NextRetry: timePtr(u.NextRetry)})
 	}
+	if a := j.After; a != nil {
+		n.After = &status.After{Argv: a.Argv, Runs: a.Runs, Failed: a.Failed, Running: a.Running, LastEnd: timePtr(a.LastEnd), LastError: a.LastError}
+	}
 	return n
 }
 

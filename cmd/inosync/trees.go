@@ -79,7 +79,8 @@ func (t *treeRun) jobs(cfg *config.Config) []rsync.Job {
 	var jobs []rsync.Job
 	for _, d := range t.sync.Dests {
 		jobs = append(jobs, rsync.Job{Tree: t.id, Path: t.sync.Source, Node: d.Node, Dest: d.Path, Settings: destSettings(cfg, t.sync, d),
-			Exclude: t.hooks, CheckSource: t.root.Check, AllowEmptySource: t.sync.AllowEmptySource, NoInitial: !t.sync.Init})
+			Exclude: t.hooks, CheckSource: t.root.Check, AllowEmptySource: t.sync.AllowEmptySource, NoInitial: !t.sync.Init,
+			After: afterCommand(t.sync, d)})
 	}
 	return jobs
 }

@@ -61,6 +61,7 @@ var (
 	lastOK     = prometheus.NewDesc("inosync_last_success_timestamp_seconds", "When the last successful rsync run to the node ended, in seconds since the Unix epoch.", nodeLabels, nil)
 	failing    = prometheus.NewDesc("inosync_node_failing", "1 while the node's last rsync run failed.", nodeLabels, nil)
 	failures   = prometheus.NewDesc("inosync_consecutive_failures", "Failed rsync runs to the node since its last success.", nodeLabels, nil)
+	afterRuns  = prometheus.NewDesc("inosync_after_runs_total", "Runs of the node's after command since the start, by result (success or failure).", append(nodeLabels, "result"), nil)
 	unreadable = prometheus.NewDesc("inosync_unreadable_paths", "Paths of the tree that rsync could not read: left out of the node's runs and retried on their own.", nodeLabels, nil)
 	runs       = prometheus.NewDesc("inosync_rsync_runs_total", "rsync runs to the node, by result.", append(nodeLabels, "result"), nil)
 	duration   = prometheus.NewDesc("inosync_rsync_duration_seconds", "How long rsync runs to the node took.", nodeLabels, nil)
@@ -77,7 +78,7 @@ type collector struct {
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{buildInfo, started, pending, fullSync, oldest, lastOK, failing, failures, unreadable, runs, duration, watches, events, overflows, scrapeOK} {
+	for _, d := range []*prometheus.Desc{buildInfo, started, pending, fullSync, oldest, lastOK, failing, failures, unreadable, afterRuns, runs, duration, watches, events, overflows, scrapeOK} {
 		ch <- d
 	}
 }
@@ -114,6 +115,10 @@ func (c *collector) collectNode(ch chan<- prometheus.Metric, source string, n st
 	ch <- prometheus.MustNewConstMetric(failing, prometheus.GaugeValue, boolean(n.State == status.Failing), l...)
 	ch <- prometheus.MustNewConstMetric(failures, prometheus.GaugeValue, float64(n.Failures), l...)
 	ch <- prometheus.MustNewConstMetric(unreadable, prometheus.GaugeValue, float64(len(n.Unreadable)), l...)
+	if a := n.After; a != nil {
+		ch <- prometheus.MustNewConstMetric(afterRuns, prometheus.CounterValue, float64(a.Runs-a.Failed), source, n.Node, n.Dest, "success")
+		ch <- prometheus.MustNewConstMetric(afterRuns, prometheus.CounterValue, float64(a.Failed), source, n.Node, n.Dest, "failure")
+	}
 	ch <- prometheus.MustNewConstMetric(runs, prometheus.CounterValue, float64(n.Runs-n.Failed), source, n.Node, n.Dest, "success")
 	ch <- prometheus.MustNewConstMetric(runs, prometheus.CounterValue, float64(n.Failed), source, n.Node, n.Dest, "failure")
 	if len(n.Durations) == len(c.buckets)+1 {

@@ -83,6 +83,9 @@ type Node struct {
 	// them): the node's runs leave them out and try each again on its
 	// own, so the node is otherwise in sync; they make the report failing.
 	Unreadable []UnreadablePath `json:"unreadable_paths,omitempty"`
+	// After is the node's after command (sync(after=…)); nil without
+	// one. Its last run failing makes the report failing.
+	After *After `json:"after,omitempty"`
 	// Durations counts the runs by duration (see rsync.DurationBuckets);
 	// for the metrics only.
 	Durations   []uint64 `json:"-"`
@@ -98,6 +101,16 @@ type UnreadablePath struct {
 	NextRetry *time.Time `json:"next_retry,omitempty"`
 }
 
+// After is what a node's after command has done since the start.
+type After struct {
+	Argv      []string   `json:"argv"`
+	Runs      int        `json:"runs"`
+	Failed    int        `json:"failed"`
+	Running   bool       `json:"running"`
+	LastEnd   *time.Time `json:"last_end,omitempty"`
+	LastError string     `json:"last_error,omitempty"` // "" when the last one succeeded
+}
+
 // Exit statuses of `inosync status`.
 const (
 	ExitOK       = 0 // every node in sync or merely pending
@@ -106,11 +119,12 @@ const (
 )
 
 // ExitCode is the exit status a report means: ExitFailing when a node is
-// failing or has paths it cannot read, else ExitOK.
+// failing, has paths it cannot read or its after command last failed,
+// else ExitOK.
 func (r *Report) ExitCode() int {
 	for _, t := range r.Trees {
 		for _, n := range t.Nodes {
-			if n.State == Failing || len(n.Unreadable) > 0 {
+			if n.State == Failing || len(n.Unreadable) > 0 || n.After != nil && n.After.LastError != "" {
 				return ExitFailing
 			}
 		}
@@ -133,11 +147,14 @@ func (r *Report) Summary() string {
 func (r *Report) summary() string {
 	nodes := map[string]bool{}
 	var failing, pending []string
-	paths, full, initial, unreadable := 0, false, false, 0
+	paths, full, initial, unreadable, afterFailed := 0, false, false, 0, 0
 	for _, t := range r.Trees {
 		for _, n := range t.Nodes {
 			nodes[n.Node] = true
 			unreadable += len(n.Unreadable)
+			if n.After != nil && n.After.LastError != "" {
+				afterFailed++
+			}
 			switch n.State {
 			case Failing:
 				failing = append(failing, fmt.Sprintf("node %s failing since %s", n.Node, clock(n.FailingSince)))
@@ -156,6 +173,9 @@ func (r *Report) summary() string {
 	head := fmt.Sprintf("%s, %s", count(len(r.Trees), "tree"), count(len(nodes), "node"))
 	if unreadable > 0 {
 		head += fmt.Sprintf(" (%s that rsync cannot read)", count(unreadable, "path"))
+	}
+	if afterFailed > 0 {
+		head += fmt.Sprintf(" (%s whose last after command failed)", count(afterFailed, "node"))
 	}
 	what := count(paths, "path")
 	if full {
@@ -183,6 +203,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "  %s  %s\n", n.Node, r.nodeLine(n))
 			for _, u := range n.Unreadable {
 				fmt.Fprintf(&b, "    CANNOT READ %s\n", r.unreadableLine(u))
+			}
+			if n.After != nil {
+				fmt.Fprintf(&b, "    after: %s\n", r.afterLine(n.After))
 			}
 		}
 	}
@@ -219,6 +242,22 @@ func (r *Report) nodeLine(n Node) string {
 		parts = append(parts, "no success yet")
 	}
 	parts = append(parts, fmt.Sprintf("%s, %d failed", count(n.Runs, "run"), n.Failed))
+	return strings.Join(parts, "; ")
+}
+
+// afterLine is a node's after command in words.
+func (r *Report) afterLine(a *After) string {
+	parts := []string{fmt.Sprintf("%s, %d failed", count(a.Runs, "run"), a.Failed)}
+	switch {
+	case a.Running:
+		parts = append(parts, "running")
+	case a.LastEnd == nil:
+		parts = append(parts, "not run yet")
+	case a.LastError != "":
+		parts = append(parts, fmt.Sprintf("LAST FAILED at %s (%s ago): %s", clock(a.LastEnd), age(r.At.Sub(*a.LastEnd)), a.LastError))
+	default:
+		parts = append(parts, fmt.Sprintf("last ran at %s (%s ago)", clock(a.LastEnd), age(r.At.Sub(*a.LastEnd))))
+	}
 	return strings.Join(parts, "; ")
 }
 

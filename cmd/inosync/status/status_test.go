@@ -53,3 +53,31 @@ func TestUnreadableReported(t *testing.T) {
 		t.Errorf("text:\n%s\nwant a line\n%s", b.String(), want)
 	}
 }
+
+// A node whose last after command failed makes the report failing; the
+// text says when and why, under the node, which is itself in sync.
+func TestAfterFailureReported(t *testing.T) {
+	at := time.Date(2026, 12, 4, 10, 10, 0, 0, time.Local)
+	end := at.Add(-2 * time.Minute)
+	node := Node{Node: "web1", State: InSync, LastSuccess: &end,
+		After: &After{Argv: []string{"/usr/local/sbin/purge"}, Runs: 3, Failed: 1, LastEnd: &end, LastError: "exited with 3: cache busy"}}
+	r := Report{Started: at.Add(-time.Hour), At: at, Trees: []Tree{{Source: "/srv/www/", Target: "/mirror/", Nodes: []Node{node}}}}
+	if c := r.ExitCode(); c != ExitFailing {
+		t.Errorf("ExitCode() = %d, want %d", c, ExitFailing)
+	}
+	if s, want := r.Summary(), "1 tree, 1 node (1 node whose last after command failed): in sync"; s != want {
+		t.Errorf("Summary() = %q, want %q", s, want)
+	}
+	var b strings.Builder
+	if err := r.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := "    after: 3 runs, 1 failed; LAST FAILED at 10:08:00 (2m0s ago): exited with 3: cache busy\n"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("text:\n%s\nwant a line\n%s", b.String(), want)
+	}
+	r.Trees[0].Nodes[0].After.LastError = ""
+	if c := r.ExitCode(); c != ExitOK {
+		t.Errorf("after a success: ExitCode() = %d, want %d", c, ExitOK)
+	}
+}

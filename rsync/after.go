@@ -1,0 +1,207 @@
+package rsync
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"syscall"
+	"time"
+)
+
+// AfterCommand is a command run after each successful run of a job (the
+// config's after): an argv, never a shell. It gets the synced paths on
+// standard input, NUL-separated, and INOSYNC_SOURCE, INOSYNC_NODE,
+// INOSYNC_TARGET and INOSYNC_FULL in its environment. It is never
+// retried, and the job's syncs never wait for it: the runs that succeed
+// while it goes on are gathered, and the next command gets them all.
+type AfterCommand struct {
+	Argv    []string
+	Timeout time.Duration // 0 = DefaultAfterTimeout
+}
+
+// DefaultAfterTimeout bounds an after command whose timeout is not set:
+// it is killed, with every process it started, once that has passed.
+const DefaultAfterTimeout = time.Minute
+
+// afterState is a job's book on its after command. Only the dispatcher
+// goroutine touches it.
+type afterState struct {
+	running bool
+	// paths and full gather what the runs that succeeded since the last
+	// command started have synced; queued says there are any.
+	paths  map[string]struct{}
+	full   bool
+	queued bool
+	// What the status shows: counts since the start, and the last end.
+	runs, failed int
+	lastEnd      time.Time
+	lastErr      string // "" when the last command succeeded
+}
+
+// afterDone is an after command's end, reported to the loop.
+type afterDone struct {
+	job    *jobState
+	err    error
+	output string
+	took   time.Duration
+}
+
+// AfterStatus is what the status shows of a job's after command.
+type AfterStatus struct {
+	Argv         []string
+	Runs, Failed int
+	Running      bool
+	LastEnd      time.Time // when the last one ended; zero if none has
+	LastError    string    // why the last one failed; "" when it succeeded
+}
+
+// queueAfter books a successful run for the job's after command and
+// starts the command when none is running.
+func (d *dispatcher) queueAfter(j *jobState, r result) {
+	if j.After == nil || len(j.After.Argv) == 0 {
+		return
+	}
+	if d.o.Pretend {
+		lg := d.jobLogger(j)
+		addWhat(lg.Info().Str("argv", Quote(j.After.Argv)), r.paths, r.full || r.initial).Msg("would execute the after command")
+		return
+	}
+	a := &j.after
+	a.queued = true
+	if r.full || r.initial || a.full {
+		a.full, a.paths = true, nil
+	} else {
+		if a.paths == nil {
+			a.paths = map[string]struct{}{}
+		}
+		for _, p := range r.paths {
+			a.paths[p] = struct{}{}
+		}
+		if d.o.MaxPending > 0 && len(a.paths) > d.o.MaxPending {
+			a.full, a.paths = true, nil // as a job's own backlog: the whole tree
+		}
+	}
+	d.startAfter(j)
+}
+
+// startAfter starts the job's after command for what is queued, unless
+// one is running.
+func (d *dispatcher) startAfter(j *jobState) {
+	a := &j.after
+	if a.running || !a.queued {
+		return
+	}
+	var paths []string
+	if !a.full {
+		paths = collapse(a.paths)
+	}
+	full := a.full
+	a.paths, a.full, a.queued, a.running = nil, false, false, true
+	d.afterRunning++
+	job := j.Job
+	go func() {
+		start := time.Now()
+		out, err := d.execAfter(job, paths, full)
+		report(d, d.afterDone, afterDone{job: j, err: err, output: out, took: time.Since(start)})
+	}()
+}
+
+// finishAfter books the end of a job's after command, says how it went,
+// and starts the next one if runs succeeded meanwhile.
+func (d *dispatcher) finishAfter(r afterDone) {
+	d.afterRunning--
+	j := r.job
+	a := &j.after
+	a.running = false
+	a.runs++
+	a.lastEnd = time.Now()
+	lg := d.jobLogger(j)
+	if r.err != nil {
+		a.failed++
+		a.lastErr = r.err.Error()
+		if line := lastLine(r.output); line != "" {
+			a.lastErr += ": " + line
+		}
+		lg.Error().Err(r.err).Strs("after", j.After.Argv).Str("output", r.output).Int64("duration_ms", r.took.Milliseconds()).
+			Msg("the after command failed; it is not retried (syncing goes on)")
+	} else {
+		a.lastErr = ""
+		e := lg.Info().Strs("after", j.After.Argv).Int64("duration_ms", r.took.Milliseconds())
+		if r.output != "" {
+			e = e.Str("output", r.output)
+		}
+		e.Msg("the after command ran")
+	}
+	d.notify()
+	if !j.removed {
+		d.startAfter(j)
+	}
+}
+
+// execAfter runs j's after command for the synced paths (full: the whole
+// tree) and waits for it, at most its timeout; it returns the tail of its
+// output and how it ended. The command's environment is the daemon's
+// with INOSYNC_SOURCE, INOSYNC_NODE ("" for a local target),
+// INOSYNC_TARGET and INOSYNC_FULL ("1" or "0") added; its output goes to
+// an unlinked temp file, so that a process it leaves behind cannot hold
+// it up.
+func (d *dispatcher) execAfter(j Job, paths []string, full bool) (string, error) {
+	timeout := j.After.Timeout
+	if timeout <= 0 {
+		timeout = DefaultAfterTimeout
+	}
+	ctx, cancel := context.WithTimeout(d.kill, timeout)
+	defer cancel()
+	fullVal := "0"
+	if full {
+		fullVal = "1"
+	}
+	cmd := command(ctx, j.After.Argv, []string{
+		"INOSYNC_SOURCE=" + j.Path, "INOSYNC_NODE=" + j.Node, "INOSYNC_TARGET=" + j.Dest, "INOSYNC_FULL=" + fullVal,
+	})
+	var list bytes.Buffer // a directory synced with all below it ends in '/'
+	for _, p := range paths {
+		list.WriteString(p)
+		list.WriteByte(0)
+	}
+	cmd.Stdin = &list
+	out, err := unlinkedTemp()
+	if err != nil {
+		return "", err
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	if err = cmd.Start(); err == nil {
+		err = wait(cmd)
+	}
+	return outputTail(out), afterError(err, ctx, timeout)
+}
+
+// afterError says how an after command ended: nil on exit 0, else its
+// exit status, the signal that killed it, or the timeout that did.
+func afterError(err error, ctx context.Context, timeout time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("killed after its timeout of %v", timeout)
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return fmt.Errorf("killed by signal %d (%v)", int(ws.Signal()), ws.Signal())
+		}
+		return fmt.Errorf("exited with %d", ee.ExitCode())
+	}
+	return fmt.Errorf("cannot run it: %w", err)
+}
+
+// status is what the status shows of the after command; nil without one.
+func (a *afterState) status(cmd *AfterCommand) *AfterStatus {
+	if cmd == nil {
+		return nil
+	}
+	return &AfterStatus{Argv: cmd.Argv, Runs: a.runs, Failed: a.failed, Running: a.running, LastEnd: a.lastEnd, LastError: a.lastErr}
+}
