@@ -294,7 +294,7 @@ func (l *loader) located(err error) error {
 		e := l.at(syn.Pos, plainSyntax(syn.Msg))
 		if l.lsyncd(syn.Pos.Filename()) {
 			e.Msg = "this looks like an lsyncd config (Lua: settings { … }, sync { … }), not an inosync one (" + e.Msg + ")"
-			e.Hint = `docs/migrating.md, "From lsyncd", gives the inosync form of each lsyncd setting (for example sync { default.rsync, source = S, target = "host:/p" } is sync(S, "/p", nodes = ["host:"]))`
+			e.Hint = "convert it with: inosync --convert " + syn.Pos.Filename() + ` > inosync.py (docs/migrating.md, "From lsyncd", gives the inosync form of each lsyncd setting)`
 		}
 		return e
 	case errors.As(err, &list) && len(list) > 0:
@@ -414,14 +414,20 @@ func commented(line []rune, at int) bool {
 	return false
 }
 
-// lsyncd reports whether the file name is an lsyncd config: a .lua name,
-// or a settings { or sync { block.
+// lsyncd reports whether the file name is an lsyncd config (see
+// LooksLikeLsyncd).
 func (l *loader) lsyncd(name string) bool {
-	if strings.HasSuffix(name, ".lua") {
-		return true
+	var text []byte
+	if src := l.sources[name]; src != nil {
+		text = src.rewrite.Src
 	}
-	src := l.sources[name]
-	return src != nil && lsyncdBlock.Match(src.rewrite.Src)
+	return LooksLikeLsyncd(name, text)
+}
+
+// LooksLikeLsyncd reports whether a config file is an lsyncd config: a
+// .lua name, or a settings { or sync { block in its text src.
+func LooksLikeLsyncd(name string, src []byte) bool {
+	return strings.HasSuffix(name, ".lua") || lsyncdBlock.Match(src)
 }
 
 // lsyncdBlock matches the start of an lsyncd settings or sync block.

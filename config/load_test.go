@@ -264,7 +264,7 @@ func TestLsyncdConfigHint(t *testing.T) {
 	if !errors.As(err, &ce) {
 		t.Fatalf("%v, want a located config error", err)
 	}
-	if !strings.Contains(ce.Msg, "this looks like an lsyncd config") || !strings.Contains(ce.Hint, "docs/migrating.md") || ce.Line != 1 {
+	if !strings.Contains(ce.Msg, "this looks like an lsyncd config") || !strings.Contains(ce.Hint, "docs/migrating.md") || !strings.Contains(ce.Hint, "inosync --convert ") || ce.Line != 1 {
 		t.Errorf("%v (hint %q), want the lsyncd message at line 1 with the hint", err, ce.Hint)
 	}
 }

@@ -161,7 +161,8 @@ Options:
   --check            load and validate FILE, print the initial rsync commands
                      one per line, and exit
   --convert=FILE     print config FILE rewritten from wpaths/rpaths (or wpath)
-                     to sync() calls, comments kept, and exit
+                     to sync() calls, comments kept, or an lsyncd config
+                     (Lua) converted to an inosync one, and exit
   --log-format=FMT   console or json (default: console on a terminal, else json)
   --version          show program's version number and exit
   -h, --help         show this help message and exit

@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/inosync/inosync/compat/lsyncd"
 	"github.com/inosync/inosync/config"
 	"github.com/inosync/inosync/rsync"
 )
@@ -73,11 +74,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return daemon(o, cfg, stderr)
 }
 
-// convert prints the config file rewritten in the sync() form (--convert).
+// convert prints the config file rewritten in the sync() form
+// (--convert): a legacy inosync config, or an lsyncd one.
 func convert(file string, stdout, stderr io.Writer) int {
-	out, err := config.Convert(file, config.Options{
-		Print: func(msg string) { fmt.Fprintf(stderr, "%s: print: %s\n", file, msg) },
-	})
+	var out []byte
+	var err error
+	if lsyncdConfig(file) {
+		out, err = lsyncd.ConvertFile(file)
+	} else {
+		out, err = config.Convert(file, config.Options{
+			Print: func(msg string) { fmt.Fprintf(stderr, "%s: print: %s\n", file, msg) },
+		})
+	}
 	if err != nil {
 		reportConfigError(stderr, err)
 		return 1
@@ -87,6 +95,22 @@ func convert(file string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// lsyncdConfig reports whether file looks like an lsyncd config (a .lua
+// name, or settings { or sync { blocks in its first 64 KiB).
+func lsyncdConfig(file string) bool {
+	if strings.HasSuffix(file, ".lua") {
+		return true
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return false // the converter reports it
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, head)
+	return config.LooksLikeLsyncd(file, head[:n])
 }
 
 // reportConfigError prints a config error, and its hint on a line of its own.

@@ -1,0 +1,218 @@
+package lsyncd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// Limits bound the evaluation of an lsyncd config: a config normally runs
+// in a millisecond, and a mistaken or hostile one must not take the
+// machine down.
+type Limits struct {
+	Timeout   time.Duration // wall-clock time
+	MaxMemory uint64        // growth of the Go heap, in bytes
+}
+
+// DefaultLimits are the limits Convert uses.
+var DefaultLimits = Limits{Timeout: 5 * time.Second, MaxMemory: 256 << 20}
+
+// maxRep bounds the string that string.rep may make: one call could
+// otherwise ask for gigabytes in a single allocation, which no check
+// between instructions can stop.
+const maxRep = 1 << 20
+
+// call is one settings{…} or sync{…} call: its Lua line and its table.
+type call struct {
+	line  int
+	table *lua.LTable
+}
+
+// evaluation is what running an lsyncd config recorded.
+type evaluation struct {
+	settings []call // settings{…} calls, and a settings = {…} assignment
+	syncs    []call
+	// layers maps lsyncd's default layers (default.rsync, …) to their
+	// names, to tell which one a sync inherits.
+	layers map[*lua.LTable]string
+}
+
+// evaluate runs the lsyncd config src (named name in messages) in a
+// sandbox: Lua's base, string, table and math libraries without file,
+// module or code loading, no os or io, and lsyncd's API stubbed so that
+// settings{…} and sync{…} record their tables. Functions that the tables
+// hold (custom actions) are never called.
+func evaluate(name string, src []byte, lim Limits) (*evaluation, error) {
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 200, RegistrySize: 1 << 12, RegistryMaxSize: 1 << 20})
+	defer L.Close()
+	for _, lib := range []struct {
+		name string
+		open lua.LGFunction
+	}{{lua.BaseLibName, lua.OpenBase}, {lua.TabLibName, lua.OpenTable}, {lua.StringLibName, lua.OpenString}, {lua.MathLibName, lua.OpenMath}} {
+		L.Push(L.NewFunction(lib.open))
+		L.Push(lua.LString(lib.name))
+		L.Call(1, 0)
+	}
+	for _, n := range []string{"dofile", "loadfile", "load", "loadstring", "require", "module", "collectgarbage", "newproxy"} {
+		L.SetGlobal(n, lua.LNil)
+	}
+	noop := L.NewFunction(func(*lua.LState) int { return 0 })
+	L.SetGlobal("print", noop)
+	if s, ok := L.GetGlobal("string").(*lua.LTable); ok {
+		s.RawSetString("rep", L.NewFunction(boundedRep))
+	}
+
+	ev := &evaluation{layers: map[*lua.LTable]string{}}
+	ev.stubAPI(L, noop)
+
+	ctx, cancel := context.WithTimeout(context.Background(), lim.Timeout)
+	defer cancel()
+	overMemory := watchMemory(ctx, cancel, lim.MaxMemory)
+	L.SetContext(ctx)
+	fn, err := L.Load(strings.NewReader(string(src)), name)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not valid Lua: %w", name, err)
+	}
+	L.Push(fn)
+	err = L.PCall(0, 0, nil)
+	switch {
+	case overMemory():
+		return nil, fmt.Errorf("%s: evaluating it took more than %d MiB of memory; is there a loop that never ends?", name, lim.MaxMemory>>20)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return nil, fmt.Errorf("%s: evaluating it took longer than %v; is there a loop that never ends?", name, lim.Timeout)
+	case err != nil:
+		return nil, fmt.Errorf("%s: running it failed: %w", name, err)
+	}
+	if t, ok := L.GetGlobal("settings").(*lua.LTable); ok { // lsyncd 2.0's settings = {…}
+		ev.settings = append(ev.settings, call{table: t})
+	}
+	return ev, nil
+}
+
+// stubAPI defines lsyncd's globals: default and its layers, settings and
+// sync, which record their tables, and the functions that actions call
+// (log, spawn, spawnShell), which do nothing.
+func (ev *evaluation) stubAPI(L *lua.LState, noop *lua.LFunction) {
+	def := L.NewTable()
+	for name, layer := range defaultLayers(L) {
+		def.RawSetString(name, layer)
+		ev.layers[layer] = name
+	}
+	L.SetGlobal("default", def)
+	record := func(to *[]call, what string) *lua.LFunction {
+		return L.NewFunction(func(L *lua.LState) int {
+			t, ok := L.Get(1).(*lua.LTable)
+			if !ok {
+				L.RaiseError("%s{…} takes a table, got %s", what, L.Get(1).Type())
+			}
+			*to = append(*to, call{line: callerLine(L), table: t})
+			return 0
+		})
+	}
+	L.SetGlobal("settings", record(&ev.settings, "settings"))
+	L.SetGlobal("sync", record(&ev.syncs, "sync"))
+	for _, n := range []string{"log", "spawn", "spawnShell", "alarm", "observefd", "nonobservefd"} {
+		L.SetGlobal(n, noop)
+	}
+	lsyncd := L.NewTable()
+	for _, n := range []string{"log", "terminate", "kill", "nonobserve_fd", "observe_fd", "exec", "add_to_tail"} {
+		lsyncd.RawSetString(n, noop)
+	}
+	L.SetGlobal("lsyncd", lsyncd)
+}
+
+// defaultLayers are lsyncd's default.rsync, default.rsyncssh and
+// default.direct with the settings that this conversion reads (see
+// default-rsync.lua, default-rsyncssh.lua and default-direct.lua).
+func defaultLayers(L *lua.LState) map[string]*lua.LTable {
+	rsyncOpts := func() *lua.LTable {
+		t := L.NewTable()
+		for k, v := range defaultRsync {
+			t.RawSetString(k, v)
+		}
+		return t
+	}
+	layer := func(delay int) *lua.LTable {
+		t := L.NewTable()
+		t.RawSetString("rsync", rsyncOpts())
+		t.RawSetString("delete", lua.LTrue)
+		t.RawSetString("delay", lua.LNumber(delay))
+		t.RawSetString("maxProcesses", lua.LNumber(1))
+		return t
+	}
+	ssh := layer(15)
+	sshOpts := L.NewTable()
+	sshOpts.RawSetString("binary", lua.LString("/usr/bin/ssh"))
+	ssh.RawSetString("ssh", sshOpts)
+	return map[string]*lua.LTable{"rsync": layer(15), "rsyncssh": ssh, "direct": layer(1)}
+}
+
+// defaultRsync is default.rsync's rsync = {…}: the options every default
+// layer starts from.
+var defaultRsync = map[string]lua.LValue{
+	"binary": lua.LString("/usr/bin/rsync"), "links": lua.LTrue, "times": lua.LTrue, "protect_args": lua.LTrue,
+}
+
+// callerLine is the line of the Lua code that called the running Go
+// function; 0 when unknown.
+func callerLine(L *lua.LState) int {
+	w := strings.TrimSuffix(L.Where(1), ":")
+	if i := strings.LastIndexByte(w, ':'); i >= 0 {
+		n, _ := strconv.Atoi(w[i+1:])
+		return n
+	}
+	return 0
+}
+
+// boundedRep is string.rep, refusing a result longer than maxRep.
+func boundedRep(L *lua.LState) int {
+	s := L.CheckString(1)
+	n := L.CheckInt(2)
+	if n > 0 && len(s) > 0 && n > maxRep/len(s) {
+		L.RaiseError("string.rep: a string of %d × %d bytes is more than a config needs", n, len(s))
+	}
+	L.Push(lua.LString(strings.Repeat(s, max(n, 0))))
+	return 1
+}
+
+// watchMemory cancels the evaluation when the Go heap has grown by more
+// than limit since the start; the returned function says whether it did.
+func watchMemory(ctx context.Context, cancel context.CancelFunc, limit uint64) func() bool {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	heap := func() uint64 {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+		return sample[0].Value.Uint64()
+	}
+	base := heap()
+	over := make(chan bool, 1)
+	go func() {
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				over <- false
+				return
+			case <-t.C:
+				if heap() > base+limit {
+					over <- true
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return func() bool {
+		cancel()
+		return <-over
+	}
+}

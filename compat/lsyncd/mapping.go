@@ -1,0 +1,452 @@
+package lsyncd
+
+import (
+	"path"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// flat is a sync{…} table with what it inherits merged in, as lsyncd's
+// inherit does: the positional tables (default.rsync, a user's layer) are
+// its parents, its own keys win, and the rsync and ssh tables merge key
+// by key.
+type flat struct {
+	vals  map[string]lua.LValue
+	rsync map[string]lua.LValue
+	ssh   map[string]lua.LValue
+	layer string          // the default layer inherited: rsync, rsyncssh, direct; "" if none
+	user  map[string]bool // keys that the config set, not a default layer
+}
+
+// flatten merges t with its parents.
+func flatten(t *lua.LTable, layers map[*lua.LTable]string) flat {
+	f := flat{vals: map[string]lua.LValue{}, rsync: map[string]lua.LValue{}, ssh: map[string]lua.LValue{}, user: map[string]bool{}}
+	f.merge(t, layers, 0)
+	return f
+}
+
+func (f *flat) merge(t *lua.LTable, layers map[*lua.LTable]string, depth int) {
+	layer, isLayer := layers[t]
+	if isLayer {
+		f.layer = layer
+	}
+	for i := 1; i <= t.MaxN() && depth < 32; i++ {
+		if p, ok := t.RawGetInt(i).(*lua.LTable); ok {
+			f.merge(p, layers, depth+1)
+		}
+	}
+	t.ForEach(func(k, v lua.LValue) {
+		key, ok := k.(lua.LString)
+		if !ok {
+			return
+		}
+		name := string(key)
+		if !isLayer {
+			f.user[name] = true
+		}
+		sub, isTable := v.(*lua.LTable)
+		switch {
+		case name == "rsync" && isTable:
+			subMerge(f.rsync, sub)
+		case name == "ssh" && isTable:
+			subMerge(f.ssh, sub)
+		default:
+			f.vals[name] = v
+		}
+	})
+}
+
+func subMerge(into map[string]lua.LValue, t *lua.LTable) {
+	t.ForEach(func(k, v lua.LValue) {
+		if key, ok := k.(lua.LString); ok {
+			into[string(key)] = v
+		}
+	})
+}
+
+// str reads a string or a number; ok is false for anything else.
+func str(v lua.LValue) (string, bool) {
+	switch x := v.(type) {
+	case lua.LString:
+		return string(x), true
+	case lua.LNumber:
+		return number(float64(x)), true
+	}
+	return "", false
+}
+
+func number(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// truthy is Lua's truth: everything but nil and false.
+func truthy(v lua.LValue) bool { return v != nil && lua.LVAsBool(v) }
+
+// strs reads a string or a list of strings.
+func strs(v lua.LValue) ([]string, bool) {
+	if s, ok := str(v); ok {
+		return []string{s}, true
+	}
+	t, ok := v.(*lua.LTable)
+	if !ok {
+		return nil, false
+	}
+	var out []string
+	for i := 1; i <= t.MaxN(); i++ {
+		s, ok := str(t.RawGetInt(i))
+		if !ok {
+			return nil, false
+		}
+		out = append(out, s)
+	}
+	return out, true
+}
+
+// settings maps settings{…}: the keys with an equivalent become global
+// settings, the others comments.
+func (o *output) settings(calls []call, line int) {
+	for _, c := range calls {
+		if c.line > 0 {
+			line = c.line
+		}
+		vals := map[string]lua.LValue{}
+		subMerge(vals, c.table)
+		for _, k := range sortedKeys(vals) {
+			v := vals[k]
+			s, _ := str(v)
+			switch k {
+			case "statusFile":
+				o.globals = append(o.globals, "status_file = "+quote(s))
+			case "statusInterval":
+				o.globals = append(o.globals, "status_interval = "+s)
+			case "logfile":
+				o.globalNotes = append(o.globalNotes, o.note(line, "settings.logfile = %q: inosync logs to standard error (the journal under systemd); its own logfile setting is rsync's --log-file, not this", s))
+			case "pidfile", "nodaemon":
+				o.globalNotes = append(o.globalNotes, o.note(line, "settings.%s: inosync always runs in the foreground and writes no pid file; run it as a systemd service (contrib/inosync.service)", k))
+			case "insist":
+				o.globalNotes = append(o.globalNotes, o.note(line, "settings.insist: inosync always starts and retries a node it cannot reach, with backoff"))
+			case "logident", "logfacility":
+				o.globalNotes = append(o.globalNotes, o.note(line, "settings.%s: inosync does not log to syslog itself; journald or the service manager takes its output", k))
+			case "maxProcesses":
+				o.globalNotes = append(o.globalNotes, o.note(line, "settings.maxProcesses = %s: inosync's max_processes bounds the rsync processes over all trees, and counts a waiting warm rsync too; its default (four per tree and node) is usually right", s))
+			case "maxDelays":
+				o.globalNotes = append(o.globalNotes, o.note(line, "settings.maxDelays = %s: no equivalent; inosync syncs once a tree's delay has passed, or the whole tree past max_pending changed paths", s))
+			case "inotifyMode":
+				o.inotifyMode(line, s)
+			default:
+				o.globalNotes = append(o.globalNotes, o.note(line, "settings.%s: not an lsyncd setting this conversion knows; left out", k))
+			}
+		}
+	}
+}
+
+// inotifyMode maps settings.inotifyMode to emask.
+func (o *output) inotifyMode(line int, mode string) {
+	switch mode {
+	case "CloseWrite":
+		// inosync's default emask syncs on close after a write too.
+	case "Modify":
+		o.globals = append(o.globals, `emask = ["IN_MODIFY", "IN_CREATE", "IN_DELETE", "IN_MOVED_FROM", "IN_MOVED_TO"]  # inotifyMode = "Modify"`)
+	case "CloseWrite or Modify":
+		o.globals = append(o.globals, `emask = ["IN_CLOSE_WRITE", "IN_MODIFY", "IN_CREATE", "IN_DELETE", "IN_MOVED_FROM", "IN_MOVED_TO"]  # inotifyMode = "CloseWrite or Modify"`)
+	default:
+		o.globalNotes = append(o.globalNotes, o.note(line, "settings.inotifyMode = %q: not a mode lsyncd knows; left out", mode))
+	}
+}
+
+// actionKeys are the sync{…} keys that hold lsyncd's layer 1–3 code.
+var actionKeys = map[string]bool{
+	"action": true, "collect": true, "prepare": true, "init": true, "onStartup": true,
+	"onCreate": true, "onModify": true, "onDelete": true, "onMove": true, "onAttrib": true,
+}
+
+// sync maps one sync{…} call to a tree.
+func (o *output) sync(c call, layers map[*lua.LTable]string) {
+	f := flatten(c.table, layers)
+	t := tree{line: c.line, layer: f.layer}
+	if t.layer == "" {
+		// Actions of its own: lsyncd runs no startup sync unless they
+		// say how, and no rsync at all; converted, it is a default.rsync
+		// tree, with its rsync options, that starts without a full sync.
+		t.layer = "rsync"
+		for k, v := range defaultRsync {
+			if _, set := f.rsync[k]; !set {
+				f.rsync[k] = v
+			}
+		}
+		t.noInit = true
+		t.notes = append(t.notes, o.note(c.line, "this sync{…} inherits none of lsyncd's default layers, so lsyncd ran its actions, not rsync, and no startup sync; converted as default.rsync with init = False"))
+	}
+	source, ok := str(f.vals["source"])
+	if !ok || source == "" {
+		o.globalNotes = append(o.globalNotes, o.note(c.line, "sync{…} has no source; left out"))
+		return
+	}
+	t.source = strings.TrimSuffix(source, "/") + "/" // lsyncd syncs the directory's contents
+	if !o.destination(&t, f) {
+		return
+	}
+	o.common(&t, f)
+	o.rsyncOptions(&t, f)
+	o.actions(&t, f)
+	o.trees = append(o.trees, t)
+}
+
+// destination sets the tree's node and target: default.rsyncssh's host
+// and targetdir, or a target of the form HOST:PATH, HOST::MODULE or a
+// local path. It says false, with a note, when there is none.
+func (o *output) destination(t *tree, f flat) bool {
+	if t.layer == "rsyncssh" {
+		host, hok := str(f.vals["host"])
+		dir, dok := str(f.vals["targetdir"])
+		if !hok || !dok {
+			o.globalNotes = append(o.globalNotes, o.note(t.line, "sync{default.rsyncssh, source = %q} needs host and targetdir; left out", t.source))
+			return false
+		}
+		t.nodes, t.target = []string{host + ":"}, strings.TrimSuffix(dir, "/")+"/"
+		return true
+	}
+	target, ok := str(f.vals["target"])
+	if !ok || target == "" {
+		o.globalNotes = append(o.globalNotes, o.note(t.line, "sync{default.%s, source = %q} has no target; left out", t.layer, t.source))
+		return false
+	}
+	target = strings.TrimSuffix(target, "/") + "/"
+	if i := strings.Index(target, ":"); i > 0 && !strings.Contains(target[:i], "/") && !strings.HasPrefix(target, "rsync://") {
+		end := i + 1
+		if strings.HasPrefix(target[i:], "::") {
+			end = i + 2
+		}
+		t.nodes, t.target = []string{target[:end]}, target[end:]
+		return true
+	}
+	t.nodes, t.target = []string{""}, target // a local path (or an rsync:// URL): the local node
+	return true
+}
+
+// common maps the settings that every layer reads.
+func (o *output) common(t *tree, f flat) {
+	delay := 15.0
+	if s, ok := str(f.vals["delay"]); ok {
+		if d, err := strconv.ParseFloat(s, 64); err == nil && d >= 0 {
+			delay = d
+		}
+	}
+	t.delay = number(delay)
+	o.maxDelay = max(o.maxDelay, delay)
+	switch v := f.vals["delete"]; {
+	case v == nil || v == lua.LTrue:
+	case v == lua.LFalse:
+		t.delete = "False"
+	case v == lua.LString("startup") || v == lua.LString("running"):
+		t.delete = quote(string(v.(lua.LString)))
+	default:
+		t.notes = append(t.notes, o.note(t.line, "delete = %s: lsyncd knows true, false, \"startup\" and \"running\"; left at True", v.String()))
+	}
+	if v, ok := f.vals["init"]; ok && v == lua.LFalse {
+		t.noInit = true
+	}
+	if v, ok := f.vals["exclude"]; ok {
+		if l, ok := strs(v); ok {
+			t.excludes = l
+		}
+	}
+	if v, ok := f.vals["excludeFrom"]; ok {
+		if l, ok := strs(v); ok {
+			t.excludeFrom = l
+		}
+	}
+	if v, ok := f.vals["filter"]; ok {
+		if l, ok := strs(v); ok {
+			t.filters = l
+		}
+	}
+	if v, ok := f.vals["filterFrom"]; ok {
+		s, _ := str(v)
+		t.notes = append(t.notes, o.note(t.line, "filterFrom = %q: inosync reads no filter file; give its rules as filters = [\"+ …\", \"- …\"] (exclude_from takes a file of exclude patterns)", s))
+	}
+	if f.user["maxProcesses"] {
+		s, _ := str(f.vals["maxProcesses"])
+		t.notes = append(t.notes, o.note(t.line, "maxProcesses = %s: inosync runs up to two rsyncs at once per tree and node (for disjoint paths), bounded over all trees by max_processes", s))
+	}
+	if f.user["maxDelays"] {
+		s, _ := str(f.vals["maxDelays"])
+		t.notes = append(t.notes, o.note(t.line, "maxDelays = %s: no equivalent; inosync syncs once the delay has passed, or the whole tree past max_pending changed paths", s))
+	}
+	known := map[string]bool{"source": true, "target": true, "host": true, "targetdir": true, "delay": true, "delete": true,
+		"init": true, "exclude": true, "excludeFrom": true, "filter": true, "filterFrom": true, "maxProcesses": true, "maxDelays": true}
+	for _, k := range sortedKeys(f.user) {
+		if !known[k] && !actionKeys[k] && k != "rsync" && k != "ssh" {
+			t.notes = append(t.notes, o.note(t.line, "%s: not an lsyncd sync setting this conversion knows; left out", k))
+		}
+	}
+}
+
+// shortFlags are default.rsync's one-letter options, in the order they
+// are written here (lsyncd's own order is that of a Lua table walk).
+var shortFlags = []struct{ key, flag string }{
+	{"links", "l"}, {"times", "t"}, {"perms", "p"}, {"group", "g"}, {"owner", "o"},
+	{"hard_links", "H"}, {"acls", "A"}, {"xattrs", "X"}, {"executability", "E"}, {"sparse", "S"},
+	{"compress", "z"}, {"checksum", "c"}, {"update", "u"}, {"whole_file", "W"}, {"one_file_system", "x"},
+	{"omit_dir_times", "O"}, {"omit_link_times", "J"}, {"keep_dirlinks", "K"}, {"copy_dirlinks", "k"},
+	{"copy_links", "L"}, {"cvs_exclude", "C"}, {"prune_empty_dirs", "m"}, {"protect_args", "s"},
+	{"backup", "b"}, {"ignore_times", "I"}, {"ipv4", "4"}, {"ipv6", "6"}, {"dry_run", "n"},
+	{"quiet", "q"}, {"verbose", "v"},
+}
+
+// longFlags are default.rsync's long options: a flag, or an option with
+// a value (ending in '=').
+var longFlags = []struct{ key, opt string }{
+	{"append", "--append"}, {"append_verify", "--append-verify"}, {"backup_dir", "--backup-dir="},
+	{"bwlimit", "--bwlimit="}, {"chmod", "--chmod="}, {"chown", "--chown="}, {"groupmap", "--groupmap="},
+	{"existing", "--existing"}, {"inplace", "--inplace"}, {"password_file", "--password-file="},
+	{"rsh", "--rsh="}, {"rsync_path", "--rsync-path="}, {"suffix", "--suffix="}, {"temp_dir", "--temp-dir="},
+	{"timeout", "--timeout="}, {"usermap", "--usermap="},
+}
+
+// archiveFlags are what rsync = {archive = true} implies (unless set).
+var archiveFlags = map[string]bool{"links": true, "perms": true, "times": true, "group": true, "owner": true, "devices": true, "specials": true}
+
+// rsyncOptions computes the rsync words lsyncd passes (prepare in
+// default-rsync.lua, and default-rsyncssh.lua's --rsh) into the tree's
+// extra, rspeed, timeout and rsync. inosync always passes -ltrp, so an
+// option of those that lsyncd did not pass is turned off (--no-perms).
+func (o *output) rsyncOptions(t *tree, f flat) {
+	r := f.rsync
+	if truthy(r["archive"]) {
+		for k, v := range archiveFlags {
+			if _, set := r[k]; !set {
+				r[k] = lua.LBool(v)
+			}
+		}
+	}
+	shorts := ""
+	for _, s := range shortFlags {
+		if truthy(r[s.key]) {
+			shorts += s.flag
+		}
+	}
+	devices, specials := truthy(r["devices"]), truthy(r["specials"])
+	if devices && specials {
+		shorts += "D"
+	}
+	if shorts != "" {
+		t.extra = append(t.extra, "-"+shorts)
+	}
+	if l, ok := strs(r["_extra"]); ok && r["_extra"] != nil {
+		t.extra = append(t.extra, l...)
+	}
+	if devices && !specials {
+		t.extra = append(t.extra, "--devices")
+	}
+	if specials && !devices {
+		t.extra = append(t.extra, "--specials")
+	}
+	for _, l := range longFlags {
+		v := r[l.key]
+		if !truthy(v) {
+			continue
+		}
+		if !strings.HasSuffix(l.opt, "=") {
+			t.extra = append(t.extra, l.opt)
+			continue
+		}
+		s, _ := str(v)
+		switch l.key {
+		case "bwlimit":
+			if _, err := strconv.ParseFloat(s, 64); err == nil {
+				t.rspeed = s // inosync passes --bwlimit itself
+				continue
+			}
+		case "timeout":
+			t.timeout = s // the runs after the first; the first gets it from extra
+		}
+		t.extra = append(t.extra, l.opt+s)
+	}
+	if t.layer == "rsyncssh" {
+		if rsh := sshRsh(f.ssh); rsh != "" {
+			t.extra = append(t.extra, rsh)
+		}
+	}
+	for _, k := range []struct{ key, off string }{{"links", "--no-links"}, {"times", "--no-times"}, {"perms", "--no-perms"}} {
+		if !truthy(r[k.key]) {
+			t.extra = append(t.extra, k.off)
+		}
+	}
+	if b, ok := str(r["binary"]); ok && b != "/usr/bin/rsync" {
+		if path.IsAbs(b) {
+			t.rsync = b
+		} else {
+			t.notes = append(t.notes, o.note(t.line, "rsync.binary = %q: inosync needs the rsync binary's absolute path; left at /usr/bin/rsync", b))
+		}
+	}
+	known := map[string]bool{"archive": true, "devices": true, "specials": true, "_extra": true, "binary": true, "recursive": true}
+	for _, s := range shortFlags {
+		known[s.key] = true
+	}
+	for _, l := range longFlags {
+		known[l.key] = true
+	}
+	for _, k := range sortedKeys(r) {
+		if !known[k] {
+			t.notes = append(t.notes, o.note(t.line, "rsync.%s: not an rsync option lsyncd knows; left out", k))
+		}
+	}
+}
+
+// sshRsh is default.rsyncssh's --rsh for rsync: ssh with the identity
+// file, the options (in name order) and the port of ssh = {…}.
+func sshRsh(ssh map[string]lua.LValue) string {
+	rsh := ""
+	add := func(s string) {
+		if rsh == "" {
+			rsh = "--rsh=ssh"
+		}
+		rsh += " " + s
+	}
+	if id, ok := str(ssh["identityFile"]); ok {
+		add("-i " + id)
+	}
+	if opts, ok := ssh["options"].(*lua.LTable); ok {
+		m := map[string]lua.LValue{}
+		subMerge(m, opts)
+		for _, k := range sortedKeys(m) {
+			v, _ := str(m[k])
+			add("-o " + k + "=" + v)
+		}
+	}
+	if port, ok := str(ssh["port"]); ok {
+		add("-p " + port)
+	}
+	return rsh
+}
+
+// actions notes the layer 1–3 code a sync carries (a custom action, an
+// onCreate…), which inosync cannot run, and the default layers' moves.
+func (o *output) actions(t *tree, f flat) {
+	for _, k := range sortedKeys(f.user) {
+		if !actionKeys[k] {
+			continue
+		}
+		line := t.line
+		if fn, ok := f.vals[k].(*lua.LFunction); ok && fn.Proto != nil {
+			line = fn.Proto.LineDefined
+		}
+		switch {
+		case k == "onMove" && f.vals[k] == lua.LTrue:
+			t.notes = append(t.notes, o.note(line, "onMove = true: inosync syncs a moved path as a new one (its data is sent again)"))
+		case k == "init" && f.vals[k] == lua.LFalse:
+			// init = false: mapped by common
+		case k == "onStartup" || k == "init":
+			t.notes = append(t.notes, o.note(line, "%s: lsyncd's own startup action has no equivalent; inosync starts with a full rsync (init = False skips it)", k))
+		default:
+			t.notes = append(t.notes, o.note(line, "%s: a custom action (lsyncd layer 1–3) has no equivalent: inosync syncs with rsync, and sync(after = [PROGRAM, …]) runs a program after each sync", k))
+		}
+	}
+	switch t.layer {
+	case "rsyncssh":
+		t.notes = append(t.notes, o.note(t.line, "default.rsyncssh moves and deletes on the host with ssh; inosync lets rsync do both (a moved path is sent again)"))
+	case "direct":
+		t.notes = append(t.notes, o.note(t.line, "default.direct copies with cp, rm and mv; inosync uses rsync to the local target"))
+	}
+}

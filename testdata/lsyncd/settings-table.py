@@ -1,0 +1,21 @@
+# inosync config converted by inosync --convert from the lsyncd config settings-table.lua.
+# Check it before use: inosync --check -v -c THIS_FILE prints the rsync command
+# of each tree's first sync. Each comment below names a part of the lsyncd
+# config that inosync has no equivalent for, at its line.
+# Unlike lsyncd, inosync passes rsync no --ignore-errors: after an I/O error
+# rsync deletes nothing on the target.
+
+# settings-table.lua:2: settings.logfile = "/var/log/lsyncd.log": inosync logs to standard error (the journal under systemd); its own logfile setting is rsync's --log-file, not this
+# settings-table.lua:2: settings.nodaemon: inosync always runs in the foreground and writes no pid file; run it as a systemd service (contrib/inosync.service)
+# settings-table.lua:2: settings.pidfile: inosync always runs in the foreground and writes no pid file; run it as a systemd service (contrib/inosync.service)
+status_file = "/var/log/lsyncd.stat"
+status_interval = 5
+
+# settings-table.lua:10: sync{default.rsync}
+sync(
+    source = "/srv/site/",
+    target = "/srv/site/",
+    nodes = ["web.example.org:"],
+    delay = 15,
+    extra = "-ltzs --no-perms",
+)
