@@ -102,3 +102,44 @@ func nodeOf(v *starlarkstruct.Struct, env map[string]string) (nodeSpec, error) {
 	}
 	return n, nil
 }
+
+// dest is the Dest of the node for the whole rsync destination path.
+func (n nodeSpec) dest(path string) Dest {
+	return Dest{Node: n.target, Path: path, Extra: n.extra, Bwlimit: n.bwlimit, After: n.after}
+}
+
+// rnodes reads the rnodes setting: like sync(nodes=…), a list of strings
+// and node(…) values, with errors at the item's position.
+func (b *builder) rnodes(g starlark.StringDict, env map[string]string) ([]nodeSpec, error) {
+	v := g["rnodes"]
+	items, ok := sequence(v)
+	if !ok {
+		e := b.errAt(b.src.settingPos("rnodes"), "rnodes must be a list of strings, got %s", describe(v))
+		if s, isStr := v.(starlark.String); isStr {
+			e.Msg += fmt.Sprintf(" (write rnodes = [%s])", s.String())
+		}
+		return nil, e
+	}
+	out := make([]nodeSpec, 0, len(items))
+	for i, it := range items {
+		switch x := it.(type) {
+		case starlark.String:
+			if hasNUL(string(x)) {
+				return nil, b.errAt(b.src.elemPos("rnodes", i), "%s", nulMessage(fmt.Sprintf("rnodes[%d]", i), string(x)))
+			}
+			out = append(out, nodeSpec{target: string(x)})
+		case *starlarkstruct.Struct:
+			if x.Constructor() != nodeConstructor {
+				return nil, b.errAt(b.src.elemPos("rnodes", i), "rnodes[%d] must be a string or node(…), got %s", i, describe(it))
+			}
+			n, err := nodeOf(x, env)
+			if err != nil {
+				return nil, b.errAt(b.src.elemPos("rnodes", i), "rnodes[%d]: %v", i, err)
+			}
+			out = append(out, n)
+		default:
+			return nil, b.errAt(b.src.elemPos("rnodes", i), "rnodes[%d] must be a string or node(…), got %s", i, describe(it))
+		}
+	}
+	return out, nil
+}

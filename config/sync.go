@@ -182,19 +182,15 @@ func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaults *Confi
 				return nil, b.errAt(c.pos, "sync(nodes=…): %v", err)
 			}
 		} else if g.Has("rnodes") {
-			names, err := b.strList(g, "rnodes")
-			if err != nil {
+			if nodes, err = b.rnodes(g, opts.Env); err != nil {
 				return nil, err
-			}
-			for _, n := range names {
-				nodes = append(nodes, nodeSpec{target: n})
 			}
 		}
 		if len(nodes) == 0 {
 			return nil, b.errAt(c.pos, "sync(source=%q) has no nodes: give nodes=[…] or set rnodes", c.source)
 		}
 		for _, n := range nodes {
-			s.Dests = append(s.Dests, Dest{Node: n.target, Path: n.target + c.target, Extra: n.extra, Bwlimit: n.bwlimit, After: n.after})
+			s.Dests = append(s.Dests, n.dest(n.target+c.target))
 		}
 		if c.filters != nil {
 			s.Excludes, _ = filterRules(c.filters, "sync(filters=…)") // checked when called

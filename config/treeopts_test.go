@@ -107,3 +107,28 @@ sync("@DIR@/src/", "/other/", nodes = ["web1:"])
 		}
 	}
 }
+
+// node(…) in rnodes: its options reach the legacy trees and the sync()
+// trees that default to rnodes; a plain string node stays as it was.
+func TestNodeInRnodes(t *testing.T) {
+	cfg, _, err := loadSrc(t, `wpaths = ["@DIR@/src/"]
+rpaths = ["/r/"]
+rnodes = ["web1:", node("web2:", extra = "--rsh='ssh -p 2222'", rspeed = 50, after = ["/bin/true"])]
+sync("@DIR@/src/", "/s/")
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range cfg.Syncs {
+		d := s.Dests
+		if len(d) != 2 || d[0].Node != "web1:" || d[0].Extra != nil || d[0].Bwlimit != "" || d[0].After != nil ||
+			d[1].Node != "web2:" || d[1].Path != "web2:"+s.Target || !slices.Equal(d[1].Extra, []string{"--rsh=ssh -p 2222"}) ||
+			d[1].Bwlimit != "50" || !slices.Equal(d[1].After, []string{"/bin/true"}) {
+			t.Errorf("tree %s: dests %+v", s.Source, d)
+		}
+	}
+	_, _, err = loadSrc(t, "wpaths = [\"@DIR@/src/\"]\nrpaths = [\"/r/\"]\nrnodes = [\"a:\", 3]\n")
+	if err == nil || !strings.Contains(err.Error(), "cfg.py:3:") || !strings.Contains(err.Error(), "rnodes[1] must be a string or node(…), got int 3") {
+		t.Errorf("a number in rnodes: %v", err)
+	}
+}

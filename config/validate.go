@@ -120,7 +120,7 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 		if c.Extra, err = b.extra(g, opts.Env); err != nil {
 			return nil, err
 		}
-		if c.Syncs, err = b.plural(g, opts.Cwd, c.Delay); err != nil {
+		if c.Syncs, err = b.plural(g, opts, c.Delay); err != nil {
 			return nil, err
 		}
 	case g.Has("wpath"):
@@ -128,7 +128,7 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 		if g.Has("extra") {
 			b.warnAt(b.src.settingPos("extra"), "extra is ignored with the singular wpath form, as inosync 0.2.1 and the tagged 0.2.3 never read it (use wpaths/rpaths to pass rsync options)")
 		}
-		if c.Syncs, err = b.singular(g, opts.Cwd, c.Delay); err != nil {
+		if c.Syncs, err = b.singular(g, opts, c.Delay); err != nil {
 			return nil, err
 		}
 	case len(b.calls) > 0:
@@ -189,7 +189,8 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 }
 
 // plural reads master 0.2.3's wpaths/rpaths/rnodes.
-func (b *builder) plural(g starlark.StringDict, cwd string, delay time.Duration) ([]Sync, error) {
+func (b *builder) plural(g starlark.StringDict, opts Options, delay time.Duration) ([]Sync, error) {
+	cwd := opts.Cwd
 	wpaths, err := b.strList(g, "wpaths")
 	if err != nil {
 		return nil, err
@@ -207,7 +208,7 @@ func (b *builder) plural(g starlark.StringDict, cwd string, delay time.Duration)
 	if len(rpaths) != len(wpaths) {
 		return nil, b.errAt(b.src.settingPos("rpaths"), "rpaths has %s but wpaths has %d", entries(len(rpaths)), len(wpaths))
 	}
-	nodes, err := b.nodes(g)
+	nodes, err := b.nodes(g, opts.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +233,7 @@ func (b *builder) plural(g starlark.StringDict, cwd string, delay time.Duration)
 		}
 		s := Sync{Source: src, Target: rp, Excludes: excludes[i], Delay: delay}
 		for _, n := range nodes {
-			s.Dests = append(s.Dests, Dest{Node: n, Path: n + rp})
+			s.Dests = append(s.Dests, n.dest(n.target+rp))
 		}
 		syncs = append(syncs, s)
 	}
@@ -242,7 +243,8 @@ func (b *builder) plural(g starlark.StringDict, cwd string, delay time.Duration)
 // singular reads the wpath form of 0.2.1, the tagged 0.2.3 and the forks:
 // nodes are whole destinations, except that a node with no path part
 // (empty, or ending in ':') gets rpath appended.
-func (b *builder) singular(g starlark.StringDict, cwd string, delay time.Duration) ([]Sync, error) {
+func (b *builder) singular(g starlark.StringDict, opts Options, delay time.Duration) ([]Sync, error) {
+	cwd := opts.Cwd
 	w, ok := g["wpath"].(starlark.String)
 	if !ok {
 		return nil, b.errAt(b.src.settingPos("wpath"), "wpath must be a string naming one directory, got %s", describe(g["wpath"]))
@@ -258,7 +260,7 @@ func (b *builder) singular(g starlark.StringDict, cwd string, delay time.Duratio
 	if err != nil {
 		return nil, err
 	}
-	nodes, err := b.nodes(g)
+	nodes, err := b.nodes(g, opts.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -272,14 +274,14 @@ func (b *builder) singular(g starlark.StringDict, cwd string, delay time.Duratio
 	}
 	s := Sync{Source: src, Target: rpath, Excludes: excludes[0], Delay: delay}
 	for i, n := range nodes {
-		dest := n
-		if n == "" || strings.HasSuffix(n, ":") {
-			dest = n + rpath
+		dest := n.target
+		if dest == "" || strings.HasSuffix(dest, ":") {
+			dest += rpath
 		}
 		if dest == "" {
 			return nil, b.errAt(b.src.elemPos("rnodes", i), "rnodes[%d] is empty and rpath is not set: there is no destination", i)
 		}
-		s.Dests = append(s.Dests, Dest{Node: n, Path: dest})
+		s.Dests = append(s.Dests, n.dest(dest))
 	}
 	return []Sync{s}, nil
 }
@@ -310,12 +312,14 @@ func (b *builder) watchPath(what string, p place, w, cwd string) (string, error)
 	return path, nil
 }
 
-// nodes reads rnodes: a non-empty list of strings.
-func (b *builder) nodes(g starlark.StringDict) ([]string, error) {
+// nodes reads rnodes: a non-empty list of nodes, each a string or a
+// node(…) with options of its own. env expands variables in a node's
+// extra.
+func (b *builder) nodes(g starlark.StringDict, env map[string]string) ([]nodeSpec, error) {
 	if !g.Has("rnodes") {
 		return nil, &Error{File: b.src.name, Msg: "rnodes is missing: nothing to sync to (no remote nodes given)"}
 	}
-	nodes, err := b.strList(g, "rnodes")
+	nodes, err := b.rnodes(g, env)
 	if err != nil {
 		return nil, err
 	}
