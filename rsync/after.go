@@ -1,10 +1,12 @@
 package rsync
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"syscall"
 	"time"
@@ -43,6 +45,7 @@ type afterState struct {
 // afterDone is an after command's end, reported to the loop.
 type afterDone struct {
 	job    *jobState
+	argv   []string // the command that ran (a reload may have changed the job's since)
 	err    error
 	output string
 	took   time.Duration
@@ -93,6 +96,12 @@ func (d *dispatcher) startAfter(j *jobState) {
 	if a.running || !a.queued {
 		return
 	}
+	if j.After == nil || len(j.After.Argv) == 0 || d.kill.Err() != nil {
+		// A reload took the command away, or the stop timeout has
+		// passed: what was queued is dropped.
+		a.paths, a.full, a.queued = nil, false, false
+		return
+	}
 	var paths []string
 	if !a.full {
 		paths = collapse(a.paths)
@@ -104,7 +113,7 @@ func (d *dispatcher) startAfter(j *jobState) {
 	go func() {
 		start := time.Now()
 		out, err := d.execAfter(job, paths, full)
-		report(d, d.afterDone, afterDone{job: j, err: err, output: out, took: time.Since(start)})
+		report(d, d.afterDone, afterDone{job: j, argv: job.After.Argv, err: err, output: out, took: time.Since(start)})
 	}()
 }
 
@@ -124,11 +133,11 @@ func (d *dispatcher) finishAfter(r afterDone) {
 		if line := lastLine(r.output); line != "" {
 			a.lastErr += ": " + line
 		}
-		lg.Error().Err(r.err).Strs("after", j.After.Argv).Str("output", r.output).Int64("duration_ms", r.took.Milliseconds()).
+		lg.Error().Err(r.err).Strs("after", r.argv).Str("output", r.output).Int64("duration_ms", r.took.Milliseconds()).
 			Msg("the after command failed; it is not retried (syncing goes on)")
 	} else {
 		a.lastErr = ""
-		e := lg.Info().Strs("after", j.After.Argv).Int64("duration_ms", r.took.Milliseconds())
+		e := lg.Info().Strs("after", r.argv).Int64("duration_ms", r.took.Milliseconds())
 		if r.output != "" {
 			e = e.Str("output", r.output)
 		}
@@ -141,12 +150,12 @@ func (d *dispatcher) finishAfter(r afterDone) {
 }
 
 // execAfter runs j's after command for the synced paths (full: the whole
-// tree) and waits for it, at most its timeout; it returns the tail of its
-// output and how it ended. The command's environment is the daemon's
-// with INOSYNC_SOURCE, INOSYNC_NODE ("" for a local target),
-// INOSYNC_TARGET and INOSYNC_FULL ("1" or "0") added; its output goes to
-// an unlinked temp file, so that a process it leaves behind cannot hold
-// it up.
+// tree) and waits for it, at most its timeout and afterWaitDelay; it
+// returns the tail of its output and how it ended. The command's
+// environment is the daemon's with INOSYNC_SOURCE, INOSYNC_NODE ("" for a
+// local target), INOSYNC_TARGET and INOSYNC_FULL ("1" or "0") added. Its
+// standard input and output are unlinked temp files, not pipes, so that a
+// process it leaves behind holding them cannot hold the wait up.
 func (d *dispatcher) execAfter(j Job, paths []string, full bool) (string, error) {
 	timeout := j.After.Timeout
 	if timeout <= 0 {
@@ -161,12 +170,13 @@ func (d *dispatcher) execAfter(j Job, paths []string, full bool) (string, error)
 	cmd := command(ctx, j.After.Argv, []string{
 		"INOSYNC_SOURCE=" + j.Path, "INOSYNC_NODE=" + j.Node, "INOSYNC_TARGET=" + j.Dest, "INOSYNC_FULL=" + fullVal,
 	})
-	var list bytes.Buffer // a directory synced with all below it ends in '/'
-	for _, p := range paths {
-		list.WriteString(p)
-		list.WriteByte(0)
+	cmd.WaitDelay = afterWaitDelay
+	in, err := pathList(paths)
+	if err != nil {
+		return "", err
 	}
-	cmd.Stdin = &list
+	defer in.Close()
+	cmd.Stdin = in
 	out, err := unlinkedTemp()
 	if err != nil {
 		return "", err
@@ -177,6 +187,34 @@ func (d *dispatcher) execAfter(j Job, paths []string, full bool) (string, error)
 		err = wait(cmd)
 	}
 	return outputTail(out), afterError(err, ctx, timeout)
+}
+
+// afterWaitDelay bounds the wait for an after command once it has exited
+// or been killed (see exec.Cmd.WaitDelay).
+const afterWaitDelay = 5 * time.Second
+
+// pathList is an unlinked temp file holding the paths, each ended by a
+// NUL byte (a directory synced with all below it ends in '/'), read from
+// its start.
+func pathList(paths []string) (*os.File, error) {
+	f, err := unlinkedTemp()
+	if err != nil {
+		return nil, err
+	}
+	w := bufio.NewWriter(f)
+	for _, p := range paths {
+		w.WriteString(p)
+		w.WriteByte(0)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("the after command's path list: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("the after command's path list: %w", err)
+	}
+	return f, nil
 }
 
 // afterError says how an after command ended: nil on exit 0, else its

@@ -1,10 +1,12 @@
 package rsync
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -131,4 +133,83 @@ func TestAfterFailureAndTimeout(t *testing.T) {
 	if n := strings.Count(logs.String(), "the after command failed"); n != 2 {
 		t.Errorf("%d failure lines, want 2:\n%s", n, logs.String())
 	}
+}
+
+// A reload that takes the after command away while it runs: the command
+// ends and is booked with the argv it ran, nothing is queued for the job
+// any more, and the dispatcher goes on.
+func TestAfterRemovedByReloadWhileRunning(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "f"), "1")
+	log := filepath.Join(dir, "after.log")
+	release := filepath.Join(dir, "release")
+	body := `while [ ! -e ` + release + ` ]; do sleep 0.05; done`
+	job := Job{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}, After: &AfterCommand{Argv: []string{afterScript(t, dir, log, body)}}}
+	logs := &testutil.LockedBuffer{}
+	in, ctl, done := controlled(t, Options{Jobs: []Job{job}, Initial: true, Logger: zerolog.New(logs)})
+	testutil.Eventually(t, 10*time.Second, "the after command running", func() bool {
+		a := jobOf(t, askStatus(ctl), dst).After
+		return a != nil && a.Running
+	})
+	write(t, filepath.Join(src, "g"), "2")
+	in <- Work{Paths: []string{"g"}} // queued behind the running command
+	testutil.Eventually(t, 10*time.Second, "g synced", func() bool {
+		_, err := os.Stat(filepath.Join(dst, "g"))
+		return err == nil
+	})
+	job.After = nil
+	reply := make(chan struct{})
+	ctl <- Reconfigure{Jobs: []Job{job}, Reply: reply}
+	<-reply
+	must(t, os.WriteFile(release, nil, 0o644))
+	testutil.Eventually(t, 10*time.Second, "the command's end booked", func() bool {
+		return strings.Contains(logs.String(), "the after command ran")
+	})
+	if a := jobOf(t, askStatus(ctl), dst).After; a != nil {
+		t.Errorf("after the reload the status still shows an after command: %+v", a)
+	}
+	endDispatch(t, in, done)
+	if got := calls(log); len(got) != 1 {
+		t.Errorf("after command calls %q, want only the first (the queued one dropped with the command)", got)
+	}
+}
+
+// A command that leaves a process behind holding its standard input and
+// output ends when the command itself exits, however much it was given to
+// read: the wait is not held by the process left behind.
+func TestAfterNotHeldByLeftoverProcess(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	paths := make([]string, 0, 2000)
+	for i := range 2000 {
+		name := fmt.Sprintf("a-long-enough-file-name-to-fill-the-list-%04d-%s", i, strings.Repeat("x", 60))
+		write(t, filepath.Join(src, name), "1")
+		paths = append(paths, name)
+	}
+	pidFile := filepath.Join(dir, "leftover.pid")
+	script := filepath.Join(dir, "after.sh")
+	must(t, os.WriteFile(script, []byte("#!/bin/sh\nsleep 60 &\necho $! >"+pidFile+"\nexit 0\n"), 0o755))
+	t.Cleanup(func() {
+		if b, err := os.ReadFile(pidFile); err == nil {
+			var pid int
+			if _, err := fmt.Sscan(string(b), &pid); err == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	job := Job{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}, After: &AfterCommand{Argv: []string{script}, Timeout: 30 * time.Second}}
+	in, ctl, done := controlled(t, Options{Jobs: []Job{job}, Logger: zerolog.Nop()})
+	in <- Work{Paths: paths}
+	var a *AfterStatus
+	testutil.Eventually(t, 10*time.Second, "the after command booked while its leftover sleeps on", func() bool {
+		a = jobOf(t, askStatus(ctl), dst).After
+		return a != nil && a.Runs == 1
+	})
+	if a.Failed != 0 {
+		t.Errorf("after status %+v, want a success", a)
+	}
+	endDispatch(t, in, done)
 }

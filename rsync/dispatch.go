@@ -437,7 +437,8 @@ func (d *dispatcher) loop(in <-chan Work) error {
 				d.retryUnreadable(d.jobs[i], time.Now(), false)
 			}
 		case <-stop:
-			d.o.Logger.Error().Dur("timeout", d.o.StopTimeout).Int("running", d.running).Msg("stopping: rsync still running after the stop timeout; killing it")
+			d.o.Logger.Error().Dur("timeout", d.o.StopTimeout).Int("running", d.running).Int("after_commands", d.afterRunning).
+				Msg("stopping: rsync or after commands still running after the stop timeout; killing them")
 			d.cancel()
 			stop = nil
 		}

@@ -205,12 +205,13 @@ func (d *dispatcher) execWarm(w *warmRsync, list []byte, onTransferred func()) (
 	return outputTail(w.out), err
 }
 
-// unlinkedTemp creates a temp file for rsync's output and unlinks it at
-// once: nothing is left behind, whatever happens to the daemon.
+// unlinkedTemp creates a temp file for a child's output or input and
+// unlinks it at once: nothing is left behind, whatever happens to the
+// daemon.
 func unlinkedTemp() (*os.File, error) {
-	f, err := os.CreateTemp("", "inosync-rsync-*.out")
+	f, err := os.CreateTemp("", "inosync-*.tmp")
 	if err != nil {
-		return nil, fmt.Errorf("rsync output file: %w", err)
+		return nil, fmt.Errorf("a temp file for a child process: %w", err)
 	}
 	_ = os.Remove(f.Name())
 	return f, nil
