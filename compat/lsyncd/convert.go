@@ -14,12 +14,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	lua "github.com/yuin/gopher-lua"
 )
 
-// MaxSourceSize bounds the size of an lsyncd config.
-const MaxSourceSize = 4 << 20
+// MaxSourceSize bounds the size of an lsyncd config: they are a few KiB.
+const MaxSourceSize = 1 << 20
 
-// ConvertFile reads the lsyncd config at path and converts it (Convert).
+// ConvertFile reads the lsyncd config at path and converts it (Convert)
+// in a child process with limits on its memory and CPU time (see
+// convertInChild).
 func ConvertFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -37,7 +41,7 @@ func ConvertFile(path string) ([]byte, error) {
 	if _, err := f.ReadAt(src, 0); err != nil && fi.Size() > 0 {
 		return nil, fmt.Errorf("reading the lsyncd config: %w", err)
 	}
-	return Convert(filepath.Base(path), src, DefaultLimits)
+	return convertInChild(filepath.Base(path), src, DefaultLimits)
 }
 
 // Convert runs the lsyncd config src (named name in messages and
@@ -53,9 +57,12 @@ func Convert(name string, src []byte, lim Limits) ([]byte, error) {
 	out := &output{name: name}
 	out.settings(ev.settings, settingsLine(src))
 	for _, c := range ev.syncs {
-		out.sync(c, ev.layers)
+		out.sync(c)
 	}
 	out.mergeNodes()
+	if out.err != nil {
+		return nil, out.err
+	}
 	if len(out.trees) == 0 {
 		if len(ev.syncs) == 0 {
 			return nil, fmt.Errorf("%s calls no sync{…}: there is nothing to convert", name)
@@ -101,19 +108,35 @@ type tree struct {
 // output is the converted config being built.
 type output struct {
 	name        string
-	globals     []string // Starlark lines of the global settings
-	globalNotes []string // comments on settings{…} and on what was not converted
+	err         error      // the first part that cannot be converted safely
+	delay       lua.LValue // settings{ delay = … }: every sync's delay
+	globals     []string   // Starlark lines of the global settings
+	globalNotes []string   // comments on settings{…} and on what was not converted
 	trees       []tree
 	maxDelay    float64
 }
 
-// note is a comment at a Lua line of the config.
-func (o *output) note(line int, format string, args ...any) string {
-	at := o.name
+// at names a Lua line of the config.
+func (o *output) at(line int) string {
 	if line > 0 {
-		at = fmt.Sprintf("%s:%d", o.name, line)
+		return fmt.Sprintf("%s:%d", o.name, line)
 	}
-	return fmt.Sprintf("# %s: %s", at, fmt.Sprintf(format, args...))
+	return o.name
+}
+
+// note is a comment at a Lua line of the config, on one line whatever the
+// values in it hold.
+func (o *output) note(line int, format string, args ...any) string {
+	msg := strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(fmt.Sprintf(format, args...))
+	return fmt.Sprintf("# %s: %s", o.at(line), msg)
+}
+
+// fail records a part that cannot be converted without changing what the
+// config does; the first one fails the conversion.
+func (o *output) fail(line int, format string, args ...any) {
+	if o.err == nil {
+		o.err = fmt.Errorf("%s: %s", o.at(line), fmt.Sprintf(format, args...))
+	}
 }
 
 // render writes the config: a header, the global settings, then one

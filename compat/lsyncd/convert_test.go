@@ -61,3 +61,104 @@ sync { default.rsync, source = "/srv/a", target = "h:/a",
 		}
 	}
 }
+
+// splitTarget takes the node off an lsyncd target as rsync reads it.
+func TestSplitTarget(t *testing.T) {
+	for _, c := range []struct{ in, node, path string }{
+		{"/backup/www", "", "/backup/www"},
+		{"host:/var/www", "host:", "/var/www"},
+		{"deploy@host:www", "deploy@host:", "www"},
+		{"host:", "host:", ""},
+		{"host::module/site", "host::", "module/site"},
+		{"rsync://host/module/site", "rsync://host/", "module/site"},
+		{"[fe80::1]:/srv", "[fe80::1]:", "/srv"},
+		{"./relative:dir", "", "./relative:dir"},
+	} {
+		if node, path := splitTarget(c.in); node != c.node || path != c.path {
+			t.Errorf("splitTarget(%q) = %q, %q; want %q, %q", c.in, node, path, c.node, c.path)
+		}
+	}
+}
+
+// Inheritance is lsyncd's: the sync's own keys first, then its layers in
+// the order named; list values add up. A table that inherits itself does
+// not hang the conversion.
+func TestInherit(t *testing.T) {
+	out, err := Convert("t.lua", []byte(`
+local a = { default.rsync, delay = 3, exclude = { "*.tmp" } }
+local b = { default.rsync, delay = 7, exclude = { "*.bak" }, rsync = { compress = true } }
+sync { a, b, source = "/srv/a", target = "/b/a", exclude = { "*.swp" } }
+local c = { default.rsync, source = "/srv/c", target = "/b/c" }
+c[2] = c
+c[3] = c
+sync(c)
+`), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"    delay = 3,\n    excludes = [\"*.swp\", \"*.tmp\", \"*.bak\"],\n    extra = \"-ltzs --no-perms\",\n",
+		"    source = \"/srv/c/\",\n    target = \"/b/c/\",\n",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("converted:\n%s\nwant it to hold\n%s", out, want)
+		}
+	}
+}
+
+// A value that cannot be converted without changing what the config does
+// fails the conversion at its sync's line; one that only loses a detail
+// is a comment, kept on one line.
+func TestBadValues(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{`sync { default.rsync, source = "/s", target = "/t", exclude = { "*.tmp", true } }`, "t.lua:1: exclude must be a string or a list of strings, got table"},
+		{`sync { default.rsync, source = "/s", target = "/t", filter = 3 }`, ""},
+		{`sync { default.rsync, source = "/s", target = "/t", delete = "yes" }`, `t.lua:1: delete = yes: lsyncd knows true, false, "startup" and "running"`},
+		{`sync { default.rsync, source = "/s", target = "/t", rsync = { timeout = "abc" } }`, "t.lua:1: rsync.timeout must be a number of seconds, got abc"},
+		{"settings { statusInterval = \"x\\nrnodes = 1\" }\nsync { default.rsync, source = \"/s\", target = \"/t\" }", "t.lua:1: settings.statusInterval must be a number of seconds"},
+		{`settings { statusFile = {} }` + "\n" + `sync { default.rsync, source = "/s", target = "/t" }`, "t.lua:1: settings.statusFile must be a file name"},
+	} {
+		_, err := Convert("t.lua", []byte(c.src), DefaultLimits)
+		if c.want == "" { // filter = 3: a number is read as one pattern, as a string would be
+			if err != nil {
+				t.Errorf("%s: %v", c.src, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s:\n error %v\n want %q", c.src, err, c.want)
+		}
+	}
+	out, err := Convert("t.lua", []byte("settings { logfile = \"/var/log/a\\nrnodes = ['evil:']\" }\nsync { default.rsync, source = \"/s\", target = \"/t\", delay = math.huge }\n"), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "\nrnodes") || !strings.Contains(string(out), `/var/log/a\nrnodes`) || !strings.Contains(string(out), ": not a number of seconds; left at 15") {
+		t.Errorf("converted:\n%s", out)
+	}
+}
+
+// In the child, one library call that asks for more memory than the
+// limit, or runs on in one call past the time limit, ends the child, and
+// the conversion says which; a config that converts gives its text.
+func TestChildLimits(t *testing.T) {
+	lim := Limits{Timeout: time.Second, MaxMemory: 64 << 20}
+	for _, c := range []struct{ name, src, want string }{
+		{"concat", "local s = string.rep('x', 1048576)\nlocal parts = {}\nfor i = 1, 2048 do parts[i] = s end\nlocal big = table.concat(parts)\n",
+			"t.lua: evaluating it took more than 1024 MiB of memory"},
+		{"pattern", "local s = string.rep('a', 20000)\nlocal x = string.find(s, '.-.-.-.-.-.-b')\n",
+			"t.lua: evaluating it took longer than 1s"},
+		{"lua error", "sync 'x'\n", "t.lua:1: sync{…} takes a table, got string"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := convertInChild("t.lua", []byte(c.src), lim)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want one with %q", err, c.want)
+			}
+		})
+	}
+	out, err := convertInChild("t.lua", []byte(`sync { default.rsync, source = "/srv/a", target = "h:/a" }`), lim)
+	if err != nil || !strings.Contains(string(out), `nodes = ["h:"]`) {
+		t.Errorf("converted in the child: %v\n%s", err, out)
+	}
+}

@@ -29,9 +29,14 @@ var DefaultLimits = Limits{Timeout: 5 * time.Second, MaxMemory: 256 << 20}
 const maxRep = 1 << 20
 
 // call is one settings{…} or sync{…} call: its Lua line and its table.
+// For a sync, table is the config with what it inherits merged in (see
+// inherit), layer the default layer it inherits ("" for none), and user
+// the keys that the config's own tables set.
 type call struct {
 	line  int
 	table *lua.LTable
+	layer string
+	user  map[string]bool
 }
 
 // evaluation is what running an lsyncd config recorded.
@@ -59,7 +64,7 @@ func evaluate(name string, src []byte, lim Limits) (*evaluation, error) {
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
-	for _, n := range []string{"dofile", "loadfile", "load", "loadstring", "require", "module", "collectgarbage", "newproxy"} {
+	for _, n := range []string{"dofile", "loadfile", "load", "loadstring", "require", "module", "collectgarbage", "newproxy", "_printregs"} {
 		L.SetGlobal(n, lua.LNil)
 	}
 	noop := L.NewFunction(func(*lua.LState) int { return 0 })
@@ -105,18 +110,25 @@ func (ev *evaluation) stubAPI(L *lua.LState, noop *lua.LFunction) {
 		ev.layers[layer] = name
 	}
 	L.SetGlobal("default", def)
-	record := func(to *[]call, what string) *lua.LFunction {
+	record := func(to *[]call, what string, merge bool) *lua.LFunction {
 		return L.NewFunction(func(L *lua.LState) int {
 			t, ok := L.Get(1).(*lua.LTable)
 			if !ok {
 				L.RaiseError("%s{…} takes a table, got %s", what, L.Get(1).Type())
 			}
-			*to = append(*to, call{line: callerLine(L), table: t})
+			c := call{line: callerLine(L), table: t}
+			if merge {
+				m := &merger{L: L, layers: ev.layers, user: map[string]bool{}}
+				c.table = L.NewTable()
+				m.inherit(c.table, t, false, true, map[*lua.LTable]bool{})
+				c.layer, c.user = m.layer, m.user
+			}
+			*to = append(*to, c)
 			return 0
 		})
 	}
-	L.SetGlobal("settings", record(&ev.settings, "settings"))
-	L.SetGlobal("sync", record(&ev.syncs, "sync"))
+	L.SetGlobal("settings", record(&ev.settings, "settings", false))
+	L.SetGlobal("sync", record(&ev.syncs, "sync", true))
 	for _, n := range []string{"log", "spawn", "spawnShell", "alarm", "observefd", "nonobservefd"} {
 		L.SetGlobal(n, noop)
 	}
@@ -214,5 +226,83 @@ func watchMemory(ctx context.Context, cancel context.CancelFunc, limit uint64) f
 	return func() bool {
 		cancel()
 		return <-over
+	}
+}
+
+// merger is lsyncd's inherit (Syncs.add in lsyncd.lua): a sync's config
+// is built from its own keys first, then from the tables at its integer
+// keys in order (its layers), each key taken from the first table that
+// has it; tables at the same key merge the same way, and their list
+// entries are appended (so excludes of a layer add to the sync's own).
+type merger struct {
+	L      *lua.LState
+	layers map[*lua.LTable]string
+	layer  string          // the first default layer met
+	user   map[string]bool // top-level keys set by a table that is not a default layer
+}
+
+// inherit copies cs into cd; top says cd is the sync's config (its keys
+// are tracked), verbatim that integer keys are plain keys (exitcodes).
+// A table already being inherited is skipped: lsyncd would loop on a
+// cycle, and a table reached twice adds nothing the second time.
+func (m *merger) inherit(cd, cs *lua.LTable, verbatim, top bool, visiting map[*lua.LTable]bool) {
+	if visiting[cs] {
+		return
+	}
+	visiting[cs] = true
+	defer delete(visiting, cs)
+	name, isLayer := m.layers[cs]
+	if isLayer && m.layer == "" {
+		m.layer = name
+	}
+	verbatim = verbatim || cs.RawGetString("_verbatim") == lua.LTrue
+	only, _ := cs.RawGetString("_merge").(*lua.LTable)
+	cs.ForEach(func(k, v lua.LValue) {
+		if _, num := k.(lua.LNumber); num && !verbatim {
+			return
+		}
+		if only != nil && only.RawGet(k) != lua.LTrue {
+			return
+		}
+		m.inheritKV(cd, k, v, top && !isLayer, visiting)
+	})
+	if verbatim {
+		return
+	}
+	for i := 1; ; i++ {
+		v := cs.RawGetInt(i)
+		if v == lua.LNil {
+			return
+		}
+		if t, ok := v.(*lua.LTable); ok {
+			m.inherit(cd, t, false, top, visiting)
+		} else {
+			cd.Append(v)
+		}
+	}
+}
+
+// inheritKV copies one key: a value only where cd has none, a table
+// merged into cd's table at that key.
+func (m *merger) inheritKV(cd *lua.LTable, k, v lua.LValue, track bool, visiting map[*lua.LTable]bool) {
+	if k == lua.LString("_merge") || k == lua.LString("_verbatim") {
+		return
+	}
+	if ks, ok := k.(lua.LString); ok && track {
+		m.user[string(ks)] = true
+	}
+	dv := cd.RawGet(k)
+	vt, isTable := v.(*lua.LTable)
+	switch {
+	case isTable && dv == lua.LNil:
+		nt := m.L.NewTable()
+		cd.RawSet(k, nt)
+		m.inherit(nt, vt, k == lua.LString("exitcodes"), false, visiting)
+	case isTable:
+		if dt, ok := dv.(*lua.LTable); ok && vt.RawGetString("_merge") != lua.LFalse {
+			m.inherit(dt, vt, k == lua.LString("exitcodes"), false, visiting)
+		}
+	case dv == lua.LNil:
+		cd.RawSet(k, v)
 	}
 }

@@ -1,6 +1,7 @@
 package lsyncd
 
 import (
+	"math"
 	"path"
 	"strconv"
 	"strings"
@@ -8,10 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// flat is a sync{…} table with what it inherits merged in, as lsyncd's
-// inherit does: the positional tables (default.rsync, a user's layer) are
-// its parents, its own keys win, and the rsync and ssh tables merge key
-// by key.
+// flat is a sync{…} config as inherit merged it, read into Go maps.
 type flat struct {
 	vals  map[string]lua.LValue
 	rsync map[string]lua.LValue
@@ -20,42 +18,17 @@ type flat struct {
 	user  map[string]bool // keys that the config set, not a default layer
 }
 
-// flatten merges t with its parents.
-func flatten(t *lua.LTable, layers map[*lua.LTable]string) flat {
-	f := flat{vals: map[string]lua.LValue{}, rsync: map[string]lua.LValue{}, ssh: map[string]lua.LValue{}, user: map[string]bool{}}
-	f.merge(t, layers, 0)
+// flatten reads a sync call's merged config.
+func flatten(c call) flat {
+	f := flat{vals: map[string]lua.LValue{}, rsync: map[string]lua.LValue{}, ssh: map[string]lua.LValue{}, layer: c.layer, user: c.user}
+	subMerge(f.vals, c.table)
+	if t, ok := f.vals["rsync"].(*lua.LTable); ok {
+		subMerge(f.rsync, t)
+	}
+	if t, ok := f.vals["ssh"].(*lua.LTable); ok {
+		subMerge(f.ssh, t)
+	}
 	return f
-}
-
-func (f *flat) merge(t *lua.LTable, layers map[*lua.LTable]string, depth int) {
-	layer, isLayer := layers[t]
-	if isLayer {
-		f.layer = layer
-	}
-	for i := 1; i <= t.MaxN() && depth < 32; i++ {
-		if p, ok := t.RawGetInt(i).(*lua.LTable); ok {
-			f.merge(p, layers, depth+1)
-		}
-	}
-	t.ForEach(func(k, v lua.LValue) {
-		key, ok := k.(lua.LString)
-		if !ok {
-			return
-		}
-		name := string(key)
-		if !isLayer {
-			f.user[name] = true
-		}
-		sub, isTable := v.(*lua.LTable)
-		switch {
-		case name == "rsync" && isTable:
-			subMerge(f.rsync, sub)
-		case name == "ssh" && isTable:
-			subMerge(f.ssh, sub)
-		default:
-			f.vals[name] = v
-		}
-	})
 }
 
 func subMerge(into map[string]lua.LValue, t *lua.LTable) {
@@ -116,9 +89,22 @@ func (o *output) settings(calls []call, line int) {
 			s, _ := str(v)
 			switch k {
 			case "statusFile":
+				if _, isStr := v.(lua.LString); !isStr || s == "" {
+					o.fail(line, "settings.statusFile must be a file name, got %s", v.String())
+				}
 				o.globals = append(o.globals, "status_file = "+quote(s))
 			case "statusInterval":
-				o.globals = append(o.globals, "status_interval = "+s)
+				secs, ok := seconds(v)
+				if !ok {
+					o.fail(line, "settings.statusInterval must be a number of seconds, got %s", v.String())
+				}
+				if secs < 1 || secs > 604800 {
+					o.globalNotes = append(o.globalNotes, o.note(line, "settings.statusInterval = %s: inosync rewrites the status file at most every 1 to 604800 seconds", s))
+					secs = min(max(secs, 1), 604800)
+				}
+				o.globals = append(o.globals, "status_interval = "+number(math.Ceil(secs)))
+			case "delay":
+				o.delay = v
 			case "logfile":
 				o.globalNotes = append(o.globalNotes, o.note(line, "settings.logfile = %q: inosync logs to standard error (the journal under systemd); its own logfile setting is rsync's --log-file, not this", s))
 			case "pidfile", "nodaemon":
@@ -161,8 +147,8 @@ var actionKeys = map[string]bool{
 }
 
 // sync maps one sync{…} call to a tree.
-func (o *output) sync(c call, layers map[*lua.LTable]string) {
-	f := flatten(c.table, layers)
+func (o *output) sync(c call) {
+	f := flatten(c)
 	t := tree{line: c.line, layer: f.layer}
 	if t.layer == "" {
 		// Actions of its own: lsyncd runs no startup sync unless they
@@ -203,7 +189,7 @@ func (o *output) destination(t *tree, f flat) bool {
 			o.globalNotes = append(o.globalNotes, o.note(t.line, "sync{default.rsyncssh, source = %q} needs host and targetdir; left out", t.source))
 			return false
 		}
-		t.nodes, t.target = []string{host + ":"}, strings.TrimSuffix(dir, "/")+"/"
+		t.nodes, t.target = []string{host + ":"}, withSlash(dir)
 		return true
 	}
 	target, ok := str(f.vals["target"])
@@ -211,25 +197,57 @@ func (o *output) destination(t *tree, f flat) bool {
 		o.globalNotes = append(o.globalNotes, o.note(t.line, "sync{default.%s, source = %q} has no target; left out", t.layer, t.source))
 		return false
 	}
-	target = strings.TrimSuffix(target, "/") + "/"
-	if i := strings.Index(target, ":"); i > 0 && !strings.Contains(target[:i], "/") && !strings.HasPrefix(target, "rsync://") {
-		end := i + 1
-		if strings.HasPrefix(target[i:], "::") {
-			end = i + 2
-		}
-		t.nodes, t.target = []string{target[:end]}, target[end:]
-		return true
-	}
-	t.nodes, t.target = []string{""}, target // a local path (or an rsync:// URL): the local node
+	node, path := splitTarget(target)
+	t.nodes, t.target = []string{node}, withSlash(path)
 	return true
+}
+
+// splitTarget splits an rsync destination into the node and the path on
+// it: "host:" or "user@host:" ("[v6addr]:" too), "host::" for an rsync
+// daemon, "rsync://host/" for its URL form, and "" for a local path.
+func splitTarget(target string) (node, path string) {
+	if rest, ok := strings.CutPrefix(target, "rsync://"); ok {
+		host, p, _ := strings.Cut(rest, "/")
+		return "rsync://" + host + "/", p
+	}
+	start := 0
+	if strings.HasPrefix(target, "[") { // an IPv6 address: the host ends at ']'
+		if j := strings.Index(target, "]"); j > 0 {
+			start = j
+		}
+	}
+	i := strings.Index(target[start:], ":")
+	if i < 0 || strings.Contains(target[:start+i], "/") {
+		return "", target
+	}
+	end := start + i + 1
+	if strings.HasPrefix(target[end:], ":") {
+		end++
+	}
+	return target[:end], target[end:]
+}
+
+// withSlash ends a path in '/', as lsyncd's prepare does; an empty one
+// (a home directory: "host:") stays empty.
+func withSlash(p string) string {
+	if p == "" {
+		return ""
+	}
+	return strings.TrimSuffix(p, "/") + "/"
 }
 
 // common maps the settings that every layer reads.
 func (o *output) common(t *tree, f flat) {
 	delay := 15.0
-	if s, ok := str(f.vals["delay"]); ok {
-		if d, err := strconv.ParseFloat(s, 64); err == nil && d >= 0 {
+	dv := f.vals["delay"]
+	if o.delay != nil { // settings{ delay = … } overrides every sync's
+		dv = o.delay
+	}
+	if dv != nil {
+		if d, ok := seconds(dv); ok {
 			delay = d
+		} else {
+			t.notes = append(t.notes, o.note(t.line, "delay = %s: not a number of seconds; left at 15", dv.String()))
 		}
 	}
 	t.delay = number(delay)
@@ -241,26 +259,14 @@ func (o *output) common(t *tree, f flat) {
 	case v == lua.LString("startup") || v == lua.LString("running"):
 		t.delete = quote(string(v.(lua.LString)))
 	default:
-		t.notes = append(t.notes, o.note(t.line, "delete = %s: lsyncd knows true, false, \"startup\" and \"running\"; left at True", v.String()))
+		o.fail(t.line, "delete = %s: lsyncd knows true, false, \"startup\" and \"running\"", v.String())
 	}
 	if v, ok := f.vals["init"]; ok && v == lua.LFalse {
 		t.noInit = true
 	}
-	if v, ok := f.vals["exclude"]; ok {
-		if l, ok := strs(v); ok {
-			t.excludes = l
-		}
-	}
-	if v, ok := f.vals["excludeFrom"]; ok {
-		if l, ok := strs(v); ok {
-			t.excludeFrom = l
-		}
-	}
-	if v, ok := f.vals["filter"]; ok {
-		if l, ok := strs(v); ok {
-			t.filters = l
-		}
-	}
+	t.excludes = o.patterns(t.line, f, "exclude")
+	t.excludeFrom = o.patterns(t.line, f, "excludeFrom")
+	t.filters = o.patterns(t.line, f, "filter")
 	if v, ok := f.vals["filterFrom"]; ok {
 		s, _ := str(v)
 		t.notes = append(t.notes, o.note(t.line, "filterFrom = %q: inosync reads no filter file; give its rules as filters = [\"+ …\", \"- …\"] (exclude_from takes a file of exclude patterns)", s))
@@ -351,14 +357,22 @@ func (o *output) rsyncOptions(t *tree, f flat) {
 			t.extra = append(t.extra, l.opt)
 			continue
 		}
-		s, _ := str(v)
+		s, ok := str(v)
+		if !ok {
+			o.fail(t.line, "rsync.%s must be a string or a number, got %s", l.key, v.Type())
+			continue
+		}
 		switch l.key {
 		case "bwlimit":
-			if _, err := strconv.ParseFloat(s, 64); err == nil {
-				t.rspeed = s // inosync passes --bwlimit itself
+			if _, ok := seconds(v); ok { // a plain number of KB/s: inosync passes --bwlimit itself
+				t.rspeed = s
 				continue
 			}
 		case "timeout":
+			if _, ok := seconds(v); !ok {
+				o.fail(t.line, "rsync.timeout must be a number of seconds, got %s", v.String())
+				continue
+			}
 			t.timeout = s // the runs after the first; the first gets it from extra
 		}
 		t.extra = append(t.extra, l.opt+s)
@@ -449,4 +463,31 @@ func (o *output) actions(t *tree, f flat) {
 	case "direct":
 		t.notes = append(t.notes, o.note(t.line, "default.direct copies with cp, rm and mv; inosync uses rsync to the local target"))
 	}
+}
+
+// patterns reads a sync's exclude, excludeFrom or filter: a string or a
+// list of strings. Anything else fails the conversion: leaving patterns
+// out would sync, and with delete delete on the target, what they keep
+// out.
+func (o *output) patterns(line int, f flat, key string) []string {
+	v, ok := f.vals[key]
+	if !ok {
+		return nil
+	}
+	l, ok := strs(v)
+	if !ok {
+		o.fail(line, "%s must be a string or a list of strings, got %s", key, v.Type())
+	}
+	return l
+}
+
+// seconds reads a delay, an interval or a rate: a number from 0 to 1e9
+// (what inosync's settings take), or a numeric string.
+func seconds(v lua.LValue) (float64, bool) {
+	s, ok := str(v)
+	if !ok {
+		return 0, false
+	}
+	d, err := strconv.ParseFloat(s, 64)
+	return d, err == nil && d >= 0 && d <= 1e9
 }
