@@ -155,7 +155,8 @@ func (d *dispatcher) finishAfter(r afterDone) {
 // environment is the daemon's with INOSYNC_SOURCE, INOSYNC_NODE ("" for a
 // local target), INOSYNC_TARGET and INOSYNC_FULL ("1" or "0") added. Its
 // standard input and output are unlinked temp files, not pipes, so that a
-// process it leaves behind holding them cannot hold the wait up.
+// process it leaves behind holding them cannot hold the wait up (see
+// runToTemp).
 func (d *dispatcher) execAfter(j Job, paths []string, full bool) (string, error) {
 	timeout := j.After.Timeout
 	if timeout <= 0 {
@@ -177,16 +178,8 @@ func (d *dispatcher) execAfter(j Job, paths []string, full bool) (string, error)
 	}
 	defer in.Close()
 	cmd.Stdin = in
-	out, err := unlinkedTemp()
-	if err != nil {
-		return "", err
-	}
-	defer out.Close()
-	cmd.Stdout, cmd.Stderr = out, out
-	if err = cmd.Start(); err == nil {
-		err = wait(cmd)
-	}
-	return outputTail(out), afterError(err, ctx, timeout)
+	out, err := runToTemp(cmd)
+	return out, afterError(err, ctx, timeout)
 }
 
 // afterWaitDelay bounds the wait for an after command once it has exited

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -166,9 +167,15 @@ func fileList(prefix string, paths []string) []byte {
 func (d *dispatcher) execCold(inv invocation) (output string, err error) {
 	cmd := command(d.kill, inv.argv, inv.env)
 	cmd.Stdin = bytes.NewReader(inv.stdin)
-	// rsync's output goes to an unlinked temp file, not a pipe: an ssh
-	// ControlPersist master that rsync's ssh leaves behind inherits it,
-	// and a pipe would keep Wait waiting until that master exits.
+	return runToTemp(cmd)
+}
+
+// runToTemp starts cmd with its output going to an unlinked temp file,
+// not a pipe (a process it leaves behind, such as an ssh ControlPersist
+// master, inherits the output, and a pipe would keep Wait waiting until
+// that process exits), waits for it, and returns the tail of its output
+// and how it ended.
+func runToTemp(cmd *exec.Cmd) (output string, err error) {
 	out, err := unlinkedTemp()
 	if err != nil {
 		return "", err
