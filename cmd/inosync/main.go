@@ -151,10 +151,61 @@ func printEffective(w io.Writer, cfg *config.Config) {
 		}
 		fmt.Fprintln(w)
 		for _, d := range s.Dests {
-			fmt.Fprintf(w, "    node         %q -> %s\n", d.Node, d.Path)
+			fmt.Fprintf(w, "    node         %q -> %s%s\n", d.Node, d.Path, nodeOptions(d))
 		}
 		fmt.Fprintf(w, "    delay        %v (waits at most %v)\n", s.Delay, min(s.Delay, cfg.MaxDelay))
 		fmt.Fprintf(w, "    excludes     %s\n", rsync.Quote(s.Excludes))
 		fmt.Fprintf(w, "    hooks        %d exclude, %d filter\n", len(s.ExcludeHooks), len(s.FilterHooks))
+		printTreeOptions(w, s)
 	}
+}
+
+// printTreeOptions lists a tree's settings of its own (--check -v): only
+// those that differ from the defaults or the globals, one per line.
+func printTreeOptions(w io.Writer, s config.Sync) {
+	if s.Delete != "" && s.Delete != config.DeleteAll {
+		fmt.Fprintf(w, "    delete       %s\n", s.Delete)
+	}
+	if !s.Init {
+		fmt.Fprintf(w, "    init         False (no initial sync)\n")
+	}
+	if s.Extra != nil {
+		fmt.Fprintf(w, "    extra        %s (this tree's, at %s)\n", rsync.Quote(s.Extra), s.ExtraPos)
+	}
+	if s.Bwlimit != "" {
+		fmt.Fprintf(w, "    rspeed       %s\n", s.Bwlimit)
+	}
+	if s.Rsync != "" {
+		fmt.Fprintf(w, "    rsync        %s\n", s.Rsync)
+	}
+	if len(s.After) > 0 {
+		timeout := s.AfterTimeout
+		if timeout == 0 {
+			timeout = rsync.DefaultAfterTimeout
+		}
+		fmt.Fprintf(w, "    after        %s (timeout %v)\n", rsync.Quote(s.After), timeout)
+	}
+}
+
+// nodeOptions is a node's options of its own, for --check -v; "" when it
+// has none.
+func nodeOptions(d config.Dest) string {
+	var parts []string
+	if d.Extra != nil {
+		parts = append(parts, "extra "+rsync.Quote(d.Extra))
+	}
+	if d.Bwlimit != "" {
+		parts = append(parts, "rspeed "+d.Bwlimit)
+	}
+	if d.After != nil {
+		after := "none"
+		if len(d.After) > 0 {
+			after = rsync.Quote(d.After)
+		}
+		parts = append(parts, "after "+after)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
 }
