@@ -163,14 +163,14 @@ func (r Reconfigure) handle(d *dispatcher) {
 		j, ok := old[k]
 		if ok {
 			delete(old, k)
-			if w := d.takeWarm(j); w != nil {
-				d.retireWarm(w) // started with the old settings
-			}
 			if !sameSettings(j.Job, nj) {
+				if w := d.takeWarm(j); w != nil {
+					d.retireWarm(w) // started with the old command line
+				}
 				j.waiting = false // a fault the new settings may mend: try now
+				j.gen++           // a warm rsync being started has the old command line too
 			}
 			j.Job = nj
-			j.gen++
 		} else {
 			j = d.addJob(nj)
 			j.since = now

@@ -234,3 +234,24 @@ func TestRemovedJobRunEnds(t *testing.T) {
 		t.Errorf("the removed job's failure was handled as a retry:\n%s", logs.String())
 	}
 }
+
+// A reload keeps the warm rsync of a job whose command line it does not
+// change (and its generation, so that one being started is kept too); a
+// change of the command line retires it.
+func TestReconfigureKeepsWarmOfUnchangedJob(t *testing.T) {
+	j := Job{Path: "/src/", Dest: "/dst/", Settings: Settings{Rsync: "/usr/bin/rsync", Bwlimit: "0"}}
+	d := newDispatcher(Options{Jobs: []Job{j}, Logger: zerolog.Nop()})
+	w := &warmRsync{}
+	d.jobs[0].warm, d.warm = w, 1
+	j.After = &AfterCommand{Argv: []string{"/bin/true"}} // not on rsync's command line
+	Reconfigure{Jobs: []Job{j}}.handle(d)
+	if d.jobs[0].warm != w || d.warm != 1 || d.jobs[0].gen != 0 || d.jobs[0].After == nil {
+		t.Errorf("after a reload with the same command line: warm %p (want %p), %d warm, gen %d, after %v", d.jobs[0].warm, w, d.warm, d.jobs[0].gen, d.jobs[0].After)
+	}
+	d.jobs[0].warm, d.warm = nil, 0 // a retired warm rsync needs a real process; the gen shows the retirement
+	j.Settings.Bwlimit = "100"
+	Reconfigure{Jobs: []Job{j}}.handle(d)
+	if d.jobs[0].gen != 1 {
+		t.Errorf("after a reload that changes the command line: gen %d, want 1", d.jobs[0].gen)
+	}
+}

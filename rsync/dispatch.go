@@ -146,7 +146,7 @@ type jobState struct {
 	retryGen      int  // which retry tick ends the backoff: the last one armed
 	gaveUp        bool // failed during the final flush
 	removed       bool // a reload removed it; only its runs are still booked
-	gen           int  // its settings' generation: a reload that keeps it bumps it
+	gen           int  // its command line's generation: a reload that changes it bumps it
 	// since is when the oldest pending change was seen (see Work.Since);
 	// meaningful while hasPending.
 	since time.Time

@@ -720,7 +720,11 @@ exit $rc
 	}
 	testutil.Eventually(t, 10*time.Second, "the initial runs' ends", func() bool { return strings.Count(logs.String(), `"full":true`) == 2 })
 	testutil.Eventually(t, 10*time.Second, "a warm rsync for each tree", func() bool { return len(warmWaiting()) == 2 })
-	// The reload retires both; they linger until the release.
+	// A reload that changes their command line retires both; they linger
+	// until the release.
+	for i := range jobs {
+		jobs[i].Settings.Bwlimit = "100000"
+	}
 	reply := make(chan struct{})
 	ctl <- Reconfigure{Jobs: jobs, MaxProcs: 10, Reply: reply}
 	<-reply
