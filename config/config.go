@@ -89,6 +89,10 @@ type Sync struct {
 	// = the default).
 	After        []string
 	AfterTimeout time.Duration
+	// globalExcludes counts the patterns at the end of Excludes that the
+	// global filters and exclude_from added (--convert leaves them to
+	// those settings).
+	globalExcludes int
 }
 
 // Dest is one destination of a Sync.

@@ -721,7 +721,7 @@ func (c *converter) placeComments(moved map[string][]string, legacy []Sync) (abo
 			continue
 		}
 		kw := v.keyword
-		if kw == "excludes" && len(legacy[0].Excludes) == 0 {
+		if kw == "excludes" && len(legacy[0].Excludes) == legacy[0].globalExcludes {
 			kw = ""
 		}
 		if kw == "" {
@@ -766,9 +766,9 @@ func syncLines(s Sync, raw string, above map[string][]string) []string {
 	if nodes != nil {
 		out = append(out, listLines(ind, "nodes", nodes)...)
 	}
-	if len(s.Excludes) > 0 {
+	if own := s.Excludes[:len(s.Excludes)-s.globalExcludes]; len(own) > 0 {
 		cmts("excludes")
-		out = append(out, listLines(ind, "excludes", s.Excludes)...)
+		out = append(out, listLines(ind, "excludes", own)...)
 	}
 	return append(out, ")")
 }

@@ -359,3 +359,33 @@ func TestConvertCRLF(t *testing.T) {
 func corpusOptions(root string) Options {
 	return Options{Cwd: root, Env: map[string]string{"HOME": "/root"}, SameProcess: true} // the child: TestChildCorpus
 }
+
+// The global filters and exclude_from stay global: the sync() calls get
+// only the legacy trees' own excludes, so the converted config does not
+// apply them twice (it runs the same rsync commands).
+func TestConvertKeepsGlobalFilters(t *testing.T) {
+	testutil.NeedRsync(t)
+	excl := filepath.Join(t.TempDir(), "web.excludes")
+	if err := os.WriteFile(excl, []byte("*.bak\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, got := convertText(t, `wpaths = ["@ROOT@/src1/"]
+rpaths = ["/r/"]
+rnodes = ["web1:"]
+filters = ["- *.log"]
+exclude_from = "`+excl+`"
+`)
+	want := `rnodes = ["web1:"]
+filters = ["- *.log"]
+exclude_from = "` + excl + `"
+
+# converted by inosync --convert from the wpaths/rpaths form
+sync(
+    source = "@ROOT@/src1/",
+    target = "/r/",
+)
+`
+	if got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -159,6 +159,7 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 		}
 		for i := range c.Syncs {
 			c.Syncs[i].Excludes = append(slices.Clip(c.Syncs[i].Excludes), rules...)
+			c.Syncs[i].globalExcludes += len(rules)
 		}
 	}
 	if v, ok := g["exclude_from"]; ok && v != starlark.None {
@@ -168,6 +169,7 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 		}
 		for i := range c.Syncs {
 			c.Syncs[i].Excludes = append(slices.Clip(c.Syncs[i].Excludes), pats...)
+			c.Syncs[i].globalExcludes += len(pats)
 		}
 	}
 	if err := b.globalHooks(g, c.Syncs); err != nil {
