@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/inosync/inosync/cmd/inosync/status"
+	"github.com/inosync/inosync/config"
 	"github.com/inosync/inosync/internal/testutil"
 )
 
@@ -142,5 +143,61 @@ func TestAfterCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(base, "d2", "new")); err != nil {
 		t.Errorf("d2 is not synced: %v", err)
+	}
+}
+
+// A reload that turns delete to True, or init on, syncs the tree whole
+// once: the file deleted from the source while delete was False goes from
+// the target, and a target left to differ by init = False is brought in
+// line.
+func TestReloadCatchUp(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	writeFile(t, filepath.Join(src, "a"), "1")
+	writeFile(t, filepath.Join(src, "gone"), "2")
+	o := startObserved(t, base, "sync(\"@BASE@/src/\", \"@BASE@/dst/\", nodes = [\"\"], delay = 0, delete = False)\n")
+	inSync(t, o, src, "the initial sync")
+	must(t, os.Remove(filepath.Join(src, "gone")))
+	writeFile(t, filepath.Join(src, "sentinel"), "3")
+	testutil.Eventually(t, 10*time.Second, "the sentinel", func() bool {
+		_, err := os.Stat(filepath.Join(dst, "sentinel"))
+		return err == nil
+	})
+	inSync(t, o, src, "the run without deletion")
+	if _, err := os.Stat(filepath.Join(dst, "gone")); err != nil {
+		t.Fatalf("with delete = False the target lost gone: %v", err)
+	}
+	writeCfg(t, o.cfg, base, "sync(\"@BASE@/src/\", \"@BASE@/dst/\", nodes = [\"\"], delay = 0, delete = True)\n")
+	code, out, errs := o.client("reload")
+	if code != 0 || !strings.Contains(out, "synced whole for their new excludes, init or delete: "+src+"/") {
+		t.Fatalf("reload exit %d: %s%s", code, out, errs)
+	}
+	testutil.Eventually(t, 10*time.Second, "gone deleted on the target by the catch-up sync", func() bool {
+		_, err := os.Stat(filepath.Join(dst, "gone"))
+		return os.IsNotExist(err)
+	})
+	if got, want := tree(dst), tree(src); got != want {
+		t.Errorf("target after the catch-up:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// catchUp: which changes of init and delete ask for one full sync.
+func TestCatchUp(t *testing.T) {
+	s := func(init bool, del string) config.Sync { return config.Sync{Init: init, Delete: del} }
+	for _, c := range []struct {
+		a, b config.Sync
+		want bool
+	}{
+		{s(false, config.DeleteAll), s(true, config.DeleteAll), true},
+		{s(true, config.DeleteNone), s(true, config.DeleteAll), true},
+		{s(true, config.DeleteRunning), s(true, config.DeleteAll), true},
+		{s(true, config.DeleteAll), s(true, config.DeleteAll), false},
+		{s(true, config.DeleteAll), s(false, config.DeleteNone), false},
+		{s(true, config.DeleteNone), s(true, config.DeleteStartup), false},
+	} {
+		if got := catchUp(c.a, c.b); got != c.want {
+			t.Errorf("catchUp(%+v, %+v) = %v, want %v", c.a, c.b, got, c.want)
+		}
 	}
 }

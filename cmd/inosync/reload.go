@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +38,7 @@ func (s *supervisor) reload() (string, error) {
 	var (
 		added    []*treeRun
 		replaced []change
+		caughtUp []*treeRun // kept trees whose new init or delete asks for a full sync
 		kept     = map[string]*treeRun{}
 		order    []string
 		fresh    []*treeRun // every tree made by this reload, closed if it fails
@@ -64,6 +66,9 @@ func (s *supervisor) reload() (string, error) {
 			kept[key] = t
 		default:
 			replace, full := watchChanged(s.cfg, cfg, old.sync, sy)
+			if catchUp(old.sync, sy) {
+				caughtUp = append(caughtUp, old)
+			}
 			if !replace {
 				// A copy with the new settings (its nodes and rsync
 				// options may be new): a reload that fails later leaves
@@ -104,6 +109,12 @@ func (s *supervisor) reload() (string, error) {
 			fullNames = append(fullNames, c.cur.sync.Source)
 		}
 	}
+	for _, t := range caughtUp {
+		if !slices.Contains(full, t.id) {
+			full = append(full, t.id)
+			fullNames = append(fullNames, t.sync.Source)
+		}
+	}
 	if s.pipes.ctx.Err() != nil {
 		return fail(errors.New("inosync is stopping"))
 	}
@@ -136,10 +147,18 @@ func (s *supervisor) reload() (string, error) {
 	s.status.configure(cfg)
 	whole := "no tree synced whole"
 	if len(fullNames) > 0 {
-		whole = "synced whole for their new excludes: " + strings.Join(fullNames, ", ")
+		whole = "synced whole for their new excludes, init or delete: " + strings.Join(fullNames, ", ")
 	}
 	return fmt.Sprintf("reloaded %s: %d trees, %d added, %d removed, %d rewatched (%s)",
 		cfg.File, len(order), len(added), len(removed), len(replaced), whole), nil
+}
+
+// catchUp reports whether a kept tree's new settings ask for one full
+// sync: init turned on (the target may differ from the source, which
+// init = True promises it does not), or delete turned to True (what the
+// source no longer has may still be on the target).
+func catchUp(a, b config.Sync) bool {
+	return !a.Init && b.Init || a.Delete != config.DeleteAll && b.Delete == config.DeleteAll
 }
 
 // warnRestartOnly logs the settings that a reload cannot change: where
