@@ -60,6 +60,9 @@ func checkDestOptions(cfg *config.Config, s config.Sync, d config.Dest, rs, src,
 	st := destSettings(cfg, s, d)
 	st.Rsync, st.Logfile = rs, "" // rsync's own log is not written by a check
 	argv := rsync.Argv(st, src, dst)
+	if rsync.IsRemote(d.Path) {
+		argv = receiverPathsAt(argv, dst)
+	}
 	argv = append(argv[:len(argv)-2:len(argv)-2], "--dry-run", "--log-file=/dev/null", src, dst)
 	key := strings.Join(argv, "\x00")
 	if seen[key] {
@@ -114,4 +117,31 @@ func nodeLabel(node string) string {
 		return "(local)"
 	}
 	return node
+}
+
+// receiverPaths are the rsync options whose value is a directory on the
+// receiving side: on a node, not here.
+var receiverPaths = []string{"--temp-dir", "--backup-dir", "--partial-dir", "--compare-dest", "--copy-dest", "--link-dest"}
+
+// receiverPathsAt returns argv with the values of its receiver-side path
+// options (which name directories on the node) replaced by dir, which
+// exists: the local dry run checks the options, not the node's
+// directories.
+func receiverPathsAt(argv []string, dir string) []string {
+	out := make([]string, 0, len(argv))
+	for i := 0; i < len(argv); i++ {
+		a := argv[i]
+		if a == "-T" && i+1 < len(argv) { // --temp-dir's short form takes the next word
+			out = append(out, a, dir)
+			i++
+			continue
+		}
+		for _, o := range receiverPaths {
+			if strings.HasPrefix(a, o+"=") {
+				a = o + "=" + dir
+			}
+		}
+		out = append(out, a)
+	}
+	return out
 }

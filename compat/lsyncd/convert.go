@@ -55,9 +55,18 @@ func Convert(name string, src []byte, lim Limits) ([]byte, error) {
 		return nil, err
 	}
 	out := &output{name: name}
-	out.settings(ev.settings, settingsLine(src))
+	// In call order: settings{…} applies to the syncs called after it,
+	// as in lsyncd (a 2.0 settings = {…}, read at the end, to all).
+	settings, line := ev.settings, settingsLine(src)
 	for _, c := range ev.syncs {
+		for len(settings) > 0 && (settings[0].seq < c.seq || settings[0].line == 0) {
+			out.settings(settings[0], line)
+			settings = settings[1:]
+		}
 		out.sync(c)
+	}
+	for _, c := range settings {
+		out.settings(c, line)
 	}
 	out.mergeNodes()
 	if out.err != nil {
@@ -110,6 +119,7 @@ type output struct {
 	name        string
 	err         error      // the first part that cannot be converted safely
 	delay       lua.LValue // settings{ delay = … }: every sync's delay
+	maxDelays   lua.LValue // settings{ maxDelays = … }: every sync's
 	globals     []string   // Starlark lines of the global settings
 	globalNotes []string   // comments on settings{…} and on what was not converted
 	trees       []tree
@@ -221,7 +231,13 @@ func (o *output) mergeNodes() {
 			continue
 		}
 		m := &merged[i]
-		m.nodes = append(m.nodes, t.nodes...)
+		for _, n := range t.nodes {
+			if slices.Contains(m.nodes, n) {
+				m.notes = append(m.notes, o.note(t.line, "the same sync{…} to %q again (lsyncd ran it twice); synced once", n+t.target))
+				continue
+			}
+			m.nodes = append(m.nodes, n)
+		}
 		if !slices.Contains(m.lines, t.line) {
 			m.lines = append(m.lines, t.line)
 		}

@@ -12,8 +12,9 @@ import (
 func TestSandbox(t *testing.T) {
 	lim := Limits{Timeout: 500 * time.Millisecond, MaxMemory: 64 << 20}
 	for _, c := range []struct{ name, src, want string }{
-		{"os", "os.execute('touch /tmp/x')\n", "t.lua:1: attempt to index a non-table object(nil) with key 'execute'"},
-		{"io", "local f = io.open('/etc/passwd')\n", "t.lua:1: attempt to index a non-table object(nil) with key 'open'"},
+		{"os", "os.execute('touch /tmp/x')\n", "t.lua:1: os.execute is not available while converting: the config runs without files, environment or processes"},
+		{"io", "local f = io.open('/etc/passwd')\n", "t.lua:1: io.open is not available while converting"},
+		{"getenv", "local home = os.getenv('HOME')\n", "t.lua:1: os.getenv is not available while converting"},
 		{"require", "require('socket')\n", "t.lua:1: attempt to call a non-function object"},
 		{"dofile", "\ndofile('/etc/lsyncd/other.lua')\n", "t.lua:2: attempt to call a non-function object"},
 		{"load", "load('return 1')()\n", "t.lua:1: attempt to call a non-function object"},
@@ -22,7 +23,8 @@ func TestSandbox(t *testing.T) {
 		{"rep", "local s = string.rep('x', 1e9)\n", "string.rep: a string of 1000000000 × 1 bytes is more than a config needs"},
 		{"method rep", "local s = ('xy'):rep(1e9)\n", "is more than a config needs"},
 		{"recursion", "local function f() return 1 + f() end\nf()\n", "stack overflow"},
-		{"syntax", "sync {\n  source = '/srv/www'\n  target = 'x'\n}\n", "t.lua is not valid Lua: t.lua line:3(column:8) near 'target'"},
+		{"syntax", "sync {\n  source = '/srv/www'\n  target = 'x'\n}\n", `t.lua:3:8: syntax error near "target": this is not valid Lua (a missing comma between two fields of a table?)`},
+		{"table.unpack", "local a, b = table.unpack({ '/srv/a', 'h:/a' })\nsync { default.rsync, source = a, target = b, delete = 7 }\nsync 'x'\n", "t.lua:3: sync{…} takes a table"},
 		{"no sync", "settings { statusFile = '/tmp/s' }\n", "t.lua calls no sync{…}: there is nothing to convert"},
 		{"no target", "sync { default.rsync, source = '/srv/www' }\n", "t.lua: no sync{…} could be converted:\n# t.lua:1: sync{default.rsync, source = \"/srv/www/\"} has no target; left out"},
 		{"sync of a string", "sync 'x'\n", "t.lua:1: sync{…} takes a table, got string"},
@@ -53,7 +55,7 @@ sync { default.rsync, source = "/srv/a", target = "h:/a",
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		`    extra = "-tpgozs '--exclude=$TMP' --specials --chmod=D2775,F664 '--rsh=ssh -p 2222' --timeout=30 --no-links",`,
+		`    extra = "-tpgozs --no-links '--exclude=$TMP' --specials --chmod=D2775,F664 '--rsh=ssh -p 2222' --timeout=30",`,
 		"    rspeed = 100,\n    timeout = 30,\n    rsync = \"/opt/rsync/bin/rsync\",\n",
 	} {
 		if !strings.Contains(string(out), want) {
@@ -88,6 +90,7 @@ func TestInherit(t *testing.T) {
 local a = { default.rsync, delay = 3, exclude = { "*.tmp" } }
 local b = { default.rsync, delay = 7, exclude = { "*.bak" }, rsync = { compress = true } }
 sync { a, b, source = "/srv/a", target = "/b/a", exclude = { "*.swp" } }
+sync { a, b, source = "/srv/a", target = "/b/a", exclude = { "*.swp" } }
 local c = { default.rsync, source = "/srv/c", target = "/b/c" }
 c[2] = c
 c[3] = c
@@ -99,6 +102,7 @@ sync(c)
 	for _, want := range []string{
 		"    delay = 3,\n    excludes = [\"*.swp\", \"*.tmp\", \"*.bak\"],\n    extra = \"-ltzs --no-perms\",\n",
 		"    source = \"/srv/c/\",\n    target = \"/b/c/\",\n",
+		"# t.lua:5: the same sync{…} to \"/b/a/\" again (lsyncd ran it twice); synced once\n",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("converted:\n%s\nwant it to hold\n%s", out, want)
@@ -113,7 +117,11 @@ func TestBadValues(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{`sync { default.rsync, source = "/s", target = "/t", exclude = { "*.tmp", true } }`, "t.lua:1: exclude must be a string or a list of strings, got table"},
 		{`sync { default.rsync, source = "/s", target = "/t", filter = 3 }`, ""},
-		{`sync { default.rsync, source = "/s", target = "/t", delete = "yes" }`, `t.lua:1: delete = yes: lsyncd knows true, false, "startup" and "running"`},
+		{`sync { default.rsync, source = "s", target = "/t" }`, `t.lua:1: source = "s" is relative: lsyncd read it from the directory it was started in; write the absolute path`},
+		{`sync { default.rsync, source = "/s", target = "/t", exlude = { "*.tmp" } }`, "t.lua:1: exlude is not an lsyncd sync setting (lsyncd refuses the config: a misspelling?)"},
+		{`sync { default.rsync, source = "/s", target = "/t", rsync = { compres = true } }`, "t.lua:1: rsync.compres is not an rsync option lsyncd knows"},
+		{`settings { statusfile = "/s" }` + "\n" + `sync { default.rsync, source = "/s", target = "/t" }`, "t.lua:1: settings.statusfile is not an lsyncd setting"},
+		{`sync { default.rsynssh, source = "/s", host = "h", targetdir = "/t" }`, "t.lua:1: this sync{…} inherits none of lsyncd's layers (default.rsync, default.rsyncssh, default.direct) and has no actions"},
 		{`sync { default.rsync, source = "/s", target = "/t", rsync = { timeout = "abc" } }`, "t.lua:1: rsync.timeout must be a number of seconds, got abc"},
 		{"settings { statusInterval = \"x\\nrnodes = 1\" }\nsync { default.rsync, source = \"/s\", target = \"/t\" }", "t.lua:1: settings.statusInterval must be a number of seconds"},
 		{`settings { statusFile = {} }` + "\n" + `sync { default.rsync, source = "/s", target = "/t" }`, "t.lua:1: settings.statusFile must be a file name"},
@@ -160,5 +168,36 @@ func TestChildLimits(t *testing.T) {
 	out, err := convertInChild("t.lua", []byte(`sync { default.rsync, source = "/srv/a", target = "h:/a" }`), lim)
 	if err != nil || !strings.Contains(string(out), `nodes = ["h:"]`) {
 		t.Errorf("converted in the child: %v\n%s", err, out)
+	}
+}
+
+// What lsyncd users' configs showed (a trial with posted configs): _extra
+// may turn on again what the letters left off, and its --bwlimit and
+// --timeout become the settings that inosync passes after extra; a delete
+// that is no known value deleted nothing; a layer of one's own with a
+// startup action starts with a full sync; maxDelays = 1 synced at once.
+func TestLsyncdUsersConfigs(t *testing.T) {
+	out, err := Convert("t.lua", []byte(`
+settings { maxDelays = 1 }
+sync { default.rsync, source = "/srv/a", target = "h:/a", delete = "false",
+       rsync = { _extra = { "-a", "--bwlimit=200M", "--timeout=60" } } }
+local bash = { delay = 5, onStartup = "cp -r ^source* ^target", onCreate = "cp -r ^sourcePathname ^targetPathname" }
+sync { bash, source = "/srv/b", target = "/b" }
+`), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`# t.lua:3: delete = "false" (a string): lsyncd deletes only for true, "startup" and "running", so this deleted nothing: delete = False`,
+		"    delay = 0,\n    delete = False,\n    extra = \"-lts --no-perms -a --timeout=60\",\n    rspeed = \"200M\",\n    timeout = 60,\n",
+		"lsyncd ran its own actions, not rsync, and its own startup action; converted as default.rsync, starting with a full rsync",
+		"    source = \"/srv/b/\",\n    target = \"/b/\",\n    nodes = [\"\"],\n    delay = 0,\n    extra",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("converted:\n%s\nwant it to hold\n%s", out, want)
+		}
+	}
+	if strings.Contains(string(out), "    init = False,") {
+		t.Errorf("a layer with a startup action converted with init = False:\n%s", out)
 	}
 }

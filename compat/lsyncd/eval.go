@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -33,6 +34,7 @@ const maxRep = 1 << 20
 // inherit), layer the default layer it inherits ("" for none), and user
 // the keys that the config's own tables set.
 type call struct {
+	seq   int // its place among the calls; a settings = {…} table has 0
 	line  int
 	table *lua.LTable
 	layer string
@@ -46,6 +48,7 @@ type evaluation struct {
 	// layers maps lsyncd's default layers (default.rsync, …) to their
 	// names, to tell which one a sync inherits.
 	layers map[*lua.LTable]string
+	calls  int // settings{…} and sync{…} calls so far
 }
 
 // evaluate runs the lsyncd config src (named name in messages) in a
@@ -72,6 +75,12 @@ func evaluate(name string, src []byte, lim Limits) (*evaluation, error) {
 	if s, ok := L.GetGlobal("string").(*lua.LTable); ok {
 		s.RawSetString("rep", L.NewFunction(boundedRep))
 	}
+	if t, ok := L.GetGlobal("table").(*lua.LTable); ok {
+		t.RawSetString("unpack", L.GetGlobal("unpack")) // Lua 5.2+, as lsyncd 2.2 runs it
+	}
+	for _, lib := range []string{"os", "io"} {
+		L.SetGlobal(lib, unavailable(L, lib))
+	}
 
 	ev := &evaluation{layers: map[*lua.LTable]string{}}
 	ev.stubAPI(L, noop)
@@ -82,7 +91,7 @@ func evaluate(name string, src []byte, lim Limits) (*evaluation, error) {
 	L.SetContext(ctx)
 	fn, err := L.Load(strings.NewReader(string(src)), name)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not valid Lua: %w", name, err)
+		return nil, syntaxError(name, err)
 	}
 	L.Push(fn)
 	err = L.PCall(0, 0, nil)
@@ -94,8 +103,8 @@ func evaluate(name string, src []byte, lim Limits) (*evaluation, error) {
 	case err != nil:
 		return nil, fmt.Errorf("%s: running it failed: %w", name, err)
 	}
-	if t, ok := L.GetGlobal("settings").(*lua.LTable); ok { // lsyncd 2.0's settings = {…}
-		ev.settings = append(ev.settings, call{table: t})
+	if t, ok := L.GetGlobal("settings").(*lua.LTable); ok { // lsyncd 2.0's settings = {…}: for every sync
+		ev.settings = append([]call{{table: t}}, ev.settings...)
 	}
 	return ev, nil
 }
@@ -116,7 +125,8 @@ func (ev *evaluation) stubAPI(L *lua.LState, noop *lua.LFunction) {
 			if !ok {
 				L.RaiseError("%s{…} takes a table, got %s", what, L.Get(1).Type())
 			}
-			c := call{line: callerLine(L), table: t}
+			ev.calls++
+			c := call{seq: ev.calls, line: callerLine(L), table: t}
 			if merge {
 				m := &merger{L: L, layers: ev.layers, user: map[string]bool{}}
 				c.table = L.NewTable()
@@ -169,6 +179,19 @@ func defaultLayers(L *lua.LState) map[string]*lua.LTable {
 // layer starts from.
 var defaultRsync = map[string]lua.LValue{
 	"binary": lua.LString("/usr/bin/rsync"), "links": lua.LTrue, "times": lua.LTrue, "protect_args": lua.LTrue,
+}
+
+// unavailable is a stand-in for a library the sandbox leaves out: using
+// any of its names is an error that says so.
+func unavailable(L *lua.LState, lib string) *lua.LTable {
+	t := L.NewTable()
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("%s.%s is not available while converting: the config runs without files, environment or processes; write the value it gave into the config", lib, L.CheckString(2))
+		return 0
+	}))
+	L.SetMetatable(t, mt)
+	return t
 }
 
 // callerLine is the line of the Lua code that called the running Go
@@ -305,4 +328,17 @@ func (m *merger) inheritKV(cd *lua.LTable, k, v lua.LValue, track bool, visiting
 	case dv == lua.LNil:
 		cd.RawSet(k, v)
 	}
+}
+
+// luaSyntax matches gopher-lua's words for a syntax error: "NAME
+// line:L(column:C) near 'TOKEN':   syntax error".
+var luaSyntax = regexp.MustCompile(`line:(\d+)\(column:(\d+)\) near '(.*)':\s*(.*)$`)
+
+// syntaxError says where the Lua does not parse, as NAME:LINE:COL.
+func syntaxError(name string, err error) error {
+	m := luaSyntax.FindStringSubmatch(strings.TrimSpace(err.Error()))
+	if m == nil {
+		return fmt.Errorf("%s is not valid Lua: %w", name, err)
+	}
+	return fmt.Errorf("%s:%s:%s: %s near %q: this is not valid Lua (a missing comma between two fields of a table?)", name, m[1], m[2], m[4], m[3])
 }

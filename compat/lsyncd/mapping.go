@@ -77,51 +77,52 @@ func strs(v lua.LValue) ([]string, bool) {
 
 // settings maps settings{…}: the keys with an equivalent become global
 // settings, the others comments.
-func (o *output) settings(calls []call, line int) {
-	for _, c := range calls {
-		if c.line > 0 {
-			line = c.line
-		}
-		vals := map[string]lua.LValue{}
-		subMerge(vals, c.table)
-		for _, k := range sortedKeys(vals) {
-			v := vals[k]
-			s, _ := str(v)
-			switch k {
-			case "statusFile":
-				if _, isStr := v.(lua.LString); !isStr || s == "" {
-					o.fail(line, "settings.statusFile must be a file name, got %s", v.String())
-				}
-				o.globals = append(o.globals, "status_file = "+quote(s))
-			case "statusInterval":
-				secs, ok := seconds(v)
-				if !ok {
-					o.fail(line, "settings.statusInterval must be a number of seconds, got %s", v.String())
-				}
-				if secs < 1 || secs > 604800 {
-					o.globalNotes = append(o.globalNotes, o.note(line, "settings.statusInterval = %s: inosync rewrites the status file at most every 1 to 604800 seconds", s))
-					secs = min(max(secs, 1), 604800)
-				}
-				o.globals = append(o.globals, "status_interval = "+number(math.Ceil(secs)))
-			case "delay":
-				o.delay = v
-			case "logfile":
-				o.globalNotes = append(o.globalNotes, o.note(line, "settings.logfile = %q: inosync logs to standard error (the journal under systemd); its own logfile setting is rsync's --log-file, not this", s))
-			case "pidfile", "nodaemon":
-				o.globalNotes = append(o.globalNotes, o.note(line, "settings.%s: inosync always runs in the foreground and writes no pid file; run it as a systemd service (contrib/inosync.service)", k))
-			case "insist":
-				o.globalNotes = append(o.globalNotes, o.note(line, "settings.insist: inosync always starts and retries a node it cannot reach, with backoff"))
-			case "logident", "logfacility":
-				o.globalNotes = append(o.globalNotes, o.note(line, "settings.%s: inosync does not log to syslog itself; journald or the service manager takes its output", k))
-			case "maxProcesses":
-				o.globalNotes = append(o.globalNotes, o.note(line, "settings.maxProcesses = %s: inosync's max_processes bounds the rsync processes over all trees, and counts a waiting warm rsync too; its default (four per tree and node) is usually right", s))
-			case "maxDelays":
-				o.globalNotes = append(o.globalNotes, o.note(line, "settings.maxDelays = %s: no equivalent; inosync syncs once a tree's delay has passed, or the whole tree past max_pending changed paths", s))
-			case "inotifyMode":
-				o.inotifyMode(line, s)
-			default:
-				o.globalNotes = append(o.globalNotes, o.note(line, "settings.%s: not an lsyncd setting this conversion knows; left out", k))
+func (o *output) settings(c call, line int) {
+	if c.line > 0 {
+		line = c.line
+	}
+	vals := map[string]lua.LValue{}
+	subMerge(vals, c.table)
+	for _, k := range sortedKeys(vals) {
+		v := vals[k]
+		s, _ := str(v)
+		switch k {
+		case "statusFile":
+			if _, isStr := v.(lua.LString); !isStr || s == "" {
+				o.fail(line, "settings.statusFile must be a file name, got %s", v.String())
 			}
+			o.globals = append(o.globals, "status_file = "+quote(s))
+		case "statusInterval":
+			secs, ok := seconds(v)
+			if !ok {
+				o.fail(line, "settings.statusInterval must be a number of seconds, got %s", v.String())
+			}
+			if secs < 1 || secs > 604800 {
+				o.globalNotes = append(o.globalNotes, o.note(line, "settings.statusInterval = %s: inosync rewrites the status file at most every 1 to 604800 seconds", s))
+				secs = min(max(secs, 1), 604800)
+			}
+			o.globals = append(o.globals, "status_interval = "+number(math.Ceil(secs)))
+		case "delay":
+			o.delay = v
+		case "logfile":
+			o.globalNotes = append(o.globalNotes, o.note(line, "settings.logfile = %q: inosync logs to standard error (the journal under systemd); its own logfile setting is rsync's --log-file, not this", s))
+		case "pidfile", "nodaemon":
+			o.globalNotes = append(o.globalNotes, o.note(line, "settings.%s: inosync always runs in the foreground and writes no pid file; run it as a systemd service (contrib/inosync.service)", k))
+		case "insist":
+			o.globalNotes = append(o.globalNotes, o.note(line, "settings.insist: inosync always starts and retries a node it cannot reach, with backoff"))
+		case "logident", "logfacility":
+			o.globalNotes = append(o.globalNotes, o.note(line, "settings.%s: inosync does not log to syslog itself; journald or the service manager takes its output", k))
+		case "maxProcesses":
+			o.globalNotes = append(o.globalNotes, o.note(line, "settings.maxProcesses = %s: inosync's max_processes bounds the rsync processes over all trees, and counts a waiting warm rsync too; its default (four per tree and node) is usually right", s))
+		case "maxDelays":
+			o.maxDelays = v
+			if n, ok := seconds(v); !ok || n > 1 {
+				o.globalNotes = append(o.globalNotes, o.note(line, "settings.maxDelays = %s: no equivalent; inosync syncs once a tree's delay has passed, or the whole tree past max_pending changed paths", s))
+			}
+		case "inotifyMode":
+			o.inotifyMode(line, s)
+		default:
+			o.fail(line, "settings.%s is not an lsyncd setting (lsyncd refuses the config: a misspelling?)", k)
 		}
 	}
 }
@@ -150,22 +151,18 @@ var actionKeys = map[string]bool{
 func (o *output) sync(c call) {
 	f := flatten(c)
 	t := tree{line: c.line, layer: f.layer}
-	if t.layer == "" {
-		// Actions of its own: lsyncd runs no startup sync unless they
-		// say how, and no rsync at all; converted, it is a default.rsync
-		// tree, with its rsync options, that starts without a full sync.
-		t.layer = "rsync"
-		for k, v := range defaultRsync {
-			if _, set := f.rsync[k]; !set {
-				f.rsync[k] = v
-			}
-		}
-		t.noInit = true
-		t.notes = append(t.notes, o.note(c.line, "this sync{…} inherits none of lsyncd's default layers, so lsyncd ran its actions, not rsync, and no startup sync; converted as default.rsync with init = False"))
+	if t.layer == "" && !o.ownActions(&t, f) {
+		return
 	}
 	source, ok := str(f.vals["source"])
 	if !ok || source == "" {
 		o.globalNotes = append(o.globalNotes, o.note(c.line, "sync{…} has no source; left out"))
+		return
+	}
+	if !path.IsAbs(source) {
+		// lsyncd took it from the directory it was started in; inosync
+		// would take it from its own (/ under systemd).
+		o.fail(c.line, "source = %q is relative: lsyncd read it from the directory it was started in; write the absolute path", source)
 		return
 	}
 	t.source = strings.TrimSuffix(source, "/") + "/" // lsyncd syncs the directory's contents
@@ -176,6 +173,39 @@ func (o *output) sync(c call) {
 	o.rsyncOptions(&t, f)
 	o.actions(&t, f)
 	o.trees = append(o.trees, t)
+}
+
+// ownActions converts a sync that inherits none of lsyncd's default
+// layers: lsyncd ran its actions (layer 1–3 code, or layer 3 shell
+// strings), not rsync. It becomes a default.rsync tree with rsync's
+// default options; it starts with a full sync only if lsyncd ran a
+// startup action. A sync without actions is refused, as lsyncd refuses
+// it (a layer misspelled, such as default.rsynssh, is nil).
+func (o *output) ownActions(t *tree, f flat) bool {
+	found, startup := false, false
+	for k := range actionKeys {
+		if v, ok := f.vals[k]; ok && truthy(v) {
+			found = true
+			startup = startup || k == "onStartup" || k == "init"
+		}
+	}
+	if !found {
+		o.fail(t.line, "this sync{…} inherits none of lsyncd's layers (default.rsync, default.rsyncssh, default.direct) and has no actions: lsyncd refuses it (a misspelled layer name?)")
+		return false
+	}
+	t.layer = "rsync"
+	for k, v := range defaultRsync {
+		if _, set := f.rsync[k]; !set {
+			f.rsync[k] = v
+		}
+	}
+	if startup {
+		t.notes = append(t.notes, o.note(t.line, "this sync{…} inherits none of lsyncd's default layers: lsyncd ran its own actions, not rsync, and its own startup action; converted as default.rsync, starting with a full rsync"))
+		return true
+	}
+	t.noInit = true
+	t.notes = append(t.notes, o.note(t.line, "this sync{…} inherits none of lsyncd's default layers: lsyncd ran its own actions, not rsync, and no startup sync; converted as default.rsync with init = False"))
+	return true
 }
 
 // destination sets the tree's node and target: default.rsyncssh's host
@@ -259,13 +289,20 @@ func (o *output) common(t *tree, f flat) {
 	case v == lua.LString("startup") || v == lua.LString("running"):
 		t.delete = quote(string(v.(lua.LString)))
 	default:
-		o.fail(t.line, "delete = %s: lsyncd knows true, false, \"startup\" and \"running\"", v.String())
+		// lsyncd deletes only for exactly these; anything else deleted nothing.
+		t.delete = "False"
+		t.notes = append(t.notes, o.note(t.line, "delete = %s (a %s): lsyncd deletes only for true, \"startup\" and \"running\", so this deleted nothing: delete = False", quote(v.String()), v.Type()))
 	}
 	if v, ok := f.vals["init"]; ok && v == lua.LFalse {
 		t.noInit = true
 	}
 	t.excludes = o.patterns(t.line, f, "exclude")
 	t.excludeFrom = o.patterns(t.line, f, "excludeFrom")
+	for _, p := range t.excludeFrom {
+		if !path.IsAbs(p) {
+			t.notes = append(t.notes, o.note(t.line, "excludeFrom = %q is relative: lsyncd read it from the directory it was started in, inosync reads it from the config's directory", p))
+		}
+	}
 	t.filters = o.patterns(t.line, f, "filter")
 	if v, ok := f.vals["filterFrom"]; ok {
 		s, _ := str(v)
@@ -275,15 +312,22 @@ func (o *output) common(t *tree, f flat) {
 		s, _ := str(f.vals["maxProcesses"])
 		t.notes = append(t.notes, o.note(t.line, "maxProcesses = %s: inosync runs up to two rsyncs at once per tree and node (for disjoint paths), bounded over all trees by max_processes", s))
 	}
-	if f.user["maxDelays"] {
-		s, _ := str(f.vals["maxDelays"])
+	maxDelays := f.vals["maxDelays"]
+	if o.maxDelays != nil {
+		maxDelays = o.maxDelays
+	}
+	if n, ok := seconds(maxDelays); ok && n <= 1 && (f.user["maxDelays"] || o.maxDelays != nil) {
+		t.delay = "0" // lsyncd synced each event at once
+		t.notes = append(t.notes, o.note(t.line, "maxDelays = 1: lsyncd synced each change at once; delay = 0"))
+	} else if f.user["maxDelays"] {
+		s, _ := str(maxDelays)
 		t.notes = append(t.notes, o.note(t.line, "maxDelays = %s: no equivalent; inosync syncs once the delay has passed, or the whole tree past max_pending changed paths", s))
 	}
 	known := map[string]bool{"source": true, "target": true, "host": true, "targetdir": true, "delay": true, "delete": true,
 		"init": true, "exclude": true, "excludeFrom": true, "filter": true, "filterFrom": true, "maxProcesses": true, "maxDelays": true}
 	for _, k := range sortedKeys(f.user) {
 		if !known[k] && !actionKeys[k] && k != "rsync" && k != "ssh" {
-			t.notes = append(t.notes, o.note(t.line, "%s: not an lsyncd sync setting this conversion knows; left out", k))
+			o.fail(t.line, "%s is not an lsyncd sync setting (lsyncd refuses the config: a misspelling?)", k)
 		}
 	}
 }
@@ -315,8 +359,11 @@ var archiveFlags = map[string]bool{"links": true, "perms": true, "times": true, 
 
 // rsyncOptions computes the rsync words lsyncd passes (prepare in
 // default-rsync.lua, and default-rsyncssh.lua's --rsh) into the tree's
-// extra, rspeed, timeout and rsync. inosync always passes -ltrp, so an
-// option of those that lsyncd did not pass is turned off (--no-perms).
+// extra, rspeed, timeout and rsync. inosync always passes -ltrp first, so
+// an option of those that lsyncd did not pass is turned off right after
+// the letters (--no-perms), where _extra may still turn it on again as
+// it did in lsyncd. Options of _extra that inosync sets itself after
+// extra (--bwlimit, --timeout) become its settings.
 func (o *output) rsyncOptions(t *tree, f flat) {
 	r := f.rsync
 	if truthy(r["archive"]) {
@@ -339,8 +386,17 @@ func (o *output) rsyncOptions(t *tree, f flat) {
 	if shorts != "" {
 		t.extra = append(t.extra, "-"+shorts)
 	}
-	if l, ok := strs(r["_extra"]); ok && r["_extra"] != nil {
-		t.extra = append(t.extra, l...)
+	for _, k := range []struct{ key, off string }{{"links", "--no-links"}, {"times", "--no-times"}, {"perms", "--no-perms"}} {
+		if !truthy(r[k.key]) {
+			t.extra = append(t.extra, k.off)
+		}
+	}
+	if v := r["_extra"]; v != nil {
+		l, ok := strs(v)
+		if !ok {
+			o.fail(t.line, "rsync._extra must be a list of strings, got %s", v.Type())
+		}
+		t.extra = append(t.extra, o.extraWords(t, l)...)
 	}
 	if devices && !specials {
 		t.extra = append(t.extra, "--devices")
@@ -363,11 +419,9 @@ func (o *output) rsyncOptions(t *tree, f flat) {
 			continue
 		}
 		switch l.key {
-		case "bwlimit":
-			if _, ok := seconds(v); ok { // a plain number of KB/s: inosync passes --bwlimit itself
-				t.rspeed = s
-				continue
-			}
+		case "bwlimit": // inosync passes --bwlimit itself, after extra
+			t.rspeed = rspeedLiteral(s)
+			continue
 		case "timeout":
 			if _, ok := seconds(v); !ok {
 				o.fail(t.line, "rsync.timeout must be a number of seconds, got %s", v.String())
@@ -381,10 +435,8 @@ func (o *output) rsyncOptions(t *tree, f flat) {
 		if rsh := sshRsh(f.ssh); rsh != "" {
 			t.extra = append(t.extra, rsh)
 		}
-	}
-	for _, k := range []struct{ key, off string }{{"links", "--no-links"}, {"times", "--no-times"}, {"perms", "--no-perms"}} {
-		if !truthy(r[k.key]) {
-			t.extra = append(t.extra, k.off)
+		if _, ok := f.ssh["_extra"]; ok {
+			t.notes = append(t.notes, o.note(t.line, "ssh._extra: lsyncd gave these to its own ssh commands (moves and deletes on the host), not to rsync; inosync runs none: ssh options for rsync go in ssh.identityFile, ssh.options or ssh.port"))
 		}
 	}
 	if b, ok := str(r["binary"]); ok && b != "/usr/bin/rsync" {
@@ -403,9 +455,41 @@ func (o *output) rsyncOptions(t *tree, f flat) {
 	}
 	for _, k := range sortedKeys(r) {
 		if !known[k] {
-			t.notes = append(t.notes, o.note(t.line, "rsync.%s: not an rsync option lsyncd knows; left out", k))
+			o.fail(t.line, "rsync.%s is not an rsync option lsyncd knows (lsyncd refuses the config: a misspelling?)", k)
 		}
 	}
+}
+
+// extraWords are rsync._extra's words for extra. --bwlimit and --timeout
+// become rspeed and timeout, which inosync passes after extra (so that
+// in extra they would be overridden); --modify-window is noted, since the
+// runs after the first pass their own after extra.
+func (o *output) extraWords(t *tree, words []string) []string {
+	var out []string
+	for _, w := range words {
+		switch {
+		case strings.HasPrefix(w, "--bwlimit="):
+			t.rspeed = rspeedLiteral(strings.TrimPrefix(w, "--bwlimit="))
+			continue
+		case strings.HasPrefix(w, "--timeout="):
+			if _, ok := seconds(lua.LString(strings.TrimPrefix(w, "--timeout="))); ok {
+				t.timeout = strings.TrimPrefix(w, "--timeout=")
+			}
+		case strings.HasPrefix(w, "--modify-window"):
+			t.notes = append(t.notes, o.note(t.line, "rsync._extra %q: the runs after the first pass --modify-window=-1 after extra, which wins", w))
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// rspeedLiteral is the Starlark value of rspeed for a bandwidth limit: a
+// number of KB/s as a number, another form (200M) as a string.
+func rspeedLiteral(s string) string {
+	if _, ok := seconds(lua.LString(s)); ok {
+		return s
+	}
+	return quote(s)
 }
 
 // sshRsh is default.rsyncssh's --rsh for rsync: ssh with the identity

@@ -9,7 +9,7 @@
 emask = ["IN_MODIFY", "IN_CREATE", "IN_DELETE", "IN_MOVED_FROM", "IN_MOVED_TO"]  # inotifyMode = "Modify"
 status_file = "/var/log/lsyncd/status"
 
-# inotify-modify.lua:8: maxDelays = 10: no equivalent; inosync syncs once the delay has passed, or the whole tree past max_pending changed paths
+# inotify-modify.lua:8: maxDelays = 100: no equivalent; inosync syncs once the delay has passed, or the whole tree past max_pending changed paths
 # inotify-modify.lua:8: sync{default.rsync}
 sync(
     source = "/srv/logs/",

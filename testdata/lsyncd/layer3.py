@@ -14,7 +14,7 @@ sync(
     extra = "-ltpgosD",
 )
 
-# layer3.lua:22: this sync{…} inherits none of lsyncd's default layers, so lsyncd ran its actions, not rsync, and no startup sync; converted as default.rsync with init = False
+# layer3.lua:22: this sync{…} inherits none of lsyncd's default layers: lsyncd ran its own actions, not rsync, and no startup sync; converted as default.rsync with init = False
 # layer3.lua:4: onCreate: a custom action (lsyncd layer 1–3) has no equivalent: inosync syncs with rsync, and sync(after = [PROGRAM, …]) runs a program after each sync
 # layer3.lua:7: onModify: a custom action (lsyncd layer 1–3) has no equivalent: inosync syncs with rsync, and sync(after = [PROGRAM, …]) runs a program after each sync
 # layer3.lua:10: onMove: a custom action (lsyncd layer 1–3) has no equivalent: inosync syncs with rsync, and sync(after = [PROGRAM, …]) runs a program after each sync
