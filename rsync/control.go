@@ -38,6 +38,10 @@ type Reconfigure struct {
 	MaxProcs   int   // as Options.MaxProcs
 	MaxPending int   // as Options.MaxPending
 	Full       []int // trees to sync whole once (their excludes changed)
+	// Initial are trees whose next full sync is an initial one (their
+	// init turned on): the initial command line, deleting as the
+	// initial sync does.
+	Initial []int
 	// Reply, if not nil, is closed once the new jobs are in place.
 	Reply chan<- struct{}
 }
@@ -176,8 +180,8 @@ func (r Reconfigure) handle(d *dispatcher) {
 			j.since = now
 		}
 		d.byTree[j.Tree] = append(d.byTree[j.Tree], j)
-		if slices.Contains(r.Full, j.Tree) {
-			d.merge(j, nil, true, false, now)
+		if initial := slices.Contains(r.Initial, j.Tree); initial || slices.Contains(r.Full, j.Tree) {
+			d.merge(j, nil, true, initial, now)
 			j.waiting, j.heldMaxDelete = false, false // wanted now
 		}
 	}

@@ -201,3 +201,28 @@ func TestCatchUp(t *testing.T) {
 		}
 	}
 }
+
+// A reload that turns init on runs the initial sync then, with its
+// deletion: with delete = "startup" the target's own file goes, as at a
+// start.
+func TestReloadInitOn(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	writeFile(t, filepath.Join(src, "a"), "1")
+	writeFile(t, filepath.Join(dst, "own"), "the target's own")
+	o := startObserved(t, base, "sync(\"@BASE@/src/\", \"@BASE@/dst/\", nodes = [\"\"], delay = 0, delete = \"startup\", init = False)\n")
+	inSync(t, o, src, "the start without an initial sync")
+	if _, err := os.Stat(filepath.Join(dst, "a")); err == nil {
+		t.Fatal("init = False synced a at the start")
+	}
+	writeCfg(t, o.cfg, base, "sync(\"@BASE@/src/\", \"@BASE@/dst/\", nodes = [\"\"], delay = 0, delete = \"startup\")\n")
+	if code, out, errs := o.client("reload"); code != 0 || !strings.Contains(out, "synced whole for their new excludes, init or delete") {
+		t.Fatalf("reload exit %d: %s%s", code, out, errs)
+	}
+	testutil.Eventually(t, 10*time.Second, "the initial sync after the reload", func() bool {
+		_, errOwn := os.Stat(filepath.Join(dst, "own"))
+		_, errA := os.Stat(filepath.Join(dst, "a"))
+		return os.IsNotExist(errOwn) && errA == nil
+	})
+}

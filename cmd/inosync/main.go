@@ -163,8 +163,11 @@ func printEffective(w io.Writer, cfg *config.Config) {
 // printTreeOptions lists a tree's settings of its own (--check -v): only
 // those that differ from the defaults or the globals, one per line.
 func printTreeOptions(w io.Writer, s config.Sync) {
-	if s.Delete != "" && s.Delete != config.DeleteAll {
-		fmt.Fprintf(w, "    delete       %s\n", s.Delete)
+	switch s.Delete {
+	case config.DeleteNone:
+		fmt.Fprintf(w, "    delete       False\n")
+	case config.DeleteStartup, config.DeleteRunning:
+		fmt.Fprintf(w, "    delete       %q\n", s.Delete)
 	}
 	if !s.Init {
 		fmt.Fprintf(w, "    init         False (no initial sync)\n")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -126,22 +127,38 @@ var receiverPaths = []string{"--temp-dir", "--backup-dir", "--partial-dir", "--c
 // receiverPathsAt returns argv with the values of its receiver-side path
 // options (which name directories on the node) replaced by dir, which
 // exists: the local dry run checks the options, not the node's
-// directories.
+// directories. A value may follow as the next word (--temp-dir /x, -T /x)
+// or be attached (--temp-dir=/x, -T/x, -aT/x).
 func receiverPathsAt(argv []string, dir string) []string {
 	out := make([]string, 0, len(argv))
 	for i := 0; i < len(argv); i++ {
 		a := argv[i]
-		if a == "-T" && i+1 < len(argv) { // --temp-dir's short form takes the next word
+		switch {
+		case slices.Contains(receiverPaths, a) && i+1 < len(argv): // --temp-dir /x
 			out = append(out, a, dir)
 			i++
 			continue
-		}
-		for _, o := range receiverPaths {
-			if strings.HasPrefix(a, o+"=") {
-				a = o + "=" + dir
+		case strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--"):
+			if j := strings.IndexByte(a, 'T'); j > 0 && !strings.ContainsAny(a[1:j], shortWithValue) {
+				if j == len(a)-1 && i+1 < len(argv) { // -T /x, -aT /x
+					out = append(out, a, dir)
+					i++
+					continue
+				}
+				a = a[:j+1] + dir // -T/x, -aT/x
+			}
+		default:
+			for _, o := range receiverPaths {
+				if strings.HasPrefix(a, o+"=") {
+					a = o + "=" + dir
+				}
 			}
 		}
 		out = append(out, a)
 	}
 	return out
 }
+
+// shortWithValue are rsync's one-letter options that take a value: in a
+// bundle, what follows the first of them is its value, not more options.
+const shortWithValue = "BeTfM@"

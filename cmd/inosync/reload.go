@@ -109,7 +109,11 @@ func (s *supervisor) reload() (string, error) {
 			fullNames = append(fullNames, c.cur.sync.Source)
 		}
 	}
+	var initial []int
 	for _, t := range caughtUp {
+		if sy := kept[treeKey(t.sync)].sync; !t.sync.Init && sy.Init {
+			initial = append(initial, t.id) // as at a start: its deletion too
+		}
 		if !slices.Contains(full, t.id) {
 			full = append(full, t.id)
 			fullNames = append(fullNames, t.sync.Source)
@@ -119,7 +123,7 @@ func (s *supervisor) reload() (string, error) {
 		return fail(errors.New("inosync is stopping"))
 	}
 	reply := make(chan struct{})
-	if !s.ask(rsync.Reconfigure{Jobs: jobs, MaxProcs: cfg.MaxProcesses, MaxPending: cfg.MaxPending, Full: full, Reply: reply}) {
+	if !s.ask(rsync.Reconfigure{Jobs: jobs, MaxProcs: cfg.MaxProcesses, MaxPending: cfg.MaxPending, Full: full, Initial: initial, Reply: reply}) {
 		return fail(errors.New("inosync is stopping"))
 	}
 	<-reply

@@ -55,17 +55,25 @@ func Convert(name string, src []byte, lim Limits) ([]byte, error) {
 		return nil, err
 	}
 	out := &output{name: name}
+	if ev.oldSettings {
+		out.globalNotes = append(out.globalNotes, out.note(settingsLine(src), "settings = {…} is lsyncd 2.0's form, which lsyncd 2.2 refuses (it wants settings {…}); converted as settings for every sync"))
+	}
 	// In call order: settings{…} applies to the syncs called after it,
 	// as in lsyncd (a 2.0 settings = {…}, read at the end, to all).
 	settings, line := ev.settings, settingsLine(src)
 	for _, c := range ev.syncs {
-		for len(settings) > 0 && (settings[0].seq < c.seq || settings[0].line == 0) {
+		for len(settings) > 0 && settings[0].seq < c.seq {
 			out.settings(settings[0], line)
 			settings = settings[1:]
 		}
 		out.sync(c)
 	}
 	for _, c := range settings {
+		for _, k := range []string{"delay", "maxDelays", "maxProcesses"} {
+			if c.table.RawGetString(k) != lua.LNil {
+				out.globalNotes = append(out.globalNotes, out.note(c.line, "settings.%s comes after the last sync{…}: lsyncd applied it to none", k))
+			}
+		}
 		out.settings(c, line)
 	}
 	out.mergeNodes()

@@ -201,3 +201,31 @@ sync { bash, source = "/srv/b", target = "/b" }
 		t.Errorf("a layer with a startup action converted with init = False:\n%s", out)
 	}
 }
+
+// A second reading's cases: exit code tables lsyncd accepts, a limit given
+// as two words, settings after the last sync, the hint of a syntax error
+// only where a comma may be missing.
+func TestSecondReading(t *testing.T) {
+	out, err := Convert("t.lua", []byte(`
+sync { default.rsync, source = "/srv/a", target = "h:/a", exitcodes = { [23] = "ok" },
+       rsync = { _extra = { "--bwlimit", "100", "--timeout", "30" } } }
+settings { delay = 3 }
+`), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"# t.lua:2: exitcodes: inosync has its own rules for rsync's exit codes",
+		"# t.lua:4: settings.delay comes after the last sync{…}: lsyncd applied it to none",
+		"    delay = 15,\n",
+		"    extra = \"-lts --no-perms --timeout=30\",\n    rspeed = 100,\n    timeout = 30,\n",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("converted:\n%s\nwant it to hold\n%s", out, want)
+		}
+	}
+	_, err = Convert("t.lua", []byte("x = = 1\n"), DefaultLimits)
+	if err == nil || strings.Contains(err.Error(), "missing comma") || !strings.HasPrefix(err.Error(), "t.lua:1:") {
+		t.Errorf("x = = 1: %v", err)
+	}
+}

@@ -49,6 +49,9 @@ type evaluation struct {
 	// names, to tell which one a sync inherits.
 	layers map[*lua.LTable]string
 	calls  int // settings{…} and sync{…} calls so far
+	// oldSettings: the config assigns settings = {…} (lsyncd 2.0), which
+	// lsyncd 2.2 refuses.
+	oldSettings bool
 }
 
 // evaluate runs the lsyncd config src (named name in messages) in a
@@ -105,6 +108,7 @@ func evaluate(name string, src []byte, lim Limits) (*evaluation, error) {
 	}
 	if t, ok := L.GetGlobal("settings").(*lua.LTable); ok { // lsyncd 2.0's settings = {…}: for every sync
 		ev.settings = append([]call{{table: t}}, ev.settings...)
+		ev.oldSettings = true
 	}
 	return ev, nil
 }
@@ -340,5 +344,13 @@ func syntaxError(name string, err error) error {
 	if m == nil {
 		return fmt.Errorf("%s is not valid Lua: %w", name, err)
 	}
-	return fmt.Errorf("%s:%s:%s: %s near %q: this is not valid Lua (a missing comma between two fields of a table?)", name, m[1], m[2], m[4], m[3])
+	hint := ""
+	if namelike.MatchString(m[3]) {
+		hint = " (a missing comma between two fields of a table?)"
+	}
+	return fmt.Errorf("%s:%s:%s: %s near %q: this is not valid Lua%s", name, m[1], m[2], m[4], m[3], hint)
 }
+
+// namelike matches a name or a string: the token after which a missing
+// comma is the usual mistake.
+var namelike = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*|".*"|'.*')$`)

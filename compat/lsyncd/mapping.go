@@ -324,7 +324,13 @@ func (o *output) common(t *tree, f flat) {
 		t.notes = append(t.notes, o.note(t.line, "maxDelays = %s: no equivalent; inosync syncs once the delay has passed, or the whole tree past max_pending changed paths", s))
 	}
 	known := map[string]bool{"source": true, "target": true, "host": true, "targetdir": true, "delay": true, "delete": true,
-		"init": true, "exclude": true, "excludeFrom": true, "filter": true, "filterFrom": true, "maxProcesses": true, "maxDelays": true}
+		"init": true, "exclude": true, "excludeFrom": true, "filter": true, "filterFrom": true, "maxProcesses": true, "maxDelays": true,
+		"exitcodes": true, "rsyncExitCodes": true, "sshExitCodes": true, "checkgauge": true}
+	for _, k := range []string{"exitcodes", "rsyncExitCodes", "sshExitCodes"} {
+		if f.user[k] {
+			t.notes = append(t.notes, o.note(t.line, "%s: inosync has its own rules for rsync's exit codes: 0 and 24 are success, a configuration fault waits longest, other failures are retried with backoff (docs/operations.md)", k))
+		}
+	}
 	for _, k := range sortedKeys(f.user) {
 		if !known[k] && !actionKeys[k] && k != "rsync" && k != "ssh" {
 			o.fail(t.line, "%s is not an lsyncd sync setting (lsyncd refuses the config: a misspelling?)", k)
@@ -466,7 +472,12 @@ func (o *output) rsyncOptions(t *tree, f flat) {
 // runs after the first pass their own after extra.
 func (o *output) extraWords(t *tree, words []string) []string {
 	var out []string
-	for _, w := range words {
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		if (w == "--bwlimit" || w == "--timeout") && i+1 < len(words) { // the value as the next word
+			w += "=" + words[i+1]
+			i++
+		}
 		switch {
 		case strings.HasPrefix(w, "--bwlimit="):
 			t.rspeed = rspeedLiteral(strings.TrimPrefix(w, "--bwlimit="))
