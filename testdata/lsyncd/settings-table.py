@@ -5,6 +5,7 @@
 # Unlike lsyncd, inosync passes rsync no --ignore-errors: after an I/O error
 # rsync deletes nothing on the target.
 
+# settings-table.lua:2: settings = {…} is lsyncd 2.0's form, which lsyncd 2.2 refuses (it wants settings {…}); converted as settings for every sync
 # settings-table.lua:2: settings.logfile = "/var/log/lsyncd.log": inosync logs to standard error (the journal under systemd); its own logfile setting is rsync's --log-file, not this
 # settings-table.lua:2: settings.nodaemon: inosync always runs in the foreground and writes no pid file; run it as a systemd service (contrib/inosync.service)
 # settings-table.lua:2: settings.pidfile: inosync always runs in the foreground and writes no pid file; run it as a systemd service (contrib/inosync.service)
