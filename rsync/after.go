@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"syscall"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // AfterCommand is a command run after each successful run of a job (the
@@ -40,12 +42,18 @@ type afterState struct {
 	runs, failed int
 	lastEnd      time.Time
 	lastErr      string // "" when the last command succeeded
+	// lastFailEnd and lastFailErr are the last failure's, kept after
+	// later successes.
+	lastFailEnd time.Time
+	lastFailErr string
 }
 
 // afterDone is an after command's end, reported to the loop.
 type afterDone struct {
 	job    *jobState
 	argv   []string // the command that ran (a reload may have changed the job's since)
+	paths  []string // what it was given
+	full   bool
 	err    error
 	output string
 	took   time.Duration
@@ -58,6 +66,14 @@ type AfterStatus struct {
 	Running      bool
 	LastEnd      time.Time // when the last one ended; zero if none has
 	LastError    string    // why the last one failed; "" when it succeeded
+	// LastFailure and LastFailureError are the last failure's, also after
+	// later successes; zero and "" when none has failed.
+	LastFailure      time.Time
+	LastFailureError string
+	// Waiting counts the synced paths gathered for the next command;
+	// WaitingFull: the next one is for the whole tree.
+	Waiting     int
+	WaitingFull bool
 }
 
 // queueAfter books a successful run for the job's after command and
@@ -98,7 +114,13 @@ func (d *dispatcher) startAfter(j *jobState) {
 	}
 	if j.After == nil || len(j.After.Argv) == 0 || d.kill.Err() != nil {
 		// A reload took the command away, or the stop timeout has
-		// passed: what was queued is dropped.
+		// passed: what was queued is dropped, and said so.
+		var paths []string
+		if !a.full {
+			paths = collapse(a.paths)
+		}
+		lg := d.jobLogger(j)
+		withPaths(lg.Warn(), paths, a.full).Msg("synced paths not passed to an after command: a reload removed it, or inosync stops now")
 		a.paths, a.full, a.queued = nil, false, false
 		return
 	}
@@ -113,7 +135,7 @@ func (d *dispatcher) startAfter(j *jobState) {
 	go func() {
 		start := time.Now()
 		out, err := d.execAfter(job, paths, full)
-		report(d, d.afterDone, afterDone{job: j, argv: job.After.Argv, err: err, output: out, took: time.Since(start)})
+		report(d, d.afterDone, afterDone{job: j, argv: job.After.Argv, paths: paths, full: full, err: err, output: out, took: time.Since(start)})
 	}()
 }
 
@@ -133,11 +155,16 @@ func (d *dispatcher) finishAfter(r afterDone) {
 		if line := lastLine(r.output); line != "" {
 			a.lastErr += ": " + line
 		}
-		lg.Error().Err(r.err).Strs("after", r.argv).Str("output", r.output).Int64("duration_ms", r.took.Milliseconds()).
-			Msg("the after command failed; it is not retried (syncing goes on)")
+		a.lastFailEnd, a.lastFailErr = a.lastEnd, a.lastErr
+		msg := "the after command failed; it is not retried (syncing goes on): these paths were synced without it"
+		if d.kill.Err() != nil {
+			msg = "the after command was killed at the stop; these paths were synced without it"
+		}
+		withPaths(lg.Error().Err(r.err).Strs("after", r.argv).Str("output", r.output).Int64("duration_ms", r.took.Milliseconds()), r.paths, r.full).
+			Msg(msg)
 	} else {
 		a.lastErr = ""
-		e := lg.Info().Strs("after", r.argv).Int64("duration_ms", r.took.Milliseconds())
+		e := addWhat(lg.Info().Strs("after", r.argv).Int64("duration_ms", r.took.Milliseconds()), r.paths, r.full)
 		if r.output != "" {
 			e = e.Str("output", r.output)
 		}
@@ -234,5 +261,19 @@ func (a *afterState) status(cmd *AfterCommand) *AfterStatus {
 	if cmd == nil {
 		return nil
 	}
-	return &AfterStatus{Argv: cmd.Argv, Runs: a.runs, Failed: a.failed, Running: a.running, LastEnd: a.lastEnd, LastError: a.lastErr}
+	return &AfterStatus{Argv: cmd.Argv, Runs: a.runs, Failed: a.failed, Running: a.running, LastEnd: a.lastEnd, LastError: a.lastErr,
+		LastFailure: a.lastFailEnd, LastFailureError: a.lastFailErr, Waiting: len(a.paths), WaitingFull: a.queued && a.full}
+}
+
+// loggedPaths bounds the paths that a log line of an after command names.
+const loggedPaths = 100
+
+// withPaths adds what an after command was (or would have been) given:
+// the count and the first loggedPaths paths, or full.
+func withPaths(e *zerolog.Event, paths []string, full bool) *zerolog.Event {
+	e = addWhat(e, paths, full)
+	if !full {
+		e = e.Strs("paths", paths[:min(len(paths), loggedPaths)])
+	}
+	return e
 }

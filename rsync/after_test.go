@@ -155,9 +155,8 @@ func TestAfterRemovedByReloadWhileRunning(t *testing.T) {
 	})
 	write(t, filepath.Join(src, "g"), "2")
 	in <- Work{Paths: []string{"g"}} // queued behind the running command
-	testutil.Eventually(t, 10*time.Second, "g synced", func() bool {
-		_, err := os.Stat(filepath.Join(dst, "g"))
-		return err == nil
+	testutil.Eventually(t, 10*time.Second, "g synced and waiting for the after command", func() bool {
+		return jobOf(t, askStatus(ctl), dst).After.Waiting == 1
 	})
 	job.After = nil
 	reply := make(chan struct{})
@@ -169,6 +168,9 @@ func TestAfterRemovedByReloadWhileRunning(t *testing.T) {
 	})
 	if a := jobOf(t, askStatus(ctl), dst).After; a != nil {
 		t.Errorf("after the reload the status still shows an after command: %+v", a)
+	}
+	if !strings.Contains(logs.String(), `"files":1,"full":false,"paths":["g"],"message":"synced paths not passed to an after command`) {
+		t.Errorf("the dropped paths are not logged:\n%s", logs.String())
 	}
 	endDispatch(t, in, done)
 	if got := calls(log); len(got) != 1 {

@@ -73,7 +73,11 @@ type Options struct {
 	// StopTimeout bounds the final flush after the input closes; rsyncs
 	// still running then are killed and their paths reported unsynced.
 	StopTimeout time.Duration
-	Logger      zerolog.Logger
+	// Kill, if not nil, is closed to end the final flush at once (a
+	// second stop signal): the rsyncs and after commands still running
+	// are killed, with every process they started, as at StopTimeout.
+	Kill   <-chan struct{}
+	Logger zerolog.Logger
 	// Initial seeds every job with a full initial sync (0.2.3's argv).
 	Initial bool
 	// Warm keeps one list-run rsync per local (tree, node) started and
@@ -375,6 +379,7 @@ func (d *dispatcher) loop(in <-chan Work) error {
 	defer d.cancel()
 	defer d.endWarm()
 	var stop <-chan time.Time
+	kill := d.o.Kill
 	draining := false
 	for {
 		d.startReady()
@@ -441,6 +446,11 @@ func (d *dispatcher) loop(in <-chan Work) error {
 				Msg("stopping: rsync or after commands still running after the stop timeout; killing them")
 			d.cancel()
 			stop = nil
+		case <-kill:
+			d.o.Logger.Error().Int("running", d.running).Int("after_commands", d.afterRunning).
+				Msg("stopping now (a second stop signal): killing the rsync and after commands still running")
+			d.cancel()
+			kill = nil
 		}
 	}
 }

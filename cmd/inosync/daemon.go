@@ -53,12 +53,7 @@ func daemon(o *options, cfg *config.Config, stderr io.Writer) int {
 		return 1
 	}
 	defer closeLog()
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // a second SIGINT or SIGTERM during the final flush kills at once
-	}()
+	ctx, kill := stopSignals()
 	stopProfiling, err := startProfiling()
 	if err != nil {
 		lg.Error().Err(err).Msg("cannot profile")
@@ -83,8 +78,27 @@ func daemon(o *options, cfg *config.Config, stderr io.Writer) int {
 	if err != nil {
 		lg.Warn().Err(err).Msg("systemd's watchdog setting is unreadable: no watchdog pings")
 	}
-	so := serveOptions{pretend: o.pretend, pace: pace, sig: signals{reload: reload, resync: resync}, load: load, systemd: sd}
+	so := serveOptions{pretend: o.pretend, pace: pace, sig: signals{reload: reload, resync: resync}, load: load, systemd: sd, kill: kill}
 	return exitStatus(serve(ctx, cfg, so, lg), lg)
+}
+
+// stopSignals returns a context that SIGTERM or SIGINT ends (the stop:
+// the final flush begins) and a channel that a second one closes (the
+// final flush ends at once, killing the rsync and after commands still
+// running). A third one kills the process by the signal's default action.
+func stopSignals() (context.Context, <-chan struct{}) {
+	ctx, stop := context.WithCancel(context.Background())
+	kill := make(chan struct{})
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		<-sigs
+		stop()
+		<-sigs
+		close(kill)
+		signal.Stop(sigs)
+	}()
+	return ctx, kill
 }
 
 // exitStatus logs how serve ended and returns the exit status for it.
@@ -119,6 +133,9 @@ type serveOptions struct {
 	load func() (*config.Config, error)
 	// systemd: the notify socket and watchdog that systemd set, if any.
 	systemd systemdEnv
+	// kill, if not nil, is closed to end the final flush at once (see
+	// stopSignals).
+	kill <-chan struct{}
 }
 
 // serve wires one watcher and one coalescer per watched tree into one
@@ -175,6 +192,7 @@ func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.
 			Pretend:       so.pretend,
 			Initial:       true,
 			StopTimeout:   stopTimeout,
+			Kill:          so.kill,
 			Logger:        lg,
 			Control:       s.ctl,
 			Changed:       s.changed,

@@ -177,3 +177,48 @@ rspeed = 400
 	}
 	must(t, a.stop(t))
 }
+
+// A second SIGTERM ends the final flush at once: the after command that
+// hangs is killed with what it started, and inosync exits.
+func TestSecondSignalKillsAfterCommand(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	writeFile(t, filepath.Join(base, "src/f"), "1")
+	pidFile := filepath.Join(base, "sleep.pid")
+	script := filepath.Join(base, "hang")
+	writeFile(t, script, "#!/bin/sh\nsleep 600 &\necho $! >"+pidFile+"\nwait\n")
+	must(t, os.Chmod(script, 0o755))
+	o := &observed{cfg: filepath.Join(base, "cfg.py")}
+	writeCfg(t, o.cfg, base, `sync("@BASE@/src/", "@BASE@/dst/", nodes = [""], delay = 0, after = ["@BASE@/hang"], after_timeout = 600)
+`)
+	cmd, logs := startProcess(t, o.cfg)
+	testutil.Eventually(t, 20*time.Second, "the after command hanging", func() bool {
+		_, err := os.Stat(pidFile)
+		return err == nil
+	})
+	b, err := os.ReadFile(pidFile)
+	must(t, err)
+	var pid int
+	if _, err := fmt.Sscan(string(b), &pid); err != nil {
+		t.Fatal(err)
+	}
+	must(t, cmd.Process.Signal(syscall.SIGTERM))
+	testutil.Eventually(t, 10*time.Second, "the stop begun", func() bool {
+		r, _ := o.report(t)
+		return r.Stopping
+	})
+	must(t, cmd.Process.Signal(syscall.SIGTERM))
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second): // the stop timeout is a minute
+		t.Fatalf("inosync still running 20 s after the second SIGTERM")
+	}
+	if !strings.Contains(logs.String(), "stopping now (a second stop signal)") || !strings.Contains(logs.String(), "the after command was killed at the stop") {
+		t.Errorf("log:\n%s", logs.String())
+	}
+	testutil.Eventually(t, 10*time.Second, "the after command's child gone", func() bool {
+		return syscall.Kill(pid, 0) != nil
+	})
+}

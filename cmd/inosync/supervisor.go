@@ -356,7 +356,8 @@ func nodeStatus(j rsync.JobStatus, waiting int, full bool, first, at time.Time) 
 		n.Unreadable = append(n.Unreadable, status.UnreadablePath{Path: u.Path, Since: u.Since, Failures: u.Failures, Error: u.Error, NextRetry: timePtr(u.NextRetry)})
 	}
 	if a := j.After; a != nil {
-		n.After = &status.After{Argv: a.Argv, Runs: a.Runs, Failed: a.Failed, Running: a.Running, LastEnd: timePtr(a.LastEnd), LastError: a.LastError}
+		n.After = &status.After{Argv: a.Argv, Runs: a.Runs, Failed: a.Failed, Running: a.Running, LastEnd: timePtr(a.LastEnd), LastError: a.LastError,
+			LastFailure: timePtr(a.LastFailure), LastFailureError: a.LastFailureError, Waiting: a.Waiting, WaitingFull: a.WaitingFull}
 	}
 	return n
 }

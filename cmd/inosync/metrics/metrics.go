@@ -53,22 +53,23 @@ var (
 	nodeLabels = []string{"source", "node", "dest"}
 	treeLabels = []string{"source"}
 
-	buildInfo  = prometheus.NewDesc("inosync_build_info", "inosync's version and the Go version it was built with; always 1.", []string{"version", "goversion"}, nil)
-	started    = prometheus.NewDesc("inosync_start_time_seconds", "When the daemon started, in seconds since the Unix epoch.", nil, nil)
-	pending    = prometheus.NewDesc("inosync_pending_paths", "Paths changed but not yet synced to the node.", nodeLabels, nil)
-	fullSync   = prometheus.NewDesc("inosync_full_sync_pending", "1 while a full sync of the tree to the node is pending or running.", nodeLabels, nil)
-	oldest     = prometheus.NewDesc("inosync_oldest_pending_age_seconds", "Age of the oldest change not yet synced to the node; 0 when none.", nodeLabels, nil)
-	lastOK     = prometheus.NewDesc("inosync_last_success_timestamp_seconds", "When the last successful rsync run to the node ended, in seconds since the Unix epoch.", nodeLabels, nil)
-	failing    = prometheus.NewDesc("inosync_node_failing", "1 while the node's last rsync run failed.", nodeLabels, nil)
-	failures   = prometheus.NewDesc("inosync_consecutive_failures", "Failed rsync runs to the node since its last success.", nodeLabels, nil)
-	afterRuns  = prometheus.NewDesc("inosync_after_runs_total", "Runs of the node's after command since the start, by result (success or failure).", append(nodeLabels, "result"), nil)
-	unreadable = prometheus.NewDesc("inosync_unreadable_paths", "Paths of the tree that rsync could not read: left out of the node's runs and retried on their own.", nodeLabels, nil)
-	runs       = prometheus.NewDesc("inosync_rsync_runs_total", "rsync runs to the node, by result.", append(nodeLabels, "result"), nil)
-	duration   = prometheus.NewDesc("inosync_rsync_duration_seconds", "How long rsync runs to the node took.", nodeLabels, nil)
-	watches    = prometheus.NewDesc("inosync_watches", "Directories watched in the tree.", treeLabels, nil)
-	events     = prometheus.NewDesc("inosync_events_total", "File system events read for the tree.", treeLabels, nil)
-	overflows  = prometheus.NewDesc("inosync_overflows_total", "Times the kernel's event queue overflowed for the tree (each answered by a full sync).", treeLabels, nil)
-	scrapeOK   = prometheus.NewDesc("inosync_status_up", "1 when the daemon answered the scrape's status request in time.", nil, nil)
+	buildInfo    = prometheus.NewDesc("inosync_build_info", "inosync's version and the Go version it was built with; always 1.", []string{"version", "goversion"}, nil)
+	started      = prometheus.NewDesc("inosync_start_time_seconds", "When the daemon started, in seconds since the Unix epoch.", nil, nil)
+	pending      = prometheus.NewDesc("inosync_pending_paths", "Paths changed but not yet synced to the node.", nodeLabels, nil)
+	fullSync     = prometheus.NewDesc("inosync_full_sync_pending", "1 while a full sync of the tree to the node is pending or running.", nodeLabels, nil)
+	oldest       = prometheus.NewDesc("inosync_oldest_pending_age_seconds", "Age of the oldest change not yet synced to the node; 0 when none.", nodeLabels, nil)
+	lastOK       = prometheus.NewDesc("inosync_last_success_timestamp_seconds", "When the last successful rsync run to the node ended, in seconds since the Unix epoch.", nodeLabels, nil)
+	failing      = prometheus.NewDesc("inosync_node_failing", "1 while the node's last rsync run failed.", nodeLabels, nil)
+	failures     = prometheus.NewDesc("inosync_consecutive_failures", "Failed rsync runs to the node since its last success.", nodeLabels, nil)
+	afterFailing = prometheus.NewDesc("inosync_after_failing", "1 while the node's last after command failed (inosync status exits 1 then).", nodeLabels, nil)
+	afterRuns    = prometheus.NewDesc("inosync_after_runs_total", "Runs of the node's after command since the start, by result (success or failure).", append(nodeLabels, "result"), nil)
+	unreadable   = prometheus.NewDesc("inosync_unreadable_paths", "Paths of the tree that rsync could not read: left out of the node's runs and retried on their own.", nodeLabels, nil)
+	runs         = prometheus.NewDesc("inosync_rsync_runs_total", "rsync runs to the node, by result.", append(nodeLabels, "result"), nil)
+	duration     = prometheus.NewDesc("inosync_rsync_duration_seconds", "How long rsync runs to the node took.", nodeLabels, nil)
+	watches      = prometheus.NewDesc("inosync_watches", "Directories watched in the tree.", treeLabels, nil)
+	events       = prometheus.NewDesc("inosync_events_total", "File system events read for the tree.", treeLabels, nil)
+	overflows    = prometheus.NewDesc("inosync_overflows_total", "Times the kernel's event queue overflowed for the tree (each answered by a full sync).", treeLabels, nil)
+	scrapeOK     = prometheus.NewDesc("inosync_status_up", "1 when the daemon answered the scrape's status request in time.", nil, nil)
 )
 
 // collector turns one status report into metrics per scrape.
@@ -78,7 +79,7 @@ type collector struct {
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{buildInfo, started, pending, fullSync, oldest, lastOK, failing, failures, unreadable, afterRuns, runs, duration, watches, events, overflows, scrapeOK} {
+	for _, d := range []*prometheus.Desc{buildInfo, started, pending, fullSync, oldest, lastOK, failing, failures, unreadable, afterRuns, afterFailing, runs, duration, watches, events, overflows, scrapeOK} {
 		ch <- d
 	}
 }
@@ -118,6 +119,7 @@ func (c *collector) collectNode(ch chan<- prometheus.Metric, source string, n st
 	if a := n.After; a != nil {
 		ch <- prometheus.MustNewConstMetric(afterRuns, prometheus.CounterValue, float64(a.Runs-a.Failed), source, n.Node, n.Dest, "success")
 		ch <- prometheus.MustNewConstMetric(afterRuns, prometheus.CounterValue, float64(a.Failed), source, n.Node, n.Dest, "failure")
+		ch <- prometheus.MustNewConstMetric(afterFailing, prometheus.GaugeValue, boolean(a.LastError != ""), l...)
 	}
 	ch <- prometheus.MustNewConstMetric(runs, prometheus.CounterValue, float64(n.Runs-n.Failed), source, n.Node, n.Dest, "success")
 	ch <- prometheus.MustNewConstMetric(runs, prometheus.CounterValue, float64(n.Failed), source, n.Node, n.Dest, "failure")

@@ -109,6 +109,14 @@ type After struct {
 	Running   bool       `json:"running"`
 	LastEnd   *time.Time `json:"last_end,omitempty"`
 	LastError string     `json:"last_error,omitempty"` // "" when the last one succeeded
+	// LastFailure and LastFailureError are the last failure's, kept after
+	// later successes (its paths were synced without the command).
+	LastFailure      *time.Time `json:"last_failure,omitempty"`
+	LastFailureError string     `json:"last_failure_error,omitempty"`
+	// Waiting counts the synced paths gathered for the next command;
+	// WaitingFull: it is for the whole tree.
+	Waiting     int  `json:"waiting_paths"`
+	WaitingFull bool `json:"waiting_full,omitempty"`
 }
 
 // Exit statuses of `inosync status`.
@@ -248,7 +256,12 @@ func (r *Report) nodeLine(n Node) string {
 // afterLine is a node's after command in words.
 func (r *Report) afterLine(a *After) string {
 	parts := []string{fmt.Sprintf("%s, %d failed", count(a.Runs, "run"), a.Failed)}
+	if a.LastFailure != nil && a.LastError == "" { // an earlier failure, not shown below
+		parts[0] += fmt.Sprintf(" (last at %s, %s ago: %s)", clock(a.LastFailure), age(r.At.Sub(*a.LastFailure)), a.LastFailureError)
+	}
 	switch {
+	case a.Running && a.LastError != "":
+		parts = append(parts, fmt.Sprintf("running; the last one FAILED at %s (%s ago): %s", clock(a.LastEnd), age(r.At.Sub(*a.LastEnd)), a.LastError))
 	case a.Running:
 		parts = append(parts, "running")
 	case a.LastEnd == nil:
@@ -257,6 +270,12 @@ func (r *Report) afterLine(a *After) string {
 		parts = append(parts, fmt.Sprintf("LAST FAILED at %s (%s ago): %s", clock(a.LastEnd), age(r.At.Sub(*a.LastEnd)), a.LastError))
 	default:
 		parts = append(parts, fmt.Sprintf("last ran at %s (%s ago)", clock(a.LastEnd), age(r.At.Sub(*a.LastEnd))))
+	}
+	switch {
+	case a.WaitingFull:
+		parts = append(parts, "the whole tree waiting for the next")
+	case a.Waiting > 0:
+		parts = append(parts, count(a.Waiting, "path")+" waiting for the next")
 	}
 	return strings.Join(parts, "; ")
 }

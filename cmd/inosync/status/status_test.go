@@ -81,3 +81,19 @@ func TestAfterFailureReported(t *testing.T) {
 		t.Errorf("after a success: ExitCode() = %d, want %d", c, ExitOK)
 	}
 }
+
+// An after command's earlier failure stays in the text after a success;
+// a failure is named while the next command runs.
+func TestAfterEarlierFailureShown(t *testing.T) {
+	at := time.Date(2026, 12, 4, 10, 10, 0, 0, time.Local)
+	fail, ok := at.Add(-5*time.Minute), at.Add(-time.Minute)
+	r := Report{At: at}
+	got := r.afterLine(&After{Runs: 4, Failed: 1, LastEnd: &ok, LastFailure: &fail, LastFailureError: "exited with 3: varnish 503"})
+	if want := "4 runs, 1 failed (last at 10:05:00, 5m0s ago: exited with 3: varnish 503); last ran at 10:09:00 (1m0s ago)"; got != want {
+		t.Errorf("afterLine = %q, want %q", got, want)
+	}
+	got = r.afterLine(&After{Runs: 1, Failed: 1, Running: true, LastEnd: &fail, LastError: "exited with 3", LastFailure: &fail, LastFailureError: "exited with 3"})
+	if want := "1 run, 1 failed; running; the last one FAILED at 10:05:00 (5m0s ago): exited with 3"; got != want {
+		t.Errorf("afterLine = %q, want %q", got, want)
+	}
+}
