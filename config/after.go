@@ -5,9 +5,34 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"go.starlark.net/starlark"
 )
+
+// afterSettings reads the global after and after_timeout: the defaults of
+// every tree's (sync(after=…, after_timeout=…) and node(after=…) give
+// their own).
+func (b *builder) afterSettings(g starlark.StringDict, c *Config) error {
+	if v, ok := g["after"]; ok && v != starlark.None {
+		argv, err := afterArgv(v, "after")
+		if err != nil {
+			return b.errAt(b.src.settingPos("after"), "%v", err)
+		}
+		c.After = argv
+	}
+	var err error
+	c.AfterTimeout, err = b.seconds(g, "after_timeout", 0, false)
+	return err
+}
+
+// unusedAfterTimeouts warns about an after_timeout that bounds no
+// command: no tree it applies to has an after command.
+func (b *builder) unusedAfterTimeouts(g starlark.StringDict, c *Config) {
+	if v, ok := g["after_timeout"]; ok && v != starlark.None && !slices.ContainsFunc(c.Syncs, hasAfter) {
+		b.warnAt(b.src.settingPos("after_timeout"), "after_timeout is set but no tree has an after command: it bounds nothing")
+	}
+}
 
 // afterArgv reads an after setting (sync(after=…) or node(after=…)): the
 // command line of a program run after each successful sync, as a list of
@@ -65,4 +90,17 @@ func checkProgram(path, what string) error {
 		return fmt.Errorf("%s: %s is not executable (chmod +x it)", what, path)
 	}
 	return nil
+}
+
+// hasAfter reports whether a tree runs an after command for some node.
+func hasAfter(s Sync) bool {
+	if len(s.After) > 0 {
+		return true
+	}
+	for _, d := range s.Dests {
+		if len(d.After) > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -46,6 +46,11 @@ type Config struct {
 	Delete string // delete: DeleteAll, DeleteNone, DeleteStartup or DeleteRunning
 	Init   bool   // init: False skips the initial sync
 
+	// After and AfterTimeout are the defaults of each tree's (after,
+	// after_timeout): nil and 0 when unset.
+	After        []string
+	AfterTimeout time.Duration
+
 	// Warnings are things worth telling the user that do not stop the load.
 	Warnings []*Error
 }

@@ -175,6 +175,7 @@ func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaults *Confi
 		}
 		s := Sync{Source: src, Target: c.target, Delay: defaults.Delay, Resync: defaults.ResyncInterval,
 			Timeout: defaults.Timeout, AllowEmptySource: defaults.AllowEmptySource, Delete: defaults.Delete, Init: defaults.Init,
+			After: defaults.After, AfterTimeout: defaults.AfterTimeout,
 			Pos: fmt.Sprintf("%s:%d:%d", b.src.name, c.pos.line, c.pos.col)}
 		var nodes []nodeSpec
 		if c.nodes != nil {
@@ -248,6 +249,9 @@ func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaults *Confi
 		}
 		if c.afterTime != nil {
 			s.AfterTimeout, _ = intervalSeconds(c.afterTime, false)
+			if !hasAfter(s) {
+				b.warnAt(c.pos, "sync(after_timeout=…) is set but this tree has no after command: it bounds nothing")
+			}
 		}
 		if c.exclude != nil {
 			h, _ := b.newHook(c.exclude, "sync(exclude=…)", 2, "(path, is_dir)")

@@ -132,3 +132,36 @@ sync("@DIR@/src/", "/s/")
 		t.Errorf("a number in rnodes: %v", err)
 	}
 }
+
+// The global after and after_timeout are every tree's default; an
+// after_timeout that bounds no command is a warning.
+func TestGlobalAfter(t *testing.T) {
+	cfg, _, err := loadSrc(t, `wpaths = ["@DIR@/src/"]
+rpaths = ["/r/"]
+rnodes = ["web1:"]
+after = ["/bin/true", "www"]
+after_timeout = 7
+sync("@DIR@/src/", "/s/", nodes = ["web2:"])
+sync("@DIR@/src/", "/t/", nodes = ["web3:"], after = [])
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][]string{{"/bin/true", "www"}, {"/bin/true", "www"}, {}} {
+		if s := cfg.Syncs[i]; !slices.Equal(s.After, want) || s.AfterTimeout != 7*time.Second {
+			t.Errorf("tree %d: after %q, timeout %v; want %q, 7s", i, s.After, s.AfterTimeout, want)
+		}
+	}
+	cfg, _, err = loadSrc(t, "sync(\"@DIR@/src/\", \"/s/\", nodes = [\"\"], after_timeout = 5)\nafter_timeout = 9\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warned []string
+	for _, w := range cfg.Warnings {
+		warned = append(warned, w.Error())
+	}
+	if len(warned) != 2 || !strings.Contains(warned[0], "cfg.py:1:5: sync(after_timeout=…) is set but this tree has no after command") ||
+		!strings.Contains(warned[1], "cfg.py:2:17: after_timeout is set but no tree has an after command") {
+		t.Errorf("warnings %q", warned)
+	}
+}

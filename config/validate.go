@@ -48,7 +48,7 @@ const (
 )
 
 // settingNames are the variables inosync reads, for near-miss warnings.
-var settingNames = []string{"wpaths", "rpaths", "wpath", "rpath", "rnodes", "rexcludes", "excludes", "extra", "rspeed", "emask", "edelay", "logfile", "rsync", "exclude", "event_filter", "max_processes", "max_delay", "max_pending", "warm_rsync", "control_socket", "status_file", "status_interval", "metrics_listen", "resync_interval", "timeout", "allow_empty_source", "delete", "init", "exclude_from", "filters"}
+var settingNames = []string{"wpaths", "rpaths", "wpath", "rpath", "rnodes", "rexcludes", "excludes", "extra", "rspeed", "emask", "edelay", "logfile", "rsync", "exclude", "event_filter", "max_processes", "max_delay", "max_pending", "warm_rsync", "control_socket", "status_file", "status_interval", "metrics_listen", "resync_interval", "timeout", "allow_empty_source", "delete", "init", "exclude_from", "filters", "after", "after_timeout"}
 
 // builder validates the globals of one evaluated config.
 type builder struct {
@@ -100,6 +100,9 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 	if err := b.deletion(g, c); err != nil {
 		return nil, err
 	}
+	if err := b.afterSettings(g, c); err != nil {
+		return nil, err
+	}
 	if err := b.safety(g, c); err != nil {
 		return nil, err
 	}
@@ -145,6 +148,7 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 	for i := range c.Syncs { // the legacy variables' trees
 		c.Syncs[i].Resync = c.ResyncInterval
 		c.Syncs[i].Timeout, c.Syncs[i].AllowEmptySource = c.Timeout, c.AllowEmptySource
+		c.Syncs[i].After, c.Syncs[i].AfterTimeout = c.After, c.AfterTimeout
 		c.Syncs[i].Delete, c.Syncs[i].Init = c.Delete, c.Init
 	}
 	more, err := b.fromCalls(g, opts, c)
@@ -184,6 +188,7 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 	if err := b.anyNUL(c); err != nil {
 		return nil, err
 	}
+	b.unusedAfterTimeouts(g, c)
 	b.nearMisses(g, c.Form)
 	b.nested(c.Syncs)
 	c.Warnings = b.warnings
