@@ -14,6 +14,23 @@ import (
 // every tree's (sync(after=…, after_timeout=…) and node(after=…) give
 // their own).
 func (b *builder) afterSettings(g starlark.StringDict, c *Config) error {
+	// A helper function of the config's own that has one of these names
+	// (from before they were settings) is left alone.
+	if _, helper := g["after"].(starlark.Callable); !helper {
+		if err := b.globalAfter(g, c); err != nil {
+			return err
+		}
+	}
+	if _, helper := g["after_timeout"].(starlark.Callable); helper {
+		return nil
+	}
+	var err error
+	c.AfterTimeout, err = b.seconds(g, "after_timeout", 0, false)
+	return err
+}
+
+// globalAfter reads the global after.
+func (b *builder) globalAfter(g starlark.StringDict, c *Config) error {
 	if v, ok := g["after"]; ok && v != starlark.None {
 		argv, err := afterArgv(v, "after")
 		if err != nil {
@@ -21,15 +38,14 @@ func (b *builder) afterSettings(g starlark.StringDict, c *Config) error {
 		}
 		c.After = argv
 	}
-	var err error
-	c.AfterTimeout, err = b.seconds(g, "after_timeout", 0, false)
-	return err
+	return nil
 }
 
 // unusedAfterTimeouts warns about an after_timeout that bounds no
 // command: no tree it applies to has an after command.
 func (b *builder) unusedAfterTimeouts(g starlark.StringDict, c *Config) {
-	if v, ok := g["after_timeout"]; ok && v != starlark.None && !slices.ContainsFunc(c.Syncs, hasAfter) {
+	_, helper := g["after_timeout"].(starlark.Callable)
+	if v, ok := g["after_timeout"]; ok && v != starlark.None && !helper && !slices.ContainsFunc(c.Syncs, hasAfter) {
 		b.warnAt(b.src.settingPos("after_timeout"), "after_timeout is set but no tree has an after command: it bounds nothing")
 	}
 }
@@ -92,13 +108,11 @@ func checkProgram(path, what string) error {
 	return nil
 }
 
-// hasAfter reports whether a tree runs an after command for some node.
+// hasAfter reports whether a tree runs an after command for some node:
+// its own, or the tree's where the node gives none of its own.
 func hasAfter(s Sync) bool {
-	if len(s.After) > 0 {
-		return true
-	}
 	for _, d := range s.Dests {
-		if len(d.After) > 0 {
+		if d.After != nil && len(d.After) > 0 || d.After == nil && len(s.After) > 0 {
 			return true
 		}
 	}

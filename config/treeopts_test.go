@@ -165,3 +165,34 @@ sync("@DIR@/src/", "/t/", nodes = ["web3:"], after = [])
 		t.Errorf("warnings %q", warned)
 	}
 }
+
+// A helper named after is the config's own, a name like master is no
+// misspelling of after, and a tree whose every node runs none has no
+// after command to bound.
+func TestAfterNamesOfTheConfigsOwn(t *testing.T) {
+	cfg, _, err := loadSrc(t, `def after(path):
+    return path
+master = "web1"
+after_timeout = 9
+sync("@DIR@/src/", "/s/", nodes = [node("a:", after = []), "b:"], after = ["/bin/true"])
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warned []string
+	for _, w := range cfg.Warnings {
+		warned = append(warned, w.Error())
+	}
+	if len(warned) != 0 {
+		t.Errorf("warnings %q, want none", warned)
+	}
+	cfg, _, err = loadSrc(t, `after_timeout = 9
+sync("@DIR@/src/", "/s/", nodes = [node("a:", after = [])], after = ["/bin/true"])
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0].Error(), "after_timeout is set but no tree has an after command") {
+		t.Errorf("warnings %v, want the unused after_timeout", cfg.Warnings)
+	}
+}

@@ -669,11 +669,7 @@ func (b *builder) nearMisses(g starlark.StringDict, form string) {
 		case *starlarkstruct.Module, starlark.Callable:
 			continue // an import or a helper function
 		}
-		maxDist := 2
-		if len(n) < 6 {
-			maxDist = 1
-		}
-		if m := nearest(n, settingNames, maxDist); m != "" {
+		if m := nearestSetting(n); m != "" {
 			b.warnAt(b.src.settingPos(n), "%s is not a setting inosync reads; did you mean %s?", n, m)
 		}
 	}
@@ -736,6 +732,23 @@ func entries(n int) string {
 
 // nearest returns the candidate closest to s within maxDist edits
 // (Damerau-Levenshtein, case-insensitive), or "".
+// nearestSetting is the setting name n is most likely a misspelling of:
+// one edit away, or two when both names are 6 letters or longer; "" when
+// none is.
+func nearestSetting(n string) string {
+	best, bestD := "", 3
+	for _, c := range settingNames {
+		limit := 2
+		if min(len(n), len(c)) < 6 {
+			limit = 1
+		}
+		if d := editDistance(strings.ToLower(n), strings.ToLower(c)); d > 0 && d <= limit && d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
 func nearest(s string, candidates []string, maxDist int) string {
 	best, bestD := "", maxDist+1
 	for _, c := range candidates {

@@ -243,8 +243,11 @@ func afterError(err error, ctx context.Context, timeout time.Duration) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return fmt.Errorf("killed after its timeout of %v", timeout)
+	case ctx.Err() != nil:
+		return errors.New("killed at the stop")
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

@@ -379,14 +379,17 @@ func (d *dispatcher) loop(in <-chan Work) error {
 	defer d.cancel()
 	defer d.endWarm()
 	var stop <-chan time.Time
-	kill := d.o.Kill
+	var kill <-chan struct{} // Options.Kill, watched during the final flush
 	draining := false
 	for {
-		d.startReady()
+		killed := d.kill.Err() != nil // the stop timeout or Kill: nothing more starts
+		if !killed {
+			d.startReady()
+		}
 		if !draining {
 			d.keepWarm()
 		}
-		if draining && d.running == 0 && d.afterRunning == 0 && !d.anyPending() {
+		if draining && d.running == 0 && d.afterRunning == 0 && (killed || !d.anyPending()) {
 			return d.unsynced()
 		}
 		select {
@@ -402,7 +405,7 @@ func (d *dispatcher) loop(in <-chan Work) error {
 				}
 				t := time.NewTimer(d.o.StopTimeout)
 				defer t.Stop()
-				stop = t.C
+				stop, kill = t.C, d.o.Kill
 				continue
 			}
 			since := w.Since

@@ -89,7 +89,7 @@ func daemon(o *options, cfg *config.Config, stderr io.Writer) int {
 func stopSignals() (context.Context, <-chan struct{}) {
 	ctx, stop := context.WithCancel(context.Background())
 	kill := make(chan struct{})
-	sigs := make(chan os.Signal, 1)
+	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
 		<-sigs
