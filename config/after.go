@@ -112,7 +112,7 @@ func checkProgram(path, what string) error {
 // its own, or the tree's where the node gives none of its own.
 func hasAfter(s Sync) bool {
 	for _, d := range s.Dests {
-		if d.After != nil && len(d.After) > 0 || d.After == nil && len(s.After) > 0 {
+		if len(d.After) > 0 || d.After == nil && len(s.After) > 0 {
 			return true
 		}
 	}
