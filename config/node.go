@@ -18,7 +18,7 @@ func (b *builder) nodeBuiltin(_ *starlark.Thread, fn *starlark.Builtin, args sta
 	var target string
 	var extra, rspeed, after starlark.Value = starlark.None, starlark.None, starlark.None
 	if err := starlark.UnpackArgs(fn.Name(), args, kwargs, "target", &target, "extra?", &extra, "rspeed?", &rspeed, "after?", &after); err != nil {
-		return nil, err
+		return nil, withKeywordHint(err, kwargs, []string{"target", "extra", "rspeed", "after"})
 	}
 	if hasNUL(target) {
 		return nil, fmt.Errorf("%s", nulMessage("node(target=…)", target))

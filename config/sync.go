@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"go.starlark.net/starlark"
@@ -55,7 +56,7 @@ func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args st
 		"exclude?", &exclude, "filter?", &filter, "delay?", &delay, "resync_interval?", &resync,
 		"timeout?", &timeout, "allow_empty_source?", &allowEmpty, "delete?", &del, "init?", &init, "exclude_from?", &exclFrom, "filters?", &filters,
 		"extra?", &extra, "rspeed?", &rspeed, "rsync?", &rsync, "after?", &after, "after_timeout?", &afterTime); err != nil {
-		return nil, err
+		return nil, withKeywordHint(err, kwargs, syncParams)
 	}
 	c.pos = b.orig(th.CallFrame(1).Pos)
 	c.exclude, c.filter, c.delay, c.resync = noneToNil(exclude), noneToNil(filter), noneToNil(delay), noneToNil(resync)
@@ -151,6 +152,34 @@ func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args st
 	}
 	b.calls = append(b.calls, c)
 	return starlark.None, nil
+}
+
+// syncParams are sync()'s parameters, for withKeywordHint.
+var syncParams = []string{"source", "target", "nodes", "excludes", "exclude", "filter", "delay", "resync_interval", "timeout",
+	"allow_empty_source", "delete", "init", "exclude_from", "filters", "extra", "rspeed", "rsync", "after", "after_timeout"}
+
+// withKeywordHint adds "did you mean …?" to an unknown keyword argument's
+// error when starlark's own check offered none (it looks at only some of
+// the parameters' names).
+func withKeywordHint(err error, kwargs []starlark.Tuple, params []string) error {
+	msg := err.Error()
+	if !strings.Contains(msg, "unexpected keyword argument") || strings.Contains(msg, "did you mean") {
+		return err
+	}
+	for _, kw := range kwargs {
+		name := string(kw[0].(starlark.String))
+		if !strings.Contains(msg, strconv.Quote(name)) {
+			continue
+		}
+		limit := 2
+		if len(name) < 6 {
+			limit = 1
+		}
+		if m := nearest(name, params, limit); m != "" {
+			return fmt.Errorf("%s (did you mean %s?)", msg, m)
+		}
+	}
+	return err
 }
 
 func noneToNil(v starlark.Value) starlark.Value {

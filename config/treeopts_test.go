@@ -196,3 +196,19 @@ sync("@DIR@/src/", "/s/", nodes = [node("a:", after = [])], after = ["/bin/true"
 		t.Errorf("warnings %v, want the unused after_timeout", cfg.Warnings)
 	}
 }
+
+// An unknown keyword of sync() or node() gets a did-you-mean for every
+// parameter, not only those starlark's own check looks at.
+func TestKeywordHints(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{"sync(\"@DIR@/src/\", \"/s/\", nodes = [\"\"], afer = [\"/bin/true\"])\n", `sync: unexpected keyword argument "afer" (did you mean after?)`},
+		{"sync(\"@DIR@/src/\", \"/s/\", nodes = [\"\"], after_timout = 5)\n", `(did you mean after_timeout?)`},
+		{"sync(\"@DIR@/src/\", \"/s/\", nodes = [\"\"], sorce = 1)\n", `(did you mean source?)`},
+		{"sync(\"@DIR@/src/\", \"/s/\", nodes = [node(\"h:\", rsped = 5)])\n", `node: unexpected keyword argument "rsped" (did you mean rspeed?)`},
+	} {
+		_, _, err := loadSrc(t, c.src)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.src, err, c.want)
+		}
+	}
+}
