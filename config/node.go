@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 
 	"go.starlark.net/starlark"
@@ -61,26 +62,34 @@ type nodeSpec struct {
 func nodeItems(l *starlark.List, env map[string]string) ([]nodeSpec, error) {
 	out := make([]nodeSpec, 0, l.Len())
 	for i := range l.Len() {
-		switch v := l.Index(i).(type) {
-		case starlark.String:
-			if hasNUL(string(v)) {
-				return nil, fmt.Errorf("%s", nulMessage(fmt.Sprintf("item %d", i), string(v)))
-			}
-			out = append(out, nodeSpec{target: string(v)})
-		case *starlarkstruct.Struct:
-			if v.Constructor() != nodeConstructor {
-				return nil, fmt.Errorf("item %d must be a string or node(…), got %s", i, describe(v))
-			}
-			n, err := nodeOf(v, env)
-			if err != nil {
-				return nil, fmt.Errorf("item %d: %v", i, err)
-			}
-			out = append(out, n)
-		default:
-			return nil, fmt.Errorf("item %d must be a string or node(…), got %s", i, describe(v))
+		n, err := nodeItem(l.Index(i), fmt.Sprintf("item %d", i), env)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, n)
 	}
 	return out, nil
+}
+
+// nodeItem reads one node of a list (named name in errors): a string, or
+// a node() value.
+func nodeItem(v starlark.Value, name string, env map[string]string) (nodeSpec, error) {
+	switch x := v.(type) {
+	case starlark.String:
+		if hasNUL(string(x)) {
+			return nodeSpec{}, errors.New(nulMessage(name, string(x)))
+		}
+		return nodeSpec{target: string(x)}, nil
+	case *starlarkstruct.Struct:
+		if x.Constructor() == nodeConstructor {
+			n, err := nodeOf(x, env)
+			if err != nil {
+				return n, fmt.Errorf("%s: %v", name, err)
+			}
+			return n, nil
+		}
+	}
+	return nodeSpec{}, fmt.Errorf("%s must be a string or node(…), got %s", name, describe(v))
 }
 
 // nodeOf reads a node() value, checked when it was made.
@@ -122,24 +131,11 @@ func (b *builder) rnodes(g starlark.StringDict, env map[string]string) ([]nodeSp
 	}
 	out := make([]nodeSpec, 0, len(items))
 	for i, it := range items {
-		switch x := it.(type) {
-		case starlark.String:
-			if hasNUL(string(x)) {
-				return nil, b.errAt(b.src.elemPos("rnodes", i), "%s", nulMessage(fmt.Sprintf("rnodes[%d]", i), string(x)))
-			}
-			out = append(out, nodeSpec{target: string(x)})
-		case *starlarkstruct.Struct:
-			if x.Constructor() != nodeConstructor {
-				return nil, b.errAt(b.src.elemPos("rnodes", i), "rnodes[%d] must be a string or node(…), got %s", i, describe(it))
-			}
-			n, err := nodeOf(x, env)
-			if err != nil {
-				return nil, b.errAt(b.src.elemPos("rnodes", i), "rnodes[%d]: %v", i, err)
-			}
-			out = append(out, n)
-		default:
-			return nil, b.errAt(b.src.elemPos("rnodes", i), "rnodes[%d] must be a string or node(…), got %s", i, describe(it))
+		n, err := nodeItem(it, fmt.Sprintf("rnodes[%d]", i), env)
+		if err != nil {
+			return nil, b.errAt(b.src.elemPos("rnodes", i), "%v", err)
 		}
+		out = append(out, n)
 	}
 	return out, nil
 }

@@ -171,11 +171,7 @@ func withKeywordHint(err error, kwargs []starlark.Tuple, params []string) error 
 		if !strings.Contains(msg, strconv.Quote(name)) {
 			continue
 		}
-		limit := 2
-		if len(name) < 6 {
-			limit = 1
-		}
-		if m := nearest(name, params, limit); m != "" {
+		if m := nearestName(name, params); m != "" {
 			return fmt.Errorf("%s (did you mean %s?)", msg, m)
 		}
 	}

@@ -669,7 +669,7 @@ func (b *builder) nearMisses(g starlark.StringDict, form string) {
 		case *starlarkstruct.Module, starlark.Callable:
 			continue // an import or a helper function
 		}
-		if m := nearestSetting(n); m != "" {
+		if m := nearestName(n, settingNames); m != "" {
 			b.warnAt(b.src.settingPos(n), "%s is not a setting inosync reads; did you mean %s?", n, m)
 		}
 	}
@@ -732,12 +732,12 @@ func entries(n int) string {
 
 // nearest returns the candidate closest to s within maxDist edits
 // (Damerau-Levenshtein, case-insensitive), or "".
-// nearestSetting is the setting name n is most likely a misspelling of:
-// one edit away, or two when both names are 6 letters or longer; "" when
-// none is.
-func nearestSetting(n string) string {
+// nearestName is the name of candidates that n is most likely a
+// misspelling of: one edit away, or two when both names are 6 letters or
+// longer; "" when none is.
+func nearestName(n string, candidates []string) string {
 	best, bestD := "", 3
-	for _, c := range settingNames {
+	for _, c := range candidates {
 		limit := 2
 		if min(len(n), len(c)) < 6 {
 			limit = 1

@@ -1,8 +1,10 @@
 package lsyncd
 
 import (
+	"maps"
 	"math"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -83,7 +85,7 @@ func (o *output) settings(c call, line int) {
 	}
 	vals := map[string]lua.LValue{}
 	subMerge(vals, c.table)
-	for _, k := range sortedKeys(vals) {
+	for _, k := range slices.Sorted(maps.Keys(vals)) {
 		v := vals[k]
 		s, _ := str(v)
 		switch k {
@@ -331,7 +333,7 @@ func (o *output) common(t *tree, f flat) {
 			t.notes = append(t.notes, o.note(t.line, "%s: inosync has its own rules for rsync's exit codes: 0 and 24 are success, a configuration fault waits longest, other failures are retried with backoff (docs/operations.md)", k))
 		}
 	}
-	for _, k := range sortedKeys(f.user) {
+	for _, k := range slices.Sorted(maps.Keys(f.user)) {
 		if !known[k] && !actionKeys[k] && k != "rsync" && k != "ssh" {
 			o.fail(t.line, "%s is not an lsyncd sync setting (lsyncd refuses the config: a misspelling?)", k)
 		}
@@ -459,7 +461,7 @@ func (o *output) rsyncOptions(t *tree, f flat) {
 	for _, l := range longFlags {
 		known[l.key] = true
 	}
-	for _, k := range sortedKeys(r) {
+	for _, k := range slices.Sorted(maps.Keys(r)) {
 		if !known[k] {
 			o.fail(t.line, "rsync.%s is not an rsync option lsyncd knows (lsyncd refuses the config: a misspelling?)", k)
 		}
@@ -519,7 +521,7 @@ func sshRsh(ssh map[string]lua.LValue) string {
 	if opts, ok := ssh["options"].(*lua.LTable); ok {
 		m := map[string]lua.LValue{}
 		subMerge(m, opts)
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			v, _ := str(m[k])
 			add("-o " + k + "=" + v)
 		}
@@ -533,7 +535,7 @@ func sshRsh(ssh map[string]lua.LValue) string {
 // actions notes the layer 1–3 code a sync carries (a custom action, an
 // onCreate…), which inosync cannot run, and the default layers' moves.
 func (o *output) actions(t *tree, f flat) {
-	for _, k := range sortedKeys(f.user) {
+	for _, k := range slices.Sorted(maps.Keys(f.user)) {
 		if !actionKeys[k] {
 			continue
 		}
