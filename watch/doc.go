@@ -36,6 +36,15 @@
 // is replaced by a new one filled by a fresh walk, and the root is
 // reported. Symbolic links to directories are never followed.
 //
+// A Watcher has an inotify instance of its own, or shares one with other
+// trees (Shared), so that the number of trees is not bounded by the
+// kernel's per-user instance limit. One goroutine reads a shared instance
+// and handles its trees' events in the kernel's order. Trees that may
+// reach one directory (nested, through a symlinked root, or through a
+// bind mount) never share one: the kernel has one watch per directory
+// and instance, and fsnotify one path per watch. An overflow of a shared
+// queue rebuilds and reports every tree in it.
+//
 // # Coalescing
 //
 // Coalesce collects a tree's changes for a delay counted from the first

@@ -7,8 +7,9 @@ import (
 )
 
 // Needs is what watching a config's trees takes from the per-user inotify
-// limits: an instance per tree and one for following the trees' roots
-// (RootWatch), and a watch per directory not excluded.
+// limits: the instances the trees share (InstancesFor) and one for
+// following the trees' roots (RootWatch), and a watch per directory not
+// excluded.
 type Needs struct {
 	Instances, Watches int
 }
@@ -60,7 +61,7 @@ func checkLimits(n Needs, read func(string) (int, error)) error {
 		sysctl, what string
 		need         int
 	}{
-		{"max_user_instances", "inotify instances (one per tree, and one more)", n.Instances},
+		{"max_user_instances", "inotify instances (one for trees side by side, one more for each tree inside another, one to follow the roots)", n.Instances},
 		{"max_user_watches", "inotify watches (one per directory)", n.Watches},
 	} {
 		have, err := read(l.sysctl)

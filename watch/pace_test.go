@@ -82,8 +82,8 @@ func TestRunPacedBurst(t *testing.T) {
 		}
 		return true
 	})
-	if w.holds.Load() == 0 {
+	if w.in.holds.Load() == 0 {
 		t.Fatalf("%d files written in a loop: Run never held its intake", n)
 	}
-	t.Logf("%d files, %d holds", n, w.holds.Load())
+	t.Logf("%d files, %d holds", n, w.in.holds.Load())
 }

@@ -131,6 +131,10 @@ type Options struct {
 	Pace time.Duration
 	// Clock is the source of time for Pace; nil means SystemClock.
 	Clock Clock
+	// Shared, if not nil, puts the watches in an inotify instance shared
+	// with other trees, whose own Pace and Clock then apply; nil gives
+	// the Watcher one of its own.
+	Shared *Shared
 }
 
 // eventBuffer is the capacity of fsnotify's Events channel: a burst is
@@ -140,29 +144,32 @@ const eventBuffer = 4096
 // Watcher watches one tree recursively: one fsnotify watch per directory
 // that is not excluded, kept up to date as directories come and go.
 //
-// After New, only the goroutine calling Run may touch the watch table;
-// Watches may be called from anywhere.
+// After New, only the goroutine that reads its inotify instance (Run's,
+// or a shared instance's) may touch the watch table; Watches may be
+// called from anywhere.
 type Watcher struct {
 	root string // cleaned absolute root
 	opts Options
 	log  zerolog.Logger
+	in   *inotify // its own, or one it shares (opts.Shared)
 
-	// fsw is replaced when the kernel queue overflows (see resync); it is
-	// an atomic pointer so that tests may look at fsnotify's own list
-	// while Run is going.
-	fsw   atomic.Pointer[fsnotify.Watcher]
-	dirs  *dirTable // owned by New, then by Run
+	dirs  *dirTable // owned by New, then by the instance's loop
 	list  lister    // the walks' buffer, owned as dirs is
 	stack []string  // the walks' stack, owned as dirs is
-	// errs carries fsnotify's errors to Run. fsnotify sends some errors
-	// while holding its lock, and Add and Remove take that lock: if Run
-	// read fsnotify's unbuffered Errors itself, a Remove in Run would wait
-	// for a reader that waits for Run. pumpErrors drains it instead.
-	errs      chan fsError
-	overflow  atomic.Pointer[fsnotify.Watcher] // whose overflow did not fit in errs
+	gen   uint64    // the in.gen its watches were added under, owned as dirs is
+
+	// Owned by the instance's loop: out is nil until Run starts; early
+	// keeps the events that came before (see inotify.dispatch).
+	out   chan<- Change
+	early []fsnotify.Event
+	// ended is closed when a shared instance's loop gave up on the tree
+	// (its root could not be watched again after an overflow); endErr
+	// says why.
+	ended  chan struct{}
+	endErr error
+
 	watches   atomic.Int64
 	running   atomic.Bool
-	holds     atomic.Int64  // times Run held its intake (Options.Pace)
 	events    atomic.Uint64 // events read from the kernel
 	overflows atomic.Uint64 // kernel queue overflows
 	noLeases  atomic.Bool   // the tree's file system has no leases (see settled)
@@ -193,9 +200,10 @@ func (w *Watcher) Writing(rel string) bool {
 	return openForWriting(w.full(rel), &w.noLeases)
 }
 
-// New creates an fsnotify watcher for opts.Root, walks the tree and adds a
-// watch for every directory that is not excluded. Symbolic links to
-// directories are not followed.
+// New walks the tree of opts.Root and adds a watch for every directory
+// that is not excluded, in an inotify instance of its own or, with
+// opts.Shared, in a shared one. Symbolic links to directories are not
+// followed.
 //
 // Errors name the directory concerned. Hitting the kernel's limits gives
 // an error saying which sysctl to raise (the wrapped errno, ENOSPC or
@@ -215,53 +223,62 @@ func New(opts Options) (*Watcher, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("watch %s: not a directory", root)
 	}
-	w := &Watcher{root: root, opts: opts, log: opts.Logger, dirs: newDirTable(), errs: make(chan fsError, 64)}
-	fsw, err := newFsnotify(root)
-	if err != nil {
+	w := &Watcher{root: root, opts: opts, log: opts.Logger, dirs: newDirTable(), ended: make(chan struct{})}
+	if err := w.join(); err != nil {
 		return nil, err
 	}
-	w.fsw.Store(fsw)
-	go w.pumpErrors(fsw)
-	if err := w.watchWholeTree(fsw, w.startAddError); err != nil {
-		_ = fsw.Close()
+	err = w.watchWholeTree(w.in.fsw.Load(), w.startAddError)
+	if errors.Is(err, errReplaced) {
+		err = nil // Run walks again (see start)
+	}
+	if err != nil {
+		w.leaveUnstarted()
 		return nil, err
 	}
 	return w, nil
 }
 
-// newFsnotify creates the fsnotify watcher, explaining an exhausted
-// instance limit.
-func newFsnotify(root string) (*fsnotify.Watcher, error) {
-	fsw, err := fsnotify.NewBufferedWatcher(eventBuffer)
-	if err != nil {
-		return nil, initError(root, err, readSysctl)
-	}
-	return fsw, nil
-}
+// errReplaced stops a walk in New whose shared instance was replaced
+// meanwhile (an overflow): the walk is done again when Run starts.
+var errReplaced = errors.New("the inotify instance was replaced")
 
-// pumpErrors drains fsw's errors into w.errs until fsw is closed, never
-// blocking fsnotify: an error that does not fit is logged here, or, for an
-// overflow, remembered for Run.
-func (w *Watcher) pumpErrors(fsw *fsnotify.Watcher) {
-	for err := range fsw.Errors {
-		select {
-		case w.errs <- fsError{fsw, err}:
-		default:
-			if errors.Is(err, fsnotify.ErrEventOverflow) {
-				w.overflow.Store(fsw)
-			} else {
-				w.log.Error().Str("path", w.opts.Root).Err(err).Msg("fsnotify error")
-			}
+// join gives w its inotify instance, and has the instance route the
+// events below w's root to w from now on.
+func (w *Watcher) join() error {
+	if w.opts.Shared == nil {
+		in, err := newInotify(w.root, w.log, w.opts.Pace, w.opts.Clock, false)
+		if err != nil {
+			return err
 		}
+		w.in = in
+		in.trees[w.root] = w
+		return nil
 	}
+	in, err := w.opts.Shared.place(w)
+	if err != nil {
+		return err
+	}
+	w.in = in
+	w.gen = in.gen.Load()
+	if err := in.do(func() { in.trees[w.root] = w }); err != nil {
+		w.opts.Shared.release(w)
+		return fmt.Errorf("watch %s: %w", w.root, err)
+	}
+	return nil
 }
 
-// fsError is an error from fsnotify and the watcher it came from: an
-// overflow of a watcher that a resync has already replaced is stale (the
-// resync's walk covers what it lost), and must not start another resync.
-type fsError struct {
-	fsw *fsnotify.Watcher
-	err error
+// leaveUnstarted undoes join for a Watcher that never ran, dropping its
+// watches.
+func (w *Watcher) leaveUnstarted() {
+	if w.opts.Shared == nil {
+		_ = w.in.fsw.Load().Close()
+		return
+	}
+	_ = w.in.do(func() {
+		delete(w.in.trees, w.root)
+		w.unwatchTree("")
+	})
+	w.opts.Shared.release(w)
 }
 
 // Watches returns the number of directories watched. It is safe to call
@@ -277,7 +294,7 @@ func (w *Watcher) Events() uint64 { return w.events.Load() }
 // After Close, Run returns an error.
 func (w *Watcher) Close() {
 	if w.running.CompareAndSwap(false, true) {
-		_ = w.fsw.Load().Close()
+		w.leaveUnstarted()
 	}
 }
 
@@ -285,17 +302,17 @@ func (w *Watcher) Close() {
 // overflowed (each answered by a full sync); any goroutine may call it.
 func (w *Watcher) Overflows() uint64 { return w.overflows.Load() }
 
-// Run reads fsnotify's events and errors, keeps the watches in step with
-// the tree and sends the changes to out. It is the one goroutine that owns
-// the watch table, and may be called once. It returns nil when ctx is done
-// (closing the fsnotify watcher); it returns an error only if watching
-// cannot go on (fsnotify stopped, or it could not be recreated after an
-// overflow).
+// Run keeps the watches in step with the tree and sends the changes to
+// out, until ctx is done; then it hands on what was already read and
+// returns nil, releasing the watches. It may be called once. It returns
+// an error only if watching cannot go on (fsnotify stopped, or it could
+// not be recreated after an overflow).
 //
 // Sends to out block, so a consumer that must never hold up the kernel
-// queue should read out at once (Coalesce does); if the queue overflows
-// meanwhile, the whole tree is reported ("" as a directory) after the
-// watches are rebuilt, so nothing is lost.
+// queue (shared with other trees' Watchers, with Options.Shared) should
+// read out at once (Coalesce does); if the queue overflows meanwhile, the
+// whole tree is reported ("" as a directory) after the watches are
+// rebuilt, so nothing is lost.
 //
 // What is reported:
 //   - a new directory (created or moved in): its whole subtree is watched
@@ -317,77 +334,81 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Change) error {
 	if !w.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("watch %s: Run called twice", w.root)
 	}
-	defer func() { _ = w.fsw.Load().Close() }()
-	clock := w.opts.Clock
-	if clock == nil {
-		clock = SystemClock{}
+	if w.opts.Shared == nil {
+		w.start(out)
+		if err := w.in.run(ctx); err != nil {
+			return fmt.Errorf("watch %s: %w", w.root, err)
+		}
+		return nil
 	}
-	pace := pacer{pace: w.opts.Pace, clock: clock, holds: &w.holds}
-	var batch []Change
-	for {
-		fsw := w.fsw.Load()
-		stream := false
-		select {
-		case <-ctx.Done():
-			w.drain(fsw, out)
-			return nil
-		case ev, ok := <-fsw.Events:
-			if !ok {
-				return fmt.Errorf("watch %s: fsnotify stopped", w.root)
-			}
-			batch = w.handle(ev, batch[:0])
-			stream = pace.seen()
-		case e := <-w.errs:
-			if errors.Is(e.err, fsnotify.ErrEventOverflow) && e.fsw != fsw {
-				break // stale: see fsError
-			}
-			var err error
-			if batch, err = w.handleError(e.err, batch[:0]); err != nil {
-				return err
-			}
+	defer w.opts.Shared.release(w)
+	if err := w.in.do(func() { w.start(out) }); err != nil {
+		return fmt.Errorf("watch %s: %w", w.root, err)
+	}
+	select {
+	case <-ctx.Done():
+		// Already read events of the tree are handed on first.
+		_ = w.in.do(func() {
+			w.in.drain()
+			w.leave()
+		})
+		return nil
+	case <-w.ended:
+		return w.endErr
+	case <-w.in.done:
+		if w.in.err == nil {
+			return nil // the daemon stops
 		}
-		if w.overflow.Swap(nil) == w.fsw.Load() {
-			var err error
-			if batch, err = w.handleError(fsnotify.ErrEventOverflow, batch); err != nil {
-				return err
-			}
-		}
-		// A change read from the kernel is always handed on, also when
-		// stopping: the consumer reads until out is closed.
-		for _, c := range batch {
-			if c.Rel != "" && w.opts.Filter != nil && !w.opts.Filter(c) {
-				continue
-			}
-			out <- c
-		}
-		// In a stream, once fsnotify has handed over all it read, wait
-		// before taking the next events (see Options.Pace).
-		if stream && len(fsw.Events) == 0 && ctx.Err() == nil {
-			pace.hold()
-		}
+		return fmt.Errorf("watch %s: %w", w.root, w.in.err)
 	}
 }
 
-// drain hands on, when stopping, the events fsnotify has already read from
-// the kernel, so that a change seen before the stop is not dropped.
-func (w *Watcher) drain(fsw *fsnotify.Watcher, out chan<- Change) {
-	var batch []Change
-	for {
-		select {
-		case ev, ok := <-fsw.Events:
-			if !ok {
-				return
-			}
-			batch = w.handle(ev, batch[:0])
-			for _, c := range batch {
-				if c.Rel == "" || w.opts.Filter == nil || w.opts.Filter(c) {
-					out <- c
-				}
-			}
-		default:
-			return
+// start makes w running on its instance's loop: its changes go to out
+// from now on, the walk is done again if New's went into a replaced
+// fsnotify watcher, and the events that came before are handled.
+func (w *Watcher) start(out chan<- Change) {
+	w.out = out
+	if w.gen != w.in.gen.Load() {
+		w.early = nil // covered by the walk
+		if err := w.rewatch(); err != nil {
+			w.fail(fmt.Errorf("watch %s: %w", w.root, err))
 		}
+		return
 	}
+	early := w.early
+	w.early = nil
+	for _, ev := range early {
+		w.in.batch = w.handle(ev, w.in.batch[:0])
+		w.send(w.in.batch)
+	}
+}
+
+// send hands changes on to out, except those Options.Filter drops.
+func (w *Watcher) send(batch []Change) {
+	// A change read from the kernel is always handed on, also when
+	// stopping: the consumer reads until out is closed.
+	for _, c := range batch {
+		if c.Rel != "" && w.opts.Filter != nil && !w.opts.Filter(c) {
+			continue
+		}
+		w.out <- c
+	}
+}
+
+// leave takes w off its shared instance when its Run ends: no event goes
+// to it any more, and its watches are dropped.
+func (w *Watcher) leave() {
+	delete(w.in.trees, w.root)
+	w.unwatchTree("")
+	w.out = nil
+}
+
+// fail ends w's Run with err (a shared instance's loop gave up on it).
+func (w *Watcher) fail(err error) {
+	delete(w.in.trees, w.root)
+	w.out = nil
+	w.endErr = err
+	close(w.ended)
 }
 
 // handle turns one fsnotify event into changes, appended to buf, and
@@ -439,7 +460,7 @@ func (w *Watcher) handle(ev fsnotify.Event, buf []Change) []Change {
 			// has no watched parent: do not watch under a stale name (the
 			// rename target is walked when its own Create arrives).
 			if w.dirs.has(parentOf(rel)) {
-				_ = w.watchTree(w.fsw.Load(), rel, w.logAddError)
+				_ = w.watchTree(w.in.fsw.Load(), rel, w.logAddError)
 			}
 			return append(buf, Change{Rel: rel, Op: op, IsDir: true})
 		}
@@ -453,49 +474,27 @@ func (w *Watcher) handle(ev fsnotify.Event, buf []Change) []Change {
 	return append(buf, Change{Rel: rel, Op: op, IsDir: isDir, Quiet: op&w.opts.Trigger == 0})
 }
 
-// handleError deals with an error from fsnotify. Only a failure to start
-// watching again after an overflow is returned.
-func (w *Watcher) handleError(err error, buf []Change) ([]Change, error) {
-	if !errors.Is(err, fsnotify.ErrEventOverflow) {
-		w.log.Error().Str("path", w.opts.Root).Err(err).Msg("fsnotify error")
-		return buf, nil
-	}
-	w.overflows.Add(1)
-	w.log.Warn().Str("path", w.opts.Root).Msg("inotify queue overflowed; resyncing the whole tree")
-	if err := w.resync(); err != nil {
-		return buf, err
-	}
-	return append(buf, Change{Rel: "", Op: Create, IsDir: true}), nil
-}
-
-// resync rebuilds every watch after an overflow. Events were lost, renames
-// among them, so any watch may report a stale path, and adding a watch for
-// a moved directory's new name gives back its old watch under the old name.
-// So the fsnotify watcher is replaced: closing it drops every watch and
-// what is still queued (all covered by the full resync that follows), and
-// the new one is filled by a fresh walk.
-func (w *Watcher) resync() error {
-	_ = w.fsw.Load().Close() // first: the watch limit is per user, not per instance
-	fsw, err := newFsnotify(w.root)
-	if err != nil {
-		return err
-	}
-	w.fsw.Store(fsw)
-	go w.pumpErrors(fsw)
+// rewatch rebuilds w's watches from scratch in its instance's current
+// fsnotify watcher and reports the whole tree: after an overflow, or when
+// New's walk went into a watcher that was replaced meanwhile. A failure to
+// watch a directory is logged (logAddError) and the walk goes on, or
+// stops at the watch limit. But a root that cannot be watched leaves
+// nothing watched, and nothing would ever start a sync again: that is
+// returned.
+func (w *Watcher) rewatch() error {
+	w.unwatchTree("") // what New's walk may have added to the new watcher
 	w.dirs = newDirTable()
 	w.watches.Store(0)
-	// A failure to watch a directory is logged (logAddError) and the walk
-	// goes on, or stops at the watch limit. But a root that cannot be
-	// watched leaves nothing watched, and nothing would ever start a sync
-	// again: that stops Run.
-	err = w.watchWholeTree(fsw, w.logAddError)
-	if w.dirs.has("") {
-		return nil
+	w.gen = w.in.gen.Load()
+	err := w.watchWholeTree(w.in.fsw.Load(), w.logAddError)
+	if !w.dirs.has("") {
+		if err == nil {
+			err = errors.New("it is gone or cannot be read")
+		}
+		return fmt.Errorf("cannot watch the root again after the overflow: %w", err)
 	}
-	if err == nil {
-		err = errors.New("it is gone or cannot be read")
-	}
-	return fmt.Errorf("watch %s: cannot watch the root again after the overflow: %w", w.root, err)
+	w.send([]Change{{Rel: "", Op: Create, IsDir: true}})
+	return nil
 }
 
 // watchWholeTree is watchTree for the root, with the paths in an arena.
@@ -565,8 +564,12 @@ func (w *Watcher) watchTree(fsw *fsnotify.Watcher, rel string, onErr func(dir st
 // startAddError is watchTree's onErr at start: a directory below the root
 // that may not be read (its permissions keep this user out) is a warning
 // naming it, left unwatched, so that one such directory does not stop every
-// other tree; any other failure stops the start.
+// other tree; a shared instance replaced meanwhile stops the walk, to be
+// done again at start (errReplaced); any other failure stops the start.
 func (w *Watcher) startAddError(dir string, err error) error {
+	if w.opts.Shared != nil && errors.Is(err, fsnotify.ErrClosed) {
+		return errReplaced
+	}
 	if dir != w.root && errors.Is(err, fs.ErrPermission) {
 		w.log.Warn().Str("path", w.opts.Root).Str("dir", dir).Err(err).
 			Msg("cannot read directory: not watched, and its changes are not synced (rsync will say so too); give inosync's user read access")
@@ -592,7 +595,7 @@ func (w *Watcher) logAddError(dir string, err error) error {
 // the table. fsnotify may have dropped some already (it does when a
 // watched directory is deleted or moved): that is fine.
 func (w *Watcher) unwatchTree(rel string) {
-	fsw := w.fsw.Load()
+	fsw := w.in.fsw.Load()
 	w.dirs.removeTree(rel, func(r string) {
 		w.watches.Add(-1)
 		if err := fsw.Remove(w.full(r)); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) {

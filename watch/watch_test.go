@@ -127,7 +127,7 @@ func run(t *testing.T, w *Watcher) *recorder {
 // ("." for the root), sorted.
 func watched(w *Watcher) []string {
 	var rels []string
-	for _, p := range w.fsw.Load().WatchList() {
+	for _, p := range w.in.fsw.Load().WatchList() {
 		rel, ok := w.relOf(p)
 		if !ok {
 			rel = "OUTSIDE:" + p
@@ -155,7 +155,7 @@ func TestNewWatchesEveryDir(t *testing.T) {
 			return filepath.Base(rel) == "skip"
 		},
 	})
-	t.Cleanup(func() { _ = w.fsw.Load().Close() })
+	t.Cleanup(func() { _ = w.in.fsw.Load().Close() })
 	if got, want := w.Watches(), 5; got != want {
 		t.Errorf("Watches() = %d, want %d", got, want)
 	}
@@ -550,7 +550,7 @@ func BenchmarkNew20k(b *testing.B) {
 			b.Fatalf("%d watches", w.Watches())
 		}
 		b.StopTimer()
-		_ = w.fsw.Load().Close()
+		_ = w.in.fsw.Load().Close()
 		b.StartTimer()
 	}
 }

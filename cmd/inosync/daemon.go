@@ -147,9 +147,14 @@ func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.
 		file := cfg.File
 		so.load = func() (*config.Config, error) { return config.Load(file, config.Options{}) }
 	}
+	// The trees' inotify instances end once every watcher has left them
+	// (see pipelines), and at the latest when serve returns.
+	sharedCtx, stopShared := context.WithCancel(context.Background())
+	defer stopShared()
 	s := &supervisor{
-		cfg: cfg, load: so.load, pace: so.pace, lg: lg, started: time.Now(),
-		trees: map[string]*treeRun{}, reporter: &hookReporter{lg: lg, seen: map[string]bool{}},
+		cfg: cfg, load: so.load, lg: lg, started: time.Now(),
+		inotify: watch.NewShared(sharedCtx, watch.SharedOptions{Logger: lg, Pace: so.pace}),
+		trees:   map[string]*treeRun{}, reporter: &hookReporter{lg: lg, seen: map[string]bool{}},
 		ctl: make(chan rsync.Request), changed: statusNotices(cfg, so.systemd.notify), calls: make(chan call),
 		status: newStatusFile(cfg, lg), notify: newSystemdNotifier(so.systemd, lg),
 	}

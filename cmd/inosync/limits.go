@@ -11,11 +11,13 @@ import (
 )
 
 // watchNeeds is what the config's trees take from the inotify limits
-// when the daemon watches them (see watch.Needs): each tree (a source and
-// a target) once, its directories counted as its watcher would watch them.
+// when the daemon watches them (see watch.Needs): the instances the trees
+// share, and each tree's (a source and a target) directories counted as
+// its watcher would watch them.
 func watchNeeds(cfg *config.Config) (watch.Needs, error) {
 	n := watch.Needs{Instances: 1} // the root watch
 	seen := map[string]bool{}
+	var sources []string
 	reporter := &hookReporter{lg: zerolog.Nop(), seen: map[string]bool{}}
 	for _, s := range cfg.Syncs {
 		if seen[treeKey(s)] {
@@ -31,9 +33,10 @@ func watchNeeds(cfg *config.Config) (watch.Needs, error) {
 		if err != nil {
 			return n, err
 		}
-		n.Instances++
+		sources = append(sources, s.Source)
 		n.Watches += dirs
 	}
+	n.Instances += watch.InstancesFor(sources)
 	return n, nil
 }
 

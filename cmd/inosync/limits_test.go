@@ -22,13 +22,15 @@ func TestWatchNeeds(t *testing.T) {
 	writeCfg(t, cfgPath, base, `sync("@BASE@/a/", "/t/a/", nodes = [""], excludes = ["/cache/"])
 sync("@BASE@/a/", "/t/a/", nodes = ["web1:"])
 sync("@BASE@/b/", "/t/b/", nodes = [""])
+sync("@BASE@/a/x/", "/t/ax/", nodes = [""])
 `)
 	cfg, err := config.Load(cfgPath, config.Options{})
 	must(t, err)
 	n, err := watchNeeds(cfg)
 	must(t, err)
-	// a, a/x, a/x/y (a/cache excluded) for the first tree; b.
-	if n.Instances != 3 || n.Watches != 4 {
-		t.Errorf("needs %+v, want 3 instances (2 trees and the root watch) and 4 watches", n)
+	// a, a/x, a/x/y (a/cache excluded) for the first tree; b; a/x, a/x/y.
+	// a and b share an instance, a/x is inside a and gets its own.
+	if n.Instances != 3 || n.Watches != 6 {
+		t.Errorf("needs %+v, want 3 instances (a and b, a/x, the root watch) and 6 watches", n)
 	}
 }

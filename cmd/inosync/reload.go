@@ -79,7 +79,7 @@ func (s *supervisor) reload() (string, error) {
 				kept[key] = &t
 				break
 			}
-			t, err := newTree(old.id, cfg, sy, s.pace, s.reporter, s.changed, s.lg)
+			t, err := newTree(old.id, cfg, sy, s.inotify, s.reporter, s.changed, s.lg)
 			if err != nil {
 				return fail(fmt.Errorf("reloading %s: tree %s: %w", s.cfg.File, sy.Source, err))
 			}

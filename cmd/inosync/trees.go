@@ -47,8 +47,9 @@ type treeRun struct {
 // treeKey names a tree across reloads: its source and target.
 func treeKey(s config.Sync) string { return s.Source + "\x00" + s.Target }
 
-// newTree walks s's source and adds its watches.
-func newTree(id int, cfg *config.Config, s config.Sync, pace time.Duration, reporter *hookReporter, notify chan<- struct{}, lg zerolog.Logger) (*treeRun, error) {
+// newTree walks s's source and adds its watches, in one of the inotify
+// instances that the trees share.
+func newTree(id int, cfg *config.Config, s config.Sync, shared *watch.Shared, reporter *hookReporter, notify chan<- struct{}, lg zerolog.Logger) (*treeRun, error) {
 	m, err := filter.Compile(s.Excludes)
 	if err != nil {
 		return nil, fmt.Errorf("excludes of %s: %w", s.Source, err)
@@ -65,7 +66,7 @@ func newTree(id int, cfg *config.Config, s config.Sync, pace time.Duration, repo
 		Exclude: exclude,
 		Filter:  keep,
 		Logger:  lg.With().Str("path", s.Source).Logger(),
-		Pace:    pace,
+		Shared:  shared,
 	})
 	if err != nil {
 		return nil, err

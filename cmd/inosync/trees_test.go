@@ -1,8 +1,14 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/inosync/inosync/internal/testutil"
 	"github.com/inosync/inosync/watch"
 )
 
@@ -52,4 +58,56 @@ func TestWithoutOwnFile(t *testing.T) {
 	if withoutOwnFile(nil, nil) != nil {
 		t.Error("no own file and no config filter should leave the watcher without a filter")
 	}
+}
+
+// Five hundred trees start in a handful of inotify instances, far below
+// the kernel's default of 128 per user, and each gets its own changes (a
+// sample of them is synced: 500 runs would take half a minute here).
+func TestManyTreesShareInotify(t *testing.T) {
+	testutil.NeedRsync(t)
+	const n = 500
+	base := t.TempDir()
+	for i := range n {
+		must(t, os.MkdirAll(filepath.Join(base, fmt.Sprintf("s%d/d", i)), 0o755))
+		must(t, os.MkdirAll(filepath.Join(base, fmt.Sprintf("t%d", i)), 0o755))
+	}
+	cfgPath := filepath.Join(base, "cfg.py")
+	writeCfg(t, cfgPath, base, fmt.Sprintf(`warm_rsync = False
+for i in range(%d):
+    sync("@BASE@/s%%d/" %% i, "@BASE@/t%%d/" %% i, nodes = [""], delay = 0, init = False)
+`, n))
+	before := inotifyInstances(t)
+	d := runServe(t, cfgPath, serveOptions{pace: intakePace})
+	testutil.Eventually(t, time.Minute, "every tree watched", func() bool {
+		return strings.Count(d.logs.String(), `"message":"watching"`) == n
+	})
+	if got := inotifyInstances(t) - before; got > 2 {
+		t.Errorf("%d trees opened %d inotify instances; want the shared one and the root watch's", n, got)
+	}
+	for i := 0; i < n; i += 25 {
+		writeFile(t, filepath.Join(base, fmt.Sprintf("s%d/d/f", i)), fmt.Sprint(i))
+	}
+	for i := 0; i < n; i += 25 {
+		converges(t, filepath.Join(base, fmt.Sprintf("s%d", i)), filepath.Join(base, fmt.Sprintf("t%d", i)), fmt.Sprintf("tree %d", i))
+	}
+	if dst := filepath.Join(base, "t1"); tree(dst) != "" {
+		t.Errorf("tree 1, not written, was synced: %s", tree(dst))
+	}
+	must(t, d.stop(t))
+}
+
+// inotifyInstances counts the process's open inotify instances.
+func inotifyInstances(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot count inotify instances: %v", err)
+	}
+	k := 0
+	for _, e := range ents {
+		if l, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && l == "anon_inode:inotify" {
+			k++
+		}
+	}
+	return k
 }
