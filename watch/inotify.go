@@ -31,29 +31,25 @@ type inotify struct {
 	clock  Clock
 	shared bool // the loop runs in its own goroutine (Shared); else in Watcher.Run
 
-	// fsw is replaced when the kernel queue overflows (see replace); gen
-	// counts the replacements, so that a Watcher whose walk went into an
-	// old one walks again when it starts.
+	// fsw is replaced when the kernel queue overflows (see replace).
 	fsw      atomic.Pointer[fsnotify.Watcher]
-	gen      atomic.Uint64
 	errs     chan fsError                     // see pumpErrors
 	overflow atomic.Pointer[fsnotify.Watcher] // whose overflow did not fit in errs
 	holds    atomic.Int64                     // times the loop held its intake (pace)
 
-	// ctl carries work to a shared loop's goroutine (see do); done is
-	// closed when that loop has ended, and err then says why.
-	ctl  chan func()
-	done chan struct{}
-	err  error
+	// ctl carries work to the loop's goroutine (see do); looping is set
+	// while the loop runs; done is closed when a shared loop has ended,
+	// and err then says why.
+	ctl     chan func()
+	looping atomic.Bool
+	done    chan struct{}
+	err     error
 
 	// Owned by the loop.
-	trees map[string]*Watcher // by root
-	batch []Change
+	trees  map[string]*Watcher // by root
+	batch  []Change
+	marker marker
 }
-
-// earlyMax bounds the events kept for a Watcher that is not running yet
-// (see dispatch); more than that is handled as a queue overflow.
-const earlyMax = 1 << 16
 
 // newInotify creates the fsnotify watcher; name says what it is for in
 // errors (a tree's root, for one of its own).
@@ -69,7 +65,14 @@ func newInotify(name string, log zerolog.Logger, pace time.Duration, clock Clock
 	}
 	in.fsw.Store(fsw)
 	go in.pumpErrors(fsw)
+	in.marker.open(fsw, log)
 	return in, nil
+}
+
+// close ends the instance: its fsnotify watcher and its marker.
+func (in *inotify) close() {
+	_ = in.fsw.Load().Close()
+	in.marker.close()
 }
 
 // newFsnotify creates the fsnotify watcher, explaining an exhausted
@@ -111,11 +114,12 @@ type fsError struct {
 	err error
 }
 
-// do runs f on the loop's goroutine and waits for it: for a shared
-// instance through ctl, for a Watcher's own at once (its caller is then
-// the owner). It fails when the shared loop has ended.
+// do runs f on the loop's goroutine and waits for it: through ctl while
+// the loop runs or for a shared instance, and at once for a Watcher's own
+// before its Run (its caller is then the owner). It fails when the shared
+// loop has ended.
 func (in *inotify) do(f func()) error {
-	if !in.shared {
+	if !in.shared && !in.looping.Load() {
 		f()
 		return nil
 	}
@@ -125,16 +129,26 @@ func (in *inotify) do(f func()) error {
 		<-ran
 		return nil
 	case <-in.done:
-		return in.err
+		if in.err != nil {
+			return in.err
+		}
+		return errStopped
 	}
 }
+
+// errStopped: the shared instance's loop ended with its context.
+var errStopped = errors.New("the inotify instance has stopped")
 
 // run is the loop: it reads fsnotify's events and errors until ctx is
 // done, and then hands on what fsnotify had already read. It returns an
 // error only if watching cannot go on (fsnotify stopped, or could not be
 // made again after an overflow); the fsnotify watcher is closed then too.
 func (in *inotify) run(ctx context.Context) error {
-	defer func() { _ = in.fsw.Load().Close() }()
+	in.looping.Store(true)
+	defer func() {
+		in.looping.Store(false)
+		in.close()
+	}()
 	pace := pacer{pace: in.pace, clock: in.clock, holds: &in.holds}
 	for {
 		fsw := in.fsw.Load()
@@ -158,6 +172,9 @@ func (in *inotify) run(ctx context.Context) error {
 			}
 		case f := <-in.ctl:
 			f()
+		}
+		if in.marker.rewatchDue(len(fsw.Events) == 0) {
+			in.rewatchWalked()
 		}
 		if in.overflow.Swap(nil) == in.fsw.Load() {
 			if err := in.handleError(fsnotify.ErrEventOverflow); err != nil {
@@ -190,23 +207,19 @@ func (in *inotify) drain() {
 	}
 }
 
-// dispatch hands one event to the Watcher of the tree it is in. One that
-// is not running yet (its walk may still be going on in New) keeps it
-// for when it starts.
+// dispatch hands one event to the Watcher of the tree it is in, which
+// keeps its watches in step at once, also before its Run has started.
 func (in *inotify) dispatch(ev fsnotify.Event) {
+	if ev.Name == in.marker.path {
+		if in.marker.due { // before the walks it answers for are forgotten
+			in.rewatchWalked()
+		}
+		in.marker.seen()
+		return
+	}
 	w := in.route(ev.Name)
 	if w == nil {
 		in.log.Debug().Str("name", ev.Name).Str("op", ev.Op.String()).Msg("event outside every tree ignored")
-		return
-	}
-	if w.out == nil {
-		if len(w.early) < earlyMax {
-			w.early = append(w.early, ev)
-			return
-		}
-		// Whatever was lost is covered by the walk that follows.
-		in.log.Warn().Str("path", w.opts.Root).Msg("too many events before the tree was ready")
-		_ = in.replace()
 		return
 	}
 	in.batch = w.handle(ev, in.batch[:0])
@@ -261,8 +274,7 @@ func (in *inotify) handleError(err error) error {
 // moved directory's new name gives back its old watch under the old name.
 // So the fsnotify watcher is replaced: closing it drops every watch and
 // what is still queued (all covered by the full syncs that follow), and
-// the new one is filled by fresh walks. Trees not running yet walk again
-// when they start.
+// the new one is filled by fresh walks.
 func (in *inotify) replace() error {
 	_ = in.fsw.Load().Close() // first: the watch limit is per user, not per instance
 	fsw, err := newFsnotify(in.name)
@@ -270,13 +282,9 @@ func (in *inotify) replace() error {
 		return fmt.Errorf("cannot watch again after the overflow: %w", err)
 	}
 	in.fsw.Store(fsw)
-	in.gen.Add(1)
 	go in.pumpErrors(fsw)
+	in.marker.reset(fsw)
 	for _, w := range in.trees {
-		if w.out == nil {
-			w.early = nil
-			continue
-		}
 		if err := w.rewatch(); err != nil {
 			if !in.shared {
 				return err
@@ -285,4 +293,25 @@ func (in *inotify) replace() error {
 		}
 	}
 	return nil
+}
+
+// rewatchWalked adds again the watches of the directories walked since
+// the marker last came back, and reports each walked directory whole: a
+// watch that a tree removed for a directory it saw moved away may have
+// been the one the walk was handed (see marker).
+func (in *inotify) rewatchWalked() {
+	in.marker.due, in.marker.since = false, 0
+	fsw := in.fsw.Load()
+	for _, wk := range in.marker.walks {
+		w := wk.w
+		if in.trees[w.root] != w || !w.dirs.has(wk.rel) {
+			continue
+		}
+		w.dirs.each(wk.rel, func(rel string) {
+			if err := fsw.Add(w.full(rel)); err != nil && !vanished(err) {
+				w.log.Debug().Str("path", w.opts.Root).Str("rel", rel).Err(err).Msg("add the watch again")
+			}
+		})
+		w.send([]Change{{Rel: wk.rel, Op: Create, IsDir: true}})
+	}
 }

@@ -67,6 +67,11 @@ func (s *Shared) place(w *Watcher) (*inotify, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, si := range s.insts {
+		select {
+		case <-si.in.done:
+			continue // ended with the context: it only waits for its trees to go
+		default:
+		}
 		if fits(fp, si.trees) {
 			si.trees = append(si.trees, placed{w, fp})
 			return si.in, nil

@@ -360,3 +360,65 @@ func TestParseMountinfo(t *testing.T) {
 		t.Error("a short line parsed")
 	}
 }
+
+// holdLoop returns a Filter that holds the loop at the change of "hold"
+// until release is closed, so that the events after it queue up.
+func holdLoop() (filter func(Change) bool, held <-chan struct{}, release chan struct{}) {
+	h, r := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	return func(c Change) bool {
+		if c.Rel == "hold" {
+			once.Do(func() { close(h); <-r })
+		}
+		return true
+	}, h, r
+}
+
+// A walk that finds a directory whose move there is still queued is
+// handed that directory's existing watch; the move's handling then
+// removes it. The watches are added again and the directory reported
+// whole: a write in it afterwards is seen.
+func TestDirMovedIntoWalkedDir(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		t.Run(fmt.Sprintf("shared=%v", shared), func(t *testing.T) {
+			base := t.TempDir()
+			a, b := filepath.Join(base, "a"), filepath.Join(base, "b")
+			mkdirs(t, a, "")
+			mkdirs(t, b, "sub/deep")
+			from := b // moved from another tree
+			opts := Options{Root: a, Trigger: allFileOps}
+			if shared {
+				opts.Shared = newShared(t)
+			} else {
+				from = a // moved within the tree
+				mkdirs(t, a, "sub/deep")
+			}
+			filter, held, release := holdLoop()
+			opts.Filter = filter
+			wa := newWatcher(t, opts)
+			ra, _ := runUntil(t, wa)
+			if shared {
+				wb := newWatcher(t, Options{Root: b, Trigger: allFileOps, Shared: opts.Shared})
+				runUntil(t, wb)
+			}
+			writeFile(t, filepath.Join(a, "hold"))
+			<-held
+			mkdirs(t, a, "x")
+			if err := os.Rename(filepath.Join(from, "sub"), filepath.Join(a, "x/sub")); err != nil {
+				t.Fatal(err)
+			}
+			close(release)
+			want := "x/sub/deep/late"
+			testutil.Eventually(t, 5*time.Second, "x/sub reported", func() bool { return ra.covered("x/sub") })
+			// Once the walk's marker is back, no watch is handed over any more.
+			testutil.Eventually(t, 5*time.Second, "the loop running", wa.in.looping.Load)
+			testutil.Eventually(t, 5*time.Second, "the marker back", func() bool {
+				back := false
+				_ = wa.in.do(func() { back = len(wa.in.marker.walks) == 0 })
+				return back
+			})
+			writeFile(t, filepath.Join(a, want))
+			testutil.Eventually(t, 5*time.Second, "CREATE "+want, func() bool { return ra.has(Change{Rel: want, Op: Create}) })
+		})
+	}
+}

@@ -144,24 +144,23 @@ const eventBuffer = 4096
 // Watcher watches one tree recursively: one fsnotify watch per directory
 // that is not excluded, kept up to date as directories come and go.
 //
-// After New, only the goroutine that reads its inotify instance (Run's,
-// or a shared instance's) may touch the watch table; Watches may be
-// called from anywhere.
+// Only the goroutine that reads its inotify instance (Run's, or a shared
+// instance's) touches the watch table, also during New's walk; Watches
+// may be called from anywhere.
 type Watcher struct {
 	root string // cleaned absolute root
 	opts Options
 	log  zerolog.Logger
 	in   *inotify // its own, or one it shares (opts.Shared)
 
-	dirs  *dirTable // owned by New, then by the instance's loop
+	dirs  *dirTable // owned by the instance's loop
 	list  lister    // the walks' buffer, owned as dirs is
 	stack []string  // the walks' stack, owned as dirs is
-	gen   uint64    // the in.gen its watches were added under, owned as dirs is
 
-	// Owned by the instance's loop: out is nil until Run starts; early
-	// keeps the events that came before (see inotify.dispatch).
-	out   chan<- Change
-	early []fsnotify.Event
+	// Owned by the instance's loop: out is nil until Run starts; pending
+	// keeps the changes that come before (see send).
+	out     chan<- Change
+	pending []Change
 	// ended is closed when a shared instance's loop gave up on the tree
 	// (its root could not be watched again after an overflow); endErr
 	// says why.
@@ -224,60 +223,43 @@ func New(opts Options) (*Watcher, error) {
 		return nil, fmt.Errorf("watch %s: not a directory", root)
 	}
 	w := &Watcher{root: root, opts: opts, log: opts.Logger, dirs: newDirTable(), ended: make(chan struct{})}
-	if err := w.join(); err != nil {
-		return nil, err
-	}
-	err = w.watchWholeTree(w.in.fsw.Load(), w.startAddError)
-	if errors.Is(err, errReplaced) {
-		err = nil // Run walks again (see start)
+	if w.opts.Shared == nil {
+		w.in, err = newInotify(root, w.log.With().Str("path", opts.Root).Logger(), opts.Pace, opts.Clock, false)
+	} else {
+		w.in, err = w.opts.Shared.place(w)
 	}
 	if err != nil {
-		w.leaveUnstarted()
+		return nil, err
+	}
+	// The walk is the loop's work, in order with the events of the other
+	// trees in a shared instance: a directory moved in from another tree
+	// is unwatched there first. From its first watch on, the tree's
+	// events are handled, and their changes kept until Run.
+	var werr error
+	err = w.in.do(func() {
+		w.in.trees[w.root] = w
+		if werr = w.watchWholeTree(w.in.fsw.Load(), w.startAddError); werr != nil && w.opts.Shared != nil {
+			w.leave()
+		}
+	})
+	if err == nil {
+		err = werr
+	} else {
+		err = fmt.Errorf("watch %s: %w", root, err)
+	}
+	if err != nil {
+		w.release()
 		return nil, err
 	}
 	return w, nil
 }
 
-// errReplaced stops a walk in New whose shared instance was replaced
-// meanwhile (an overflow): the walk is done again when Run starts.
-var errReplaced = errors.New("the inotify instance was replaced")
-
-// join gives w its inotify instance, and has the instance route the
-// events below w's root to w from now on.
-func (w *Watcher) join() error {
+// release gives up w's inotify instance: a Shared one's place, or its own.
+func (w *Watcher) release() {
 	if w.opts.Shared == nil {
-		in, err := newInotify(w.root, w.log, w.opts.Pace, w.opts.Clock, false)
-		if err != nil {
-			return err
-		}
-		w.in = in
-		in.trees[w.root] = w
-		return nil
-	}
-	in, err := w.opts.Shared.place(w)
-	if err != nil {
-		return err
-	}
-	w.in = in
-	w.gen = in.gen.Load()
-	if err := in.do(func() { in.trees[w.root] = w }); err != nil {
-		w.opts.Shared.release(w)
-		return fmt.Errorf("watch %s: %w", w.root, err)
-	}
-	return nil
-}
-
-// leaveUnstarted undoes join for a Watcher that never ran, dropping its
-// watches.
-func (w *Watcher) leaveUnstarted() {
-	if w.opts.Shared == nil {
-		_ = w.in.fsw.Load().Close()
+		w.in.close()
 		return
 	}
-	_ = w.in.do(func() {
-		delete(w.in.trees, w.root)
-		w.unwatchTree("")
-	})
 	w.opts.Shared.release(w)
 }
 
@@ -293,9 +275,13 @@ func (w *Watcher) Events() uint64 { return w.events.Load() }
 // for a reload that then failed); Run releases its own when it returns.
 // After Close, Run returns an error.
 func (w *Watcher) Close() {
-	if w.running.CompareAndSwap(false, true) {
-		w.leaveUnstarted()
+	if !w.running.CompareAndSwap(false, true) {
+		return
 	}
+	if w.opts.Shared != nil {
+		_ = w.in.do(w.leave)
+	}
+	w.release()
 }
 
 // Overflows returns the number of times the kernel's event queue
@@ -363,27 +349,22 @@ func (w *Watcher) Run(ctx context.Context, out chan<- Change) error {
 	}
 }
 
-// start makes w running on its instance's loop: its changes go to out
-// from now on, the walk is done again if New's went into a replaced
-// fsnotify watcher, and the events that came before are handled.
+// start makes w's changes go to out from now on, those that came before
+// first.
 func (w *Watcher) start(out chan<- Change) {
 	w.out = out
-	if w.gen != w.in.gen.Load() {
-		w.early = nil // covered by the walk
-		if err := w.rewatch(); err != nil {
-			w.fail(fmt.Errorf("watch %s: %w", w.root, err))
-		}
-		return
+	for _, c := range w.pending {
+		out <- c
 	}
-	early := w.early
-	w.early = nil
-	for _, ev := range early {
-		w.in.batch = w.handle(ev, w.in.batch[:0])
-		w.send(w.in.batch)
-	}
+	w.pending = nil
 }
 
-// send hands changes on to out, except those Options.Filter drops.
+// pendingMax bounds the changes kept for a Watcher that is not running
+// yet; beyond it they are replaced by one change of the whole tree.
+const pendingMax = 1 << 14
+
+// send hands changes on to out, except those Options.Filter drops; before
+// Run has started, they are kept for it.
 func (w *Watcher) send(batch []Change) {
 	// A change read from the kernel is always handed on, also when
 	// stopping: the consumer reads until out is closed.
@@ -391,12 +372,24 @@ func (w *Watcher) send(batch []Change) {
 		if c.Rel != "" && w.opts.Filter != nil && !w.opts.Filter(c) {
 			continue
 		}
-		w.out <- c
+		switch {
+		case w.out != nil:
+			w.out <- c
+		case len(w.pending) == 1 && w.pending[0] == wholeTree:
+			// covers c
+		case len(w.pending) < pendingMax:
+			w.pending = append(w.pending, c)
+		default:
+			w.pending = append(w.pending[:0], wholeTree)
+		}
 	}
 }
 
-// leave takes w off its shared instance when its Run ends: no event goes
-// to it any more, and its watches are dropped.
+// wholeTree is the change that makes the consumer sync the whole tree.
+var wholeTree = Change{Rel: "", Op: Create, IsDir: true}
+
+// leave takes w off its instance: no event goes to it any more, and its
+// watches are dropped.
 func (w *Watcher) leave() {
 	delete(w.in.trees, w.root)
 	w.unwatchTree("")
@@ -405,8 +398,7 @@ func (w *Watcher) leave() {
 
 // fail ends w's Run with err (a shared instance's loop gave up on it).
 func (w *Watcher) fail(err error) {
-	delete(w.in.trees, w.root)
-	w.out = nil
+	w.leave()
 	w.endErr = err
 	close(w.ended)
 }
@@ -430,6 +422,7 @@ func (w *Watcher) handle(ev fsnotify.Event, buf []Change) []Change {
 		if op&(Remove|Rename) != 0 {
 			w.log.Error().Str("path", w.opts.Root).Str("op", op.String()).Msg("watched directory disappeared")
 			w.unwatchTree("")
+			w.in.marker.unwatched()
 			w.rootLost.Store(true)
 			return append(buf, Change{Rel: "", Op: op, IsDir: true})
 		}
@@ -444,6 +437,7 @@ func (w *Watcher) handle(ev fsnotify.Event, buf []Change) []Change {
 	isDir := w.dirs.has(rel)
 	if isDir && op&(Remove|Rename) != 0 {
 		w.unwatchTree(rel)
+		w.in.marker.unwatched()
 		if w.excluded(rel, true) {
 			return buf
 		}
@@ -474,18 +468,15 @@ func (w *Watcher) handle(ev fsnotify.Event, buf []Change) []Change {
 	return append(buf, Change{Rel: rel, Op: op, IsDir: isDir, Quiet: op&w.opts.Trigger == 0})
 }
 
-// rewatch rebuilds w's watches from scratch in its instance's current
-// fsnotify watcher and reports the whole tree: after an overflow, or when
-// New's walk went into a watcher that was replaced meanwhile. A failure to
-// watch a directory is logged (logAddError) and the walk goes on, or
-// stops at the watch limit. But a root that cannot be watched leaves
-// nothing watched, and nothing would ever start a sync again: that is
-// returned.
+// rewatch rebuilds w's watches from scratch in its instance's new
+// fsnotify watcher after an overflow, and reports the whole tree. A
+// failure to watch a directory is logged (logAddError) and the walk goes
+// on, or stops at the watch limit. But a root that cannot be watched
+// leaves nothing watched, and nothing would ever start a sync again: that
+// is returned.
 func (w *Watcher) rewatch() error {
-	w.unwatchTree("") // what New's walk may have added to the new watcher
 	w.dirs = newDirTable()
 	w.watches.Store(0)
-	w.gen = w.in.gen.Load()
 	err := w.watchWholeTree(w.in.fsw.Load(), w.logAddError)
 	if !w.dirs.has("") {
 		if err == nil {
@@ -493,7 +484,7 @@ func (w *Watcher) rewatch() error {
 		}
 		return fmt.Errorf("cannot watch the root again after the overflow: %w", err)
 	}
-	w.send([]Change{{Rel: "", Op: Create, IsDir: true}})
+	w.send([]Change{wholeTree})
 	return nil
 }
 
@@ -513,12 +504,14 @@ func (w *Watcher) watchWholeTree(fsw *fsnotify.Watcher, onErr func(dir string, e
 //
 // The path fsnotify keeps for a watch and the relative path in the table
 // share their bytes, and the walk's stack is reused from walk to walk: a
-// walk makes no garbage of its own beyond the paths it keeps.
+// walk makes no garbage of its own beyond the paths it keeps. The marker
+// remembers the walk until the events queued before it are handled.
 func (w *Watcher) watchTree(fsw *fsnotify.Watcher, rel string, onErr func(dir string, err error) error) error {
 	stack := append(w.stack[:0], w.full(rel))
 	defer func() {
 		clear(stack[:cap(stack)])
 		w.stack = stack[:0]
+		w.in.marker.walk(w, rel)
 	}()
 	for len(stack) > 0 {
 		dir := stack[len(stack)-1]
@@ -564,12 +557,8 @@ func (w *Watcher) watchTree(fsw *fsnotify.Watcher, rel string, onErr func(dir st
 // startAddError is watchTree's onErr at start: a directory below the root
 // that may not be read (its permissions keep this user out) is a warning
 // naming it, left unwatched, so that one such directory does not stop every
-// other tree; a shared instance replaced meanwhile stops the walk, to be
-// done again at start (errReplaced); any other failure stops the start.
+// other tree; any other failure stops the start.
 func (w *Watcher) startAddError(dir string, err error) error {
-	if w.opts.Shared != nil && errors.Is(err, fsnotify.ErrClosed) {
-		return errReplaced
-	}
 	if dir != w.root && errors.Is(err, fs.ErrPermission) {
 		w.log.Warn().Str("path", w.opts.Root).Str("dir", dir).Err(err).
 			Msg("cannot read directory: not watched, and its changes are not synced (rsync will say so too); give inosync's user read access")

@@ -192,16 +192,16 @@ func TestSecondSignalKillsAfterCommand(t *testing.T) {
 	writeCfg(t, o.cfg, base, `sync("@BASE@/src/", "@BASE@/dst/", nodes = [""], delay = 0, after = ["@BASE@/hang"], after_timeout = 600)
 `)
 	cmd, logs := startProcess(t, o.cfg)
+	// The shell makes the file before it writes the pid.
+	var pid int
 	testutil.Eventually(t, 20*time.Second, "the after command hanging", func() bool {
-		_, err := os.Stat(pidFile)
+		b, err := os.ReadFile(pidFile)
+		if err != nil {
+			return false
+		}
+		_, err = fmt.Sscan(string(b), &pid)
 		return err == nil
 	})
-	b, err := os.ReadFile(pidFile)
-	must(t, err)
-	var pid int
-	if _, err := fmt.Sscan(string(b), &pid); err != nil {
-		t.Fatal(err)
-	}
 	must(t, cmd.Process.Signal(syscall.SIGTERM))
 	testutil.Eventually(t, 10*time.Second, "the stop begun", func() bool {
 		r, _ := o.report(t)
