@@ -105,46 +105,29 @@ func (t *dirTable) add(rel string) bool {
 	return true
 }
 
-// subtree returns where rel and everything below it are in the table:
-// from chunk ci, index i, to chunk cj, index j (exclusive), calling fn for
-// each (rel first); found is false when rel is not there.
-func (t *dirTable) subtree(rel string, fn func(rel string)) (ci, i, cj, j int, found bool) {
-	ci, i, found = t.locate(rel)
+// removeTree forgets rel and everything below it, calling fn for each
+// (rel first).
+func (t *dirTable) removeTree(rel string, fn func(rel string)) {
+	ci, i, found := t.locate(rel)
 	if !found {
-		return ci, i, ci, i, false
+		return
 	}
 	under := func(p string) bool {
 		return p == rel || rel == "" || (strings.HasPrefix(p, rel) && p[len(rel)] == '/')
 	}
-	cj, j = ci, i
+	// The subtree runs from (ci, i) to (cj, j), exclusive.
+	cj, j := ci, i
 	for cj < len(t.chunks) {
 		c := t.chunks[cj]
 		for j < len(c) && under(c[j]) {
 			fn(c[j])
+			t.n--
 			j++
 		}
 		if j < len(c) {
 			break
 		}
 		cj, j = cj+1, 0
-	}
-	return ci, i, cj, j, true
-}
-
-// each calls fn for rel and everything below it in the table.
-func (t *dirTable) each(rel string, fn func(rel string)) {
-	t.subtree(rel, fn)
-}
-
-// removeTree forgets rel and everything below it, calling fn for each
-// (rel first).
-func (t *dirTable) removeTree(rel string, fn func(rel string)) {
-	ci, i, cj, j, found := t.subtree(rel, func(r string) {
-		fn(r)
-		t.n--
-	})
-	if !found {
-		return
 	}
 	// Cut it out: the tail of chunk ci, whole chunks, the head of chunk cj.
 	if ci == cj {

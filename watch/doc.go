@@ -45,6 +45,13 @@
 // and instance, and fsnotify one path per watch. An overflow of a shared
 // queue rebuilds and reports every tree in it.
 //
+// For the same reason a walk that finds a directory whose move there is
+// still queued is handed that directory's existing watch, which the
+// handling of the move then removes. Each walk is remembered until an
+// event made after it comes back through the queue (marker); a directory
+// unwatched meanwhile makes the walks' watches be added again and their
+// directories be reported whole.
+//
 // # Coalescing
 //
 // Coalesce collects a tree's changes for a delay counted from the first

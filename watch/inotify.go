@@ -173,9 +173,6 @@ func (in *inotify) run(ctx context.Context) error {
 		case f := <-in.ctl:
 			f()
 		}
-		if in.marker.rewatchDue(len(fsw.Events) == 0) {
-			in.rewatchWalked()
-		}
 		if in.overflow.Swap(nil) == in.fsw.Load() {
 			if err := in.handleError(fsnotify.ErrEventOverflow); err != nil {
 				return err
@@ -211,7 +208,7 @@ func (in *inotify) drain() {
 // keeps its watches in step at once, also before its Run has started.
 func (in *inotify) dispatch(ev fsnotify.Event) {
 	if ev.Name == in.marker.path {
-		if in.marker.due { // before the walks it answers for are forgotten
+		if in.marker.due { // every move queued before the walks is handled
 			in.rewatchWalked()
 		}
 		in.marker.seen()
@@ -295,23 +292,24 @@ func (in *inotify) replace() error {
 	return nil
 }
 
-// rewatchWalked adds again the watches of the directories walked since
-// the marker last came back, and reports each walked directory whole: a
-// watch that a tree removed for a directory it saw moved away may have
-// been the one the walk was handed (see marker).
+// rewatchWalked walks again the directories walked since the marker was
+// last answered, adding their watches again (a watch that a tree removed
+// for a directory it saw moved away may have been the one a walk was
+// handed, see marker) and those of directories made meanwhile, which no
+// event may have told; and it reports each walked directory whole.
 func (in *inotify) rewatchWalked() {
-	in.marker.due, in.marker.since = false, 0
+	in.marker.due = false
 	fsw := in.fsw.Load()
-	for _, wk := range in.marker.walks {
+	// The walks are remembered again, as new ones (marker.walk).
+	for i, n := 0, len(in.marker.walks); i < n; i++ {
+		wk := in.marker.walks[i]
 		w := wk.w
 		if in.trees[w.root] != w || !w.dirs.has(wk.rel) {
 			continue
 		}
-		w.dirs.each(wk.rel, func(rel string) {
-			if err := fsw.Add(w.full(rel)); err != nil && !vanished(err) {
-				w.log.Debug().Str("path", w.opts.Root).Str("rel", rel).Err(err).Msg("add the watch again")
-			}
-		})
+		if err := w.watchTree(fsw, wk.rel, w.logAddError); err != nil {
+			continue // at the watch limit, logged
+		}
 		w.send([]Change{{Rel: wk.rel, Op: Create, IsDir: true}})
 	}
 }

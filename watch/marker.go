@@ -16,21 +16,20 @@ import (
 // path), and the tree that then handles the move removes it. So each walk
 // is remembered until an event made after it comes back through the same
 // queue: a change of attributes of a memfd that only the instance
-// watches. A directory moved away or removed meanwhile makes the loop add
-// the remembered walks' watches again (a removed watch is then made anew)
-// and report those directories whole, which covers what their lost
-// watches missed.
+// watches. When a directory was moved away or removed meanwhile, the loop
+// then walks the remembered walks' directories again, once every move
+// queued before them is handled (a removed watch is made anew), and
+// reports them whole, which covers what their lost watches missed.
 //
 // The marker belongs to the instance's loop.
 type marker struct {
 	fd   int    // the memfd, or -1 when there is none (no protection)
 	path string // its /proc/self/fd path, as fsnotify names its events
 
-	walks   []walked // since the marker was last sent (or before, still unanswered)
+	walks   []walked // not answered yet
 	sent    uint64   // markers sent
 	waiting bool     // a marker is on its way
 	due     bool     // a directory was unwatched while walks are remembered
-	since   int      // loop turns since due was set
 }
 
 // walked is a walk remembered: the tree, its top directory and the
@@ -40,10 +39,6 @@ type walked struct {
 	rel string
 	seq uint64
 }
-
-// rewatchEvery bounds the loop turns a due rewatch waits for the queue to
-// be empty.
-const rewatchEvery = 1024
 
 // open makes the memfd and watches it in fsw; without it walks are not
 // protected, which is logged.
@@ -120,22 +115,11 @@ func (m *marker) seen() {
 }
 
 // unwatched notes that a tree dropped the watches of a directory moved
-// away or removed: when walks are remembered, their watches must be
-// added again.
+// away or removed, or all of its own: when walks are remembered, they are
+// walked again when the marker comes back (any number of such drops cost
+// one walk each per marker).
 func (m *marker) unwatched() {
 	if len(m.walks) > 0 {
 		m.due = true
 	}
-}
-
-// rewatchDue reports whether the loop should add the remembered walks'
-// watches again now: once the queue is empty (idle is true), or after
-// rewatchEvery turns, so that a storm of removals costs one rewatch per
-// many events.
-func (m *marker) rewatchDue(idle bool) bool {
-	if !m.due {
-		return false
-	}
-	m.since++
-	return idle || m.since >= rewatchEvery
 }

@@ -362,13 +362,17 @@ func TestParseMountinfo(t *testing.T) {
 }
 
 // holdLoop returns a Filter that holds the loop at the change of "hold"
-// until release is closed, so that the events after it queue up.
-func holdLoop() (filter func(Change) bool, held <-chan struct{}, release chan struct{}) {
+// until release is closed, so that the events after it queue up; and that
+// calls walked at the first change of "x" (its walk is then done).
+func holdLoop(walked func()) (filter func(Change) bool, held <-chan struct{}, release chan struct{}) {
 	h, r := make(chan struct{}), make(chan struct{})
-	var once sync.Once
+	var once, onceX sync.Once
 	return func(c Change) bool {
-		if c.Rel == "hold" {
+		switch c.Rel {
+		case "hold":
 			once.Do(func() { close(h); <-r })
+		case "x":
+			onceX.Do(walked)
 		}
 		return true
 	}, h, r
@@ -376,8 +380,9 @@ func holdLoop() (filter func(Change) bool, held <-chan struct{}, release chan st
 
 // A walk that finds a directory whose move there is still queued is
 // handed that directory's existing watch; the move's handling then
-// removes it. The watches are added again and the directory reported
-// whole: a write in it afterwards is seen.
+// removes it. The walk is done again (finding a directory made in the
+// meantime, whose creation no watch saw) and reported whole: writes in
+// them afterwards are seen.
 func TestDirMovedIntoWalkedDir(t *testing.T) {
 	for _, shared := range []bool{false, true} {
 		t.Run(fmt.Sprintf("shared=%v", shared), func(t *testing.T) {
@@ -393,7 +398,7 @@ func TestDirMovedIntoWalkedDir(t *testing.T) {
 				from = a // moved within the tree
 				mkdirs(t, a, "sub/deep")
 			}
-			filter, held, release := holdLoop()
+			filter, held, release := holdLoop(func() { mkdirs(t, a, "x/sub/deep/new") })
 			opts.Filter = filter
 			wa := newWatcher(t, opts)
 			ra, _ := runUntil(t, wa)
@@ -417,8 +422,10 @@ func TestDirMovedIntoWalkedDir(t *testing.T) {
 				_ = wa.in.do(func() { back = len(wa.in.marker.walks) == 0 })
 				return back
 			})
-			writeFile(t, filepath.Join(a, want))
-			testutil.Eventually(t, 5*time.Second, "CREATE "+want, func() bool { return ra.has(Change{Rel: want, Op: Create}) })
+			for _, want := range []string{want, "x/sub/deep/new/late"} {
+				writeFile(t, filepath.Join(a, want))
+				testutil.Eventually(t, 5*time.Second, "CREATE "+want, func() bool { return ra.has(Change{Rel: want, Op: Create}) })
+			}
 		})
 	}
 }

@@ -393,6 +393,7 @@ var wholeTree = Change{Rel: "", Op: Create, IsDir: true}
 func (w *Watcher) leave() {
 	delete(w.in.trees, w.root)
 	w.unwatchTree("")
+	w.in.marker.unwatched()
 	w.out = nil
 }
 
