@@ -141,7 +141,10 @@ type jobState struct {
 	warmStarting bool
 	// warmAt is when the job may start its next warm rsync: a while after
 	// it handed one a list (see warmDelay).
-	warmAt   time.Time
+	warmAt time.Time
+	// listed is when the job last started a list run: the jobs that did
+	// most recently keep the warm rsyncs (see warmMax).
+	listed   time.Time
 	failures int
 	waiting  bool // in backoff until a retry tick arrives
 	// heldMaxDelete: rsync stopped at --max-delete; the job waits for a
@@ -283,6 +286,7 @@ type dispatcher struct {
 	unreadableDue                    chan int       // a job whose set-aside paths may be due
 	warmStarted                      chan warmStart // see keepWarm
 	warmRetired                      chan struct{}  // see retireWarm
+	wantWarm                         []*jobState    // keepWarm's buffer
 	afterDone                        chan afterDone // see startAfter
 	afterRunning                     int            // after commands going on
 	// warmTimer wakes the loop when a job may start a warm rsync again.
@@ -543,6 +547,9 @@ func (d *dispatcher) startReady() {
 		}
 		j.full, j.initial = false, false
 		clear(j.pending)
+		if !full {
+			j.listed = time.Now()
+		}
 		d.turn = i + 1
 		id := j.nextRun
 		j.nextRun++

@@ -809,3 +809,58 @@ func TestDispatchLongListCold(t *testing.T) {
 	})
 	endDispatch(t, in, done)
 }
+
+// TestDispatchWarmBounded: with many local jobs, at most warmMax warm
+// rsyncs wait, and a job that runs a list takes one from the job that
+// listed least recently.
+func TestDispatchWarmBounded(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	const n = warmMax + 4
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src") + "/"
+	write(t, filepath.Join(src, "f0"), "0")
+	var jobs []Job
+	var dsts []string
+	for i := range n {
+		dst := filepath.Join(dir, fmt.Sprintf("dst%02d", i))
+		dsts = append(dsts, dst)
+		jobs = append(jobs, Job{Tree: i, Path: src, Node: dst, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}})
+	}
+	in := make(chan Work)
+	done := make(chan error)
+	go func() {
+		done <- Dispatch(in, Options{Jobs: jobs, Initial: true, Warm: true, Logger: zerolog.Nop()})
+	}()
+	for _, dst := range dsts {
+		testutil.Eventually(t, 20*time.Second, "the initial run to "+dst, func() bool { return snapshot(dst) == snapshot(src) })
+	}
+	// holders lists the destinations of the waiting warm rsyncs.
+	holders := func() []string {
+		var out []string
+		for _, pid := range warmWaiting() {
+			cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+			for _, dst := range dsts {
+				if bytes.Contains(cmdline, []byte(dst)) {
+					out = append(out, filepath.Base(dst))
+				}
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	testutil.Eventually(t, 10*time.Second, fmt.Sprintf("%d warm rsyncs waiting", warmMax), func() bool { return len(holders()) == warmMax })
+	last := filepath.Base(dsts[n-1])
+	if slices.Contains(holders(), last) {
+		t.Fatalf("%s holds a warm rsync before it listed anything: %v", last, holders())
+	}
+	write(t, filepath.Join(src, "f1"), "1")
+	in <- Work{Tree: n - 1, Paths: []string{"f1"}}
+	testutil.Eventually(t, 10*time.Second, last+" holding a warm rsync, and no more than "+fmt.Sprint(warmMax)+" waiting", func() bool {
+		h := holders()
+		return slices.Contains(h, last) && len(h) == warmMax
+	})
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

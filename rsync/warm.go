@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 )
@@ -159,18 +160,24 @@ type warmStart struct {
 	err error
 }
 
+// warmMax is how many warm rsyncs may wait (or be starting) at once. A
+// config of many trees would otherwise keep as many idle processes, and
+// start them all at once at start-up; the jobs that started a list run
+// most recently keep theirs (see keepWarm).
+const warmMax = 8
+
 // keepWarm asks for a warm rsync for every job that may have one and has
-// none, while the process bound leaves room (a warm rsync counts from the
-// moment it is asked for). Each is started in a goroutine that reports on
-// warmStarted. A job that handed one a list less than warmDelay ago waits:
-// a timer brings the loop back.
+// none, while the process bound and warmMax leave room (a warm rsync
+// counts from the moment it is asked for): the jobs that listed most
+// recently first, and one that listed more recently than the holder of a
+// waiting one that listed least recently takes that one's place. Each is
+// started in a goroutine that reports on warmStarted. A job that handed
+// one a list less than warmDelay ago waits: a timer brings the loop back.
 func (d *dispatcher) keepWarm() {
 	now := time.Now()
 	var next time.Time
+	wanting := d.wantWarm[:0]
 	for _, j := range d.jobs {
-		if d.procs() >= d.maxProcs() {
-			return
-		}
 		if j.warm != nil || j.warmStarting || j.gaveUp || j.waiting || j.removed || !d.warmable(j) {
 			continue
 		}
@@ -180,6 +187,16 @@ func (d *dispatcher) keepWarm() {
 			}
 			continue
 		}
+		wanting = append(wanting, j)
+	}
+	slices.SortStableFunc(wanting, func(a, b *jobState) int { return b.listed.Compare(a.listed) })
+	for _, j := range wanting {
+		if d.procs() >= d.maxProcs() {
+			break
+		}
+		if d.warm+d.warmStarting >= warmMax && !d.yieldWarm(j.listed) {
+			break
+		}
 		j.warmStarting = true
 		d.warmStarting++
 		gen := j.gen
@@ -188,6 +205,8 @@ func (d *dispatcher) keepWarm() {
 			report(d, d.warmStarted, warmStart{j, gen, w, err})
 		}(j, j.Job)
 	}
+	clear(wanting)
+	d.wantWarm = wanting[:0]
 	if !next.IsZero() && d.warmC == nil {
 		if d.warmTimer == nil {
 			d.warmTimer = time.NewTimer(next.Sub(now))
@@ -196,6 +215,22 @@ func (d *dispatcher) keepWarm() {
 		}
 		d.warmC = d.warmTimer.C
 	}
+}
+
+// yieldWarm retires the waiting warm rsync of the job that listed least
+// recently, if that was before listed: true when one was retired.
+func (d *dispatcher) yieldWarm(listed time.Time) bool {
+	var oldest *jobState
+	for _, j := range d.jobs {
+		if j.warm != nil && (oldest == nil || j.listed.Before(oldest.listed)) {
+			oldest = j
+		}
+	}
+	if oldest == nil || !oldest.listed.Before(listed) {
+		return false
+	}
+	d.retireWarm(d.takeWarm(oldest))
+	return true
 }
 
 // warmReady books a warm rsync that has started (or failed to): it waits

@@ -72,8 +72,7 @@ func TestManyTreesShareInotify(t *testing.T) {
 		must(t, os.MkdirAll(filepath.Join(base, fmt.Sprintf("t%d", i)), 0o755))
 	}
 	cfgPath := filepath.Join(base, "cfg.py")
-	writeCfg(t, cfgPath, base, fmt.Sprintf(`warm_rsync = False
-for i in range(%d):
+	writeCfg(t, cfgPath, base, fmt.Sprintf(`for i in range(%d):
     sync("@BASE@/s%%d/" %% i, "@BASE@/t%%d/" %% i, nodes = [""], delay = 0, init = False)
 `, n))
 	before := inotifyInstances(t)
