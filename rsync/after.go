@@ -205,7 +205,7 @@ func (d *dispatcher) execAfter(j Job, paths []string, full bool) (string, error)
 	}
 	defer in.Close()
 	cmd.Stdin = in
-	out, err := runToTemp(cmd)
+	out, err := runToTemp(cmd, 0)
 	return out, afterError(err, ctx, timeout)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -118,6 +119,18 @@ func connectTimeout(io time.Duration) int {
 		secs = max(int(io/time.Second), 1)
 	}
 	return secs
+}
+
+// initialIdle is how long an initial run to dest may move no data before
+// it is killed (see watchIdle): s.Timeout for a remote node, since the
+// run's command line is 0.2.3's, without --timeout, and ssh's own time
+// limits reach it only when extra names no remote shell; 0 (never) for a
+// local node, or when extra sets --timeout itself.
+func initialIdle(s Settings, dest string) time.Duration {
+	if !IsRemote(dest) || slices.ContainsFunc(s.Extra, func(a string) bool { return strings.HasPrefix(a, "--timeout") }) {
+		return 0
+	}
+	return s.Timeout
 }
 
 // initialEnv is the environment added to an initial run: its argv is

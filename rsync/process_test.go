@@ -175,3 +175,60 @@ func TestHungNodeTimesOut(t *testing.T) {
 	close(in)
 	<-done
 }
+
+// The initial run keeps 0.2.3's command line, without --timeout, and with
+// -e in extra ssh gets no time limits either: a node that accepts the
+// connection and never answers is caught by the daemon's own watch, which
+// kills rsync and its ssh once no data moved for `timeout`.
+func TestHungNodeInitialRunKilled(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("no ssh client")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		var held []net.Conn // accepted, never answered
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "src/f"), "1")
+	st := Settings{Rsync: rs, Bwlimit: "0", Timeout: 2 * time.Second,
+		Extra: []string{"-e", "ssh -p " + port + " -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"}}
+	var logs testutil.LockedBuffer
+	dest := "127.0.0.1:" + filepath.Join(dir, "dst")
+	o := Options{Jobs: []Job{{Path: filepath.Join(dir, "src") + "/", Node: "127.0.0.1:", Dest: dest, Settings: st}},
+		Initial: true, Logger: zerolog.New(&logs)}
+	o.Backoff.Min, o.Backoff.Max = time.Hour, time.Hour
+	in, ctl, done := controlled(t, o)
+	start := time.Now()
+	var j JobStatus
+	testutil.Eventually(t, 30*time.Second, "the initial run to the hung node failing", func() bool {
+		j = jobOf(t, askStatus(ctl), dest)
+		return j.Failures == 1
+	})
+	if want := "rsync moved no data for 2s and was killed"; !strings.Contains(logs.String(), want) {
+		t.Errorf("log lacks %q:\n%s", want, logs.String())
+	}
+	t.Logf("the initial run to the hung node failed after %v", time.Since(start).Round(100*time.Millisecond))
+	if kids := children(); len(kids) > 0 {
+		t.Errorf("processes left after the kill: %v", kids)
+	}
+	close(in)
+	<-done
+}

@@ -20,6 +20,7 @@ type invocation struct {
 	argv    []string
 	env     []string // added to the daemon's environment
 	stdin   []byte
+	idle    time.Duration // kill a cold run that moves no data for this long (0: never; see watchIdle)
 	cleanup func()
 }
 
@@ -64,6 +65,9 @@ func (d *dispatcher) run(i int, j Job, run running, w *warmRsync, onTransferred 
 	slowDone()
 	r.took = time.Since(start)
 	r.exit, r.err = classify(err, inv.argv[0])
+	if ie := (*idleError)(nil); errors.As(err, &ie) {
+		r.exit, r.err = exitNotRun, ie
+	}
 	r.stderr = output
 	if r.exit == exitPartial {
 		r.unreadable, _ = unreadablePaths(output, j.Path)
@@ -90,6 +94,7 @@ func (d *dispatcher) plan(j Job, run running, w *warmRsync, lg zerolog.Logger) (
 	}
 	if initial {
 		inv.env = initialEnv(st, j.Dest)
+		inv.idle = initialIdle(st, j.Dest)
 	}
 	switch {
 	case initial:
@@ -167,15 +172,16 @@ func fileList(prefix string, paths []string) []byte {
 func (d *dispatcher) execCold(inv invocation) (output string, err error) {
 	cmd := command(d.kill, inv.argv, inv.env)
 	cmd.Stdin = bytes.NewReader(inv.stdin)
-	return runToTemp(cmd)
+	return runToTemp(cmd, inv.idle)
 }
 
 // runToTemp starts cmd with its output going to an unlinked temp file,
 // not a pipe (a process it leaves behind, such as an ssh ControlPersist
 // master, inherits the output, and a pipe would keep Wait waiting until
 // that process exits), waits for it, and returns the tail of its output
-// and how it ended.
-func runToTemp(cmd *exec.Cmd) (output string, err error) {
+// and how it ended. With idle > 0, a process that moves no data for that
+// long is killed, and err is an *idleError (see watchIdle).
+func runToTemp(cmd *exec.Cmd, idle time.Duration) (output string, err error) {
 	out, err := unlinkedTemp()
 	if err != nil {
 		return "", err
@@ -183,7 +189,14 @@ func runToTemp(cmd *exec.Cmd) (output string, err error) {
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
 	if err = cmd.Start(); err == nil {
+		stop := func() bool { return false }
+		if idle > 0 {
+			stop = watchIdle(cmd.Process.Pid, idle)
+		}
 		err = wait(cmd)
+		if stop() {
+			err = &idleError{idle}
+		}
 	}
 	return outputTail(out), err
 }
