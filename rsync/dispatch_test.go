@@ -819,12 +819,22 @@ func TestDispatchWarmBounded(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src") + "/"
 	write(t, filepath.Join(src, "f0"), "0")
+	// The wrapper counts the warm rsyncs started (run with transferredOption).
+	wrap, starts := filepath.Join(dir, "rsync"), filepath.Join(dir, "starts")
+	write(t, wrap, fmt.Sprintf("#!/bin/sh\ncase \" $* \" in *\" %s \"*) echo >>%q;; esac\nexec %s \"$@\"\n", transferredOption, starts, rs))
+	if err := os.Chmod(wrap, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	warmStarts := func() int {
+		b, _ := os.ReadFile(starts)
+		return bytes.Count(b, []byte("\n"))
+	}
 	var jobs []Job
 	var dsts []string
 	for i := range n {
 		dst := filepath.Join(dir, fmt.Sprintf("dst%02d", i))
 		dsts = append(dsts, dst)
-		jobs = append(jobs, Job{Tree: i, Path: src, Node: dst, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}})
+		jobs = append(jobs, Job{Tree: i, Path: src, Node: dst, Dest: dst, Settings: Settings{Rsync: wrap, Bwlimit: "0"}})
 	}
 	in := make(chan Work)
 	done := make(chan error)
@@ -853,12 +863,22 @@ func TestDispatchWarmBounded(t *testing.T) {
 	if slices.Contains(holders(), last) {
 		t.Fatalf("%s holds a warm rsync before it listed anything: %v", last, holders())
 	}
-	write(t, filepath.Join(src, "f1"), "1")
-	in <- Work{Tree: n - 1, Paths: []string{"f1"}}
-	testutil.Eventually(t, 10*time.Second, last+" holding a warm rsync, and no more than "+fmt.Sprint(warmMax)+" waiting", func() bool {
-		h := holders()
-		return slices.Contains(h, last) && len(h) == warmMax
-	})
+	// Each list run of the last job starts one warm rsync: the first run
+	// takes another job's place, the others replace the one they used.
+	before := warmStarts()
+	const runs = 4
+	for i := 1; i <= runs; i++ {
+		name := fmt.Sprintf("f%d", i)
+		write(t, filepath.Join(src, name), name)
+		in <- Work{Tree: n - 1, Paths: []string{name}}
+		testutil.Eventually(t, 10*time.Second, fmt.Sprintf("run %d: %s holding a warm rsync, and %d waiting", i, last, warmMax), func() bool {
+			h := holders()
+			return snapshot(dsts[n-1]) == snapshot(src) && slices.Contains(h, last) && len(h) == warmMax && warmStarts() >= before+i
+		})
+	}
+	if got := warmStarts() - before; got != runs {
+		t.Errorf("%d list runs started %d warm rsyncs, want %d", runs, got, runs)
+	}
 	close(in)
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -7,22 +7,26 @@ import (
 	"time"
 )
 
-// A process that keeps writing is left alone; one that moves no data is
-// killed once the limit has passed.
+// A process that moves data after its start is left alone, also when it
+// goes silent for longer than the limit afterwards; one that moves no
+// data from its start is killed once the limit has passed, also below a
+// wrapper.
 func TestWatchIdle(t *testing.T) {
-	busy := exec.Command("sh", "-c", "i=0; while [ $i -lt 40 ]; do echo x; sleep 0.05; i=$((i+1)); done")
-	out, err := runToTemp(busy, 500*time.Millisecond)
+	busy := exec.Command("sh", "-c", "sleep 1.3; echo x; sleep 1.5; echo y")
+	out, err := runToTemp(busy, time.Second)
 	if err != nil {
-		t.Errorf("a process writing every 50 ms: %v (output %q)", err, out)
+		t.Errorf("a process that wrote after its start, then was silent: %v (output %q)", err, out)
 	}
-	start := time.Now()
-	_, err = runToTemp(exec.Command("sleep", "30"), 500*time.Millisecond)
-	var ie *idleError
-	if !errors.As(err, &ie) {
-		t.Fatalf("an idle process: %v, want an idleError", err)
-	}
-	if took := time.Since(start); took > 10*time.Second {
-		t.Errorf("the idle process was killed after %v", took)
+	for _, argv := range [][]string{{"sleep", "30"}, {"sh", "-c", "sleep 30; true"}} {
+		start := time.Now()
+		_, err = runToTemp(exec.Command(argv[0], argv[1:]...), time.Second)
+		var ie *idleError
+		if !errors.As(err, &ie) {
+			t.Fatalf("%q, idle: %v, want an idleError", argv, err)
+		}
+		if took := time.Since(start); took > 10*time.Second {
+			t.Errorf("%q, idle, was killed after %v", argv, took)
+		}
 	}
 }
 

@@ -222,8 +222,11 @@ func TestHungNodeInitialRunKilled(t *testing.T) {
 		j = jobOf(t, askStatus(ctl), dest)
 		return j.Failures == 1
 	})
-	if want := "rsync moved no data for 2s and was killed"; !strings.Contains(logs.String(), want) {
-		t.Errorf("log lacks %q:\n%s", want, logs.String())
+	if want := "moved no data for 2s after their start and were killed"; !strings.Contains(logs.String(), want) || !strings.Contains(j.LastError, want) {
+		t.Errorf("log or status (%q) lacks %q:\n%s", j.LastError, want, logs.String())
+	}
+	if !unreachable(j.LastExit) {
+		t.Errorf("exit %d: the node should show as unreachable", j.LastExit)
 	}
 	t.Logf("the initial run to the hung node failed after %v", time.Since(start).Round(100*time.Millisecond))
 	if kids := children(); len(kids) > 0 {

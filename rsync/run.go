@@ -66,7 +66,8 @@ func (d *dispatcher) run(i int, j Job, run running, w *warmRsync, onTransferred 
 	r.took = time.Since(start)
 	r.exit, r.err = classify(err, inv.argv[0])
 	if ie := (*idleError)(nil); errors.As(err, &ie) {
-		r.exit, r.err = exitNotRun, ie
+		r.exit, r.err = exitTimeout, ie
+		output += "\n" + ie.Error() // the status shows the output's last line
 	}
 	r.stderr = output
 	if r.exit == exitPartial {

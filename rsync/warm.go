@@ -166,19 +166,26 @@ type warmStart struct {
 // most recently keep theirs (see keepWarm).
 const warmMax = 8
 
-// keepWarm asks for a warm rsync for every job that may have one and has
-// none, while the process bound and warmMax leave room (a warm rsync
-// counts from the moment it is asked for): the jobs that listed most
-// recently first, and one that listed more recently than the holder of a
-// waiting one that listed least recently takes that one's place. Each is
-// started in a goroutine that reports on warmStarted. A job that handed
-// one a list less than warmDelay ago waits: a timer brings the loop back.
+// keepWarm asks for a warm rsync for each of the warmMax jobs that listed
+// most recently (of those that may have one) that has none, while the
+// process bound leaves room (a warm rsync counts from the moment it is
+// asked for); at warmMax, a holder outside them is retired for it. Each
+// is started in a goroutine that reports on warmStarted. A job that
+// handed one a list less than warmDelay ago waits, keeping its place: a
+// timer brings the loop back.
 func (d *dispatcher) keepWarm() {
 	now := time.Now()
 	var next time.Time
-	wanting := d.wantWarm[:0]
+	ranked := d.wantWarm[:0]
 	for _, j := range d.jobs {
-		if j.warm != nil || j.warmStarting || j.gaveUp || j.waiting || j.removed || !d.warmable(j) {
+		if !j.gaveUp && !j.removed && d.warmable(j) {
+			ranked = append(ranked, j)
+		}
+	}
+	slices.SortStableFunc(ranked, func(a, b *jobState) int { return b.listed.Compare(a.listed) })
+	entitled, others := ranked[:min(len(ranked), warmMax)], ranked[min(len(ranked), warmMax):]
+	for _, j := range entitled {
+		if j.warm != nil || j.warmStarting || j.waiting {
 			continue
 		}
 		if now.Before(j.warmAt) {
@@ -187,15 +194,15 @@ func (d *dispatcher) keepWarm() {
 			}
 			continue
 		}
-		wanting = append(wanting, j)
-	}
-	slices.SortStableFunc(wanting, func(a, b *jobState) int { return b.listed.Compare(a.listed) })
-	for _, j := range wanting {
 		if d.procs() >= d.maxProcs() {
 			break
 		}
-		if d.warm+d.warmStarting >= warmMax && !d.yieldWarm(j.listed) {
-			break
+		if d.warm+d.warmStarting >= warmMax {
+			h := leastRecentHolder(others)
+			if h == nil {
+				break
+			}
+			d.retireWarm(d.takeWarm(h))
 		}
 		j.warmStarting = true
 		d.warmStarting++
@@ -205,8 +212,8 @@ func (d *dispatcher) keepWarm() {
 			report(d, d.warmStarted, warmStart{j, gen, w, err})
 		}(j, j.Job)
 	}
-	clear(wanting)
-	d.wantWarm = wanting[:0]
+	clear(ranked)
+	d.wantWarm = ranked[:0]
 	if !next.IsZero() && d.warmC == nil {
 		if d.warmTimer == nil {
 			d.warmTimer = time.NewTimer(next.Sub(now))
@@ -217,20 +224,16 @@ func (d *dispatcher) keepWarm() {
 	}
 }
 
-// yieldWarm retires the waiting warm rsync of the job that listed least
-// recently, if that was before listed: true when one was retired.
-func (d *dispatcher) yieldWarm(listed time.Time) bool {
+// leastRecentHolder returns the job of jobs that holds a waiting warm
+// rsync and listed least recently, or nil.
+func leastRecentHolder(jobs []*jobState) *jobState {
 	var oldest *jobState
-	for _, j := range d.jobs {
+	for _, j := range jobs {
 		if j.warm != nil && (oldest == nil || j.listed.Before(oldest.listed)) {
 			oldest = j
 		}
 	}
-	if oldest == nil || !oldest.listed.Before(listed) {
-		return false
-	}
-	d.retireWarm(d.takeWarm(oldest))
-	return true
+	return oldest
 }
 
 // warmReady books a warm rsync that has started (or failed to): it waits
@@ -273,13 +276,11 @@ func (d *dispatcher) takeWarm(j *jobState) *warmRsync {
 	return w
 }
 
-// reclaimWarm retires one waiting warm rsync, to free a process slot.
+// reclaimWarm retires one waiting warm rsync, of the job that listed
+// least recently, to free a process slot.
 func (d *dispatcher) reclaimWarm() {
-	for _, j := range d.jobs {
-		if w := d.takeWarm(j); w != nil {
-			d.retireWarm(w)
-			return
-		}
+	if j := leastRecentHolder(d.jobs); j != nil {
+		d.retireWarm(d.takeWarm(j))
 	}
 }
 
