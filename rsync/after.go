@@ -109,7 +109,7 @@ func (d *dispatcher) queueAfter(j *jobState, r result) {
 // one is running.
 func (d *dispatcher) startAfter(j *jobState) {
 	a := &j.after
-	if a.running || !a.queued {
+	if a.running || !a.queued || !j.removed && d.replacedBusy(j, true) {
 		return
 	}
 	if j.After == nil || len(j.After.Argv) == 0 || d.kill.Err() != nil {
@@ -173,6 +173,13 @@ func (d *dispatcher) finishAfter(r afterDone) {
 	d.notify()
 	if !j.removed {
 		d.startAfter(j)
+		return
+	}
+	// The tree or node added back may have one waiting for this one.
+	for _, k := range d.jobs {
+		if !k.removed && k.Path == j.Path && k.Dest == j.Dest {
+			d.startAfter(k)
+		}
 	}
 }
 

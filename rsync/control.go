@@ -211,6 +211,7 @@ func (d *dispatcher) addJob(j Job) *jobState {
 // dropped, and said so; its runs end on their own and are booked as usual.
 func (d *dispatcher) removeJob(j *jobState) {
 	j.removed = true
+	d.removed = append(d.removed, j)
 	if w := d.takeWarm(j); w != nil {
 		d.retireWarm(w)
 	}
@@ -227,6 +228,30 @@ func (d *dispatcher) removeJob(j *jobState) {
 	j.full, j.initial = false, false
 	clear(j.pending)
 	clear(j.againAfterFull)
+}
+
+// replacedBusy reports whether a job that a reload removed, for the same
+// source and destination as j, still has a run going (after: an after
+// command): j (the tree or node added back) must not write to the target
+// beside it, nor run its after command beside that one. Removed jobs that
+// are done are forgotten here.
+func (d *dispatcher) replacedBusy(j *jobState, after bool) bool {
+	busy := false
+	kept := d.removed[:0]
+	for _, k := range d.removed {
+		if len(k.runs) == 0 && !k.after.running {
+			continue
+		}
+		kept = append(kept, k)
+		going := len(k.runs) > 0
+		if after {
+			going = k.after.running
+		}
+		busy = busy || going && k != j && k.Path == j.Path && k.Dest == j.Dest
+	}
+	clear(d.removed[len(kept):])
+	d.removed = kept
+	return busy
 }
 
 // nodeName is how logs and the status name a node: "(local)" for a target

@@ -1,6 +1,7 @@
 package rsync
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -254,4 +255,83 @@ func TestReconfigureKeepsWarmOfUnchangedJob(t *testing.T) {
 	if d.jobs[0].gen != 1 {
 		t.Errorf("after a reload that changes the command line: gen %d, want 1", d.jobs[0].gen)
 	}
+}
+
+// A (tree, node) that a reload removes while its run goes on, and that a
+// later reload adds back, waits for that run before its own: two rsyncs
+// never write to one target at once.
+func TestReaddedJobWaitsForRemovedRun(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "f"), "1")
+	release := filepath.Join(dir, "release")
+	// The wrapper notes an overlap, and holds each run until released.
+	wrap := filepath.Join(dir, "rsync")
+	write(t, wrap, fmt.Sprintf(`#!/bin/sh
+mkdir %[1]q 2>/dev/null || touch %[2]q
+while [ ! -e %[3]q ]; do sleep 0.02; done
+%[4]s "$@"; rc=$?
+rmdir %[1]q
+exit $rc
+`, filepath.Join(dir, "busy"), filepath.Join(dir, "overlap"), release, rs))
+	must(t, os.Chmod(wrap, 0o755))
+	job := Job{Path: src, Dest: dst, Settings: Settings{Rsync: wrap, Bwlimit: "0"}}
+	logs := &testutil.LockedBuffer{}
+	in, ctl, done := controlled(t, Options{Jobs: []Job{job}, Initial: true, Logger: zerolog.New(logs)})
+	testutil.Eventually(t, 10*time.Second, "the initial run going", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "busy"))
+		return err == nil
+	})
+	reloadAway(ctl, job)
+	must(t, os.WriteFile(release, nil, 0o644))
+	testutil.Eventually(t, 20*time.Second, "both runs done", func() bool {
+		return strings.Count(logs.String(), `"message":"rsync"`) == 2
+	})
+	if _, err := os.Stat(filepath.Join(dir, "overlap")); err == nil {
+		t.Errorf("the job added back ran beside the removed one:\n%s", logs.String())
+	}
+	endDispatch(t, in, done)
+}
+
+// reloadAway removes job by a reload and adds it back by another, with
+// its initial sync.
+func reloadAway(ctl chan<- Request, job Job) {
+	for _, jobs := range [][]Job{nil, {job}} {
+		reply := make(chan struct{})
+		ctl <- Reconfigure{Jobs: jobs, Initial: []int{job.Tree}, Reply: reply}
+		<-reply
+	}
+}
+
+// Likewise, the after command of a (tree, node) added back waits for the
+// one of the removed job that is still running.
+func TestReaddedJobWaitsForRemovedAfter(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "f"), "1")
+	log, release := filepath.Join(dir, "after.log"), filepath.Join(dir, "release")
+	busy, overlap := filepath.Join(dir, "busy"), filepath.Join(dir, "overlap")
+	body := `mkdir ` + busy + ` 2>/dev/null || touch ` + overlap + `
+while [ ! -e ` + release + ` ]; do sleep 0.02; done
+rmdir ` + busy
+	job := Job{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}, After: &AfterCommand{Argv: []string{afterScript(t, dir, log, body)}}}
+	logs := &testutil.LockedBuffer{}
+	in, ctl, done := controlled(t, Options{Jobs: []Job{job}, Initial: true, Logger: zerolog.New(logs)})
+	testutil.Eventually(t, 10*time.Second, "the after command running", func() bool {
+		a := jobOf(t, askStatus(ctl), dst).After
+		return a != nil && a.Running
+	})
+	reloadAway(ctl, job)
+	testutil.Eventually(t, 10*time.Second, "the initial run of the job added back done, its after command waiting", func() bool {
+		a := jobOf(t, askStatus(ctl), dst).After
+		return strings.Count(logs.String(), `"message":"rsync"`) == 2 && a != nil && a.WaitingFull
+	})
+	must(t, os.WriteFile(release, nil, 0o644))
+	testutil.Eventually(t, 20*time.Second, "both after commands done", func() bool { return len(calls(log)) == 2 })
+	if _, err := os.Stat(overlap); err == nil {
+		t.Errorf("the after command of the job added back ran beside the removed one's:\n%s", logs.String())
+	}
+	endDispatch(t, in, done)
 }

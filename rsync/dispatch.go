@@ -287,8 +287,11 @@ type dispatcher struct {
 	warmStarted                      chan warmStart // see keepWarm
 	warmRetired                      chan struct{}  // see retireWarm
 	wantWarm                         []*jobState    // keepWarm's buffer
-	afterDone                        chan afterDone // see startAfter
-	afterRunning                     int            // after commands going on
+	// removed are the jobs a reload removed that may still have a run or
+	// an after command going (see replacedBusy).
+	removed      []*jobState
+	afterDone    chan afterDone // see startAfter
+	afterRunning int            // after commands going on
 	// warmTimer wakes the loop when a job may start a warm rsync again.
 	warmTimer *time.Timer
 	warmC     <-chan time.Time
@@ -512,7 +515,7 @@ func (d *dispatcher) startReady() {
 	for k := range d.jobs {
 		i := (d.turn + k) % len(d.jobs)
 		j := d.jobs[i]
-		if j.waiting || j.gaveUp || j.removed || !j.hasPending() || !j.canOverlap(d.o.Overlap) {
+		if j.waiting || j.gaveUp || j.removed || !j.hasPending() || !j.canOverlap(d.o.Overlap) || d.replacedBusy(j, false) {
 			continue
 		}
 		full, initial := j.full, j.initial
