@@ -25,22 +25,6 @@ func newShared(t *testing.T) *Shared {
 	return NewShared(ctx, SharedOptions{Logger: lg})
 }
 
-// inotifyFDs counts the process's inotify instances.
-func inotifyFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot count inotify instances: %v", err)
-	}
-	n := 0
-	for _, e := range ents {
-		if l, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && l == "anon_inode:inotify" {
-			n++
-		}
-	}
-	return n
-}
-
 // ownWatches returns the watch list of w's instance that is w's,
 // relative to its root ("." for the root), sorted.
 func ownWatches(w *Watcher) []string {
@@ -93,7 +77,7 @@ func runUntil(t *testing.T, w *Watcher) (*recorder, func()) {
 // changes of its own tree only, relative to its own root.
 func TestSharedTreesOwnEvents(t *testing.T) {
 	base := t.TempDir()
-	before := inotifyFDs(t)
+	before := testutil.InotifyInstances(t)
 	s := newShared(t)
 	var ws []*Watcher
 	var rs []*recorder
@@ -107,7 +91,7 @@ func TestSharedTreesOwnEvents(t *testing.T) {
 	if n := s.Instances(); n != 1 {
 		t.Errorf("Instances() = %d, want 1", n)
 	}
-	if n := inotifyFDs(t) - before; n != 1 {
+	if n := testutil.InotifyInstances(t) - before; n != 1 {
 		t.Errorf("%d inotify instances opened for 3 trees, want 1", n)
 	}
 	for i := range 3 {

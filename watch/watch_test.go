@@ -99,27 +99,10 @@ func (r *recorder) covered(rel string) bool {
 	})
 }
 
+// run runs w until the test ends, keeping what it sends.
 func run(t *testing.T, w *Watcher) *recorder {
 	t.Helper()
-	r := &recorder{}
-	out := make(chan Change)
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- w.Run(ctx, out) }()
-	go func() {
-		for c := range out {
-			r.mu.Lock()
-			r.got = append(r.got, c)
-			r.mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		close(out) // Run has returned: nobody sends any more
-	})
+	r, _ := runUntil(t, w)
 	return r
 }
 

@@ -75,12 +75,12 @@ func TestManyTreesShareInotify(t *testing.T) {
 	writeCfg(t, cfgPath, base, fmt.Sprintf(`for i in range(%d):
     sync("@BASE@/s%%d/" %% i, "@BASE@/t%%d/" %% i, nodes = [""], delay = 0, init = False)
 `, n))
-	before := inotifyInstances(t)
+	before := testutil.InotifyInstances(t)
 	d := runServe(t, cfgPath, serveOptions{pace: intakePace})
 	testutil.Eventually(t, time.Minute, "every tree watched", func() bool {
 		return strings.Count(d.logs.String(), `"message":"watching"`) == n
 	})
-	if got := inotifyInstances(t) - before; got > 2 {
+	if got := testutil.InotifyInstances(t) - before; got > 2 {
 		t.Errorf("%d trees opened %d inotify instances; want the shared one and the root watch's", n, got)
 	}
 	for i := 0; i < n; i += 25 {
@@ -93,20 +93,4 @@ func TestManyTreesShareInotify(t *testing.T) {
 		t.Errorf("tree 1, not written, was synced: %s", tree(dst))
 	}
 	must(t, d.stop(t))
-}
-
-// inotifyInstances counts the process's open inotify instances.
-func inotifyInstances(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot count inotify instances: %v", err)
-	}
-	k := 0
-	for _, e := range ents {
-		if l, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && l == "anon_inode:inotify" {
-			k++
-		}
-	}
-	return k
 }

@@ -91,3 +91,20 @@ func NobodyRsync(t testing.TB, dirs ...string) string {
 	}
 	return wrap
 }
+
+// InotifyInstances counts the process's open inotify instances; it skips
+// the test when /proc cannot tell.
+func InotifyInstances(t testing.TB) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot count inotify instances: %v", err)
+	}
+	n := 0
+	for _, e := range ents {
+		if l, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && l == "anon_inode:inotify" {
+			n++
+		}
+	}
+	return n
+}
