@@ -145,7 +145,7 @@ func TestAfterRemovedByReloadWhileRunning(t *testing.T) {
 	write(t, filepath.Join(src, "f"), "1")
 	log := filepath.Join(dir, "after.log")
 	release := filepath.Join(dir, "release")
-	body := `while [ ! -e ` + release + ` ]; do sleep 0.05; done`
+	body := `while [ ! -e ` + release + ` ] && [ -d ` + dir + ` ]; do sleep 0.05; done`
 	job := Job{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}, After: &AfterCommand{Argv: []string{afterScript(t, dir, log, body)}}}
 	logs := &testutil.LockedBuffer{}
 	in, ctl, done := controlled(t, Options{Jobs: []Job{job}, Initial: true, Logger: zerolog.New(logs)})

@@ -209,7 +209,7 @@ func TestRemovedJobRunEnds(t *testing.T) {
 	write(t, filepath.Join(src, "f"), "1")
 	release, calls := filepath.Join(dir, "release"), filepath.Join(dir, "calls")
 	held := filepath.Join(dir, "rsync")
-	script := "#!/bin/sh\necho run >> " + calls + "\nwhile [ ! -e " + release + " ]; do sleep 0.05; done\necho 'rsync: connection refused' >&2\nexit 255\n"
+	script := "#!/bin/sh\necho run >> " + calls + "\nwhile [ ! -e " + release + " ] && [ -d " + dir + " ]; do sleep 0.05; done\necho 'rsync: connection refused' >&2\nexit 255\n"
 	if err := os.WriteFile(held, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -270,11 +270,11 @@ func TestReaddedJobWaitsForRemovedRun(t *testing.T) {
 	wrap := filepath.Join(dir, "rsync")
 	write(t, wrap, fmt.Sprintf(`#!/bin/sh
 mkdir %[1]q 2>/dev/null || touch %[2]q
-while [ ! -e %[3]q ]; do sleep 0.02; done
+while [ ! -e %[3]q ] && [ -d %[5]q ]; do sleep 0.02; done
 %[4]s "$@"; rc=$?
 rmdir %[1]q
 exit $rc
-`, filepath.Join(dir, "busy"), filepath.Join(dir, "overlap"), release, rs))
+`, filepath.Join(dir, "busy"), filepath.Join(dir, "overlap"), release, rs, dir))
 	must(t, os.Chmod(wrap, 0o755))
 	job := Job{Path: src, Dest: dst, Settings: Settings{Rsync: wrap, Bwlimit: "0"}}
 	logs := &testutil.LockedBuffer{}
@@ -314,7 +314,7 @@ func TestReaddedJobWaitsForRemovedAfter(t *testing.T) {
 	log, release := filepath.Join(dir, "after.log"), filepath.Join(dir, "release")
 	busy, overlap := filepath.Join(dir, "busy"), filepath.Join(dir, "overlap")
 	body := `mkdir ` + busy + ` 2>/dev/null || touch ` + overlap + `
-while [ ! -e ` + release + ` ]; do sleep 0.02; done
+while [ ! -e ` + release + ` ] && [ -d ` + dir + ` ]; do sleep 0.02; done
 rmdir ` + busy
 	job := Job{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}, After: &AfterCommand{Argv: []string{afterScript(t, dir, log, body)}}}
 	logs := &testutil.LockedBuffer{}

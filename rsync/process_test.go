@@ -67,7 +67,7 @@ func TestSlowRunWarned(t *testing.T) {
 	dir := t.TempDir()
 	src, dst, gate := filepath.Join(dir, "src"), filepath.Join(dir, "dst"), filepath.Join(dir, "gate")
 	write(t, filepath.Join(src, "f"), "1")
-	rs := shellScript(t, dir, "rsync", "while [ ! -e "+gate+" ]; do sleep 0.05; done\nexec "+real+" \"$@\"\n")
+	rs := shellScript(t, dir, "rsync", "while [ ! -e "+gate+" ] && [ -d "+dir+" ]; do sleep 0.05; done\nexec "+real+" \"$@\"\n")
 	var logs testutil.LockedBuffer
 	in := make(chan Work)
 	done := make(chan error, 1)
