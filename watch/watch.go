@@ -393,7 +393,6 @@ var wholeTree = Change{Rel: "", Op: Create, IsDir: true}
 func (w *Watcher) leave() {
 	delete(w.in.trees, w.root)
 	w.unwatchTree("")
-	w.in.marker.unwatched()
 	w.out = nil
 }
 
@@ -423,7 +422,6 @@ func (w *Watcher) handle(ev fsnotify.Event, buf []Change) []Change {
 		if op&(Remove|Rename) != 0 {
 			w.log.Error().Str("path", w.opts.Root).Str("op", op.String()).Msg("watched directory disappeared")
 			w.unwatchTree("")
-			w.in.marker.unwatched()
 			w.rootLost.Store(true)
 			return append(buf, Change{Rel: "", Op: op, IsDir: true})
 		}
@@ -438,7 +436,6 @@ func (w *Watcher) handle(ev fsnotify.Event, buf []Change) []Change {
 	isDir := w.dirs.has(rel)
 	if isDir && op&(Remove|Rename) != 0 {
 		w.unwatchTree(rel)
-		w.in.marker.unwatched()
 		if w.excluded(rel, true) {
 			return buf
 		}
@@ -583,8 +580,10 @@ func (w *Watcher) logAddError(dir string, err error) error {
 
 // unwatchTree drops the watches at and below rel, from fsnotify and from
 // the table. fsnotify may have dropped some already (it does when a
-// watched directory is deleted or moved): that is fine.
+// watched directory is deleted or moved): that is fine. A watch dropped
+// may be one a walk was handed, so the marker hears of it.
 func (w *Watcher) unwatchTree(rel string) {
+	w.in.marker.unwatched()
 	fsw := w.in.fsw.Load()
 	w.dirs.removeTree(rel, func(r string) {
 		w.watches.Add(-1)
