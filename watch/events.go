@@ -1,12 +1,14 @@
 package watch
 
-// TriggerOps maps emask's inotify event names to the fsnotify operations
-// that start a sync. fsnotify delivers no IN_CLOSE_WRITE, folds
-// IN_MOVED_TO into Create and drops IN_ISDIR, so:
+// TriggerOps maps emask's inotify event names to the operations that
+// start a sync. fsnotify folds IN_MOVED_TO into Create and drops IN_ISDIR,
+// and delivers no IN_CLOSE_WRITE: with inotify a Watcher takes CloseWrite
+// as Write (a file still being written is synced again after its last
+// write, so the target ends with its final bytes); with fanotify it means
+// what it says.
 //
-//	IN_CLOSE_WRITE, IN_MODIFY   → Write (a file still being written is synced
-//	                              again after its last write, so the target
-//	                              ends with its final bytes)
+//	IN_CLOSE_WRITE              → CloseWrite
+//	IN_MODIFY                   → Write
 //	IN_CREATE, IN_MOVED_TO      → Create
 //	IN_DELETE, IN_DELETE_SELF   → Remove
 //	IN_MOVED_FROM, IN_MOVE_SELF → Rename
@@ -20,7 +22,9 @@ func TriggerOps(names []string) Op {
 	var op Op
 	for _, n := range names {
 		switch n {
-		case "IN_CLOSE_WRITE", "IN_MODIFY":
+		case "IN_CLOSE_WRITE":
+			op |= CloseWrite
+		case "IN_MODIFY":
 			op |= Write
 		case "IN_CREATE", "IN_MOVED_TO":
 			op |= Create
@@ -31,7 +35,7 @@ func TriggerOps(names []string) Op {
 		case "IN_ATTRIB":
 			op |= Chmod
 		case "ALL_EVENTS":
-			op |= Create | Write | Remove | Rename | Chmod
+			op |= Create | Write | Remove | Rename | Chmod | CloseWrite
 		}
 	}
 	return op

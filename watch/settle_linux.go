@@ -41,7 +41,7 @@ func settled(path string, f Settling, noLeases *atomic.Bool) bool {
 	if f.Seen.IsZero() || st.Ctim.Nano() > f.Seen.UnixNano() {
 		return false
 	}
-	if f.Ops&Create != 0 && f.Ops&Write == 0 && st.Size > 0 {
+	if f.Ops&Create != 0 && f.Ops&(Write|CloseWrite) == 0 && st.Size > 0 {
 		return false
 	}
 	// O_NONBLOCK: should a FIFO have taken the file's place since the

@@ -28,6 +28,7 @@ const (
 	Remove                // deleted (IN_DELETE, IN_DELETE_SELF)
 	Rename                // moved away (IN_MOVED_FROM, IN_MOVE_SELF)
 	Chmod                 // attributes changed (IN_ATTRIB)
+	CloseWrite            // closed after writing (IN_CLOSE_WRITE; fanotify only)
 )
 
 // String returns the set bits as upper-case names joined by "|", as
@@ -36,7 +37,7 @@ func (op Op) String() string {
 	if op == 0 {
 		return "0"
 	}
-	names := [...]string{"CREATE", "WRITE", "REMOVE", "RENAME", "CHMOD"}
+	names := [...]string{"CREATE", "WRITE", "REMOVE", "RENAME", "CHMOD", "CLOSE_WRITE"}
 	var b strings.Builder
 	for i, name := range names {
 		if op&(1<<i) == 0 {
@@ -135,6 +136,10 @@ type Options struct {
 	// with other trees, whose own Pace and Clock then apply; nil gives
 	// the Watcher one of its own.
 	Shared *Shared
+	// Fanotify, if not nil, watches the tree through that fanotify group
+	// instead of inotify (Shared is then not used): no walk and no watch
+	// per directory, and CloseWrite is reported.
+	Fanotify *Fanotify
 }
 
 // eventBuffer is the capacity of fsnotify's Events channel: a burst is
@@ -151,7 +156,14 @@ type Watcher struct {
 	root string // cleaned absolute root
 	opts Options
 	log  zerolog.Logger
-	in   *inotify // its own, or one it shares (opts.Shared)
+	in   *inotify // its own, or one it shares (opts.Shared); nil with fan
+	fan  *Fanotify // opts.Fanotify
+
+	// With fan: the root with its symbolic links resolved (the paths
+	// fanotify gives are), its filesystem and its mount.
+	fanRoot string
+	fanFS   [8]byte
+	fanMnt  uint64
 
 	dirs  *dirTable // owned by the instance's loop
 	list  lister    // the walks' buffer, owned as dirs is
@@ -223,6 +235,17 @@ func New(opts Options) (*Watcher, error) {
 		return nil, fmt.Errorf("watch %s: not a directory", root)
 	}
 	w := &Watcher{root: root, opts: opts, log: opts.Logger, dirs: newDirTable(), ended: make(chan struct{})}
+	if opts.Fanotify != nil {
+		w.fan = opts.Fanotify
+		if err := w.newFan(); err != nil {
+			return nil, err
+		}
+		return w, nil
+	}
+	// inotify reports no close: a write is as close to one as it sees.
+	if w.opts.Trigger&CloseWrite != 0 {
+		w.opts.Trigger |= Write
+	}
 	if w.opts.Shared == nil {
 		w.in, err = newInotify(root, w.log.With().Str("path", opts.Root).Logger(), opts.Pace, opts.Clock, false)
 	} else {
@@ -278,6 +301,10 @@ func (w *Watcher) Close() {
 	if !w.running.CompareAndSwap(false, true) {
 		return
 	}
+	if w.fan != nil {
+		_ = w.fan.do(func() { w.fan.leave(w) })
+		return
+	}
 	if w.opts.Shared != nil {
 		_ = w.in.do(w.leave)
 	}
@@ -319,6 +346,9 @@ func (w *Watcher) Overflows() uint64 { return w.overflows.Load() }
 func (w *Watcher) Run(ctx context.Context, out chan<- Change) error {
 	if !w.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("watch %s: Run called twice", w.root)
+	}
+	if w.fan != nil {
+		return w.runFan(ctx, out)
 	}
 	if w.opts.Shared == nil {
 		w.start(out)

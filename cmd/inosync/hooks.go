@@ -79,6 +79,8 @@ func inotifyName(op watch.Op) string {
 	switch {
 	case op&watch.Create != 0:
 		return "IN_CREATE"
+	case op&watch.CloseWrite != 0:
+		return "IN_CLOSE_WRITE"
 	case op&watch.Write != 0:
 		return "IN_MODIFY"
 	case op&watch.Remove != 0:

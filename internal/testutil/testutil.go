@@ -61,6 +61,19 @@ func NeedRsync(t testing.TB) string {
 	return Rsync
 }
 
+// Need skips the test, saying why, when err says that what it needs is
+// missing here; under CI it fails instead, as NeedRsync does.
+func Need(t testing.TB, what string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is needed: %v", what, err)
+	}
+	t.Skipf("%s is needed: %v", what, err)
+}
+
 // NobodyRsync returns a wrapper that runs rsync as the user nobody, who
 // cannot read what only root may; the test is skipped unless it runs as
 // root. dirs are made traversable for nobody.
