@@ -29,6 +29,10 @@ type Config struct {
 	// is the default binary (a custom wrapper is not started ahead of
 	// need: it may do something per invocation).
 	WarmRsync bool
+	// Watcher (watcher) is how trees are watched: WatcherInotify,
+	// WatcherFanotify or WatcherAuto (fanotify where it can be used,
+	// inotify elsewhere).
+	Watcher string
 
 	// Reporting and drift repair (see docs/operations.md).
 	ControlSocket  string        // control_socket: "" = named after the config file

@@ -48,7 +48,7 @@ const (
 )
 
 // settingNames are the variables inosync reads, for near-miss warnings.
-var settingNames = []string{"wpaths", "rpaths", "wpath", "rpath", "rnodes", "rexcludes", "excludes", "extra", "rspeed", "emask", "edelay", "logfile", "rsync", "exclude", "event_filter", "max_processes", "max_delay", "max_pending", "warm_rsync", "control_socket", "status_file", "status_interval", "metrics_listen", "resync_interval", "timeout", "allow_empty_source", "delete", "init", "exclude_from", "filters", "after", "after_timeout"}
+var settingNames = []string{"wpaths", "rpaths", "wpath", "rpath", "rnodes", "rexcludes", "excludes", "extra", "rspeed", "emask", "edelay", "logfile", "rsync", "exclude", "event_filter", "max_processes", "max_delay", "max_pending", "warm_rsync", "control_socket", "status_file", "status_interval", "metrics_listen", "resync_interval", "timeout", "allow_empty_source", "delete", "init", "exclude_from", "filters", "after", "after_timeout", "watcher"}
 
 // builder validates the globals of one evaluated config.
 type builder struct {
@@ -104,6 +104,9 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 		return nil, err
 	}
 	if err := b.safety(g, c); err != nil {
+		return nil, err
+	}
+	if c.Watcher, err = b.watcher(g); err != nil {
 		return nil, err
 	}
 	c.WarmRsync = c.Rsync == DefaultRsync

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,7 +44,7 @@ type Fanotify struct {
 	err  error // why the loop ended, once done is closed
 
 	// Owned by the loop.
-	trees   map[string]*Watcher // by resolved root
+	trees   map[string][]*Watcher // by resolved root (a reload may watch one twice for a while)
 	parents map[string]int      // the directories that hold roots, and how many
 	fss     map[[8]byte]*fanFS  // the marked filesystems, by fsid
 	cache   map[string][]fanPlace
@@ -103,7 +104,7 @@ func NewFanotify(ctx context.Context, opts FanotifyOptions) (*Fanotify, error) {
 	f := &Fanotify{log: opts.Logger, fd: fd, file: os.NewFile(uintptr(fd), "fanotify"),
 		reads: make(chan []fanEvent, 64), stopRead: make(chan struct{}),
 		ctl: make(chan func()), done: make(chan struct{}),
-		trees: map[string]*Watcher{}, parents: map[string]int{}, fss: map[[8]byte]*fanFS{}, cache: map[string][]fanPlace{}}
+		trees: map[string][]*Watcher{}, parents: map[string]int{}, fss: map[[8]byte]*fanFS{}, cache: map[string][]fanPlace{}}
 	go f.read()
 	go f.run(ctx)
 	return f, nil
@@ -212,7 +213,7 @@ func (f *Fanotify) add(w *Watcher) error {
 	}
 	fs.mounts[mnt] = append(fs.mounts[mnt], real)
 	w.fanRoot, w.fanFS, w.fanMnt = real, fsid, mnt
-	f.trees[real] = w
+	f.trees[real] = append(f.trees[real], w)
 	f.parents[filepath.Dir(real)]++
 	clear(f.cache)
 	return nil
@@ -255,10 +256,16 @@ func fsidBytes(id unix.Fsid) (b [8]byte) {
 // leave takes w's tree out of the group, removing its filesystem's mark
 // with the last tree on it. Run on the loop.
 func (f *Fanotify) leave(w *Watcher) {
-	if f.trees[w.fanRoot] != w {
-		return
+	ws := f.trees[w.fanRoot]
+	i := slices.Index(ws, w)
+	if i < 0 {
+		return // left already
 	}
-	delete(f.trees, w.fanRoot)
+	if ws = slices.Delete(ws, i, i+1); len(ws) > 0 {
+		f.trees[w.fanRoot] = ws
+	} else {
+		delete(f.trees, w.fanRoot)
+	}
 	parent := filepath.Dir(w.fanRoot)
 	if f.parents[parent]--; f.parents[parent] == 0 {
 		delete(f.parents, parent)
@@ -266,11 +273,8 @@ func (f *Fanotify) leave(w *Watcher) {
 	clear(f.cache)
 	fs := f.fss[w.fanFS]
 	roots := fs.mounts[w.fanMnt]
-	for i, r := range roots {
-		if r == w.fanRoot {
-			roots = append(roots[:i], roots[i+1:]...)
-			break
-		}
+	if i := slices.Index(roots, w.fanRoot); i >= 0 {
+		roots = slices.Delete(roots, i, i+1)
 	}
 	if len(roots) > 0 {
 		fs.mounts[w.fanMnt] = roots
@@ -366,7 +370,7 @@ func (f *Fanotify) deliver(p fanPlace, name string, op Op, isDir bool) {
 		w.send(f.batch)
 	}
 	if p.rootParent && full != p.dir {
-		if w := f.trees[full]; w != nil {
+		for _, w := range f.trees[full] {
 			f.batch = w.handleFan("", op, isDir, f.batch[:0])
 			w.send(f.batch)
 		}
@@ -406,9 +410,11 @@ func (f *Fanotify) places(r fanRecord, mounts map[uint64]int) []fanPlace {
 func (f *Fanotify) place(dir string) (fanPlace, bool) {
 	p := fanPlace{dir: dir, rootParent: f.parents[dir] > 0}
 	for d := dir; ; d = filepath.Dir(d) {
-		if w := f.trees[d]; w != nil && !w.rootLost.Load() {
-			p.trees = append(p.trees, w)
-			p.excluded = append(p.excluded, w.dirExcluded(w.fanRel(dir)))
+		for _, w := range f.trees[d] {
+			if !w.rootLost.Load() {
+				p.trees = append(p.trees, w)
+				p.excluded = append(p.excluded, w.dirExcluded(w.fanRel(dir)))
+			}
 		}
 		if d == "/" || d == "." {
 			break
@@ -475,9 +481,18 @@ func openMount(root string, fsid [8]byte) (int, error) {
 // overflowed answers a lost event: every tree is synced whole.
 func (f *Fanotify) overflowed() {
 	clear(f.cache)
-	for _, w := range f.trees {
+	for _, w := range f.allTrees() {
 		w.overflows.Add(1)
 		w.log.Warn().Str("path", w.opts.Root).Msg("fanotify queue overflowed; resyncing the whole tree")
 		w.send([]Change{wholeTree})
 	}
+}
+
+// allTrees returns every tree's Watcher.
+func (f *Fanotify) allTrees() []*Watcher {
+	var all []*Watcher
+	for _, ws := range f.trees {
+		all = append(all, ws...)
+	}
+	return all
 }

@@ -23,12 +23,12 @@ type Op uint32
 
 // The bits of an Op.
 const (
-	Create Op = 1 << iota // created, or moved in (IN_CREATE, IN_MOVED_TO)
-	Write                 // written (IN_MODIFY)
-	Remove                // deleted (IN_DELETE, IN_DELETE_SELF)
-	Rename                // moved away (IN_MOVED_FROM, IN_MOVE_SELF)
-	Chmod                 // attributes changed (IN_ATTRIB)
-	CloseWrite            // closed after writing (IN_CLOSE_WRITE; fanotify only)
+	Create     Op = 1 << iota // created, or moved in (IN_CREATE, IN_MOVED_TO)
+	Write                     // written (IN_MODIFY)
+	Remove                    // deleted (IN_DELETE, IN_DELETE_SELF)
+	Rename                    // moved away (IN_MOVED_FROM, IN_MOVE_SELF)
+	Chmod                     // attributes changed (IN_ATTRIB)
+	CloseWrite                // closed after writing (IN_CLOSE_WRITE; fanotify only)
 )
 
 // String returns the set bits as upper-case names joined by "|", as
@@ -156,7 +156,7 @@ type Watcher struct {
 	root string // cleaned absolute root
 	opts Options
 	log  zerolog.Logger
-	in   *inotify // its own, or one it shares (opts.Shared); nil with fan
+	in   *inotify  // its own, or one it shares (opts.Shared); nil with fan
 	fan  *Fanotify // opts.Fanotify
 
 	// With fan: the root with its symbolic links resolved (the paths

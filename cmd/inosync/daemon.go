@@ -151,10 +151,13 @@ func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.
 	// (see pipelines), and at the latest when serve returns.
 	sharedCtx, stopShared := context.WithCancel(context.Background())
 	defer stopShared()
+	ws, err := newWatchers(sharedCtx, cfg.Watcher, so.pace, lg)
+	if err != nil {
+		return &startError{err}
+	}
 	s := &supervisor{
-		cfg: cfg, load: so.load, lg: lg, started: time.Now(),
-		inotify: watch.NewShared(sharedCtx, watch.SharedOptions{Logger: lg, Pace: so.pace}),
-		trees:   map[string]*treeRun{}, reporter: &hookReporter{lg: lg, seen: map[string]bool{}},
+		cfg: cfg, load: so.load, lg: lg, started: time.Now(), watchers: ws,
+		trees: map[string]*treeRun{}, reporter: &hookReporter{lg: lg, seen: map[string]bool{}},
 		ctl: make(chan rsync.Request), changed: statusNotices(cfg, so.systemd.notify), calls: make(chan call),
 		status: newStatusFile(cfg, lg), notify: newSystemdNotifier(so.systemd, lg),
 	}

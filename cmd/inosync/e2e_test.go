@@ -18,6 +18,7 @@ import (
 	"github.com/inosync/inosync/watch/inotifytest"
 
 	"github.com/inosync/inosync/internal/testutil"
+	"github.com/inosync/inosync/watch"
 )
 
 // The end-to-end tests run the daemon's pipeline in-process (serve: the
@@ -169,14 +170,40 @@ rnodes = [""]
 edelay = 0
 `
 
-func TestDaemonLocalTarget(t *testing.T) {
+func TestDaemonLocalTarget(t *testing.T) { daemonLocalTarget(t, localCfg) }
+
+func TestDaemonLocalTargetFanotify(t *testing.T) {
+	needFanotify(t)
+	daemonLocalTarget(t, localCfg+fanotifyCfg)
+}
+
+// fanotifyCfg, added to a config, watches its trees with fanotify.
+const fanotifyCfg = "watcher = \"fanotify\"\n"
+
+// needFanotify skips the test (under CI fails it) where fanotify cannot
+// be used: not root, or a kernel older than 5.17.
+func needFanotify(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := watch.NewFanotify(ctx, watch.FanotifyOptions{Logger: zerolog.Nop()})
+	testutil.Need(t, "fanotify (root, Linux 5.17)", err)
+}
+
+// daemonLocalTarget syncs to a local target what a sysadmin's trees go
+// through: new, deep, deleted, renamed and moved-in files and directories,
+// awkward names, a same-size rewrite, symlinks.
+func daemonLocalTarget(t *testing.T, cfgText string) {
 	testutil.NeedRsync(t)
 	base := t.TempDir()
 	src, dst, outside := filepath.Join(base, "src"), filepath.Join(base, "dst"), filepath.Join(base, "outside")
 	writeFile(t, filepath.Join(src, "old/f"), "initial")
 	must(t, os.MkdirAll(dst, 0o755))
-	d := startDaemon(t, src, dst, localCfg, false)
+	d := startDaemon(t, src, dst, cfgText, false)
 	converges(t, src, dst, "the initial sync")
+	if want := `"watcher":"fanotify"`; strings.Contains(cfgText, fanotifyCfg) && !strings.Contains(d.logs.String(), want) {
+		t.Errorf("no %s in the log: the tree is not watched with fanotify", want)
+	}
 
 	t.Run("create", func(t *testing.T) {
 		writeFile(t, filepath.Join(src, "new.txt"), "hello")
@@ -350,7 +377,16 @@ func TestDaemonOverflowEndsComplete(t *testing.T) {
 // TestDaemonChurn is a seeded random workload: files and directories are
 // created, written, renamed across directories and deleted for a few
 // seconds; afterwards the target equals the source.
-func TestDaemonChurn(t *testing.T) {
+func TestDaemonChurn(t *testing.T) { daemonChurn(t, localCfg) }
+
+func TestDaemonChurnFanotify(t *testing.T) {
+	needFanotify(t)
+	daemonChurn(t, localCfg+fanotifyCfg)
+}
+
+// daemonChurn makes, rewrites, renames and deletes files and directories
+// at random for 3 s, then waits for the target to match.
+func daemonChurn(t *testing.T, cfgText string) {
 	testutil.NeedRsync(t)
 	seed := time.Now().UnixNano()
 	if s := os.Getenv("INOSYNC_CHURN_SEED"); s != "" {
@@ -362,7 +398,7 @@ func TestDaemonChurn(t *testing.T) {
 	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
 	must(t, os.MkdirAll(src, 0o755))
 	must(t, os.MkdirAll(dst, 0o755))
-	d := startDaemon(t, src, dst, strings.Replace(localCfg, "edelay = 0", "edelay = 0.05", 1), false)
+	d := startDaemon(t, src, dst, strings.Replace(cfgText, "edelay = 0", "edelay = 0.05", 1), false)
 	testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return strings.Contains(d.logs.String(), `"full":true`) })
 
 	var dirs, files []string

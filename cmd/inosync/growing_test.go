@@ -15,7 +15,7 @@ import (
 // is synced once its writer has closed it: the target never holds a part
 // of it, and it takes one run, not one per batch of writes.
 func TestSlowWriteSyncedAfterClose(t *testing.T) {
-	o, _, src, dst := syncedTree(t)
+	o, _, src, dst := syncedTree(t, "")
 	runsBefore := strings.Count(o.logs.String(), `"message":"rsync"`)
 
 	start0 := time.Now()

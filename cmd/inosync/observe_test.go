@@ -96,13 +96,21 @@ sync("@BASE@/b/", "@BASE@/b-dst/", nodes = [""], delay = 0)
 
 // Reload adds, removes and changes trees; a bad config is refused with its
 // position and the running one keeps syncing; resync repairs a target.
-func TestReloadAndResyncThroughTheSocket(t *testing.T) {
+func TestReloadAndResyncThroughTheSocket(t *testing.T) { reloadAndResync(t, "") }
+
+func TestReloadAndResyncFanotify(t *testing.T) {
+	needFanotify(t)
+	reloadAndResync(t, fanotifyCfg)
+}
+
+// reloadAndResync: extra is added to each config.
+func reloadAndResync(t *testing.T, extra string) {
 	testutil.NeedRsync(t)
 	base := t.TempDir()
 	for _, d := range []string{"a", "b", "c"} {
 		writeFile(t, filepath.Join(base, d, "f"), d)
 	}
-	o := startObserved(t, base, twoTrees)
+	o := startObserved(t, base, twoTrees+extra)
 	testutil.Eventually(t, 20*time.Second, "both trees in sync", func() bool {
 		r, code := o.report(t)
 		return code == 0 && node(t, r, base+"/a").State == status.InSync && node(t, r, base+"/b").State == status.InSync
@@ -119,7 +127,7 @@ func TestReloadAndResyncThroughTheSocket(t *testing.T) {
 	converges(t, filepath.Join(base, "a"), filepath.Join(base, "a-dst"), "a repaired by resync")
 
 	// A bad config: refused, located; the old one keeps syncing.
-	writeCfg(t, o.cfg, base, twoTrees+"edelay = 'soon'\n")
+	writeCfg(t, o.cfg, base, twoTrees+"edelay = 'soon'\n"+extra)
 	code, _, errs := o.client("reload")
 	if code != 1 || !regexp.MustCompile(`cfg\.py:3:\d+: edelay`).MatchString(errs) {
 		t.Errorf("reload of a bad config: exit %d, stderr %q; want 1 and the located error", code, errs)
@@ -130,7 +138,7 @@ func TestReloadAndResyncThroughTheSocket(t *testing.T) {
 	// a gets an exclude (and one full sync), b goes, c comes.
 	writeCfg(t, o.cfg, base, `sync("@BASE@/a/", "@BASE@/a-dst/", nodes = [""], delay = 0, excludes = ["*.tmp"])
 sync("@BASE@/c/", "@BASE@/c-dst/", nodes = [""], delay = 0)
-`)
+`+extra)
 	code, out, errs := o.client("reload")
 	if code != 0 || !strings.Contains(out, "1 added, 1 removed, 1 rewatched") {
 		t.Fatalf("reload exit %d: %s%s", code, out, errs)

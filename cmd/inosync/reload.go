@@ -79,7 +79,7 @@ func (s *supervisor) reload() (string, error) {
 				kept[key] = &t
 				break
 			}
-			t, err := newTree(old.id, cfg, sy, s.inotify, s.reporter, s.changed, s.lg)
+			t, err := newTree(old.id, cfg, sy, s.watchers, s.reporter, s.changed, s.lg)
 			if err != nil {
 				return fail(fmt.Errorf("reloading %s: tree %s: %w", s.cfg.File, sy.Source, err))
 			}
@@ -170,6 +170,9 @@ func catchUp(a, b config.Sync) bool {
 func (s *supervisor) warnRestartOnly(cfg *config.Config) {
 	if cfg.ControlSocket != s.cfg.ControlSocket {
 		s.lg.Warn().Str("control_socket", cfg.ControlSocket).Msg("control_socket changed: it takes effect when inosync is restarted")
+	}
+	if cfg.Watcher != s.cfg.Watcher {
+		s.lg.Warn().Str("watcher", cfg.Watcher).Msg("watcher changed: it takes effect when inosync is restarted")
 	}
 	if cfg.MetricsListen != s.cfg.MetricsListen {
 		s.lg.Warn().Str("metrics_listen", cfg.MetricsListen).Msg("metrics_listen changed: it takes effect when inosync is restarted")

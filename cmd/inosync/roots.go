@@ -79,7 +79,7 @@ func (s *supervisor) rewatch(key string) error {
 		}
 	}
 	old.watcher.Close()
-	t, err := newTree(old.id, s.cfg, old.sync, s.inotify, s.reporter, s.changed, s.lg)
+	t, err := newTree(old.id, s.cfg, old.sync, s.watchers, s.reporter, s.changed, s.lg)
 	if err != nil {
 		return err
 	}

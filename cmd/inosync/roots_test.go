@@ -31,29 +31,29 @@ func mount(t *testing.T, dir string) {
 const oneLocalTree = `sync("@BASE@/src/", "@BASE@/dst/", nodes = [""], delay = 0)
 `
 
-// syncedTree starts a daemon on BASE/src (holding the file a) to the local
+// syncedTree (extra is added to the config) starts a daemon on BASE/src (holding the file a) to the local
 // target BASE/dst, and waits for its initial sync.
-func syncedTree(t *testing.T) (o *observed, base, src, dst string) {
+func syncedTree(t *testing.T, extra string) (o *observed, base, src, dst string) {
 	t.Helper()
 	testutil.NeedRsync(t)
 	base = t.TempDir()
 	src, dst = filepath.Join(base, "src"), filepath.Join(base, "dst")
 	writeFile(t, filepath.Join(src, "a"), "one")
-	o = startObserved(t, base, oneLocalTree)
+	o = startObserved(t, base, oneLocalTree+extra)
 	converges(t, src, dst, "the initial sync")
 	return o, base, src, dst
 }
 
-// syncedMount starts a daemon on a tmpfs mounted at BASE/src (holding the
+// syncedMount (extra is added to the config) starts a daemon on a tmpfs mounted at BASE/src (holding the
 // file a) to the local target BASE/dst, and waits for its initial sync.
-func syncedMount(t *testing.T) (o *observed, src, dst string) {
+func syncedMount(t *testing.T, extra string) (o *observed, src, dst string) {
 	t.Helper()
 	testutil.NeedRsync(t)
 	base := t.TempDir()
 	src, dst = filepath.Join(base, "src"), filepath.Join(base, "dst")
 	mount(t, src)
 	writeFile(t, filepath.Join(src, "a"), "mirror me")
-	o = startObserved(t, base, oneLocalTree)
+	o = startObserved(t, base, oneLocalTree+extra)
 	converges(t, src, dst, "the initial sync")
 	return o, src, dst
 }
@@ -62,8 +62,11 @@ func syncedMount(t *testing.T) (o *observed, src, dst string) {
 // loudly (an error, the status failing with the reason); a write into the
 // bare mount point is not synced and nothing on the target is deleted;
 // a stop exits with an error naming the tree.
-func TestSourceUnmounted(t *testing.T) {
-	o, src, dst := syncedMount(t)
+func TestSourceUnmounted(t *testing.T) { sourceUnmounted(t, "") }
+
+// sourceUnmounted: extra is added to the config.
+func sourceUnmounted(t *testing.T, extra string) {
+	o, src, dst := syncedMount(t, extra)
 	if out, err := exec.Command("umount", "-l", src).CombinedOutput(); err != nil {
 		t.Fatalf("umount: %v: %s", err, out)
 	}
@@ -95,8 +98,11 @@ func TestSourceUnmounted(t *testing.T) {
 // A plain umount of the source succeeds while the daemon runs, a warm
 // rsync waiting for its next list included: nothing of the daemon's keeps
 // the filesystem busy.
-func TestSourceUnmountNotBusy(t *testing.T) {
-	o, src, dst := syncedMount(t)
+func TestSourceUnmountNotBusy(t *testing.T) { sourceUnmountNotBusy(t, "") }
+
+// sourceUnmountNotBusy: extra is added to the config.
+func sourceUnmountNotBusy(t *testing.T, extra string) {
+	o, src, dst := syncedMount(t, extra)
 	writeFile(t, filepath.Join(src, "b"), "a change")
 	converges(t, src, dst, "a change")
 	// The rsync that took the change (warm or not) may still be exiting,
@@ -168,8 +174,11 @@ func TestStartOnEmptySource(t *testing.T) {
 
 // The source removed and made again, then filled: the new directory is
 // watched, synced whole, and a file added afterwards is synced too.
-func TestSourceRecreated(t *testing.T) {
-	o, _, src, dst := syncedTree(t)
+func TestSourceRecreated(t *testing.T) { sourceRecreated(t, "") }
+
+// sourceRecreated: extra is added to the config.
+func sourceRecreated(t *testing.T, extra string) {
+	o, _, src, dst := syncedTree(t, extra)
 	must(t, os.RemoveAll(src))
 	must(t, os.Mkdir(src, 0o755))
 	writeFile(t, filepath.Join(src, "b"), "two")
@@ -183,8 +192,11 @@ func TestSourceRecreated(t *testing.T) {
 
 // The source renamed away and another directory renamed into its place:
 // the new one is followed.
-func TestSourceSwappedByRename(t *testing.T) {
-	_, base, src, dst := syncedTree(t)
+func TestSourceSwappedByRename(t *testing.T) { sourceSwappedByRename(t, "") }
+
+// sourceSwappedByRename: extra is added to the config.
+func sourceSwappedByRename(t *testing.T, extra string) {
+	_, base, src, dst := syncedTree(t, extra)
 	next := filepath.Join(base, "next")
 	writeFile(t, filepath.Join(next, "a"), "new release")
 	writeFile(t, filepath.Join(next, "b"), "new file")
@@ -198,7 +210,10 @@ func TestSourceSwappedByRename(t *testing.T) {
 // A symlinked source re-pointed (current -> releases/2, the usual deploy):
 // the target becomes release 2, later edits in release 2 are synced, and
 // an edit in the old release is not.
-func TestSymlinkedSourceRepointed(t *testing.T) {
+func TestSymlinkedSourceRepointed(t *testing.T) { symlinkedSourceRepointed(t, "") }
+
+// symlinkedSourceRepointed: extra is added to the config.
+func symlinkedSourceRepointed(t *testing.T, extra string) {
 	testutil.NeedRsync(t)
 	base := t.TempDir()
 	r1, r2 := filepath.Join(base, "releases/1"), filepath.Join(base, "releases/2")
@@ -208,7 +223,7 @@ func TestSymlinkedSourceRepointed(t *testing.T) {
 	must(t, os.Symlink("releases/1", filepath.Join(base, "current")))
 	dst := filepath.Join(base, "dst")
 	startObserved(t, base, `sync("@BASE@/current/", "@BASE@/dst/", nodes = [""], delay = 0)
-`)
+`+extra)
 	converges(t, r1, dst, "release 1")
 	// ln -sfn: a new link renamed over the old one.
 	must(t, os.Symlink("releases/2", filepath.Join(base, "current.tmp")))
@@ -224,10 +239,28 @@ func TestSymlinkedSourceRepointed(t *testing.T) {
 // The source renamed away and back: the same directory, but its watcher
 // let go of it when it went; it is watched again, and a file added
 // afterwards is synced.
-func TestSourceRenamedAwayAndBack(t *testing.T) {
-	_, _, src, dst := syncedTree(t)
+func TestSourceRenamedAwayAndBack(t *testing.T) { sourceRenamedAwayAndBack(t, "") }
+
+// sourceRenamedAwayAndBack: extra is added to the config.
+func sourceRenamedAwayAndBack(t *testing.T, extra string) {
+	_, _, src, dst := syncedTree(t, extra)
 	must(t, os.Rename(src, src+".away"))
 	must(t, os.Rename(src+".away", src))
 	writeFile(t, filepath.Join(src, "b"), "added after it came back")
 	converges(t, src, dst, "a file added after the source came back")
+}
+
+// The source's faults, with the trees watched through fanotify.
+func TestSourceFaultsFanotify(t *testing.T) {
+	needFanotify(t)
+	for name, test := range map[string]func(*testing.T, string){
+		"SourceUnmounted":          sourceUnmounted,
+		"SourceUnmountNotBusy":     sourceUnmountNotBusy,
+		"SourceRecreated":          sourceRecreated,
+		"SourceSwappedByRename":    sourceSwappedByRename,
+		"SymlinkedSourceRepointed": symlinkedSourceRepointed,
+		"SourceRenamedAwayAndBack": sourceRenamedAwayAndBack,
+	} {
+		t.Run(name, func(t *testing.T) { test(t, fanotifyCfg) })
+	}
 }

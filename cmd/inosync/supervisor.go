@@ -24,7 +24,7 @@ import (
 type supervisor struct {
 	cfg      *config.Config
 	load     func() (*config.Config, error) // reads the config file again
-	inotify  *watch.Shared                  // the inotify instances the trees' watchers share
+	watchers *watchers                      // how the trees are watched
 	lg       zerolog.Logger
 	started  time.Time
 	trees    map[string]*treeRun // by treeKey
@@ -80,7 +80,7 @@ func (s *supervisor) startTrees() ([]rsync.Job, error) {
 }
 
 func (s *supervisor) newTree(cfg *config.Config, sy config.Sync) (*treeRun, error) {
-	t, err := newTree(s.nextID, cfg, sy, s.inotify, s.reporter, s.changed, s.lg)
+	t, err := newTree(s.nextID, cfg, sy, s.watchers, s.reporter, s.changed, s.lg)
 	if err != nil {
 		return nil, err
 	}

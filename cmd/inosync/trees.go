@@ -47,9 +47,10 @@ type treeRun struct {
 // treeKey names a tree across reloads: its source and target.
 func treeKey(s config.Sync) string { return s.Source + "\x00" + s.Target }
 
-// newTree walks s's source and adds its watches, in one of the inotify
-// instances that the trees share.
-func newTree(id int, cfg *config.Config, s config.Sync, shared *watch.Shared, reporter *hookReporter, notify chan<- struct{}, lg zerolog.Logger) (*treeRun, error) {
+// newTree starts watching s's source: a walk adding its watches in one
+// of the inotify instances the trees share, or its filesystem's fanotify
+// mark.
+func newTree(id int, cfg *config.Config, s config.Sync, ws *watchers, reporter *hookReporter, notify chan<- struct{}, lg zerolog.Logger) (*treeRun, error) {
 	m, err := filter.Compile(s.Excludes)
 	if err != nil {
 		return nil, fmt.Errorf("excludes of %s: %w", s.Source, err)
@@ -60,18 +61,17 @@ func newTree(id int, cfg *config.Config, s config.Sync, shared *watch.Shared, re
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", s.Source, err)
 	}
-	w, err := watch.New(watch.Options{
+	w, kind, err := ws.watch(watch.Options{
 		Root:    s.Source,
 		Trigger: watch.TriggerOps(cfg.Events),
 		Exclude: exclude,
 		Filter:  keep,
 		Logger:  lg.With().Str("path", s.Source).Logger(),
-		Shared:  shared,
-	})
+	}, lg)
 	if err != nil {
 		return nil, err
 	}
-	lg.Info().Str("path", s.Source).Int("watches", w.Watches()).Msg("watching")
+	lg.Info().Str("path", s.Source).Str("watcher", kind).Int("watches", w.Watches()).Msg("watching")
 	return &treeRun{id: id, sync: s, watcher: w, backlog: &watch.Backlog{Notify: notify}, hooks: hooks, root: root}, nil
 }
 
