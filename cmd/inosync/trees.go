@@ -71,7 +71,7 @@ func newTree(id int, cfg *config.Config, s config.Sync, ws *watchers, reporter *
 	if err != nil {
 		return nil, err
 	}
-	lg.Info().Str("path", s.Source).Str("watcher", kind).Int("watches", w.Watches()).Msg("watching")
+	lg.Info().Str("path", s.Source).Int("watches", w.Watches()).Str("watcher", kind).Msg("watching")
 	return &treeRun{id: id, sync: s, watcher: w, backlog: &watch.Backlog{Notify: notify}, hooks: hooks, root: root}, nil
 }
 
