@@ -1,5 +1,6 @@
-// Package watch watches directory trees recursively with fsnotify and turns
-// what the kernel reports into coalesced sets of changed paths per tree.
+// Package watch watches directory trees recursively, with fsnotify (inotify)
+// or fanotify, and turns what the kernel reports into coalesced sets of
+// changed paths per tree.
 //
 // # Watching
 //
@@ -51,6 +52,25 @@
 // event made after it comes back through the queue (marker); a directory
 // unwatched meanwhile makes the walks' watches be added again and their
 // directories be reported whole.
+//
+// # fanotify
+//
+// With Options.Fanotify a Watcher has no watch of its own: a Fanotify group
+// marks each filesystem that holds trees once (FAN_MARK_FILESYSTEM,
+// reporting a directory's handle and an entry's name per event), resolves
+// each handle to the directory's current path through a bounded cache, and
+// hands the event to every tree the path is in (trees may nest there).
+// There is no walk: a new directory, one moved in and one renamed are
+// reported as directories to sync recursively, as with inotify, and what
+// is made in them is reported by the mark already. An event of an excluded
+// directory, or of one below it, is dropped at intake; so is every event
+// of a directory in no tree, by one map lookup once its handle is cached.
+// A directory deleted before its event is read cannot be resolved
+// (ESTALE): its own removal, reported from its parent, covers it. The
+// queue merges the events of one name, so a Change may carry several ops
+// (CREATE|WRITE|CLOSE_WRITE for a new file), and CloseWrite is reported.
+// An overflow syncs every tree of the group whole. Nothing is held open in
+// a watched filesystem between reads, so it can be unmounted.
 //
 // # Coalescing
 //

@@ -45,8 +45,8 @@ type Fanotify struct {
 
 	// Owned by the loop.
 	trees   map[string][]*Watcher // by resolved root (a reload may watch one twice for a while)
-	parents map[string]int      // the directories that hold roots, and how many
-	fss     map[[8]byte]*fanFS  // the marked filesystems, by fsid
+	parents map[string]int        // the directories that hold roots, and how many
+	fss     map[[8]byte]*fanFS    // the marked filesystems, by fsid
 	cache   map[string][]fanPlace
 	batch   []Change
 }
