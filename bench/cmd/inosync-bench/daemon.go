@@ -21,10 +21,12 @@ const (
 	// and shown beside it, outside the targets: a daemon built with and
 	// without one change, compared in the same run.
 	kindAlt = "inosync-alt"
+	// kindFan is inosync with watcher = "fanotify" (the scale rows).
+	kindFan = "inosync-fanotify"
 )
 
 // isInosync says whether kind is one of the inosync binaries.
-func isInosync(kind string) bool { return kind == kindInosync || kind == kindAlt }
+func isInosync(kind string) bool { return kind == kindInosync || kind == kindAlt || kind == kindFan }
 
 var errTimeout = errors.New("timeout")
 
@@ -73,13 +75,16 @@ func (b *bench) launch(kind, src, dst string) (*daemon, error) {
 	var out *os.File
 	var err error
 	switch kind {
-	case kindInosync, kindAlt:
+	case kindInosync, kindAlt, kindFan:
 		bin := b.inosyncBin
 		if kind == kindAlt {
 			bin = b.inosyncAltBin
 		}
 		cfg := filepath.Join(runDir, "bench.py")
 		text := fmt.Sprintf("wpaths = [%q]\nrpaths = [%q]\nrnodes = [\"\"]\nedelay = 0\n", src+"/", dst+"/")
+		if kind == kindFan {
+			text += "watcher = \"fanotify\"\n"
+		}
 		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 			return nil, err
 		}
@@ -275,7 +280,7 @@ func (d *daemon) waitReady(timeout time.Duration) (time.Duration, error) {
 					if bytes.Contains(ln, []byte("Startup of")) && bytes.Contains(ln, []byte("finished")) {
 						return time.Since(d.launched), nil
 					}
-				case kindInosync, kindAlt:
+				case kindInosync, kindAlt, kindFan:
 					var l inosyncLine
 					if json.Unmarshal(ln, &l) != nil {
 						continue

@@ -110,7 +110,12 @@ func main() {
 	daemons := flag.String("daemons", "inosync,lsyncd", "comma-separated daemons to run (inosync, lsyncd, inosync-alt; -inosync-alt adds the last); fewer writes no report unless -out is set")
 	burstGap := flag.Duration("burst-gap", 0, "make the burst writer slow: busy-wait this long after each file (writes no report unless -out is set)")
 	burstFS := flag.String("burst-fs", "tmpfs", "where the burst rows' tree lives: tmpfs, or disk (beside the other trees; then no burst-new-disk rows)")
+	scale := flag.Bool("scale", false, "run the scale rows instead (make bench-scale): trees of -scale-dirs directories, daemons inosync-fanotify,inosync,lsyncd unless -daemons says otherwise; writes docs/benchmarks-scale.md")
+	scaleDirs := flag.String("scale-dirs", "250000,1000000", "comma-separated tree sizes of the scale rows")
 	flag.Parse()
+	if *scale {
+		os.Exit(scaleMain(b, *scaleDirs, *daemons, *out, *inosyncBin))
+	}
 	run, err := scenarioSet(*only)
 	if err != nil {
 		fatal(err)
@@ -361,8 +366,8 @@ func daemonList(list string, alt bool) ([]string, error) {
 	var kinds []string
 	for _, k := range strings.Split(list, ",") {
 		k = strings.TrimSpace(k)
-		if k != kindInosync && k != kindLsyncd && k != kindAlt {
-			return nil, fmt.Errorf("-daemons: unknown daemon %q (have %s, %s, %s)", k, kindInosync, kindLsyncd, kindAlt)
+		if k != kindInosync && k != kindLsyncd && k != kindAlt && k != kindFan {
+			return nil, fmt.Errorf("-daemons: unknown daemon %q (have %s, %s, %s, %s)", k, kindInosync, kindLsyncd, kindAlt, kindFan)
 		}
 		if k == kindAlt && !alt {
 			return nil, fmt.Errorf("-daemons: %s needs -inosync-alt", kindAlt)

@@ -36,7 +36,12 @@ func dirRel(i int) string {
 
 // mktree makes root with n directories (fan-out 20) and 2 small files in
 // each.
-func mktree(root string, n int) error {
+func mktree(root string, n int) error { return mktreeFiles(root, n, filesPerDir, true) }
+
+// mktreeFiles makes root with n directories (fan-out 20) and files files
+// in each, small ones or, without content, empty ones (which take no page
+// of a tmpfs).
+func mktreeFiles(root string, n, files int, content bool) error {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return err
 	}
@@ -45,8 +50,11 @@ func mktree(root string, n int) error {
 		if err := os.Mkdir(p, 0o755); err != nil {
 			return err
 		}
-		for f := 0; f < filesPerDir; f++ {
-			body := fmt.Sprintf("file %d of directory %d\n", f, i)
+		for f := 0; f < files; f++ {
+			body := ""
+			if content {
+				body = fmt.Sprintf("file %d of directory %d\n", f, i)
+			}
 			if err := os.WriteFile(filepath.Join(p, fmt.Sprintf("f%d", f)), []byte(body), 0o644); err != nil {
 				return err
 			}
