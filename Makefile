@@ -33,7 +33,7 @@ endif
 
 UNITS         := inosync.service inosync@.service
 
-.PHONY: all build build-profile test test-short lint install deps demo bench clean units man deb check-deb
+.PHONY: all build build-profile test test-short lint install deps demo bench bench-scale clean units man deb check-deb
 
 all: build
 
@@ -145,3 +145,11 @@ demo: build
 bench: build
 	$(GO) build -o bin/inosync-bench ./bench/cmd/inosync-bench
 	bin/inosync-bench -inosync bin/inosync
+
+# bench-scale runs the scale rows (as root, not in CI): trees of 250,000
+# and 1,000,000 directories on a tmpfs (about 5 GB of memory), watched by
+# inosync with fanotify, inosync with inotify and lsyncd, one after the
+# other; writes docs/benchmarks-scale.md. About 15 minutes.
+bench-scale: build
+	$(GO) build -o bin/inosync-bench ./bench/cmd/inosync-bench
+	bin/inosync-bench -scale -inosync bin/inosync

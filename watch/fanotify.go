@@ -24,12 +24,12 @@ import (
 // It needs CAP_SYS_ADMIN (the mark) and CAP_DAC_READ_SEARCH (resolving
 // handles), and Linux 5.17 (a rename as one event, FAN_RENAME).
 //
-// The mark reports the whole filesystem: an event is resolved to its
-// directory's current path (through a cache, so that most events of
-// other directories are dropped by one map lookup) and handed to the
-// Watcher of each tree it is in. One goroutine (the loop) owns the trees
-// and the cache; another reads the group. Nothing is held open in a
-// watched filesystem while the loop is idle, so it can be unmounted.
+// The mark reports the whole filesystem: each event's directory is
+// resolved to its current path (fanResolver) and the event handed to the
+// Watcher of each tree it is in. One goroutine (the loop) owns the trees,
+// the marks and the resolver; another reads the group. Nothing is held
+// open in a watched filesystem while the loop waits, so it can be
+// unmounted.
 type Fanotify struct {
 	log  zerolog.Logger
 	fd   int
@@ -47,8 +47,9 @@ type Fanotify struct {
 	trees   map[string][]*Watcher // by resolved root (a reload may watch one twice for a while)
 	parents map[string]int        // the directories that hold roots, and how many
 	fss     map[[8]byte]*fanFS    // the marked filesystems, by fsid
-	cache   map[string][]fanPlace
+	res     *fanResolver
 	batch   []Change
+	items   []fanItem
 }
 
 // fanFS is a marked filesystem: its trees' resolved roots, by mount (a
@@ -58,28 +59,20 @@ type fanFS struct {
 	mounts map[uint64][]string
 }
 
-// fanPlace is a directory as one mount shows it: its current path, the
-// trees it is in, with whether an excluded directory holds it in each,
-// and whether some tree's root is one of its entries.
-type fanPlace struct {
-	dir        string
-	trees      []*Watcher
-	excluded   []bool
-	rootParent bool
-}
-
 // fanMask is what a filesystem mark reports: entries made, deleted and
 // renamed (a rename as one event with both names), files written and
 // closed after writing, attributes changed; of directories too.
 const fanMask = unix.FAN_CREATE | unix.FAN_DELETE | unix.FAN_RENAME | unix.FAN_MODIFY |
 	unix.FAN_CLOSE_WRITE | unix.FAN_ATTRIB | unix.FAN_ONDIR
 
-// fanCacheMax bounds the resolved directories kept; past it the cache
-// starts again empty.
-const fanCacheMax = 1 << 16
-
 // fanReadBuf is the buffer of one read(2) of the group.
 const fanReadBuf = 64 << 10
+
+// The capabilities fanotify needs (capability.h).
+const (
+	capDacReadSearch = 2
+	capSysAdmin      = 21
+)
 
 // FanotifyOptions configures a Fanotify.
 type FanotifyOptions struct {
@@ -88,9 +81,12 @@ type FanotifyOptions struct {
 }
 
 // NewFanotify makes the fanotify group; its loop ends with ctx. The error
-// says, in words, why fanotify cannot be used here (no CAP_SYS_ADMIN, a
-// kernel too old).
+// says, in words, why fanotify cannot be used here (capabilities missing,
+// a kernel too old).
 func NewFanotify(ctx context.Context, opts FanotifyOptions) (*Fanotify, error) {
+	if err := fanCapabilities(); err != nil {
+		return nil, err
+	}
 	fd, err := unix.FanotifyInit(unix.FAN_CLASS_NOTIF|unix.FAN_CLOEXEC|unix.FAN_NONBLOCK|unix.FAN_REPORT_DFID_NAME,
 		unix.O_RDONLY|unix.O_LARGEFILE|unix.O_CLOEXEC)
 	switch {
@@ -104,14 +100,40 @@ func NewFanotify(ctx context.Context, opts FanotifyOptions) (*Fanotify, error) {
 	f := &Fanotify{log: opts.Logger, fd: fd, file: os.NewFile(uintptr(fd), "fanotify"),
 		reads: make(chan []fanEvent, 64), stopRead: make(chan struct{}),
 		ctl: make(chan func()), done: make(chan struct{}),
-		trees: map[string][]*Watcher{}, parents: map[string]int{}, fss: map[[8]byte]*fanFS{}, cache: map[string][]fanPlace{}}
+		trees: map[string][]*Watcher{}, parents: map[string]int{}, fss: map[[8]byte]*fanFS{}, res: newFanResolver()}
 	go f.read()
 	go f.run(ctx)
 	return f, nil
 }
 
+// fanCapabilities fails unless the process has the capabilities that a
+// filesystem mark and resolving its handles need: since Linux 5.13 an
+// unprivileged fanotify group can be made, but not so marked.
+func fanCapabilities() error {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return fmt.Errorf("fanotify: cannot read this process's capabilities: %w", err)
+	}
+	for _, ln := range strings.Split(string(data), "\n") {
+		hex, ok := strings.CutPrefix(ln, "CapEff:")
+		if !ok {
+			continue
+		}
+		eff, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+		if err != nil {
+			break
+		}
+		if eff&(1<<capSysAdmin) == 0 || eff&(1<<capDacReadSearch) == 0 {
+			return errors.New("fanotify needs root: CAP_SYS_ADMIN to watch a whole filesystem and CAP_DAC_READ_SEARCH to turn its directory handles into paths, which this process lacks")
+		}
+		return nil
+	}
+	return errors.New("fanotify: cannot tell this process's capabilities (no CapEff in /proc/self/status)")
+}
+
 // read reads the group until it is closed, handing the parsed events to
-// the loop.
+// the loop. What cannot be parsed is answered as an overflow: the trees
+// are synced whole.
 func (f *Fanotify) read() {
 	defer close(f.reads)
 	buf := make([]byte, fanReadBuf)
@@ -123,7 +145,8 @@ func (f *Fanotify) read() {
 		}
 		evs, err := parseFanEvents(buf[:n], nil)
 		if err != nil {
-			f.log.Error().Err(err).Msg("fanotify: unreadable event; what it said is lost")
+			f.log.Error().Err(err).Msg("fanotify: unreadable event; every tree is synced whole")
+			evs = append(evs, fanEvent{mask: unix.FAN_Q_OVERFLOW})
 		}
 		select {
 		case f.reads <- evs:
@@ -192,31 +215,56 @@ func (f *Fanotify) do(fn func()) error {
 // errFanStopped: the group's loop ended with its context.
 var errFanStopped = errors.New("the fanotify group has stopped")
 
-// add puts w's tree in the group, marking its filesystem unless marked
-// already. Run on the loop.
+// add puts w's tree in the group, marking its filesystem. Run on the loop.
+// A tree with other filesystems (or bind mounts) mounted inside it is
+// refused: the mark covers one filesystem, and handles resolve through
+// the root's mount only.
 func (f *Fanotify) add(w *Watcher) error {
 	real, err := filepath.EvalSymlinks(w.root)
 	if err != nil {
 		return err
 	}
+	if inside := mountsBelow(real, readMounts()); len(inside) > 0 {
+		return fmt.Errorf("fanotify watches one filesystem per tree, and %s has %s mounted inside it; set watcher = \"inotify\" (or \"auto\", which uses inotify for this tree)", real, strings.Join(inside, ", "))
+	}
 	fsid, mnt, err := fsOf(real)
 	if err != nil {
 		return err
 	}
+	id, err := statDir(real)
+	if err != nil {
+		return err
+	}
+	// Marked again every time: the filesystem may have been unmounted
+	// and mounted again since (a mark is the superblock's).
+	if err := unix.FanotifyMark(f.fd, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, fanMask, unix.AT_FDCWD, real); err != nil {
+		return markError(real, err)
+	}
+	if err := probeResolve(real, fsid); err != nil {
+		return fmt.Errorf("fanotify cannot turn the directory handles of %s into paths: %w", real, err)
+	}
 	fs := f.fss[fsid]
 	if fs == nil {
-		if err := unix.FanotifyMark(f.fd, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, fanMask, unix.AT_FDCWD, real); err != nil {
-			return markError(real, err)
-		}
 		fs = &fanFS{mounts: map[uint64][]string{}}
 		f.fss[fsid] = fs
 	}
 	fs.mounts[mnt] = append(fs.mounts[mnt], real)
-	w.fanRoot, w.fanFS, w.fanMnt = real, fsid, mnt
+	w.fanRoot, w.fanFS, w.fanMnt, w.fanRootID = real, fsid, mnt, id
 	f.trees[real] = append(f.trees[real], w)
 	f.parents[filepath.Dir(real)]++
-	clear(f.cache)
+	f.res.invalidate()
 	return nil
+}
+
+// mountsBelow returns the mount points strictly below dir.
+func mountsBelow(dir string, mounts []mount) []string {
+	var inside []string
+	for _, m := range mounts {
+		if m.point != dir && under(dir, m.point) {
+			inside = append(inside, m.point)
+		}
+	}
+	return inside
 }
 
 // markError explains why a filesystem cannot be marked.
@@ -224,8 +272,10 @@ func markError(root string, err error) error {
 	switch {
 	case errors.Is(err, unix.EINVAL):
 		return fmt.Errorf("fanotify cannot watch the filesystem of %s whole (a kernel older than 5.17 has no FAN_RENAME): %w", root, err)
-	case errors.Is(err, unix.ENODEV), errors.Is(err, unix.EOPNOTSUPP), errors.Is(err, unix.EXDEV):
-		return fmt.Errorf("fanotify cannot report directory handles on the filesystem of %s (network, FUSE and some others cannot): %w", root, err)
+	case errors.Is(err, unix.EXDEV):
+		return fmt.Errorf("fanotify cannot watch %s: it is on a btrfs subvolume or a filesystem without a filesystem id of its own: %w", root, err)
+	case errors.Is(err, unix.ENODEV), errors.Is(err, unix.EOPNOTSUPP):
+		return fmt.Errorf("fanotify cannot report directory handles on the filesystem of %s (NFS, FUSE and some others cannot): %w", root, err)
 	case errors.Is(err, unix.EPERM):
 		return fmt.Errorf("fanotify needs CAP_SYS_ADMIN to watch the filesystem of %s: %w", root, err)
 	}
@@ -270,7 +320,7 @@ func (f *Fanotify) leave(w *Watcher) {
 	if f.parents[parent]--; f.parents[parent] == 0 {
 		delete(f.parents, parent)
 	}
-	clear(f.cache)
+	f.res.invalidate()
 	fs := f.fss[w.fanFS]
 	roots := fs.mounts[w.fanMnt]
 	if i := slices.Index(roots, w.fanRoot); i >= 0 {
@@ -285,43 +335,95 @@ func (f *Fanotify) leave(w *Watcher) {
 		return
 	}
 	delete(f.fss, w.fanFS)
-	// The root may be gone, and then the mark stays until the
-	// filesystem is unmounted or the group closed: its events are
-	// dropped at intake meanwhile.
+	// The mark goes by path: only while the root still leads to the same
+	// filesystem and mount, lest another filesystem's mark go. Else it
+	// stays until that filesystem is unmounted or the group closed, and
+	// its events are dropped at intake meanwhile.
+	if fsid, mnt, err := fsOf(w.fanRoot); err != nil || fsid != w.fanFS || mnt != w.fanMnt {
+		return
+	}
 	if err := unix.FanotifyMark(f.fd, unix.FAN_MARK_REMOVE|unix.FAN_MARK_FILESYSTEM, fanMask, unix.AT_FDCWD, w.fanRoot); err != nil {
 		f.log.Debug().Str("path", w.opts.Root).Err(err).Msg("fanotify: remove the filesystem's mark")
 	}
 }
 
-// handle hands a read's events to their trees.
+// fanItem is one thing a read asks of the trees, in the order of the
+// events: a record's places to deliver its name to, a whole filesystem's
+// trees to sync whole, or every tree (an overflow).
+type fanItem struct {
+	places []fanPlace
+	name   string
+	op     Op
+	isDir  bool
+	lost   *fanFS // the filesystem whose handle could not be resolved
+	err    error
+	all    bool // every tree: an overflow
+	gone   *fanFS
+}
+
+// handle hands a read's events to their trees: first every handle is
+// resolved (the mounts it opens are closed before anything is handed on,
+// so that a slow consumer keeps no filesystem busy), then the trees get
+// the events in order.
 func (f *Fanotify) handle(evs []fanEvent) {
-	mounts := map[uint64]int{} // opened for this read's misses, by mount id
-	defer func() {
-		for _, fd := range mounts {
-			unix.Close(fd)
-		}
-	}()
+	items := f.items[:0]
 	for _, ev := range evs {
-		if ev.mask&unix.FAN_Q_OVERFLOW != 0 {
+		items = f.resolveEvent(ev, items)
+	}
+	f.res.close()
+	checked := map[*fanFS]bool{}
+	for _, it := range items {
+		switch {
+		case it.all:
 			f.overflowed()
-			continue
-		}
-		isDir := ev.mask&unix.FAN_ONDIR != 0
-		for _, r := range ev.recs {
-			op := fanOp(ev.mask, r.kind)
-			if op == 0 {
-				continue
+		case it.lost != nil:
+			f.unresolved(it.lost, it.err)
+		case it.gone != nil:
+			if !checked[it.gone] {
+				checked[it.gone] = true
+				f.checkRoots(it.gone)
 			}
-			for _, p := range f.places(r, mounts) {
-				f.deliver(p, r.name, op, isDir)
+		default:
+			for _, p := range it.places {
+				f.deliver(p, it.name, it.op, it.isDir)
 			}
-		}
-		// A directory renamed or deleted changes the paths below it:
-		// those cached are stale.
-		if isDir && ev.mask&(unix.FAN_RENAME|unix.FAN_DELETE|unix.FAN_MOVED_FROM) != 0 {
-			clear(f.cache)
 		}
 	}
+	clear(items)
+	f.items = items[:0]
+}
+
+// resolveEvent appends what event ev asks of the trees to items.
+func (f *Fanotify) resolveEvent(ev fanEvent, items []fanItem) []fanItem {
+	if ev.mask&unix.FAN_Q_OVERFLOW != 0 || len(ev.recs) == 0 {
+		// Lost events, or one with no name to go by.
+		return append(items, fanItem{all: true})
+	}
+	isDir := ev.mask&unix.FAN_ONDIR != 0
+	for _, r := range ev.recs {
+		op := fanOp(ev.mask, r.kind)
+		fs := f.fss[r.fsid]
+		if op == 0 || fs == nil {
+			continue // a filesystem no longer marked
+		}
+		ps, gone, err := f.res.places(r, fs, f.place)
+		switch {
+		case err != nil:
+			items = append(items, fanItem{lost: fs, err: err})
+		case gone && isDir && op&(Remove|Rename) != 0:
+			// A directory removed or renamed in one that is gone
+			// already: a root below it may be gone too.
+			items = append(items, fanItem{gone: fs})
+		case len(ps) > 0:
+			items = append(items, fanItem{places: ps, name: r.name, op: op, isDir: isDir})
+		}
+	}
+	// A directory renamed changes the paths below it: those resolved are
+	// stale.
+	if isDir && ev.mask&unix.FAN_RENAME != 0 {
+		f.res.invalidate()
+	}
+	return items
 }
 
 // fanOp maps an event's mask to our ops, for a record of kind: a rename
@@ -334,7 +436,7 @@ func fanOp(mask uint64, kind uint8) Op {
 		return Create
 	}
 	var op Op
-	if mask&(unix.FAN_CREATE|unix.FAN_MOVED_TO) != 0 {
+	if mask&unix.FAN_CREATE != 0 {
 		op |= Create
 	}
 	if mask&unix.FAN_MODIFY != 0 {
@@ -346,153 +448,112 @@ func fanOp(mask uint64, kind uint8) Op {
 	if mask&unix.FAN_DELETE != 0 {
 		op |= Remove
 	}
-	if mask&unix.FAN_MOVED_FROM != 0 {
-		op |= Rename
-	}
 	if mask&unix.FAN_ATTRIB != 0 {
 		op |= Chmod
 	}
 	return op
 }
 
-// deliver hands the event of name in place's directory to each tree it
-// is in, and to the tree whose root it is.
-func (f *Fanotify) deliver(p fanPlace, name string, op Op, isDir bool) {
-	full := p.dir
-	if name != "" && name != "." {
-		full = filepath.Join(p.dir, name)
-	}
-	for i, w := range p.trees {
-		if p.excluded[i] {
-			continue
-		}
-		f.batch = w.handleFan(w.fanRel(full), op, isDir, f.batch[:0])
-		w.send(f.batch)
-	}
-	if p.rootParent && full != p.dir {
-		for _, w := range f.trees[full] {
-			f.batch = w.handleFan("", op, isDir, f.batch[:0])
-			w.send(f.batch)
-		}
-	}
-}
-
-// places returns the directory of record r as each mount holding trees
-// shows it, with the trees it is in, from the cache or resolved now; nil
-// when it is in no tree, or gone (ESTALE).
-func (f *Fanotify) places(r fanRecord, mounts map[uint64]int) []fanPlace {
-	if ps, ok := f.cache[r.key]; ok {
-		return ps
-	}
-	fs := f.fss[r.fsid]
-	if fs == nil {
-		return nil // a filesystem no longer marked
-	}
-	var ps []fanPlace
-	for mnt, roots := range fs.mounts {
-		dir, ok := f.resolve(r, mnt, roots[0], mounts)
-		if !ok {
-			continue
-		}
-		if p, ok := f.place(dir); ok {
-			ps = append(ps, p)
-		}
-	}
-	if len(f.cache) >= fanCacheMax {
-		clear(f.cache)
-	}
-	f.cache[r.key] = ps
-	return ps
-}
-
 // place returns what the loop needs to know of directory dir: false when
 // no tree holds it and no root is in it.
 func (f *Fanotify) place(dir string) (fanPlace, bool) {
 	p := fanPlace{dir: dir, rootParent: f.parents[dir] > 0}
+	for root := range f.trees {
+		if root != dir && under(dir, root) {
+			p.rootBelow = true
+			break
+		}
+	}
 	for d := dir; ; d = filepath.Dir(d) {
 		for _, w := range f.trees[d] {
 			if !w.rootLost.Load() {
-				p.trees = append(p.trees, w)
-				p.excluded = append(p.excluded, w.dirExcluded(w.fanRel(dir)))
+				p.trees = append(p.trees, fanHit{w: w, excluded: w.dirExcluded(w.fanRel(dir))})
 			}
 		}
 		if d == "/" || d == "." {
 			break
 		}
 	}
-	return p, len(p.trees) > 0 || p.rootParent
+	return p, len(p.trees) > 0 || p.rootBelow
 }
 
-// resolve returns the current path of r's directory through mount mnt,
-// opened at root (kept in mounts for the rest of the read); false when the
-// directory is gone or cannot be reached through that mount.
-func (f *Fanotify) resolve(r fanRecord, mnt uint64, root string, mounts map[uint64]int) (string, bool) {
-	mfd, ok := mounts[mnt]
-	if !ok {
-		var err error
-		mfd, err = openMount(root, r.fsid)
-		if err != nil {
-			f.log.Debug().Str("root", root).Err(err).Msg("fanotify: cannot open the tree's root to resolve a handle")
-			return "", false
+// deliver hands the event of name in place's directory to each tree it
+// is in, and to the tree whose root it is; a directory removed or renamed
+// away above a root takes that tree's root with it.
+func (f *Fanotify) deliver(p fanPlace, name string, op Op, isDir bool) {
+	full := p.dir
+	if name != "" && name != "." {
+		full = filepath.Join(p.dir, name)
+	}
+	for _, h := range p.trees {
+		if !h.excluded {
+			f.send(h.w, h.w.fanRel(full), op, isDir)
 		}
-		mounts[mnt] = mfd
 	}
-	fd, err := unix.OpenByHandleAt(mfd, unix.NewFileHandle(r.htype, r.hdl), unix.O_PATH|unix.O_CLOEXEC)
-	if err != nil {
-		if !errors.Is(err, unix.ESTALE) {
-			f.log.Debug().Err(err).Msg("fanotify: cannot resolve a directory handle")
+	if full == p.dir {
+		return
+	}
+	if p.rootParent {
+		for _, w := range f.trees[full] {
+			f.send(w, "", op, isDir)
 		}
-		return "", false // gone: its removal covers what happened in it
 	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Nlink == 0 {
-		return "", false // deleted, still held open by someone
-	}
-	dir, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
-	if err != nil || !strings.HasPrefix(dir, "/") {
-		return "", false // not reachable through this mount
-	}
-	return dir, true
-}
-
-// openMount opens a directory on the filesystem fsid to resolve handles
-// with: root, or, should root be gone (removed with its tree), the
-// nearest directory above it still on that filesystem. open_by_handle_at
-// takes no O_PATH descriptor, so it is opened for reading, which
-// CAP_DAC_READ_SEARCH allows whatever its mode.
-func openMount(root string, fsid [8]byte) (int, error) {
-	for dir := root; ; dir = filepath.Dir(dir) {
-		fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err == nil {
-			var st unix.Statfs_t
-			if err := unix.Fstatfs(fd, &st); err == nil && fsidBytes(st.Fsid) == fsid {
-				return fd, nil
+	if p.rootBelow && isDir && op&(Remove|Rename) != 0 {
+		for root, ws := range f.trees {
+			if root != full && under(full, root) {
+				for _, w := range ws {
+					f.send(w, "", op&(Remove|Rename), true)
+				}
 			}
-			unix.Close(fd)
-			return -1, fmt.Errorf("%s is no longer on the marked filesystem", dir)
-		}
-		if dir == "/" || dir == "." {
-			return -1, err
 		}
 	}
 }
 
-// overflowed answers a lost event: every tree is synced whole.
+// send hands one event of w's tree to it.
+func (f *Fanotify) send(w *Watcher, rel string, op Op, isDir bool) {
+	f.batch = w.handleFan(rel, op, isDir, f.batch[:0])
+	w.send(f.batch)
+}
+
+// checkRoots reports the roots on fs that are no longer the directories
+// that were watched: removed or renamed away with a directory above them
+// whose event could not be resolved.
+func (f *Fanotify) checkRoots(fs *fanFS) {
+	for _, roots := range fs.mounts {
+		for _, root := range roots {
+			for _, w := range f.trees[root] {
+				if id, err := statDir(root); err != nil || id != w.fanRootID {
+					f.send(w, "", Remove, true)
+				}
+			}
+		}
+	}
+}
+
+// unresolved answers an event whose directory could not be resolved (err):
+// every tree on its filesystem is synced whole, since it may have been in
+// any of them.
+func (f *Fanotify) unresolved(fs *fanFS, err error) {
+	f.res.invalidate()
+	for _, roots := range fs.mounts {
+		for _, root := range roots {
+			for _, w := range f.trees[root] {
+				w.log.Warn().Str("path", w.opts.Root).Err(err).Msg("fanotify: an event could not be placed; resyncing the whole tree")
+				w.send([]Change{wholeTree})
+			}
+		}
+	}
+}
+
+// overflowed answers lost events: every tree is synced whole.
 func (f *Fanotify) overflowed() {
-	clear(f.cache)
-	for _, w := range f.allTrees() {
-		w.overflows.Add(1)
-		w.log.Warn().Str("path", w.opts.Root).Msg("fanotify queue overflowed; resyncing the whole tree")
-		w.send([]Change{wholeTree})
-	}
-}
-
-// allTrees returns every tree's Watcher.
-func (f *Fanotify) allTrees() []*Watcher {
-	var all []*Watcher
+	f.res.invalidate()
 	for _, ws := range f.trees {
-		all = append(all, ws...)
+		for _, w := range ws {
+			w.overflows.Add(1)
+			w.log.Warn().Str("path", w.opts.Root).
+				Msg("fanotify queue overflowed (fs.fanotify.max_queued_events); resyncing the whole tree")
+			w.send([]Change{wholeTree})
+		}
 	}
-	return all
 }

@@ -22,6 +22,9 @@ func (w *Watcher) newFan() error {
 func (w *Watcher) runFan(ctx context.Context, out chan<- Change) error {
 	defer func() { _ = w.fan.do(func() { w.fan.leave(w) }) }()
 	if err := w.fan.do(func() { w.start(out) }); err != nil {
+		if ctx.Err() != nil {
+			return nil // the daemon stops
+		}
 		return fmt.Errorf("watch %s: %w", w.root, err)
 	}
 	select {

@@ -147,7 +147,8 @@ type Options struct {
 const eventBuffer = 4096
 
 // Watcher watches one tree recursively: one fsnotify watch per directory
-// that is not excluded, kept up to date as directories come and go.
+// that is not excluded, kept up to date as directories come and go; or,
+// with Options.Fanotify, its share of a fanotify group's events.
 //
 // Only the goroutine that reads its inotify instance (Run's, or a shared
 // instance's) touches the watch table, also during New's walk; Watches
@@ -161,9 +162,10 @@ type Watcher struct {
 
 	// With fan: the root with its symbolic links resolved (the paths
 	// fanotify gives are), its filesystem and its mount.
-	fanRoot string
-	fanFS   [8]byte
-	fanMnt  uint64
+	fanRoot   string
+	fanFS     [8]byte
+	fanMnt    uint64
+	fanRootID dirID // the directory the root was when watched
 
 	dirs  *dirTable // owned by the instance's loop
 	list  lister    // the walks' buffer, owned as dirs is
@@ -214,7 +216,8 @@ func (w *Watcher) Writing(rel string) bool {
 // New walks the tree of opts.Root and adds a watch for every directory
 // that is not excluded, in an inotify instance of its own or, with
 // opts.Shared, in a shared one. Symbolic links to directories are not
-// followed.
+// followed. With opts.Fanotify there is no walk: the tree joins the
+// fanotify group, which marks its filesystem.
 //
 // Errors name the directory concerned. Hitting the kernel's limits gives
 // an error saying which sysctl to raise (the wrapped errno, ENOSPC or
@@ -235,16 +238,19 @@ func New(opts Options) (*Watcher, error) {
 		return nil, fmt.Errorf("watch %s: not a directory", root)
 	}
 	w := &Watcher{root: root, opts: opts, log: opts.Logger, dirs: newDirTable(), ended: make(chan struct{})}
+	// A write starts a sync where a close after writing does: inotify
+	// reports no close, and with fanotify a file written and never closed
+	// (a log) must not wait for ever. The consumer holds a file back while
+	// it is open for writing (CoalesceOptions.Writing), up to its bound.
+	if w.opts.Trigger&CloseWrite != 0 {
+		w.opts.Trigger |= Write
+	}
 	if opts.Fanotify != nil {
 		w.fan = opts.Fanotify
 		if err := w.newFan(); err != nil {
 			return nil, err
 		}
 		return w, nil
-	}
-	// inotify reports no close: a write is as close to one as it sees.
-	if w.opts.Trigger&CloseWrite != 0 {
-		w.opts.Trigger |= Write
 	}
 	if w.opts.Shared == nil {
 		w.in, err = newInotify(root, w.log.With().Str("path", opts.Root).Logger(), opts.Pace, opts.Clock, false)
@@ -286,8 +292,9 @@ func (w *Watcher) release() {
 	w.opts.Shared.release(w)
 }
 
-// Watches returns the number of directories watched. It is safe to call
-// at any time, also while Run is going.
+// Watches returns the number of directories watched (0 with fanotify,
+// which watches none by itself). It is safe to call at any time, also
+// while Run is going.
 func (w *Watcher) Watches() int { return int(w.watches.Load()) }
 
 // Events returns the number of events read from the kernel so far; any

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -77,6 +78,23 @@ func scaleMain(b *bench, dirs, daemons, out, inosyncBin string) int {
 	return 0
 }
 
+// scaleTmpfs mounts a tmpfs for the scale trees under dir, without a
+// bound on its inodes: a tree of a million directories and its copy take
+// four million, more than /dev/shm allows by default.
+func scaleTmpfs(dir string) (mnt, where string, remove func(), err error) {
+	mnt = filepath.Join(dir, "scale")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		return "", "", nil, err
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=50%,nr_inodes=0,mode=0755", "inosync-scale", mnt).CombinedOutput(); err != nil {
+		return "", "", nil, fmt.Errorf("mount -t tmpfs %s: %v: %s", mnt, err, strings.TrimSpace(string(out)))
+	}
+	return mnt, "tmpfs mounted by the harness (nr_inodes=0)", func() {
+		_ = exec.Command("umount", mnt).Run()
+		os.Remove(mnt)
+	}, nil
+}
+
 // scaleResult is what one daemon showed on one tree.
 type scaleResult struct {
 	live, ready     float64 // seconds from launch; -1 when not reached
@@ -96,7 +114,7 @@ const scaleReadyTimeout = 20 * time.Minute
 // scale runs the scale rows for each size with each daemon in kinds and
 // returns the report.
 func (b *bench) scale(sizes []int, kinds []string) (string, error) {
-	base, where, remove, err := memTempDir(b.tmp)
+	base, where, remove, err := scaleTmpfs(b.tmp)
 	if err != nil {
 		return "", fmt.Errorf("the scale trees need a tmpfs: %w", err)
 	}
