@@ -217,7 +217,7 @@ func (j *jobState) canOverlap(limit int) bool {
 	}
 	// A run that is only exiting (transferred) holds no path and moves no
 	// data: only its process counts, against MaxProcs.
-	if j.active() >= limit || j.full || len(j.pending) > overlapMax {
+	if j.active() >= limit || j.full || len(j.pending) > overlapMax && !j.onlyFullRunning() {
 		return false
 	}
 	for _, r := range j.runs {
@@ -245,6 +245,20 @@ func (j *jobState) canOverlap(limit int) bool {
 					return false
 				}
 			}
+		}
+	}
+	return true
+}
+
+// onlyFullRunning reports whether every run of the job still transferring
+// is a full one. Beside a full run (a startup sync of a million
+// directories takes minutes) pending paths go however many they are
+// (below max_pending, past which the job is synced whole): the changes
+// that piled up while the tree was walked must not wait for it.
+func (j *jobState) onlyFullRunning() bool {
+	for _, r := range j.runs {
+		if !r.full && !r.transferred {
+			return false
 		}
 	}
 	return true

@@ -884,3 +884,22 @@ func TestDispatchWarmBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Beside a full run, pending paths go however many they are; beside a
+// list run, a big pending set waits (bursts stay few large runs).
+func TestCanOverlapBesideFullRun(t *testing.T) {
+	pending := map[string]struct{}{}
+	for i := range overlapMax + 100 {
+		pending[fmt.Sprintf("d/f%03d", i)] = struct{}{}
+	}
+	beside := func(r running) bool {
+		j := &jobState{pending: pending, runs: map[int]running{0: r}}
+		return j.canOverlap(2)
+	}
+	if !beside(running{full: true}) {
+		t.Error("a big pending set waits for the full run")
+	}
+	if beside(running{paths: []string{"e"}}) {
+		t.Error("a big pending set starts beside a list run")
+	}
+}

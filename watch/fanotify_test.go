@@ -369,3 +369,52 @@ func TestFanotifyRemounted(t *testing.T) {
 	writeFile(t, filepath.Join(mnt, "a/new"))
 	testutil.Eventually(t, 5*time.Second, "CREATE new in the tree on the new filesystem", func() bool { return changed(r, "new", Create) })
 }
+
+// An op outside Trigger is reported quiet, to ride with the next batch;
+// directory bookkeeping is reported whatever Trigger says.
+func TestFanotifyTriggerMask(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, filepath.Join(root, "f"))
+	r := run(t, fanWatcher(t, newFanotify(t), Options{Root: root, Trigger: Chmod}))
+	mkdirs(t, root, "x/y")
+	testutil.Eventually(t, 5*time.Second, "CREATE x (dir)", func() bool { return r.has(Change{Rel: "x", Op: Create, IsDir: true}) })
+	writeFile(t, filepath.Join(root, "x/y/g"))
+	if err := os.Chmod(filepath.Join(root, "f"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 5*time.Second, "CHMOD f", func() bool { return r.has(Change{Rel: "f", Op: Chmod}) })
+	testutil.Eventually(t, 5*time.Second, "x/y/g quiet", func() bool {
+		return r.any(func(c Change) bool { return c.Rel == "x/y/g" && c.Quiet })
+	})
+	if r.any(func(c Change) bool { return c.Rel == "x/y/g" && !c.Quiet }) {
+		t.Errorf("a file op outside Trigger started a sync: %v", r.changes())
+	}
+	if err := os.Rename(filepath.Join(root, "x"), filepath.Join(root, "z")); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 5*time.Second, "RENAME x, CREATE z (dirs)", func() bool {
+		return r.has(Change{Rel: "x", Op: Rename, IsDir: true}) && r.has(Change{Rel: "z", Op: Create, IsDir: true})
+	})
+	if err := os.RemoveAll(filepath.Join(root, "z")); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 5*time.Second, "REMOVE z (dir)", func() bool { return r.has(Change{Rel: "z", Op: Remove, IsDir: true}) })
+}
+
+// A symlink to a directory is a file: reported as one, never followed.
+func TestFanotifySymlinkToDirNotFollowed(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	r := run(t, fanWatcher(t, newFanotify(t), Options{Root: root, Trigger: allFileOps}))
+	if err := os.Symlink(outside, filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(outside, "beyond"))
+	writeFile(t, filepath.Join(root, "marker"))
+	testutil.Eventually(t, 5*time.Second, "CREATE marker", func() bool { return changed(r, "marker", Create) })
+	if !r.has(Change{Rel: "link", Op: Create}) {
+		t.Errorf("the symlink is not reported as a file: %v", r.changes())
+	}
+	if r.any(func(c Change) bool { return strings.Contains(c.Rel, "beyond") }) {
+		t.Errorf("a write behind the symlink was reported: %v", r.changes())
+	}
+}

@@ -289,12 +289,22 @@ func TestDaemonPretendRunsNoRsync(t *testing.T) {
 }
 
 func TestDaemonStopFlushesPendingUnderLongDelay(t *testing.T) {
+	daemonStopFlushesPending(t, localCfg)
+}
+
+func TestDaemonStopFlushesPendingFanotify(t *testing.T) {
+	needFanotify(t)
+	daemonStopFlushesPending(t, localCfg+fanotifyCfg)
+}
+
+// daemonStopFlushesPending: changes held for an hour are synced at stop.
+func daemonStopFlushesPending(t *testing.T, cfgText string) {
 	testutil.NeedRsync(t)
 	base := t.TempDir()
 	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
 	must(t, os.MkdirAll(src, 0o755))
 	must(t, os.MkdirAll(dst, 0o755))
-	d := startDaemon(t, src, dst, strings.Replace(localCfg, "edelay = 0", "edelay = 3600", 1), false)
+	d := startDaemon(t, src, dst, strings.Replace(cfgText, "edelay = 0", "edelay = 3600", 1), false)
 	testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return strings.Contains(d.logs.String(), `"full":true`) })
 	writeFile(t, filepath.Join(src, "a/b/pending"), "x")
 	writeFile(t, filepath.Join(src, "top"), "y")
@@ -349,15 +359,27 @@ func TestDaemonRsyncFailsTwiceThenWorks(t *testing.T) {
 }
 
 func TestDaemonOverflowEndsComplete(t *testing.T) {
+	daemonOverflowEndsComplete(t, inotifytest.Inotify, localCfg)
+}
+
+func TestDaemonOverflowEndsCompleteFanotify(t *testing.T) {
+	needFanotify(t)
+	daemonOverflowEndsComplete(t, inotifytest.Fanotify, localCfg+fanotifyCfg)
+}
+
+// daemonOverflowEndsComplete: the watcher's queue (knob, lowered to 16
+// for the daemon's start) overflows in a burst; the target still ends
+// equal to the source.
+func daemonOverflowEndsComplete(t *testing.T, knob inotifytest.Knob, cfgText string) {
 	testutil.NeedRsync(t)
-	restore := inotifytest.LowerQueue(t, 16)
+	restore := knob.Lower(t, 16)
 	base := t.TempDir()
 	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
 	must(t, os.MkdirAll(src, 0o755))
 	must(t, os.MkdirAll(dst, 0o755))
-	d := startDaemon(t, src, dst, localCfg, false)
+	d := startDaemon(t, src, dst, cfgText, false)
 	testutil.Eventually(t, 10*time.Second, "the watcher", func() bool { return strings.Contains(d.logs.String(), `"full":true`) })
-	restore() // the limit applies to inotify instances made from now on
+	restore() // the limit applies to instances made from now on
 	// A burst far beyond 16 queued events, in many new dirs, with renames.
 	for i := range 40 {
 		for j := range 25 {
@@ -493,14 +515,23 @@ func TestDaemonSIGTERM(t *testing.T) {
 // TestDaemonMaskedOpsRideAlong: ops outside emask start no sync but are not
 // lost: 0.2.3 synced the whole tree on the next event, so a chmod or a
 // delete reached the target then; here they go with the next batch.
-func TestDaemonMaskedOpsRideAlong(t *testing.T) {
+func TestDaemonMaskedOpsRideAlong(t *testing.T) { daemonMaskedOpsRideAlong(t, localCfg) }
+
+func TestDaemonMaskedOpsRideAlongFanotify(t *testing.T) {
+	needFanotify(t)
+	daemonMaskedOpsRideAlong(t, localCfg+fanotifyCfg)
+}
+
+// daemonMaskedOpsRideAlong: a chmod and a delete outside emask go with
+// the next batch that a create starts.
+func daemonMaskedOpsRideAlong(t *testing.T, cfgText string) {
 	testutil.NeedRsync(t)
 	base := t.TempDir()
 	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
 	writeFile(t, filepath.Join(src, "a"), "a")
 	writeFile(t, filepath.Join(src, "b"), "b")
 	must(t, os.MkdirAll(dst, 0o755))
-	d := startDaemon(t, src, dst, localCfg+`emask = ["IN_CLOSE_WRITE", "IN_CREATE"]`+"\n", false)
+	d := startDaemon(t, src, dst, cfgText+`emask = ["IN_CLOSE_WRITE", "IN_CREATE"]`+"\n", false)
 	converges(t, src, dst, "the initial sync")
 	must(t, os.Chmod(filepath.Join(src, "a"), 0o600))
 	must(t, os.Remove(filepath.Join(src, "b")))

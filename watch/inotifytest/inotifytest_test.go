@@ -55,7 +55,7 @@ func TestRestoreLeftover(t *testing.T) {
 	if got := readKnob(t); got != orig {
 		t.Fatalf("knob %d after RestoreLeftover, want %d", got, orig)
 	}
-	if _, err := os.Stat(savedFile); !os.IsNotExist(err) {
-		t.Fatalf("%s left after RestoreLeftover: %v", savedFile, err)
+	if _, err := os.Stat(Inotify.saved); !os.IsNotExist(err) {
+		t.Fatalf("%s left after RestoreLeftover: %v", Inotify.saved, err)
 	}
 }

@@ -36,6 +36,9 @@ type daemon struct {
 	cmd      *exec.Cmd
 	pid      int
 	launched time.Time // just before fork/exec
+	// watching is launch → inosync's "watching" line, once waitReady saw
+	// it (its watches in place; read it after waitReady returns).
+	watching time.Duration
 	logPath  string
 	exited   chan struct{}
 	waitErr  error
@@ -285,8 +288,9 @@ func (d *daemon) waitReady(timeout time.Duration) (time.Duration, error) {
 					if json.Unmarshal(ln, &l) != nil {
 						continue
 					}
-					if l.Message == "watching" {
+					if l.Message == "watching" && !watching {
 						watching = true
+						d.watching = time.Since(d.launched)
 					}
 					if watching && l.Message == "rsync" && l.Full && (l.Exit == 0 || l.Exit == 24) {
 						return time.Since(d.launched), nil

@@ -114,7 +114,7 @@ func main() {
 	scaleDirs := flag.String("scale-dirs", "250000,1000000", "comma-separated tree sizes of the scale rows")
 	flag.Parse()
 	if *scale {
-		os.Exit(scaleMain(b, *scaleDirs, *daemons, *out, *inosyncBin))
+		os.Exit(scaleMain(b, *scaleDirs, *daemons, *out, *inosyncBin, *keep))
 	}
 	run, err := scenarioSet(*only)
 	if err != nil {
