@@ -147,13 +147,7 @@ func TestFanotifyDirs(t *testing.T) {
 func TestFanotifyExclude(t *testing.T) {
 	root := t.TempDir()
 	mkdirs(t, root, "skip/deep", "a")
-	w := fanWatcher(t, newFanotify(t), Options{
-		Root:    root,
-		Trigger: allFileOps,
-		Exclude: func(rel string, isDir bool) bool {
-			return filepath.Base(rel) == "skip" || (!isDir && strings.HasSuffix(rel, ".tmp"))
-		},
-	})
+	w := fanWatcher(t, newFanotify(t), Options{Root: root, Trigger: allFileOps, Exclude: skipAndTmp})
 	r := run(t, w)
 	writeFile(t, filepath.Join(root, "skip/f"))
 	writeFile(t, filepath.Join(root, "skip/deep/f"))

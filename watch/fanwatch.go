@@ -77,15 +77,7 @@ func (w *Watcher) handleFan(rel string, op Op, isDir bool, buf []Change) []Chang
 
 // fanRel returns the path of p, at or below the tree's resolved root,
 // relative to it.
-func (w *Watcher) fanRel(p string) string {
-	switch {
-	case len(p) <= len(w.fanRoot):
-		return ""
-	case w.fanRoot == "/":
-		return p[1:]
-	}
-	return p[len(w.fanRoot)+1:]
-}
+func (w *Watcher) fanRel(p string) string { return relBelow(w.fanRoot, p) }
 
 // dirExcluded reports whether directory rel, or one above it in the tree,
 // is excluded: with fanotify every directory reports, and an excluded one

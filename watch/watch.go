@@ -637,14 +637,18 @@ func (w *Watcher) excluded(rel string, isDir bool) bool {
 
 // relOfFull returns the path relative to the root of p, a path at or
 // below it made by full or lister.appendSubdirs, as a substring of p.
-func (w *Watcher) relOfFull(p string) string {
+func (w *Watcher) relOfFull(p string) string { return relBelow(w.root, p) }
+
+// relBelow returns the path relative to root of p, a cleaned absolute
+// path at or below root, as a substring of p.
+func relBelow(root, p string) string {
 	switch {
-	case len(p) <= len(w.root):
+	case len(p) <= len(root):
 		return ""
-	case w.root == "/":
+	case root == "/":
 		return p[1:]
 	}
-	return p[len(w.root)+1:]
+	return p[len(root)+1:]
 }
 
 // full returns the absolute path of rel, as fsnotify knows it.

@@ -375,16 +375,16 @@ func TestRunDirBookkeepingIgnoresTrigger(t *testing.T) {
 	testutil.Eventually(t, 5*time.Second, "only the root watched", func() bool { return w.Watches() == 1 })
 }
 
+// skipAndTmp is the exclude of the exclusion tests: directories named
+// skip, files ending in .tmp.
+func skipAndTmp(rel string, isDir bool) bool {
+	return filepath.Base(rel) == "skip" || (!isDir && strings.HasSuffix(rel, ".tmp"))
+}
+
 func TestRunExclude(t *testing.T) {
 	root := t.TempDir()
 	mkdirs(t, root, "skip", "a")
-	w := newWatcher(t, Options{
-		Root:    root,
-		Trigger: allFileOps,
-		Exclude: func(rel string, isDir bool) bool {
-			return filepath.Base(rel) == "skip" || (!isDir && strings.HasSuffix(rel, ".tmp"))
-		},
-	})
+	w := newWatcher(t, Options{Root: root, Trigger: allFileOps, Exclude: skipAndTmp})
 	r := run(t, w)
 	writeFile(t, filepath.Join(root, "skip/f"))
 	writeFile(t, filepath.Join(root, "a/x.tmp"))
