@@ -15,10 +15,10 @@ const statsOption = "--stats"
 
 // transferStats is what rsync --stats reports.
 type transferStats struct {
-	files, deleted, bytes int64
+	files, deleted, bytes, sent int64
 }
 
-var statsLine = regexp.MustCompile(`(?m)^(Number of regular files transferred|Number of deleted files|Total transferred file size): ([0-9,.]+)`)
+var statsLine = regexp.MustCompile(`(?m)^(Number of regular files transferred|Number of deleted files|Total transferred file size|Total bytes sent): ([0-9,.]+)`)
 
 // parseStats reads rsync's --stats lines from its output; ok is false
 // when there are none.
@@ -34,6 +34,8 @@ func parseStats(out string) (s transferStats, ok bool) {
 			s.files = n
 		case "Number of deleted files":
 			s.deleted = n
+		case "Total bytes sent":
+			s.sent = n
 		default:
 			s.bytes = n
 		}
@@ -47,5 +49,5 @@ func addStats(e *zerolog.Event, output string) *zerolog.Event {
 	if !ok {
 		return e
 	}
-	return e.Int64("transferred", s.files).Int64("deleted", s.deleted).Int64("bytes", s.bytes)
+	return e.Int64("transferred", s.files).Int64("deleted", s.deleted).Int64("bytes", s.bytes).Int64("sent", s.sent)
 }

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -20,7 +21,13 @@ type Batch struct {
 	Full bool
 	// First is when the first change of the batch was seen.
 	First time.Time
+	// Moves are renames within the tree whose old and new names are both
+	// in Paths (see Change.From).
+	Moves []Move
 }
+
+// Move is a rename within a tree: To holds what From held.
+type Move struct{ From, To string }
 
 // Backlog is what a coalescer holds back (waiting out its delay, or for
 // the consumer), published for readers on other goroutines: a status
@@ -550,7 +557,8 @@ type pending struct {
 
 	root  node
 	full  bool
-	first time.Time // when the first change of this batch came
+	first time.Time         // when the first change of this batch came
+	moves map[string]string // renames within the tree: new name → old
 
 	stack []*node // scratch for add
 }
@@ -590,6 +598,12 @@ func (p *pending) add(c Change, now time.Time) {
 		return
 	}
 	n := p.addPath(c.Rel, c.IsDir && c.Op&recursiveOps != 0)
+	if c.From != "" && !p.full {
+		if p.moves == nil {
+			p.moves = map[string]string{}
+		}
+		p.moves[c.Rel] = c.From
+	}
 	if n != nil && !c.Quiet {
 		n.ops |= c.Op
 		n.seen = max(n.seen, now.UnixNano())
@@ -605,6 +619,12 @@ func (p *pending) addBatch(b Batch) {
 	for _, path := range b.Paths {
 		rel, rec := strings.CutSuffix(path, "/")
 		p.addPath(rel, rec)
+	}
+	if len(b.Moves) > 0 && p.moves == nil {
+		p.moves = map[string]string{}
+	}
+	for _, m := range b.Moves {
+		p.moves[m.To] = m.From
 	}
 }
 
@@ -656,9 +676,28 @@ func (p *pending) take() Batch {
 		b.Paths = make([]string, 0, p.root.count)
 		b.Paths = collect(&p.root, "", b.Paths)
 		sort.Strings(b.Paths)
+		b.Moves = movesIn(p.moves, b.Paths)
 	}
-	p.root, p.full, p.first = node{}, false, time.Time{}
+	p.root, p.full, p.first, p.moves = node{}, false, time.Time{}, nil
 	return b
+}
+
+// movesIn returns the moves whose old and new names are both among paths
+// (sorted; a directory with its trailing "/"), sorted by new name.
+func movesIn(moves map[string]string, paths []string) []Move {
+	listed := func(rel string) bool {
+		_, ok := slices.BinarySearch(paths, rel)
+		_, dir := slices.BinarySearch(paths, rel+"/")
+		return ok || dir
+	}
+	var ms []Move
+	for to, from := range moves {
+		if listed(to) && listed(from) {
+			ms = append(ms, Move{From: from, To: to})
+		}
+	}
+	slices.SortFunc(ms, func(a, b Move) int { return strings.Compare(a.To, b.To) })
+	return ms
 }
 
 // covers reports whether rel is pending: itself, below a directory synced
@@ -685,6 +724,7 @@ func (p *pending) covers(rel string) bool {
 func (p *pending) setFull() {
 	p.full = true
 	p.root = node{}
+	p.moves = nil
 }
 
 // addPath records rel, a clean relative path; rec means "rel and everything

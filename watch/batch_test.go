@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -471,4 +472,31 @@ func TestCoalesceBacklog(t *testing.T) {
 	})
 	close(in)
 	<-done
+}
+
+// A rename within the tree goes out as a Move when both names are in the
+// batch, and comes back with the batch when it is held.
+func TestPendingMoves(t *testing.T) {
+	now := time.Now()
+	p := newPending(CoalesceOptions{})
+	p.add(Change{Rel: "old", Op: Rename, IsDir: true}, now)
+	p.add(Change{Rel: "a/new", Op: Create, IsDir: true, From: "old"}, now)
+	p.add(Change{Rel: "f", Op: Rename}, now)
+	p.add(Change{Rel: "g", Op: Create, From: "f"}, now)
+	p.add(Change{Rel: "h", Op: Create, From: "gone-before"}, now) // its old name is not in the batch
+	b := p.take()
+	want := []Move{{From: "old", To: "a/new"}, {From: "f", To: "g"}}
+	if !slices.Equal(b.Moves, want) {
+		t.Fatalf("moves %v, want %v (paths %q)", b.Moves, want, b.Paths)
+	}
+	p.addBatch(b)
+	if again := p.take(); !slices.Equal(again.Moves, want) {
+		t.Errorf("after addBatch: moves %v, want %v", again.Moves, want)
+	}
+	p.add(Change{Rel: "x", Op: Rename}, now)
+	p.add(Change{Rel: "y", Op: Create, From: "x"}, now)
+	p.setFull()
+	if b := p.take(); !b.Full || b.Moves != nil {
+		t.Errorf("a full batch: %+v, want no moves", b)
+	}
 }

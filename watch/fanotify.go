@@ -355,6 +355,7 @@ type fanItem struct {
 	name   string
 	op     Op
 	isDir  bool
+	from   []string // a rename's new name: the old name's paths
 	lost   *fanFS // the filesystem whose handle could not be resolved
 	err    error
 	all    bool // every tree: an overflow
@@ -385,7 +386,7 @@ func (f *Fanotify) handle(evs []fanEvent) {
 			}
 		default:
 			for _, p := range it.places {
-				f.deliver(p, it.name, it.op, it.isDir)
+				f.deliver(p, it.name, it.op, it.isDir, it.from)
 			}
 		}
 	}
@@ -400,6 +401,7 @@ func (f *Fanotify) resolveEvent(ev fanEvent, items []fanItem) []fanItem {
 		return append(items, fanItem{all: true})
 	}
 	isDir := ev.mask&unix.FAN_ONDIR != 0
+	var from []string // the old name of a rename, as each mount shows it
 	for _, r := range ev.recs {
 		op := fanOp(ev.mask, r.kind)
 		fs := f.fss[r.fsid]
@@ -415,7 +417,16 @@ func (f *Fanotify) resolveEvent(ev fanEvent, items []fanItem) []fanItem {
 			// already: a root below it may be gone too.
 			items = append(items, fanItem{gone: fs})
 		case len(ps) > 0:
-			items = append(items, fanItem{places: ps, name: r.name, op: op, isDir: isDir})
+			it := fanItem{places: ps, name: r.name, op: op, isDir: isDir}
+			if r.kind == recNew {
+				it.from = from
+			}
+			items = append(items, it)
+		}
+		if r.kind == recOld {
+			for _, p := range ps {
+				from = append(from, filepath.Join(p.dir, r.name))
+			}
 		}
 	}
 	// A directory renamed changes the paths below it: those resolved are
@@ -478,17 +489,26 @@ func (f *Fanotify) place(dir string) (fanPlace, bool) {
 }
 
 // deliver hands the event of name in place's directory to each tree it
-// is in, and to the tree whose root it is; a directory removed or renamed
-// away above a root takes that tree's root with it.
-func (f *Fanotify) deliver(p fanPlace, name string, op Op, isDir bool) {
+// is in (with the old name, from, of a rename within the tree), and to
+// the tree whose root it is; a directory removed or renamed away above a
+// root takes that tree's root with it.
+func (f *Fanotify) deliver(p fanPlace, name string, op Op, isDir bool, from []string) {
 	full := p.dir
 	if name != "" && name != "." {
 		full = filepath.Join(p.dir, name)
 	}
 	for _, h := range p.trees {
-		if !h.excluded {
-			f.send(h.w, h.w.fanRel(full), op, isDir)
+		if h.excluded {
+			continue
 		}
+		old := ""
+		for _, o := range from {
+			if o != h.w.fanRoot && under(h.w.fanRoot, o) {
+				old = h.w.fanRel(o)
+			}
+		}
+		f.batch = h.w.handleFan(h.w.fanRel(full), op, isDir, old, f.batch[:0])
+		h.w.send(f.batch)
 	}
 	if full == p.dir {
 		return
@@ -511,7 +531,7 @@ func (f *Fanotify) deliver(p fanPlace, name string, op Op, isDir bool) {
 
 // send hands one event of w's tree to it.
 func (f *Fanotify) send(w *Watcher, rel string, op Op, isDir bool) {
-	f.batch = w.handleFan(rel, op, isDir, f.batch[:0])
+	f.batch = w.handleFan(rel, op, isDir, "", f.batch[:0])
 	w.send(f.batch)
 }
 

@@ -56,7 +56,7 @@ func TestFanotifyFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.Eventually(t, 5*time.Second, "RENAME f", func() bool { return changed(r, "f", Rename) })
-	testutil.Eventually(t, 5*time.Second, "CREATE g", func() bool { return changed(r, "g", Create) })
+	testutil.Eventually(t, 5*time.Second, "CREATE g, renamed from f", func() bool { return r.has(Change{Rel: "g", Op: Create, From: "f"}) })
 	if err := os.Remove(filepath.Join(root, "g")); err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,9 @@ func TestFanotifyDirs(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.Eventually(t, 5*time.Second, "RENAME d (dir)", func() bool { return r.has(Change{Rel: "d", Op: Rename, IsDir: true}) })
-	testutil.Eventually(t, 5*time.Second, "CREATE e (dir)", func() bool { return r.has(Change{Rel: "e", Op: Create, IsDir: true}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE e (dir), renamed from d", func() bool {
+		return r.has(Change{Rel: "e", Op: Create, IsDir: true, From: "d"})
+	})
 	writeFile(t, filepath.Join(root, "e/s/t/late"))
 	testutil.Eventually(t, 5*time.Second, "CREATE e/s/t/late", func() bool { return changed(r, "e/s/t/late", Create) })
 	if r.any(func(c Change) bool { return strings.HasPrefix(c.Rel, "d/") }) {
@@ -387,7 +389,7 @@ func TestFanotifyTriggerMask(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.Eventually(t, 5*time.Second, "RENAME x, CREATE z (dirs)", func() bool {
-		return r.has(Change{Rel: "x", Op: Rename, IsDir: true}) && r.has(Change{Rel: "z", Op: Create, IsDir: true})
+		return r.has(Change{Rel: "x", Op: Rename, IsDir: true}) && r.has(Change{Rel: "z", Op: Create, IsDir: true, From: "x"})
 	})
 	if err := os.RemoveAll(filepath.Join(root, "z")); err != nil {
 		t.Fatal(err)

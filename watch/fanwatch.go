@@ -45,9 +45,9 @@ func (w *Watcher) runFan(ctx context.Context, out chan<- Change) error {
 }
 
 // handleFan turns one fanotify event of rel, a path in w's tree that no
-// excluded directory holds, into changes appended to buf. Run on the
-// group's loop.
-func (w *Watcher) handleFan(rel string, op Op, isDir bool, buf []Change) []Change {
+// excluded directory holds, into changes appended to buf; from is the old
+// name of a rename within the tree ("" if none). Run on the group's loop.
+func (w *Watcher) handleFan(rel string, op Op, isDir bool, from string, buf []Change) []Change {
 	if w.rootLost.Load() {
 		return buf
 	}
@@ -69,10 +69,13 @@ func (w *Watcher) handleFan(rel string, op Op, isDir bool, buf []Change) []Chang
 	if w.excluded(rel, isDir) {
 		return buf
 	}
-	if isDir && op&recursiveOps != 0 {
-		return append(buf, Change{Rel: rel, Op: op, IsDir: true})
+	if from != "" && w.excluded(from, isDir) {
+		from = "" // the target does not have it
 	}
-	return append(buf, Change{Rel: rel, Op: op, IsDir: isDir, Quiet: op&w.opts.Trigger == 0})
+	if isDir && op&recursiveOps != 0 {
+		return append(buf, Change{Rel: rel, Op: op, IsDir: true, From: from})
+	}
+	return append(buf, Change{Rel: rel, Op: op, IsDir: isDir, Quiet: op&w.opts.Trigger == 0, From: from})
 }
 
 // fanRel returns the path of p, at or below the tree's resolved root,

@@ -97,6 +97,11 @@ type Change struct {
 	// Quiet is true for an op outside Options.Trigger: the path is to be
 	// synced with the next batch, but starts none itself.
 	Quiet bool
+	// From is, for the Create of a rename's new name, the old name when
+	// it was in the same tree (fanotify reports both at once; inotify
+	// does not pair them): the target still has From's content, which
+	// the consumer may copy there instead of sending it again.
+	From string
 }
 
 // Options configures a Watcher.
