@@ -356,7 +356,7 @@ type fanItem struct {
 	op     Op
 	isDir  bool
 	from   []string // a rename's new name: the old name's paths
-	lost   *fanFS // the filesystem whose handle could not be resolved
+	lost   *fanFS   // the filesystem whose handle could not be resolved
 	err    error
 	all    bool // every tree: an overflow
 	gone   *fanFS
