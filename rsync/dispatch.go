@@ -46,7 +46,15 @@ type Work struct {
 	Paths []string
 	Full  bool
 	Since time.Time // when the oldest of these changes was seen; zero = now
+	// Moves are renames within the tree among Paths: the target still
+	// has each old name, from which the new one is copied there before
+	// the run (see moveArgv), instead of being sent again.
+	Moves []Move
 }
+
+// Move is a rename within a tree, both names relative to its root: To
+// holds what From held.
+type Move struct{ From, To string }
 
 // Options configure a dispatcher.
 type Options struct {
@@ -128,6 +136,7 @@ type result struct {
 type jobState struct {
 	Job
 	pending map[string]struct{}
+	moves   map[string]string // renames among pending: new name → old (see Work.Moves)
 	full    bool
 	initial bool // the pending full run is the initial one
 	runs    map[int]running
@@ -182,6 +191,7 @@ type running struct {
 	full    bool
 	initial bool
 	paths   []string
+	moves   []Move    // copied on the target before the run (see moveArgv)
 	exclude []string  // set-aside paths it leaves out (see unreadableSet)
 	since   time.Time // when the oldest of its changes was seen
 	// transferred: rsync said its transfer is complete and is only exiting
@@ -435,6 +445,7 @@ func (d *dispatcher) loop(in <-chan Work) error {
 			}
 			for _, j := range d.byTree[w.Tree] {
 				d.merge(j, w.Paths, w.Full, false, since)
+				j.addMoves(w.Moves)
 				if j.heldMaxDelete { // a new change: try again
 					j.heldMaxDelete, j.waiting = false, false
 				}
@@ -549,8 +560,12 @@ func (d *dispatcher) startReady() {
 		// A warm rsync takes a short list when its command line needs
 		// nothing more: no walk for exclude functions, no set-aside paths
 		// to exclude. It already holds its process slot.
+		var moves []Move
+		if !full {
+			moves = j.takeMoves(paths)
+		}
 		var w *warmRsync
-		if !full && j.warm != nil && len(paths) <= warmListMax && (j.Exclude == nil || !dirs) && len(exclude) == 0 {
+		if !full && j.warm != nil && len(paths) <= warmListMax && (j.Exclude == nil || !dirs) && len(exclude) == 0 && len(moves) == 0 {
 			w = d.takeWarm(j)
 			j.warmAt = time.Now().Add(warmDelay)
 		}
@@ -564,6 +579,7 @@ func (d *dispatcher) startReady() {
 		}
 		j.full, j.initial = false, false
 		clear(j.pending)
+		clear(j.moves)
 		if !full {
 			j.listed = time.Now()
 		}
@@ -575,7 +591,7 @@ func (d *dispatcher) startReady() {
 				j.againAfterFull[p] = struct{}{}
 			}
 		}
-		run := running{full: full, initial: initial, paths: paths, exclude: exclude, since: j.since}
+		run := running{full: full, initial: initial, paths: paths, moves: moves, exclude: exclude, since: j.since}
 		j.runs[id] = run
 		d.running++
 		job := j.Job // a copy: a reload may replace j.Job while the run goes on

@@ -55,6 +55,7 @@ func (d *dispatcher) run(i int, j Job, run running, w *warmRsync, onTransferred 
 		return r
 	}
 	start := time.Now()
+	d.copyMoves(j, d.settings(j, false), run, lg)
 	slowDone := slowRunWarnings(lg, d.o.SlowRun, runWhat(paths, full, initial))
 	var output string
 	if w != nil {
@@ -89,10 +90,7 @@ func (d *dispatcher) run(i int, j Job, run running, w *warmRsync, onTransferred 
 func (d *dispatcher) plan(j Job, run running, w *warmRsync, lg zerolog.Logger) (invocation, error) {
 	paths, full, initial := run.paths, run.full, run.initial
 	inv := invocation{cleanup: func() {}}
-	st := j.Settings
-	if !initial && IsRemote(j.Dest) {
-		st.Extra = withSSHOptions(st.Extra, d.o.SSHControlDir, st.sshTimeouts())
-	}
+	st := d.settings(j, initial)
 	if initial {
 		inv.env = initialEnv(st, j.Dest)
 		inv.idle = initialIdle(st, j.Dest)
@@ -135,6 +133,16 @@ func (d *dispatcher) plan(j Job, run running, w *warmRsync, lg zerolog.Logger) (
 	inv.argv = withRulesFirst(inv.argv, opts)
 	lg.Debug().Int("excluded", n).Msg("paths the config's exclude functions leave out")
 	return inv, nil
+}
+
+// settings are job j's settings for a run: after the initial one, a run
+// to a remote node reuses one ssh connection and has ssh's timeouts.
+func (d *dispatcher) settings(j Job, initial bool) Settings {
+	st := j.Settings
+	if !initial && IsRemote(j.Dest) {
+		st.Extra = withSSHOptions(st.Extra, d.o.SSHControlDir, st.sshTimeouts())
+	}
+	return st
 }
 
 // unused ends the warm rsync w (if any) handed to a run that does not

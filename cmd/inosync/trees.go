@@ -145,9 +145,18 @@ func (p *pipelines) start(t *treeRun, cfg *config.Config) {
 	go func() {
 		defer p.wg.Done()
 		for b := range batches {
-			p.work <- rsync.Work{Tree: id, Paths: b.Paths, Full: b.Full, Since: b.First}
+			p.work <- rsync.Work{Tree: id, Paths: b.Paths, Full: b.Full, Since: b.First, Moves: workMoves(b.Moves)}
 		}
 	}()
+}
+
+// workMoves are a batch's renames as the dispatcher takes them.
+func workMoves(ms []watch.Move) []rsync.Move {
+	var out []rsync.Move
+	for _, m := range ms {
+		out = append(out, rsync.Move{From: m.From, To: m.To})
+	}
+	return out
 }
 
 // closeWhenDone closes work once every pipeline has ended (they end with

@@ -1,0 +1,158 @@
+package rsync
+
+import (
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/rs/zerolog"
+)
+
+// A rename within a tree is, for a list run, a deletion of the old name
+// and a new name synced recursively: its data sent again. Before that run
+// deletes the old name on the target, the new one is copied there from it
+// by rsync alone: a directory with --copy-dest pointing at the old one (a
+// file identical in size and time is copied on the receiver, another is
+// sent as a delta against it), a file with --fuzzy looking in the old
+// directory for a basis (a delta against the old file). The run then
+// finds the new name in place and sends nothing of it; the target ends as
+// the run alone would leave it, since the run still syncs the new name
+// recursively and deletes the old one.
+
+// movesMax bounds the moves copied before one run: each is an rsync of
+// its own.
+const movesMax = 16
+
+// addMoves records renames among the job's pending paths.
+func (j *jobState) addMoves(moves []Move) {
+	if len(moves) == 0 || j.full {
+		return
+	}
+	if j.moves == nil {
+		j.moves = map[string]string{}
+	}
+	for _, m := range moves {
+		j.moves[m.To] = m.From
+	}
+}
+
+// takeMoves returns the recorded moves whose names are both among paths
+// (a run's sorted list), at most movesMax, when the job's rules let a
+// move be copied safely (movesSafe).
+func (j *jobState) takeMoves(paths []string) []Move {
+	if len(j.moves) == 0 || !movesSafe(j.Job) {
+		return nil
+	}
+	listed := func(rel string) bool {
+		_, f := slices.BinarySearch(paths, rel)
+		_, d := slices.BinarySearch(paths, rel+"/")
+		return f || d
+	}
+	var ms []Move
+	for to, from := range j.moves {
+		if listed(to) && listed(from) && len(ms) < movesMax {
+			ms = append(ms, Move{From: from, To: to})
+		}
+	}
+	slices.SortFunc(ms, func(a, b Move) int { return strings.Compare(a.To, b.To) })
+	return ms
+}
+
+// movesSafe reports whether a move may be copied with the job's rules:
+// the copy runs from the new name, not from the tree's root, so a rule
+// anchored at the root (a pattern with a '/' before its end), one from a
+// file, or an exclude function (which sees paths from the root) could
+// leave on the target what the run would not. Such jobs send their moves
+// again instead.
+func movesSafe(j Job) bool {
+	if j.Exclude != nil {
+		return false
+	}
+	for _, x := range j.Settings.Excludes {
+		if strings.Contains(strings.TrimSuffix(x, "/"), "/") {
+			return false
+		}
+	}
+	for _, w := range j.Settings.Extra {
+		name, _, _ := strings.Cut(w, "=")
+		switch name {
+		case "--exclude", "--include", "--filter", "--exclude-from", "--include-from", "--files-from", "--cvs-exclude", "-C", "-f", "-F":
+			return false
+		}
+		if strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "--") && strings.ContainsAny(w[1:], "CfF") {
+			return false // a cluster of short options with one of them
+		}
+	}
+	return true
+}
+
+// moveArgv is the command line that copies m on the target of a tree
+// synced from source to dest: the new name from the source, with the old
+// one on the target as its basis. dir says whether m is a directory. st
+// is the run's settings (its ssh options included).
+func moveArgv(st Settings, source, dest string, m Move, dir bool) []string {
+	base, below := transferRoot(source)
+	if !strings.HasSuffix(dest, "/") {
+		dest += "/"
+	}
+	to, from := below+m.To, below+m.From
+	var src, dst string
+	var opts []string
+	if dir {
+		src, dst = base+to+"/", dest+to+"/"
+		opts = []string{"--copy-dest=" + relFrom(to, from)}
+	} else {
+		// A delta against the basis, also to a local node (whose
+		// default is to send whole files).
+		src, dst = base+to, dest+parentDir(to)+"/"
+		opts = []string{"--no-whole-file", "--fuzzy"}
+		if parentDir(to) != parentDir(from) {
+			opts = append(opts, "--fuzzy", "--copy-dest="+relFrom(parentDir(to), parentDir(from)))
+		}
+	}
+	argv := argvDeleting(st, src, dst, false)
+	opts = append(append(st.laterOpts(), statsOption), opts...)
+	return insertBeforeOperands(argv, opts)
+}
+
+// relFrom is the path of directory target relative to directory dir,
+// both relative to one root ("" is the root).
+func relFrom(dir, target string) string {
+	up := ""
+	if dir != "" {
+		up = strings.Repeat("../", strings.Count(dir, "/")+1)
+	}
+	if target == "" {
+		if up == "" {
+			return "."
+		}
+		return strings.TrimSuffix(up, "/")
+	}
+	return up + target
+}
+
+// parentDir is the directory part of a relative path, "" for the root.
+func parentDir(rel string) string {
+	if d := path.Dir(rel); d != "." {
+		return d
+	}
+	return ""
+}
+
+// copyMoves copies the run's moves on the target before its list goes:
+// one rsync each, its failure only logged (the run then sends the data).
+func (d *dispatcher) copyMoves(j Job, st Settings, run running, lg zerolog.Logger) {
+	for _, m := range run.moves {
+		_, dir := slices.BinarySearch(run.paths, m.To+"/")
+		argv := moveArgv(st, j.Path, j.Dest, m, dir)
+		output, err := d.execCold(invocation{argv: argv})
+		e := lg.Info()
+		if err != nil {
+			e = lg.Warn().Err(err).Str("output", lastLine(output))
+		}
+		addStats(e.Str("from", m.From).Str("to", m.To), output).Msg("rename copied on the target from its old name")
+		if le := lg.Debug(); le.Enabled() {
+			le.Str("argv", Quote(argv)).Str("output", output).Msg("rsync output")
+		}
+	}
+}

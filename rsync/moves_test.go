@@ -1,0 +1,128 @@
+package rsync
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/inosync/inosync/internal/testutil"
+)
+
+func TestMoveArgv(t *testing.T) {
+	st := Settings{Rsync: "/usr/bin/rsync", Bwlimit: "0"}
+	for _, c := range []struct {
+		name, source, dest string
+		m                  Move
+		dir                bool
+		want               string
+	}{
+		{"a directory", "/s/", "web1:/t/", Move{From: "old", To: "a/new"}, true,
+			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --copy-dest=../../old /s/a/new/ web1:/t/a/new/"},
+		{"a file in its directory", "/s/", "/t", Move{From: "d/f", To: "d/g"}, false,
+			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --no-whole-file --fuzzy /s/d/g /t/d/"},
+		{"a file to another directory", "/s/", "/t/", Move{From: "d/f", To: "e/x/g"}, false,
+			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --no-whole-file --fuzzy --fuzzy --copy-dest=../../d /s/e/x/g /t/e/x/"},
+		{"a file from the root", "/s/", "/t/", Move{From: "f", To: "e/g"}, false,
+			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --no-whole-file --fuzzy --fuzzy --copy-dest=.. /s/e/g /t/e/"},
+		{"a source without its slash", "/srv/www", "/t/", Move{From: "old", To: "new"}, true,
+			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --copy-dest=../../www/old /srv/www/new/ /t/www/new/"},
+	} {
+		if got := Quote(moveArgv(st, c.source, c.dest, c.m, c.dir)); got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
+		}
+	}
+}
+
+func TestMovesSafe(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		j    Job
+		want bool
+	}{
+		{"no rules", Job{}, true},
+		{"unanchored patterns", Job{Settings: Settings{Excludes: []string{"*.tmp", "cache/"}}}, true},
+		{"an anchored pattern", Job{Settings: Settings{Excludes: []string{"/cache/"}}}, false},
+		{"a pattern with a directory", Job{Settings: Settings{Excludes: []string{"a/b"}}}, false},
+		{"a filter in extra", Job{Settings: Settings{Extra: []string{"--filter=- x"}}}, false},
+		{"-avC in extra", Job{Settings: Settings{Extra: []string{"-avC"}}}, false},
+		{"-av in extra", Job{Settings: Settings{Extra: []string{"-av", "--compress"}}}, true},
+		{"an exclude function", Job{Exclude: func(string, bool) bool { return false }}, false},
+	} {
+		if got := movesSafe(c.j); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// A directory and a file renamed within the tree are copied on the target
+// from their old names before the run: rsync sends next to none of their
+// data, and the target ends equal to the source.
+func TestDispatchMovesCopiedOnTarget(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	data := make([]byte, 1<<20)
+	for i := range 8 {
+		_, _ = rand.Read(data)
+		write(t, filepath.Join(src, "old", "f"+string(rune('a'+i))), string(data))
+	}
+	_, _ = rand.Read(data)
+	write(t, filepath.Join(src, "d1", "big"), string(data))
+	must(t, os.MkdirAll(filepath.Join(src, "d2"), 0o755))
+	var logs testutil.LockedBuffer
+	in := make(chan Work)
+	done := make(chan error)
+	go func() {
+		done <- Dispatch(in, Options{
+			Jobs:    []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0", Extra: []string{"--stats"}}}},
+			Initial: true, Logger: zerolog.New(&logs),
+		})
+	}()
+	testutil.Eventually(t, 20*time.Second, "the initial sync", func() bool { return snapshot(dst) == snapshot(src) })
+	must(t, os.Rename(filepath.Join(src, "old"), filepath.Join(src, "new")))
+	must(t, os.Rename(filepath.Join(src, "d1", "big"), filepath.Join(src, "d2", "big2")))
+	in <- Work{Paths: []string{"d1/big", "d2/big2", "new/", "old/"}, Moves: []Move{{From: "old", To: "new"}, {From: "d1/big", To: "d2/big2"}}}
+	testutil.Eventually(t, 20*time.Second, "the renames synced", func() bool { return snapshot(dst) == snapshot(src) })
+	close(in)
+	must(t, <-done)
+	var copied []string
+	listRuns := 0
+	for _, ln := range strings.Split(logs.String(), "\n") {
+		var l struct {
+			Message string `json:"message"`
+			To      string `json:"to"`
+			Sent    int64  `json:"sent"`
+			Level   string `json:"level"`
+			Full    bool   `json:"full"`
+		}
+		if json.Unmarshal([]byte(ln), &l) != nil {
+			continue
+		}
+		if l.Message == "rsync" && !l.Full {
+			listRuns++
+			if l.Sent == 0 || l.Sent > 10000 {
+				t.Errorf("the run after the copies sent %d bytes (0: no --stats figure)", l.Sent)
+			}
+		}
+		if l.Message != "rename copied on the target from its old name" {
+			continue
+		}
+		copied = append(copied, l.To)
+		if l.Level != "info" || l.Sent > 10000 {
+			t.Errorf("the copy of %s: level %s, %d bytes sent (of %d MiB renamed)", l.To, l.Level, l.Sent, 8)
+		}
+	}
+	if listRuns == 0 {
+		t.Error("no run for the renames was logged")
+	}
+	if slices.Sort(copied); !slices.Equal(copied, []string{"d2/big2", "new"}) {
+		t.Errorf("renames copied: %q; log:\n%s", copied, logs.String())
+	}
+}
