@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -182,4 +184,60 @@ func TestNodeOwnOptions(t *testing.T) {
 		t.Error("node 2's rspeed is not in any command line")
 	}
 	must(t, d.stop(t))
+}
+
+// A directory of 64 files (16 MiB) renamed in a tree watched with
+// fanotify, to a node over ssh: rsync's own --stats say that under 1 %
+// of its bytes were sent, and the node ends equal to the source.
+func TestRenamedDirNotSentAgain(t *testing.T) {
+	testutil.NeedRsync(t)
+	needFanotify(t)
+	k := newSSHKeys(t)
+	port := freePort(t, "127.0.0.1")
+	k.startSSHD(t, "127.0.0.1", port)
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "node")
+	const files, size = 64, 256 << 10
+	data := make([]byte, size)
+	for i := range files {
+		_, _ = rand.Read(data)
+		writeFile(t, filepath.Join(src, "media/old", fmt.Sprintf("clip%03d", i)), string(data))
+	}
+	must(t, os.MkdirAll(dst, 0o755))
+	cfg := fmt.Sprintf(`sync(%q, %q, nodes = ["root@127.0.0.1:"], delay = 0)
+extra = "--rsh='%s' --stats"
+watcher = "fanotify"
+`, src+"/", dst+"/", k.rsh(port))
+	d := startDaemon(t, src, "", cfg, false)
+	converges(t, src, dst, "the initial sync over ssh")
+	off := len(d.logs.String())
+	must(t, os.Rename(filepath.Join(src, "media/old"), filepath.Join(src, "media/new")))
+	converges(t, src, dst, "the renamed directory")
+	must(t, d.stop(t))
+	var sent int64
+	copied := false
+	for _, ln := range strings.Split(d.logs.String()[off:], "\n") {
+		var l struct {
+			Message string `json:"message"`
+			Sent    int64  `json:"sent"`
+			To      string `json:"to"`
+		}
+		if json.Unmarshal([]byte(ln), &l) != nil {
+			continue
+		}
+		switch l.Message {
+		case "rename copied on the target from its old name":
+			copied = l.To == "media/new"
+			sent += l.Sent
+		case "rsync":
+			sent += l.Sent
+		}
+	}
+	if !copied {
+		t.Fatalf("the rename was not copied on the node; log:\n%s", d.logs.String()[off:])
+	}
+	if total := int64(files * size); sent == 0 || sent*100 >= total {
+		t.Errorf("rsync sent %d bytes for the rename of %d: want under 1 %%", sent, total)
+	}
+	t.Logf("the rename of %d bytes sent %d", files*size, sent)
 }
