@@ -444,8 +444,8 @@ func (d *dispatcher) loop(in <-chan Work) error {
 				since = time.Now()
 			}
 			for _, j := range d.byTree[w.Tree] {
-				d.merge(j, w.Paths, w.Full, false, since)
 				j.addMoves(w.Moves)
+				d.merge(j, w.Paths, w.Full, false, since)
 				if j.heldMaxDelete { // a new change: try again
 					j.heldMaxDelete, j.waiting = false, false
 				}
@@ -561,7 +561,7 @@ func (d *dispatcher) startReady() {
 		// nothing more: no walk for exclude functions, no set-aside paths
 		// to exclude. It already holds its process slot.
 		var moves []Move
-		if !full {
+		if !full && len(exclude) == 0 {
 			moves = j.takeMoves(paths)
 		}
 		var w *warmRsync

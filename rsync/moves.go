@@ -23,17 +23,48 @@ import (
 // its own.
 const movesMax = 16
 
-// addMoves records renames among the job's pending paths.
+// addMoves records renames among paths that are about to join the job's
+// pending set. A new name that is pending already (or below or above a
+// pending path) is left out: an earlier change there, not yet synced, may
+// have left on the target what the copy would write through (a symlink
+// where the new directory goes).
 func (j *jobState) addMoves(moves []Move) {
 	if len(moves) == 0 || j.full {
 		return
 	}
-	if j.moves == nil {
-		j.moves = map[string]string{}
-	}
 	for _, m := range moves {
+		if len(j.moves) >= movesMax || !safeName(m.From) || !safeName(m.To) || j.pendingNear(m.To) {
+			continue
+		}
+		if j.moves == nil {
+			j.moves = map[string]string{}
+		}
 		j.moves[m.To] = m.From
 	}
+}
+
+// pendingNear reports whether rel, or a path below or above it, is
+// pending.
+func (j *jobState) pendingNear(rel string) bool {
+	for p := range j.pending {
+		if related(strings.TrimSuffix(p, "/"), rel) {
+			return true
+		}
+	}
+	return false
+}
+
+// safeName reports whether a name may go on a command line: the copy
+// names its paths as operands, which a remote rsync (or an rsync daemon)
+// may expand as wildcards or, before rsync 3.2.4, split at spaces; a name
+// of other characters is sent again by the run instead.
+func safeName(rel string) bool {
+	for i := 0; i < len(rel); i++ {
+		if !isSafe(rel[i]) {
+			return false
+		}
+	}
+	return rel != ""
 }
 
 // takeMoves returns the recorded moves whose names are both among paths
@@ -58,28 +89,33 @@ func (j *jobState) takeMoves(paths []string) []Move {
 	return ms
 }
 
-// movesSafe reports whether a move may be copied with the job's rules:
-// the copy runs from the new name, not from the tree's root, so a rule
-// anchored at the root (a pattern with a '/' before its end), one from a
-// file, or an exclude function (which sees paths from the root) could
-// leave on the target what the run would not. Such jobs send their moves
+// movesSafe reports whether a move may be copied with the job's rules and
+// options: the copy runs from the new name, not from the tree's root, so
+// a rule anchored at the root (a pattern with a '/' before its end, or
+// '**', which matches across directories), one from a file, an exclude
+// function (which sees paths from the root), a relative --backup-dir,
+// --prune-empty-dirs or a basis directory of extra's own could leave on
+// the target what the run would not, or fail. Such jobs send their moves
 // again instead.
 func movesSafe(j Job) bool {
 	if j.Exclude != nil {
 		return false
 	}
 	for _, x := range j.Settings.Excludes {
-		if strings.Contains(strings.TrimSuffix(x, "/"), "/") {
+		if strings.Contains(strings.TrimSuffix(x, "/"), "/") || strings.Contains(x, "**") {
 			return false
 		}
 	}
 	for _, w := range j.Settings.Extra {
-		name, _, _ := strings.Cut(w, "=")
+		name, val, _ := strings.Cut(w, "=")
 		switch name {
-		case "--exclude", "--include", "--filter", "--exclude-from", "--include-from", "--files-from", "--cvs-exclude", "-C", "-f", "-F":
-			return false
+		case "--exclude", "--include", "--filter", "--exclude-from", "--include-from", "--files-from", "--cvs-exclude",
+			"--prune-empty-dirs", "--link-dest", "--copy-dest", "--compare-dest", "--fuzzy", "--backup-dir":
+			if name != "--backup-dir" || !strings.HasPrefix(val, "/") {
+				return false
+			}
 		}
-		if strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "--") && strings.ContainsAny(w[1:], "CfF") {
+		if strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "--") && strings.ContainsAny(w[1:], "CfFmy") {
 			return false // a cluster of short options with one of them
 		}
 	}
@@ -92,8 +128,8 @@ func movesSafe(j Job) bool {
 // is the run's settings (its ssh options included).
 func moveArgv(st Settings, source, dest string, m Move, dir bool) []string {
 	base, below := transferRoot(source)
-	if !strings.HasSuffix(dest, "/") {
-		dest += "/"
+	if dest != "" && !strings.HasSuffix(dest, "/") && !strings.HasSuffix(dest, ":") {
+		dest += "/" // "web1:" is the home directory there, "web1:/" its root
 	}
 	to, from := below+m.To, below+m.From
 	var src, dst string
@@ -141,16 +177,26 @@ func parentDir(rel string) string {
 
 // copyMoves copies the run's moves on the target before its list goes:
 // one rsync each, its failure only logged (the run then sends the data).
+// Pretending, it says what it would run.
 func (d *dispatcher) copyMoves(j Job, st Settings, run running, lg zerolog.Logger) {
 	for _, m := range run.moves {
 		_, dir := slices.BinarySearch(run.paths, m.To+"/")
 		argv := moveArgv(st, j.Path, j.Dest, m, dir)
-		output, err := d.execCold(invocation{argv: argv})
-		e := lg.Info()
-		if err != nil {
-			e = lg.Warn().Err(err).Str("output", lastLine(output))
+		if d.o.Pretend {
+			lg.Info().Str("argv", Quote(argv)).Str("from", m.From).Str("to", m.To).Msg("would execute")
+			continue
 		}
-		addStats(e.Str("from", m.From).Str("to", m.To), output).Msg("rename copied on the target from its old name")
+		if d.kill.Err() != nil {
+			return // stopping: the run is killed too
+		}
+		output, err := d.execCold(invocation{argv: argv})
+		if err != nil {
+			exit, _ := classify(err, argv[0])
+			lg.Warn().Str("from", m.From).Str("to", m.To).Int("exit", exit).Str("output", lastLine(output)).
+				Msg("copying a rename on the target from its old name failed; the run sends it")
+		} else {
+			addStats(lg.Info().Str("from", m.From).Str("to", m.To), output).Msg("rename copied on the target from its old name")
+		}
 		if le := lg.Debug(); le.Enabled() {
 			le.Str("argv", Quote(argv)).Str("output", output).Msg("rsync output")
 		}

@@ -3,6 +3,7 @@ package rsync
 import (
 	"crypto/rand"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,6 +32,8 @@ func TestMoveArgv(t *testing.T) {
 			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --no-whole-file --fuzzy --fuzzy --copy-dest=../../d /s/e/x/g /t/e/x/"},
 		{"a file from the root", "/s/", "/t/", Move{From: "f", To: "e/g"}, false,
 			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --no-whole-file --fuzzy --fuzzy --copy-dest=.. /s/e/g /t/e/"},
+		{"a node's home directory", "/s/", "web1:", Move{From: "old", To: "new"}, true,
+			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --copy-dest=../old /s/new/ web1:new/"},
 		{"a source without its slash", "/srv/www", "/t/", Move{From: "old", To: "new"}, true,
 			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --copy-dest=../../www/old /srv/www/new/ /t/www/new/"},
 	} {
@@ -54,6 +57,11 @@ func TestMovesSafe(t *testing.T) {
 		{"-avC in extra", Job{Settings: Settings{Extra: []string{"-avC"}}}, false},
 		{"-av in extra", Job{Settings: Settings{Extra: []string{"-av", "--compress"}}}, true},
 		{"an exclude function", Job{Exclude: func(string, bool) bool { return false }}, false},
+		{"a ** pattern", Job{Settings: Settings{Excludes: []string{"e**file"}}}, false},
+		{"a relative --backup-dir", Job{Settings: Settings{Extra: []string{"--backup", "--backup-dir=bak"}}}, false},
+		{"an absolute --backup-dir", Job{Settings: Settings{Extra: []string{"--backup", "--backup-dir=/var/bak"}}}, true},
+		{"--link-dest in extra", Job{Settings: Settings{Extra: []string{"--link-dest=/prev"}}}, false},
+		{"-m in extra", Job{Settings: Settings{Extra: []string{"-am"}}}, false},
 	} {
 		if got := movesSafe(c.j); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
@@ -124,5 +132,21 @@ func TestDispatchMovesCopiedOnTarget(t *testing.T) {
 	}
 	if slices.Sort(copied); !slices.Equal(copied, []string{"d2/big2", "new"}) {
 		t.Errorf("renames copied: %q; log:\n%s", copied, logs.String())
+	}
+}
+
+// A move is kept only for plain names, and not where a change of the new
+// name (or around it) is still pending.
+func TestAddMoves(t *testing.T) {
+	j := &jobState{pending: map[string]struct{}{"cur/": {}, "x": {}}}
+	j.addMoves([]Move{
+		{From: "stage", To: "cur"},    // cur/ pending: left out
+		{From: "old", To: "cur/sub"},  // below a pending path: left out
+		{From: "a b", To: "c"},        // a space: left out
+		{From: "r*", To: "s"},         // a wildcard: left out
+		{From: "old", To: "new-name"}, // kept
+	})
+	if want := map[string]string{"new-name": "old"}; !maps.Equal(j.moves, want) {
+		t.Errorf("moves %v, want %v", j.moves, want)
 	}
 }

@@ -48,6 +48,7 @@ func (d *dispatcher) run(i int, j Job, run running, w *warmRsync, onTransferred 
 		}
 	}
 	if d.o.Pretend {
+		d.copyMoves(j, d.settings(j, false), run, lg)
 		addWhat(lg.Info().Str("argv", Quote(inv.argv)), paths, full).Msg("would execute")
 		if e := lg.Debug(); e.Enabled() && len(paths) > 0 {
 			e.Strs("list", paths).Msg("would send")

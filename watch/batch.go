@@ -559,6 +559,7 @@ type pending struct {
 	full  bool
 	first time.Time         // when the first change of this batch came
 	moves map[string]string // renames within the tree: new name → old
+	away  map[string]string // such new names renamed on: their old names
 
 	stack []*node // scratch for add
 }
@@ -597,13 +598,8 @@ func (p *pending) add(c Change, now time.Time) {
 		p.setFull()
 		return
 	}
+	p.noteMove(c)
 	n := p.addPath(c.Rel, c.IsDir && c.Op&recursiveOps != 0)
-	if c.From != "" && !p.full {
-		if p.moves == nil {
-			p.moves = map[string]string{}
-		}
-		p.moves[c.Rel] = c.From
-	}
 	if n != nil && !c.Quiet {
 		n.ops |= c.Op
 		n.seen = max(n.seen, now.UnixNano())
@@ -678,8 +674,46 @@ func (p *pending) take() Batch {
 		sort.Strings(b.Paths)
 		b.Moves = movesIn(p.moves, b.Paths)
 	}
-	p.root, p.full, p.first, p.moves = node{}, false, time.Time{}, nil
+	p.root, p.full, p.first, p.moves, p.away = node{}, false, time.Time{}, nil, nil
 	return b
+}
+
+// noteMove keeps track of renames within the tree, before c's path is
+// added. A rename whose new name (or a path above it) is pending already
+// is not kept: what an earlier change left on the target there (a
+// symlink where a directory now goes) is not what the move's copy may
+// write into. A rename of a name that was itself renamed to keeps the
+// first old name (a→b→c copies c from a; a→b→a copies nothing); any other
+// change of a new name drops its move (the target's old name may no
+// longer match it).
+func (p *pending) noteMove(c Change) {
+	if c.From == "" {
+		if from, ok := p.moves[c.Rel]; ok {
+			delete(p.moves, c.Rel)
+			if c.Op == Rename { // its new name, if in the tree, comes next
+				if p.away == nil {
+					p.away = map[string]string{}
+				}
+				p.away[c.Rel] = from
+			}
+		}
+		return
+	}
+	if p.full || p.covers(c.Rel) {
+		return
+	}
+	from := c.From
+	if first, ok := p.away[from]; ok {
+		delete(p.away, from)
+		from = first
+	}
+	if from == c.Rel {
+		return
+	}
+	if p.moves == nil {
+		p.moves = map[string]string{}
+	}
+	p.moves[c.Rel] = from
 }
 
 // movesIn returns the moves whose old and new names are both among paths
@@ -724,7 +758,7 @@ func (p *pending) covers(rel string) bool {
 func (p *pending) setFull() {
 	p.full = true
 	p.root = node{}
-	p.moves = nil
+	p.moves, p.away = nil, nil
 }
 
 // addPath records rel, a clean relative path; rec means "rel and everything

@@ -500,3 +500,28 @@ func TestPendingMoves(t *testing.T) {
 		t.Errorf("a full batch: %+v, want no moves", b)
 	}
 }
+
+// Chains, renames back, a new name changed again or taken where a change
+// was pending: only the moves whose copy is what the run would send.
+func TestPendingMovesChanged(t *testing.T) {
+	now := time.Now()
+	p := newPending(CoalesceOptions{})
+	p.add(Change{Rel: "a", Op: Rename}, now) // a → b → c: c from a
+	p.add(Change{Rel: "b", Op: Create, From: "a"}, now)
+	p.add(Change{Rel: "b", Op: Rename}, now)
+	p.add(Change{Rel: "c", Op: Create, From: "b"}, now)
+	p.add(Change{Rel: "x", Op: Rename}, now) // x → y → x: nothing
+	p.add(Change{Rel: "y", Op: Create, From: "x"}, now)
+	p.add(Change{Rel: "y", Op: Rename}, now)
+	p.add(Change{Rel: "x", Op: Create, From: "y"}, now)
+	p.add(Change{Rel: "f", Op: Rename}, now) // f → g, then g written
+	p.add(Change{Rel: "g", Op: Create, From: "f"}, now)
+	p.add(Change{Rel: "g", Op: Write}, now)
+	p.add(Change{Rel: "cur", Op: Remove}, now) // rm cur; mv stage cur
+	p.add(Change{Rel: "stage", Op: Rename, IsDir: true}, now)
+	p.add(Change{Rel: "cur", Op: Create, IsDir: true, From: "stage"}, now)
+	b := p.take()
+	if want := []Move{{From: "a", To: "c"}}; !slices.Equal(b.Moves, want) {
+		t.Errorf("moves %v, want %v (paths %q)", b.Moves, want, b.Paths)
+	}
+}
