@@ -14,8 +14,16 @@ import (
 // A file written slowly (20 MiB over about 2 s, one writer keeping it open)
 // is synced once its writer has closed it: the target never holds a part
 // of it, and it takes one run, not one per batch of writes.
-func TestSlowWriteSyncedAfterClose(t *testing.T) {
-	o, _, src, dst := syncedTree(t, "")
+func TestSlowWriteSyncedAfterClose(t *testing.T) { slowWriteSyncedAfterClose(t, "") }
+
+func TestSlowWriteSyncedAfterCloseFanotify(t *testing.T) {
+	needFanotify(t)
+	slowWriteSyncedAfterClose(t, fanotifyCfg)
+}
+
+// slowWriteSyncedAfterClose: extra is added to the config.
+func slowWriteSyncedAfterClose(t *testing.T, extra string) {
+	o, _, src, dst := syncedTree(t, extra)
 	runsBefore := strings.Count(o.logs.String(), `"message":"rsync"`)
 
 	start0 := time.Now()
