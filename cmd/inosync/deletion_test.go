@@ -16,7 +16,15 @@ import (
 // Each deletion mode with the real rsync: what the target keeps of a file
 // only it had at the start (t), and of a file deleted from the source
 // while the daemon runs (gone).
-func TestDeleteModes(t *testing.T) {
+func TestDeleteModes(t *testing.T) { deleteModes(t, "") }
+
+func TestDeleteModesFanotify(t *testing.T) {
+	needFanotify(t)
+	deleteModes(t, fanotifyCfg)
+}
+
+// deleteModes: extra is added to the config.
+func deleteModes(t *testing.T, extra string) {
 	testutil.NeedRsync(t)
 	for _, c := range []struct {
 		mode                   string
@@ -33,7 +41,7 @@ func TestDeleteModes(t *testing.T) {
 			writeFile(t, filepath.Join(src, "a"), "1")
 			writeFile(t, filepath.Join(src, "gone"), "2")
 			writeFile(t, filepath.Join(dst, "t"), "the target's own")
-			o := startObserved(t, base, fmt.Sprintf("sync(\"@BASE@/src/\", \"@BASE@/dst/\", nodes = [\"\"], delay = 0, delete = %s)\n", c.mode))
+			o := startObserved(t, base, fmt.Sprintf("sync(\"@BASE@/src/\", \"@BASE@/dst/\", nodes = [\"\"], delay = 0, delete = %s)\n", c.mode)+extra)
 			inSync(t, o, src, "the initial sync")
 			if _, err := os.Stat(filepath.Join(dst, "t")); (err == nil) != c.keepsOwn {
 				t.Errorf("after the initial sync, t on the target: %v; want kept %v", err, c.keepsOwn)

@@ -16,7 +16,15 @@ import (
 // keeps the rest of the tree in sync, at the usual latency, and
 // `inosync status` names the directory and exits 1; the stop names it as
 // not synced.
-func TestUnreadableDirSetAside(t *testing.T) {
+func TestUnreadableDirSetAside(t *testing.T) { unreadableDirSetAside(t, "") }
+
+func TestUnreadableDirSetAsideFanotify(t *testing.T) {
+	needFanotify(t)
+	unreadableDirSetAside(t, fanotifyCfg)
+}
+
+// unreadableDirSetAside: extra is added to the config.
+func unreadableDirSetAside(t *testing.T, extra string) {
 	base := t.TempDir()
 	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
 	writeFile(t, filepath.Join(src, "ok/a"), "1")
@@ -25,7 +33,7 @@ func TestUnreadableDirSetAside(t *testing.T) {
 	must(t, os.Chown(dst, 65534, 65534))
 	must(t, os.Chmod(filepath.Join(src, "secret"), 0o700))
 	rs := testutil.NobodyRsync(t, src, dst)
-	o := startObserved(t, base, "rsync = \""+rs+"\"\n"+oneLocalTree)
+	o := startObserved(t, base, "rsync = \""+rs+"\"\n"+oneLocalTree+extra)
 	testutil.Eventually(t, 10*time.Second, "the tree in sync but for secret", func() bool {
 		r, _ := o.report(t)
 		n := node(t, r, src)
