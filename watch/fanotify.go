@@ -68,6 +68,10 @@ const fanMask = unix.FAN_CREATE | unix.FAN_DELETE | unix.FAN_RENAME | unix.FAN_M
 // fanReadBuf is the buffer of one read(2) of the group.
 const fanReadBuf = 64 << 10
 
+// fanReadsQueued is how many parsed reads wait for the loop (a few
+// thousand events each): the kernel's own queue holds the rest.
+const fanReadsQueued = 16
+
 // The capabilities fanotify needs (capability.h).
 const (
 	capDacReadSearch = 2
@@ -98,7 +102,7 @@ func NewFanotify(ctx context.Context, opts FanotifyOptions) (*Fanotify, error) {
 		return nil, fmt.Errorf("fanotify_init: %w", err)
 	}
 	f := &Fanotify{log: opts.Logger, fd: fd, file: os.NewFile(uintptr(fd), "fanotify"),
-		reads: make(chan []fanEvent, 64), stopRead: make(chan struct{}),
+		reads: make(chan []fanEvent, fanReadsQueued), stopRead: make(chan struct{}),
 		ctl: make(chan func()), done: make(chan struct{}),
 		trees: map[string][]*Watcher{}, parents: map[string]int{}, fss: map[[8]byte]*fanFS{}, res: newFanResolver()}
 	go f.read()

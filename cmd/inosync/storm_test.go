@@ -43,7 +43,17 @@ exit $rc
 // never runs more than twice at once, no run carries more than max_pending
 // paths (past that the tree is synced whole), the heap stays small, and
 // every node ends equal to the source.
-func TestStorm(t *testing.T) {
+func TestStorm(t *testing.T) { storm(t, "") }
+
+// The storm through fanotify: its renames within the tree are copied on
+// the targets from their old names.
+func TestStormFanotify(t *testing.T) {
+	needFanotify(t)
+	storm(t, fanotifyCfg)
+}
+
+// storm: extra is added to the config.
+func storm(t *testing.T, extra string) {
 	testutil.NeedRsync(t)
 	if testing.Short() {
 		t.Skip("a storm is not short")
@@ -63,7 +73,7 @@ edelay = 0.2
 rsync = %q
 max_processes = 2
 max_pending = 2000
-`, src+"/", dsts[0], dsts[1], dsts[2], rs)
+`, src+"/", dsts[0], dsts[1], dsts[2], rs) + extra
 	// No pacing: the storm's writers run in this process, and a paced
 	// intake holds a processor they need too (the daemon's writers are
 	// other processes). Pacing is covered by the watch tests, the other
