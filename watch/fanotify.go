@@ -362,8 +362,8 @@ type fanItem struct {
 	from   []string // a rename's new name: the old name's paths
 	lost   *fanFS   // the filesystem whose handle could not be resolved
 	err    error
-	all    bool // every tree: an overflow
-	gone   *fanFS
+	all    bool   // every tree: an overflow
+	gone   *fanFS // a directory gone already lost one of its own: check the roots here
 }
 
 // handle hands a read's events to their trees: first every handle is
