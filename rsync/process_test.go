@@ -126,15 +126,7 @@ func TestTimeoutOnLaterRuns(t *testing.T) {
 // its ConnectTimeout (here the 2 s I/O timeout), the run fails as
 // unreachable and is retried; nothing hangs.
 func TestHungNodeTimesOut(t *testing.T) {
-	rs := testutil.NeedRsync(t)
-	if _, err := exec.LookPath("ssh"); err != nil {
-		t.Skip("no ssh client")
-	}
-	port := hungListener(t)
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "src/f"), "1")
-	st := Settings{Rsync: rs, Bwlimit: "0", Timeout: 2 * time.Second,
-		Extra: []string{"-e", "ssh -p " + port + " -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"}}
+	dir, st := hungNode(t)
 	var logs testutil.LockedBuffer
 	o := Options{Jobs: []Job{{Path: filepath.Join(dir, "src") + "/", Node: "127.0.0.1:", Dest: "127.0.0.1:" + filepath.Join(dir, "dst"), Settings: st}},
 		Logger: zerolog.New(&logs)}
@@ -161,15 +153,7 @@ func TestHungNodeTimesOut(t *testing.T) {
 // connection and never answers is caught by the daemon's own watch, which
 // kills rsync and its ssh once no data moved for `timeout`.
 func TestHungNodeInitialRunKilled(t *testing.T) {
-	rs := testutil.NeedRsync(t)
-	if _, err := exec.LookPath("ssh"); err != nil {
-		t.Skip("no ssh client")
-	}
-	port := hungListener(t)
-	dir := t.TempDir()
-	write(t, filepath.Join(dir, "src/f"), "1")
-	st := Settings{Rsync: rs, Bwlimit: "0", Timeout: 2 * time.Second,
-		Extra: []string{"-e", "ssh -p " + port + " -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"}}
+	dir, st := hungNode(t)
 	var logs testutil.LockedBuffer
 	dest := "127.0.0.1:" + filepath.Join(dir, "dst")
 	o := Options{Jobs: []Job{{Path: filepath.Join(dir, "src") + "/", Node: "127.0.0.1:", Dest: dest, Settings: st}},
@@ -194,6 +178,22 @@ func TestHungNodeInitialRunKilled(t *testing.T) {
 	}
 	close(in)
 	<-done
+}
+
+// hungNode starts a hungListener and returns a temp dir whose src holds
+// the file f, and settings that reach the listener with `-e ssh` in extra
+// and a 2 s timeout. It skips the test without an ssh client.
+func hungNode(t *testing.T) (dir string, st Settings) {
+	t.Helper()
+	rs := testutil.NeedRsync(t)
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("no ssh client")
+	}
+	port := hungListener(t)
+	dir = t.TempDir()
+	write(t, filepath.Join(dir, "src/f"), "1")
+	return dir, Settings{Rsync: rs, Bwlimit: "0", Timeout: 2 * time.Second,
+		Extra: []string{"-e", "ssh -p " + port + " -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"}}
 }
 
 // hungListener listens on 127.0.0.1 and accepts connections that it never

@@ -376,7 +376,7 @@ func (f *Fanotify) handle(evs []fanEvent) {
 		items = f.resolveEvent(ev, items)
 	}
 	f.res.close()
-	checked := map[*fanFS]bool{}
+	var checked map[*fanFS]bool // the filesystems whose roots were checked
 	for _, it := range items {
 		switch {
 		case it.all:
@@ -385,6 +385,9 @@ func (f *Fanotify) handle(evs []fanEvent) {
 			f.unresolved(it.lost, it.err)
 		case it.gone != nil:
 			if !checked[it.gone] {
+				if checked == nil {
+					checked = map[*fanFS]bool{}
+				}
 				checked[it.gone] = true
 				f.checkRoots(it.gone)
 			}

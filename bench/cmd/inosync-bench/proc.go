@@ -39,7 +39,12 @@ func procCPU(pid int) (float64, error) {
 
 // procStatusKB returns a "Key:   N kB" field of /proc/PID/status in kB.
 func procStatusKB(pid int, key string) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	return fileKB(fmt.Sprintf("/proc/%d/status", pid), key)
+}
+
+// fileKB returns a "Key:   N kB" field of a /proc file in kB.
+func fileKB(path, key string) (int64, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, err
 	}
@@ -51,7 +56,7 @@ func procStatusKB(pid int, key string) (int64, error) {
 			}
 		}
 	}
-	return 0, fmt.Errorf("/proc/%d/status: no %s", pid, key)
+	return 0, fmt.Errorf("%s: no %s", path, key)
 }
 
 // taskCounters sums over every live thread of pid: voluntary and

@@ -257,20 +257,8 @@ func (b *bench) probeLive(d *daemon, t *tree, readyc <-chan readyResult) (float6
 
 // meminfoKB returns a field of /proc/meminfo in kB (0 when missing).
 func meminfoKB(key string) int64 {
-	data, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	for _, ln := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(ln, key+":"); ok {
-			f := strings.Fields(rest)
-			if len(f) > 0 {
-				n, _ := strconv.ParseInt(f[0], 10, 64)
-				return n
-			}
-		}
-	}
-	return 0
+	n, _ := fileKB("/proc/meminfo", key)
+	return n
 }
 
 func fmtSec(s float64) string {
