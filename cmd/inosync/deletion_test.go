@@ -100,7 +100,15 @@ func inSync(t *testing.T, o *observed, src, what string) {
 // sync(after=…) end to end: the command runs after the initial sync and
 // after each change's run, per node, with the paths on standard input; a
 // node with node(after = []) runs none, and the status shows each.
-func TestAfterCommand(t *testing.T) {
+func TestAfterCommand(t *testing.T) { afterCommandRuns(t, "") }
+
+func TestAfterCommandFanotify(t *testing.T) {
+	needFanotify(t)
+	afterCommandRuns(t, fanotifyCfg)
+}
+
+// afterCommandRuns runs the after commands with cfgExtra added to the config.
+func afterCommandRuns(t *testing.T, cfgExtra string) {
 	testutil.NeedRsync(t)
 	base := t.TempDir()
 	src := filepath.Join(base, "src")
@@ -111,7 +119,7 @@ func TestAfterCommand(t *testing.T) {
 	must(t, os.Chmod(script, 0o755))
 	o := startObserved(t, base, `sync("@BASE@/src/", "/", delay = 0, after = ["@BASE@/purge", "www"],
      nodes = ["@BASE@/d1", node("@BASE@/d2", after = [])])
-`)
+`+cfgExtra)
 	testutil.Eventually(t, 10*time.Second, "the after command for the initial sync", func() bool {
 		b, _ := os.ReadFile(log)
 		return strings.Count(string(b), "\n") >= 1

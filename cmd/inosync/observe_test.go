@@ -165,13 +165,22 @@ sync("@BASE@/c/", "@BASE@/c-dst/", nodes = [""], delay = 0)
 
 // A node that fails shows as failing, with a growing age and rsync's own
 // words, and status exits 1; once it works again it is in sync, exit 0.
-func TestStatusFailingNodeThenInSync(t *testing.T) {
+func TestStatusFailingNodeThenInSync(t *testing.T) { statusFailingNodeThenInSync(t, "") }
+
+func TestStatusFailingNodeThenInSyncFanotify(t *testing.T) {
+	needFanotify(t)
+	statusFailingNodeThenInSync(t, fanotifyCfg)
+}
+
+// statusFailingNodeThenInSync follows a failing node's status to its
+// recovery, with cfgExtra added to the config.
+func statusFailingNodeThenInSync(t *testing.T, cfgExtra string) {
 	testutil.NeedRsync(t)
 	base := t.TempDir()
 	writeFile(t, filepath.Join(base, "src/f"), "1")
 	// The target's parent is missing: rsync creates only the last level.
 	o := startObserved(t, base, `sync("@BASE@/src/", "@BASE@/missing/dst/", nodes = [""], delay = 0)
-`)
+`+cfgExtra)
 	var first status.Node
 	testutil.Eventually(t, 20*time.Second, "the node failing", func() bool {
 		r, code := o.report(t)
@@ -202,7 +211,16 @@ func TestStatusFailingNodeThenInSync(t *testing.T) {
 
 // The metrics endpoint serves what the status says, in Prometheus's text
 // format; the status file is written.
-func TestMetricsAndStatusFile(t *testing.T) {
+func TestMetricsAndStatusFile(t *testing.T) { metricsAndStatusFile(t, "") }
+
+func TestMetricsAndStatusFileFanotify(t *testing.T) {
+	needFanotify(t)
+	metricsAndStatusFile(t, fanotifyCfg)
+}
+
+// metricsAndStatusFile scrapes the metrics and reads the status file, with
+// cfgExtra added to the config.
+func metricsAndStatusFile(t *testing.T, cfgExtra string) {
 	testutil.NeedRsync(t)
 	base := t.TempDir()
 	writeFile(t, filepath.Join(base, "src/f"), "1")
@@ -210,7 +228,7 @@ func TestMetricsAndStatusFile(t *testing.T) {
 metrics_listen = "127.0.0.1:0"
 status_file = "@BASE@/status.txt"
 status_interval = 1
-`)
+`+cfgExtra)
 	converges(t, filepath.Join(base, "src"), filepath.Join(base, "dst"), "the initial sync")
 	addr := regexp.MustCompile(`"metrics":"(http://[^"]+)"`).FindStringSubmatch(o.logs.String())
 	if addr == nil {

@@ -38,13 +38,22 @@ func startProcess(t *testing.T, cfg string, env ...string) (*exec.Cmd, *testutil
 // SIGHUP reloads without losing a change that waits out a long delay, a
 // bad config leaves the daemon running the old one, SIGUSR1 syncs
 // everything, and SIGTERM flushes what is pending.
-func TestSignals(t *testing.T) {
+func TestSignals(t *testing.T) { signalsReloadResyncStop(t, "") }
+
+func TestSignalsFanotify(t *testing.T) {
+	needFanotify(t)
+	signalsReloadResyncStop(t, fanotifyCfg)
+}
+
+// signalsReloadResyncStop sends the daemon its signals, with cfgExtra
+// added to the config.
+func signalsReloadResyncStop(t *testing.T, cfgExtra string) {
 	testutil.NeedRsync(t)
 	base := t.TempDir()
 	writeFile(t, filepath.Join(base, "src/f"), "1")
 	o := &observed{cfg: filepath.Join(base, "cfg.py")}
 	cfgText := `sync("@BASE@/src/", "@BASE@/dst/", nodes = [""], delay = 3600)
-`
+` + cfgExtra
 	writeCfg(t, o.cfg, base, cfgText)
 	cmd, logs := startProcess(t, o.cfg)
 	testutil.Eventually(t, 20*time.Second, "the initial sync", func() bool {
@@ -68,7 +77,7 @@ func TestSignals(t *testing.T) {
 	writeCfg(t, o.cfg, base, cfgText+"edelay = 'soon'\n")
 	must(t, cmd.Process.Signal(syscall.SIGHUP))
 	testutil.Eventually(t, 10*time.Second, "the failed reload", func() bool {
-		return strings.Contains(logs.String(), "reload failed; the running config stays") && strings.Contains(logs.String(), "cfg.py:2:")
+		return strings.Contains(logs.String(), "reload failed; the running config stays") && strings.Contains(logs.String(), fmt.Sprintf("cfg.py:%d:", strings.Count(cfgText, "\n")+1))
 	})
 	writeCfg(t, o.cfg, base, cfgText)
 

@@ -105,7 +105,16 @@ func (k *sshKeys) startSSHD(t *testing.T, addr string, port int) *testutil.Locke
 // TestDaemonRemoteNodes syncs to two nodes over a real ssh: the first is up
 // and keeps syncing; the second is down at first and catches up once its
 // sshd starts.
-func TestDaemonRemoteNodes(t *testing.T) {
+func TestDaemonRemoteNodes(t *testing.T) { daemonRemoteNodes(t, "") }
+
+func TestDaemonRemoteNodesFanotify(t *testing.T) {
+	needFanotify(t)
+	daemonRemoteNodes(t, fanotifyCfg)
+}
+
+// daemonRemoteNodes syncs to two nodes over ssh, one down at first, with
+// cfgExtra added to the config.
+func daemonRemoteNodes(t *testing.T, cfgExtra string) {
 	testutil.NeedRsync(t)
 	k := newSSHKeys(t)
 	port := freePort(t, "127.0.0.1", "127.0.0.2")
@@ -123,7 +132,7 @@ rpaths = ["/"]
 rnodes = ["root@127.0.0.1:%s", "root@127.0.0.2:%s"]
 extra = "--rsh='%s'"
 edelay = 0
-`, src+"/", dst1, dst2, k.rsh(port))
+`, src+"/", dst1, dst2, k.rsh(port)) + cfgExtra
 	d := startDaemon(t, src, "", cfg, false)
 
 	converges(t, src, dst1, "node 1's initial sync over ssh")

@@ -64,6 +64,32 @@ func TestWithoutOwnFile(t *testing.T) {
 // the kernel's default of 128 per user, and each gets its own changes (a
 // sample of them is synced: 500 runs would take half a minute here).
 func TestManyTreesShareInotify(t *testing.T) {
+	before := testutil.InotifyInstances(t)
+	manyTrees(t, "", func() {
+		if got := testutil.InotifyInstances(t) - before; got > 2 {
+			t.Errorf("500 trees opened %d inotify instances; want the shared one and the root watch's", got)
+		}
+	})
+}
+
+// Five hundred trees watched with fanotify share one group (their
+// filesystem's mark) and open no inotify instance but the root watch's.
+func TestManyTreesFanotify(t *testing.T) {
+	needFanotify(t)
+	inotify, fan := testutil.InotifyInstances(t), testutil.FanotifyGroups(t)
+	manyTrees(t, fanotifyCfg, func() {
+		if got := testutil.InotifyInstances(t) - inotify; got > 1 {
+			t.Errorf("500 trees opened %d inotify instances; want the root watch's alone", got)
+		}
+		if got := testutil.FanotifyGroups(t) - fan; got != 1 {
+			t.Errorf("500 trees opened %d fanotify groups; want 1", got)
+		}
+	})
+}
+
+// manyTrees starts 500 trees with cfgExtra added to the config, calls
+// watching once every tree is watched, and syncs a sample of them.
+func manyTrees(t *testing.T, cfgExtra string, watching func()) {
 	testutil.NeedRsync(t)
 	const n = 500
 	base := t.TempDir()
@@ -74,15 +100,15 @@ func TestManyTreesShareInotify(t *testing.T) {
 	cfgPath := filepath.Join(base, "cfg.py")
 	writeCfg(t, cfgPath, base, fmt.Sprintf(`for i in range(%d):
     sync("@BASE@/s%%d/" %% i, "@BASE@/t%%d/" %% i, nodes = [""], delay = 0, init = False)
-`, n))
-	before := testutil.InotifyInstances(t)
+`, n)+cfgExtra)
 	d := runServe(t, cfgPath, serveOptions{pace: intakePace})
 	testutil.Eventually(t, time.Minute, "every tree watched", func() bool {
 		return strings.Count(d.logs.String(), `"message":"watching"`) == n
 	})
-	if got := testutil.InotifyInstances(t) - before; got > 2 {
-		t.Errorf("%d trees opened %d inotify instances; want the shared one and the root watch's", n, got)
+	if want := `"watcher":"fanotify"`; strings.Contains(cfgExtra, fanotifyCfg) && strings.Count(d.logs.String(), want) != n {
+		t.Errorf("%d of %d trees watched with fanotify", strings.Count(d.logs.String(), want), n)
 	}
+	watching()
 	for i := 0; i < n; i += 25 {
 		writeFile(t, filepath.Join(base, fmt.Sprintf("s%d/d/f", i)), fmt.Sprint(i))
 	}

@@ -109,13 +109,26 @@ func NobodyRsync(t testing.TB, dirs ...string) string {
 // the test when /proc cannot tell.
 func InotifyInstances(t testing.TB) int {
 	t.Helper()
+	return anonInodes(t, "anon_inode:inotify")
+}
+
+// FanotifyGroups counts the process's open fanotify groups; it skips the
+// test when /proc cannot tell.
+func FanotifyGroups(t testing.TB) int {
+	t.Helper()
+	return anonInodes(t, "anon_inode:[fanotify]")
+}
+
+// anonInodes counts the process's open descriptors that link to name.
+func anonInodes(t testing.TB, name string) int {
+	t.Helper()
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
-		t.Skipf("cannot count inotify instances: %v", err)
+		t.Skipf("cannot count %s descriptors: %v", name, err)
 	}
 	n := 0
 	for _, e := range ents {
-		if l, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && l == "anon_inode:inotify" {
+		if l, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && l == name {
 			n++
 		}
 	}
