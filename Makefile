@@ -149,7 +149,9 @@ bench: build
 # bench-scale runs the scale rows (as root, not in CI): trees of 250,000
 # and 1,000,000 directories on a tmpfs (about 5 GB of memory), watched by
 # inosync with fanotify, inosync with inotify and lsyncd, one after the
-# other; writes docs/benchmarks-scale.md. About 15 minutes.
+# other, then a directory of 1,000 MiB renamed, to a node over ssh (a real
+# sshd on 127.0.0.1); writes its section of docs/benchmarks.md ("At
+# scale"), which make bench keeps. About 15 minutes.
 bench-scale: build
 	$(GO) build -o bin/inosync-bench ./bench/cmd/inosync-bench
 	bin/inosync-bench -scale -inosync bin/inosync

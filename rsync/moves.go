@@ -1,7 +1,11 @@
 package rsync
 
 import (
+	"errors"
+	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -11,10 +15,11 @@ import (
 // A rename within a tree is, for a list run, a deletion of the old name
 // and a new name synced recursively: its data sent again. Before that run
 // deletes the old name on the target, the new one is copied there from it
-// by rsync alone: a directory with --copy-dest pointing at the old one (a
-// file identical in size and time is copied on the receiver, another is
-// sent as a delta against it), a file with --fuzzy looking in the old
-// directory for a basis (a delta against the old file). The run then
+// by rsync alone: a directory with --link-dest pointing at the old one
+// where the run deletes it (a file identical in size and time is
+// hard-linked on the receiver, another sent as a delta against it), else
+// --copy-dest (copied rather than linked), a file with --fuzzy looking in
+// the old directory for a basis (a delta against the old file). The run then
 // finds the new name in place and sends nothing of it; the target ends as
 // the run alone would leave it, since the run still syncs the new name
 // recursively and deletes the old one.
@@ -124,9 +129,11 @@ func movesSafe(j Job) bool {
 
 // moveArgv is the command line that copies m on the target of a tree
 // synced from source to dest: the new name from the source, with the old
-// one on the target as its basis. dir says whether m is a directory. st
-// is the run's settings (its ssh options included).
-func moveArgv(st Settings, source, dest string, m Move, dir bool) []string {
+// one on the target as its basis. dir says whether m is a directory; link
+// (for a directory) hard-links its unchanged files from the old name
+// rather than copying them (see linkable). st is the run's settings (its
+// ssh options included).
+func moveArgv(st Settings, source, dest string, m Move, dir, link bool) []string {
 	base, below := transferRoot(source)
 	if dest != "" && !strings.HasSuffix(dest, "/") && !strings.HasSuffix(dest, ":") {
 		dest += "/" // "web1:" is the home directory there, "web1:/" its root
@@ -137,6 +144,9 @@ func moveArgv(st Settings, source, dest string, m Move, dir bool) []string {
 	if dir {
 		src, dst = base+to+"/", dest+to+"/"
 		opts = []string{"--copy-dest=" + relFrom(to, from)}
+		if link {
+			opts = []string{"--link-dest=" + relFrom(to, from)}
+		}
 	} else {
 		// A delta against the basis, also to a local node (whose
 		// default is to send whole files).
@@ -149,6 +159,27 @@ func moveArgv(st Settings, source, dest string, m Move, dir bool) []string {
 	argv := argvDeleting(st, src, dst, false)
 	opts = append(append(st.laterOpts(), statsOption), opts...)
 	return insertBeforeOperands(argv, opts)
+}
+
+// linkable says whether the directory renamed by m may have its files
+// hard-linked on the target from its old name (rsync --link-dest) rather
+// than copied, which costs no data and no disk space there: the run after
+// the copy deletes the old name (it is gone from the source, and that run
+// deletes), so every new name ends with its own inode as a full run leaves
+// it; and nothing in extra writes into target files in place, where a
+// shared inode would carry one name's write to the other meanwhile.
+func linkable(st Settings, source string, m Move) bool {
+	if !st.Delete.lists() {
+		return false
+	}
+	for _, w := range st.Extra {
+		switch name, _, _ := strings.Cut(w, "="); name {
+		case "--inplace", "--append", "--append-verify":
+			return false
+		}
+	}
+	_, err := os.Lstat(filepath.Join(source, m.From))
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 // relFrom is the path of directory target relative to directory dir,
@@ -181,7 +212,7 @@ func parentDir(rel string) string {
 func (d *dispatcher) copyMoves(j Job, st Settings, run running, lg zerolog.Logger) {
 	for _, m := range run.moves {
 		_, dir := slices.BinarySearch(run.paths, m.To+"/")
-		argv := moveArgv(st, j.Path, j.Dest, m, dir)
+		argv := moveArgv(st, j.Path, j.Dest, m, dir, dir && linkable(st, j.Path, m))
 		if d.o.Pretend {
 			lg.Info().Str("argv", Quote(argv)).Str("from", m.From).Str("to", m.To).Msg("would execute")
 			continue

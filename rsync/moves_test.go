@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,8 +38,37 @@ func TestMoveArgv(t *testing.T) {
 		{"a source without its slash", "/srv/www", "/t/", Move{From: "old", To: "new"}, true,
 			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --copy-dest=../../www/old /srv/www/new/ /t/www/new/"},
 	} {
-		if got := Quote(moveArgv(st, c.source, c.dest, c.m, c.dir)); got != c.want {
+		if got := Quote(moveArgv(st, c.source, c.dest, c.m, c.dir, false)); got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
+		}
+	}
+	want := "/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --link-dest=../../old /s/a/new/ web1:/t/a/new/"
+	if got := Quote(moveArgv(st, "/s/", "web1:/t/", Move{From: "old", To: "a/new"}, true, true)); got != want {
+		t.Errorf("a directory linked:\n got %s\nwant %s", got, want)
+	}
+}
+
+// A renamed directory is hard-linked from its old name only where the run
+// deletes the old name and nothing writes in place.
+func TestLinkable(t *testing.T) {
+	src := t.TempDir()
+	must(t, os.Mkdir(filepath.Join(src, "back"), 0o755))
+	for _, c := range []struct {
+		name string
+		st   Settings
+		from string
+		want bool
+	}{
+		{"the old name gone, the run deletes", Settings{}, "old", true},
+		{"delete = \"running\"", Settings{Delete: DeleteRunning}, "old", true},
+		{"delete = False", Settings{Delete: DeleteNever}, "old", false},
+		{"delete = \"startup\"", Settings{Delete: DeleteStartup}, "old", false},
+		{"the old name back in the source", Settings{}, "back", false},
+		{"--inplace", Settings{Extra: []string{"-a", "--inplace"}}, "old", false},
+		{"--append-verify", Settings{Extra: []string{"--append-verify"}}, "old", false},
+	} {
+		if got := linkable(c.st, src+"/", Move{From: c.from, To: "new"}); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
 }
@@ -94,12 +124,20 @@ func TestDispatchMovesCopiedOnTarget(t *testing.T) {
 		})
 	}()
 	testutil.Eventually(t, 20*time.Second, "the initial sync", func() bool { return snapshot(dst) == snapshot(src) })
+	oldIno := inode(t, filepath.Join(dst, "old", "fa"))
 	must(t, os.Rename(filepath.Join(src, "old"), filepath.Join(src, "new")))
 	must(t, os.Rename(filepath.Join(src, "d1", "big"), filepath.Join(src, "d2", "big2")))
 	in <- Work{Paths: []string{"d1/big", "d2/big2", "new/", "old/"}, Moves: []Move{{From: "old", To: "new"}, {From: "d1/big", To: "d2/big2"}}}
 	testutil.Eventually(t, 20*time.Second, "the renames synced", func() bool { return snapshot(dst) == snapshot(src) })
 	close(in)
 	must(t, <-done)
+	// The directory's files were hard-linked from the old name, which the
+	// run then deleted: one link each, as a full run leaves them.
+	var st syscall.Stat_t
+	must(t, syscall.Lstat(filepath.Join(dst, "new", "fa"), &st))
+	if st.Ino != oldIno || st.Nlink != 1 {
+		t.Errorf("new/fa on the target: inode %d with %d links; want the old name's inode %d, one link", st.Ino, st.Nlink, oldIno)
+	}
 	var copied []string
 	listRuns := 0
 	for _, ln := range strings.Split(logs.String(), "\n") {
@@ -133,6 +171,14 @@ func TestDispatchMovesCopiedOnTarget(t *testing.T) {
 	if slices.Sort(copied); !slices.Equal(copied, []string{"d2/big2", "new"}) {
 		t.Errorf("renames copied: %q; log:\n%s", copied, logs.String())
 	}
+}
+
+// inode is the inode number of path.
+func inode(t *testing.T, path string) uint64 {
+	t.Helper()
+	var st syscall.Stat_t
+	must(t, syscall.Lstat(path, &st))
+	return st.Ino
 }
 
 // A move is kept only for plain names, and not where a change of the new

@@ -98,9 +98,10 @@ type Change struct {
 	// synced with the next batch, but starts none itself.
 	Quiet bool
 	// From is, for the Create of a rename's new name, the old name when
-	// it was in the same tree (fanotify reports both at once; inotify
-	// does not pair them): the target still has From's content, which
-	// the consumer may copy there instead of sending it again.
+	// it was in the same tree (fanotify reports both at once; for inotify
+	// fsnotify pairs them, see renamedFrom): the target still has From's
+	// content, which the consumer may copy there instead of sending it
+	// again.
 	From string
 }
 
@@ -496,16 +497,20 @@ func (w *Watcher) handle(ev fsnotify.Event, buf []Change) []Change {
 			if w.dirs.has(parentOf(rel)) {
 				_ = w.watchTree(w.in.fsw.Load(), rel, w.logAddError)
 			}
-			return append(buf, Change{Rel: rel, Op: op, IsDir: true})
+			return append(buf, Change{Rel: rel, Op: op, IsDir: true, From: w.fromRel(ev, true)})
 		}
 	}
 	if w.excluded(rel, isDir) {
 		return buf
 	}
+	var from string
+	if op&Create != 0 {
+		from = w.fromRel(ev, false)
+	}
 	// An op outside Trigger starts no sync, but is not forgotten: the
 	// path goes out with the next batch that something else starts (the
 	// mask decides when to sync, not what).
-	return append(buf, Change{Rel: rel, Op: op, IsDir: isDir, Quiet: op&w.opts.Trigger == 0})
+	return append(buf, Change{Rel: rel, Op: op, IsDir: isDir, Quiet: op&w.opts.Trigger == 0, From: from})
 }
 
 // rewatch rebuilds w's watches from scratch in its instance's new

@@ -16,6 +16,7 @@ import (
 
 	"github.com/inosync/inosync/watch/inotifytest"
 
+	"github.com/fsnotify/fsnotify"
 	"github.com/rs/zerolog"
 
 	"github.com/inosync/inosync/internal/testutil"
@@ -215,7 +216,7 @@ func TestRunFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.Eventually(t, 5*time.Second, "RENAME f", func() bool { return r.has(Change{Rel: "f", Op: Rename}) })
-	testutil.Eventually(t, 5*time.Second, "CREATE g", func() bool { return r.has(Change{Rel: "g", Op: Create}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE g, renamed from f", func() bool { return r.has(Change{Rel: "g", Op: Create, From: "f"}) })
 	if err := os.Remove(filepath.Join(root, "g")); err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +368,9 @@ func TestRunDirBookkeepingIgnoresTrigger(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.Eventually(t, 5*time.Second, "RENAME x (dir)", func() bool { return r.has(Change{Rel: "x", Op: Rename, IsDir: true}) })
-	testutil.Eventually(t, 5*time.Second, "CREATE z (dir)", func() bool { return r.has(Change{Rel: "z", Op: Create, IsDir: true}) })
+	testutil.Eventually(t, 5*time.Second, "CREATE z (dir), renamed from x", func() bool {
+		return r.has(Change{Rel: "z", Op: Create, IsDir: true, From: "x"})
+	})
 	if err := os.RemoveAll(filepath.Join(root, "z")); err != nil {
 		t.Fatal(err)
 	}
@@ -649,5 +652,61 @@ func overflow(t *testing.T, dir string) {
 		if err := os.Chmod(p, 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// fsnotify pairs a rename's halves by their cookie and shows the pairing
+// only in Event.String: renamedFrom reads it back from the real library,
+// names with quotes, arrows and newlines included. If a new fsnotify
+// prints it otherwise, this fails (and renames are sent again).
+func TestRenamedFromFsnotify(t *testing.T) {
+	root := t.TempDir()
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fw.Close()
+	if err := fw.Add(root); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []struct{ from, to string }{
+		{"f", "g"},
+		{`we"ird ← x`, "new ← \"y\n"},
+		{"dir", "other dir"},
+	} {
+		from, to := filepath.Join(root, c.from), filepath.Join(root, c.to)
+		if c.from == "dir" {
+			mkdirs(t, root, c.from)
+		} else {
+			writeFile(t, from)
+		}
+		if err := os.Rename(from, to); err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		for got == "" {
+			select {
+			case ev := <-fw.Events:
+				if ev.Name == to && ev.Has(fsnotify.Create) {
+					got = renamedFrom(ev)
+					if got == "" {
+						t.Fatalf("case %d: no old name read from %q", i, ev.String())
+					}
+				}
+			case err := <-fw.Errors:
+				t.Fatal(err)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("case %d: no CREATE of %q", i, to)
+			}
+		}
+		if got != from {
+			t.Errorf("case %d: renamedFrom = %q, want %q", i, got, from)
+		}
+	}
+	if got := renamedFrom(fsnotify.Event{Name: "/x/y", Op: fsnotify.Create}); got != "" {
+		t.Errorf("an unpaired CREATE gave %q", got)
+	}
+	if got := renamedFrom(fsnotify.Event{Name: "/x/y", Op: fsnotify.Rename}); got != "" {
+		t.Errorf("a RENAME gave %q", got)
 	}
 }

@@ -545,7 +545,7 @@ func (o *output) actions(t *tree, f flat) {
 		}
 		switch {
 		case k == "onMove" && f.vals[k] == lua.LTrue:
-			t.notes = append(t.notes, o.note(line, "onMove = true: inosync syncs a moved path as a new one (its data is sent again)"))
+			t.notes = append(t.notes, o.note(line, "onMove = true: inosync has no move action of its own; rsync rebuilds a path renamed within the tree on the target from its old name"))
 		case k == "init" && f.vals[k] == lua.LFalse:
 			// init = false: mapped by common
 		case k == "onStartup" || k == "init":
@@ -556,7 +556,7 @@ func (o *output) actions(t *tree, f flat) {
 	}
 	switch t.layer {
 	case "rsyncssh":
-		t.notes = append(t.notes, o.note(t.line, "default.rsyncssh moves and deletes on the host with ssh; inosync lets rsync do both (a moved path is sent again)"))
+		t.notes = append(t.notes, o.note(t.line, "default.rsyncssh moves and deletes on the host with ssh; inosync lets rsync do both (a path renamed within the tree is rebuilt there from its old name, not sent again)"))
 	case "direct":
 		t.notes = append(t.notes, o.note(t.line, "default.direct copies with cp, rm and mv; inosync uses rsync to the local target"))
 	}

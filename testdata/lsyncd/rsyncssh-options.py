@@ -5,7 +5,7 @@
 # Unlike lsyncd, inosync passes rsync no --ignore-errors: after an I/O error
 # rsync deletes nothing on the target.
 
-# rsyncssh-options.lua:2: default.rsyncssh moves and deletes on the host with ssh; inosync lets rsync do both (a moved path is sent again)
+# rsyncssh-options.lua:2: default.rsyncssh moves and deletes on the host with ssh; inosync lets rsync do both (a path renamed within the tree is rebuilt there from its old name, not sent again)
 # rsyncssh-options.lua:2: sync{default.rsyncssh}
 sync(
     source = "/srv/podcasts/",

@@ -68,6 +68,13 @@ func killAll() {
 // (a local target, delay 0). Both get the same treatment: own process
 // group, stdout/stderr to files, SIGKILL if the harness dies.
 func (b *bench) launch(kind, src, dst string) (*daemon, error) {
+	return b.launchTo(kind, src, dst, nil)
+}
+
+// launchTo is launch with dst on node when node is not nil: inosync
+// reaches it as root@127.0.0.1, lsyncd with default.rsyncssh (which moves
+// and deletes through ssh), both through node's ssh.
+func (b *bench) launchTo(kind, src, dst string, node *sshNode) (*daemon, error) {
 	b.seq++
 	runDir := filepath.Join(b.tmp, "runs", fmt.Sprintf("%03d-%s", b.seq, kind))
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
@@ -85,6 +92,10 @@ func (b *bench) launch(kind, src, dst string) (*daemon, error) {
 		}
 		cfg := filepath.Join(runDir, "bench.py")
 		text := fmt.Sprintf("wpaths = [%q]\nrpaths = [%q]\nrnodes = [\"\"]\nedelay = 0\n", src+"/", dst+"/")
+		if node != nil {
+			// --stats: every run logs what rsync sent.
+			text = fmt.Sprintf("wpaths = [%q]\nrpaths = [\"/\"]\nrnodes = [%q]\nedelay = 0\nextra = \"--stats\"\n", src+"/", "root@127.0.0.1:"+dst)
+		}
 		if kind == kindFan {
 			text += "watcher = \"fanotify\"\n"
 		}
@@ -103,6 +114,11 @@ func (b *bench) launch(kind, src, dst string) (*daemon, error) {
 		d.logPath = filepath.Join(runDir, "lsyncd.log")
 		text := fmt.Sprintf("settings{ nodaemon = true, logfile = %q, insist = true }\n"+
 			"sync{ default.rsync, source = %q, target = %q, delay = 0 }\n", d.logPath, src, dst)
+		if node != nil {
+			text = fmt.Sprintf("settings{ nodaemon = true, logfile = %q, insist = true }\n"+
+				"sync{ default.rsyncssh, source = %q, host = \"127.0.0.1\", targetdir = %q, delay = 0, ssh = { binary = %q }, rsync = { rsh = %q } }\n",
+				d.logPath, src, dst, node.ssh, node.ssh)
+		}
 		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 			return nil, err
 		}
@@ -121,6 +137,9 @@ func (b *bench) launch(kind, src, dst string) (*daemon, error) {
 		return nil, fmt.Errorf("unknown daemon %q", kind)
 	}
 	cmd.Dir = runDir
+	if node != nil {
+		cmd.Env = node.env()
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	d.cmd = cmd
 	d.launched = time.Now()

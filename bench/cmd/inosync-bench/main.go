@@ -110,11 +110,12 @@ func main() {
 	daemons := flag.String("daemons", "inosync,lsyncd", "comma-separated daemons to run (inosync, lsyncd, inosync-alt; -inosync-alt adds the last); fewer writes no report unless -out is set")
 	burstGap := flag.Duration("burst-gap", 0, "make the burst writer slow: busy-wait this long after each file (writes no report unless -out is set)")
 	burstFS := flag.String("burst-fs", "tmpfs", "where the burst rows' tree lives: tmpfs, or disk (beside the other trees; then no burst-new-disk rows)")
-	scale := flag.Bool("scale", false, "run the scale rows instead (make bench-scale): trees of -scale-dirs directories, daemons inosync-fanotify,inosync,lsyncd unless -daemons says otherwise; writes docs/benchmarks-scale.md")
-	scaleDirs := flag.String("scale-dirs", "250000,1000000", "comma-separated tree sizes of the scale rows")
+	scale := flag.Bool("scale", false, "run the scale rows instead (make bench-scale): trees of -scale-dirs directories and the rename row, daemons inosync-fanotify,inosync,lsyncd unless -daemons says otherwise; writes its section of docs/benchmarks.md")
+	scaleDirs := flag.String("scale-dirs", "250000,1000000", "comma-separated tree sizes of the scale rows (empty: none)")
+	scaleRename := flag.Bool("scale-rename", true, "with -scale: run the rename row (a 1,000 MiB directory renamed, to a node over ssh)")
 	flag.Parse()
 	if *scale {
-		os.Exit(scaleMain(b, *scaleDirs, *daemons, *out, *inosyncBin, *keep))
+		os.Exit(scaleMain(b, *scaleDirs, *daemons, *out, *inosyncBin, *scaleRename, *keep))
 	}
 	run, err := scenarioSet(*only)
 	if err != nil {
@@ -295,7 +296,9 @@ func main() {
 	if outPath != "" {
 		err := os.MkdirAll(filepath.Dir(outPath), 0o755)
 		if err == nil {
-			err = os.WriteFile(outPath, []byte(rep.markdown), 0o644)
+			// The scale rows' section is make bench-scale's: kept as it was.
+			old, _ := os.ReadFile(outPath)
+			err = os.WriteFile(outPath, []byte(withScaleSection(rep.markdown, scaleSection(string(old)))), 0o644)
 		}
 		if err != nil {
 			b.logf("cannot write %s: %v", outPath, err)

@@ -601,3 +601,43 @@ func niceness() string {
 	}
 	return f[16]
 }
+
+// The scale rows' section of docs/benchmarks.md lies between these
+// markers: make bench-scale writes it, make bench keeps it.
+const (
+	scaleBegin = "<!-- make bench-scale writes from here to its end marker -->\n"
+	scaleEnd   = "<!-- end of make bench-scale's section -->\n"
+)
+
+// scaleSection returns the scale rows' section of doc, without its
+// markers ("" when doc has none).
+func scaleSection(doc string) string {
+	_, rest, ok := strings.Cut(doc, scaleBegin)
+	if !ok {
+		return ""
+	}
+	sec, _, ok := strings.Cut(rest, scaleEnd)
+	if !ok {
+		return ""
+	}
+	return sec
+}
+
+// withScaleSection returns doc with sec as its scale rows' section: in
+// place of the old one, or before its "## Method" heading (at its end when
+// it has none). An empty sec leaves doc as it is.
+func withScaleSection(doc, sec string) string {
+	if sec == "" {
+		return doc
+	}
+	marked := scaleBegin + sec + scaleEnd
+	if before, rest, ok := strings.Cut(doc, scaleBegin); ok {
+		if _, after, ok := strings.Cut(rest, scaleEnd); ok {
+			return before + marked + after
+		}
+	}
+	if i := strings.Index(doc, "\n## Method\n"); i >= 0 {
+		return doc[:i+1] + marked + "\n" + doc[i+1:]
+	}
+	return doc + "\n" + marked
+}
