@@ -160,6 +160,10 @@ func (f *Fanotify) read() {
 	}
 }
 
+// Done is closed once the group's loop has ended (its context is done, or
+// reading failed) and the group is closed.
+func (f *Fanotify) Done() <-chan struct{} { return f.done }
+
 // run is the loop: it handles events and work (do) until ctx is done,
 // then hands on the events already read.
 func (f *Fanotify) run(ctx context.Context) {

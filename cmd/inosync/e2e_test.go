@@ -181,12 +181,16 @@ func TestDaemonLocalTargetFanotify(t *testing.T) {
 const fanotifyCfg = "watcher = \"fanotify\"\n"
 
 // needFanotify skips the test (under CI fails it) where fanotify cannot
-// be used: not root, or a kernel older than 5.17.
+// be used: not root, or a kernel older than 5.17. The group it tries is
+// closed when it returns.
 func needFanotify(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	_, err := watch.NewFanotify(ctx, watch.FanotifyOptions{Logger: zerolog.Nop()})
+	f, err := watch.NewFanotify(ctx, watch.FanotifyOptions{Logger: zerolog.Nop()})
+	cancel()
+	if err == nil {
+		<-f.Done()
+	}
 	testutil.Need(t, "fanotify (root, Linux 5.17)", err)
 }
 
