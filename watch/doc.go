@@ -55,9 +55,10 @@
 //
 // # fanotify
 //
-// With Options.Fanotify a Watcher has no watch of its own: a Fanotify group
-// marks each filesystem that holds trees once (FAN_MARK_FILESYSTEM,
-// reporting a directory's handle and an entry's name per event), resolves
+// With Options.Fanotify a Watcher has no watch of its own: a Fanotify makes
+// a group for each filesystem that holds trees and marks the filesystem
+// once (FAN_MARK_FILESYSTEM, reporting a directory's handle and an entry's
+// name per event), resolves
 // each handle to the directory's current path through a bounded cache, and
 // hands the event to every tree the path is in (trees may nest there).
 // There is no walk: a new directory, one moved in and one renamed are
@@ -69,8 +70,9 @@
 // (ESTALE): its own removal, reported from its parent, covers it. The
 // queue merges the events of one name, so a Change may carry several ops
 // (CREATE|WRITE|CLOSE_WRITE for a new file), and CloseWrite is reported.
-// An overflow syncs every tree of the group whole. Nothing is held open in
-// a watched filesystem between reads, so it can be unmounted.
+// An overflow of a filesystem's queue syncs every tree on that filesystem
+// whole, and no other. Nothing is held open in a watched filesystem
+// between reads, so it can be unmounted.
 //
 // # Coalescing
 //

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Fanotify watches trees through one fanotify group: one mark per
+// Fanotify watches trees through fanotify: one group and one mark per
 // filesystem that holds trees (FAN_MARK_FILESYSTEM), reporting each event
 // as a directory's handle and an entry's name, with no watch per
 // directory. A tree of a million directories is watched as soon as its
@@ -26,18 +26,15 @@ import (
 //
 // The mark reports the whole filesystem: each event's directory is
 // resolved to its current path (fanResolver) and the event handed to the
-// Watcher of each tree it is in. One goroutine (the loop) owns the trees,
-// the marks and the resolver; another reads the group. Nothing is held
-// open in a watched filesystem while the loop waits, so it can be
-// unmounted.
+// Watcher of each tree it is in. A group per filesystem keeps a queue per
+// filesystem: one that overflows costs a resync of the trees there
+// alone. One goroutine (the loop) owns the trees, the groups and the
+// resolver; one more per group reads it. Nothing is held open in a
+// watched filesystem while the loop waits, so it can be unmounted.
 type Fanotify struct {
-	log  zerolog.Logger
-	fd   int
-	file *os.File // fd, read through the Go poller
+	log zerolog.Logger
 
-	reads    chan []fanEvent // from the reader
-	stopRead chan struct{}   // closed when the loop ends
-	readErr  error           // why reads was closed
+	reads chan fanRead // from the groups' readers
 
 	ctl  chan func() // work for the loop (see do)
 	done chan struct{}
@@ -52,11 +49,22 @@ type Fanotify struct {
 	items   []fanItem
 }
 
-// fanFS is a marked filesystem: its trees' resolved roots, by mount (a
-// handle is resolved through each mount that holds a tree, since a
-// directory has one path per mount).
+// fanFS is a marked filesystem: its group, and its trees' resolved roots
+// by mount (a handle is resolved through each mount that holds a tree,
+// since a directory has one path per mount).
 type fanFS struct {
+	fsid   [8]byte
+	fd     int           // the group, for fanotify_mark while file is open
+	file   *os.File      // the group, read through the Go poller
+	closed chan struct{} // closed with the group: its reader stops
 	mounts map[uint64][]string
+}
+
+// fanRead is one read of a group: its events, or why reading it failed.
+type fanRead struct {
+	fs  *fanFS
+	evs []fanEvent
+	err error
 }
 
 // fanMask is what a filesystem mark reports: entries made, deleted and
@@ -69,7 +77,8 @@ const fanMask = unix.FAN_CREATE | unix.FAN_DELETE | unix.FAN_RENAME | unix.FAN_M
 const fanReadBuf = 64 << 10
 
 // fanReadsQueued is how many parsed reads wait for the loop (a few
-// thousand events each): the kernel's own queue holds the rest.
+// thousand events each), from all groups: the kernel's own queues hold
+// the rest.
 const fanReadsQueued = 16
 
 // The capabilities fanotify needs (capability.h).
@@ -84,30 +93,41 @@ type FanotifyOptions struct {
 	Logger zerolog.Logger
 }
 
-// NewFanotify makes the fanotify group; its loop ends with ctx. The error
-// says, in words, why fanotify cannot be used here (capabilities missing,
-// a kernel too old).
+// NewFanotify checks that fanotify can be used here and starts the loop,
+// which ends with ctx; the groups are made as trees are added. The error
+// says, in words, why fanotify cannot be used (capabilities missing, a
+// kernel too old).
 func NewFanotify(ctx context.Context, opts FanotifyOptions) (*Fanotify, error) {
 	if err := fanCapabilities(); err != nil {
 		return nil, err
 	}
+	_, trial, err := newFanGroup()
+	if err != nil {
+		return nil, err
+	}
+	_ = trial.Close()
+	f := &Fanotify{log: opts.Logger, reads: make(chan fanRead, fanReadsQueued),
+		ctl: make(chan func()), done: make(chan struct{}),
+		trees: map[string][]*Watcher{}, parents: map[string]int{}, fss: map[[8]byte]*fanFS{}, res: newFanResolver()}
+	go f.run(ctx)
+	return f, nil
+}
+
+// newFanGroup makes a fanotify group that reports directory entries: its
+// descriptor, for fanotify_mark (File.Fd would make reads block), and a
+// File of it for reading.
+func newFanGroup() (int, *os.File, error) {
 	fd, err := unix.FanotifyInit(unix.FAN_CLASS_NOTIF|unix.FAN_CLOEXEC|unix.FAN_NONBLOCK|unix.FAN_REPORT_DFID_NAME,
 		unix.O_RDONLY|unix.O_LARGEFILE|unix.O_CLOEXEC)
 	switch {
 	case errors.Is(err, unix.EPERM):
-		return nil, fmt.Errorf("fanotify needs CAP_SYS_ADMIN, which this process lacks (not root, or in a container without it): %w", err)
+		return 0, nil, fmt.Errorf("fanotify needs CAP_SYS_ADMIN, which this process lacks (not root, or in a container without it): %w", err)
 	case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOSYS):
-		return nil, fmt.Errorf("this kernel's fanotify cannot report directory entries (Linux 5.17 or later is needed): %w", err)
+		return 0, nil, fmt.Errorf("this kernel's fanotify cannot report directory entries (Linux 5.17 or later is needed): %w", err)
 	case err != nil:
-		return nil, fmt.Errorf("fanotify_init: %w", err)
+		return 0, nil, fmt.Errorf("fanotify_init: %w", err)
 	}
-	f := &Fanotify{log: opts.Logger, fd: fd, file: os.NewFile(uintptr(fd), "fanotify"),
-		reads: make(chan []fanEvent, fanReadsQueued), stopRead: make(chan struct{}),
-		ctl: make(chan func()), done: make(chan struct{}),
-		trees: map[string][]*Watcher{}, parents: map[string]int{}, fss: map[[8]byte]*fanFS{}, res: newFanResolver()}
-	go f.read()
-	go f.run(ctx)
-	return f, nil
+	return fd, os.NewFile(uintptr(fd), "fanotify"), nil
 }
 
 // fanCapabilities fails unless the process has the capabilities that a
@@ -135,26 +155,36 @@ func fanCapabilities() error {
 	return errors.New("fanotify: cannot tell this process's capabilities (no CapEff in /proc/self/status)")
 }
 
-// read reads the group until it is closed, handing the parsed events to
+// read reads fs's group until it is closed, handing the parsed events to
 // the loop. What cannot be parsed is answered as an overflow: the trees
-// are synced whole.
-func (f *Fanotify) read() {
-	defer close(f.reads)
+// on fs are synced whole. A failed read is handed on unless the group was
+// closed meanwhile.
+func (f *Fanotify) read(fs *fanFS) {
 	buf := make([]byte, fanReadBuf)
 	for {
-		n, err := f.file.Read(buf)
+		n, err := fs.file.Read(buf)
+		var r fanRead
 		if err != nil {
-			f.readErr = err
-			return
-		}
-		evs, err := parseFanEvents(buf[:n], nil)
-		if err != nil {
-			f.log.Error().Err(err).Msg("fanotify: unreadable event; every tree is synced whole")
-			evs = append(evs, fanEvent{mask: unix.FAN_Q_OVERFLOW})
+			select {
+			case <-fs.closed:
+				return
+			default:
+			}
+			r = fanRead{fs: fs, err: err}
+		} else {
+			evs, perr := parseFanEvents(buf[:n], nil)
+			if perr != nil {
+				f.log.Error().Err(perr).Msg("fanotify: unreadable event; every tree on its filesystem is synced whole")
+				evs = append(evs, fanEvent{mask: unix.FAN_Q_OVERFLOW})
+			}
+			r = fanRead{fs: fs, evs: evs}
 		}
 		select {
-		case f.reads <- evs:
-		case <-f.stopRead:
+		case f.reads <- r:
+		case <-fs.closed:
+			return
+		}
+		if err != nil {
 			return
 		}
 	}
@@ -169,35 +199,47 @@ func (f *Fanotify) Done() <-chan struct{} { return f.done }
 func (f *Fanotify) run(ctx context.Context) {
 	defer close(f.done)
 	defer func() {
-		close(f.stopRead)
-		_ = f.file.Close()
+		for _, fs := range f.fss {
+			fs.close()
+		}
 	}()
 	for {
 		select {
 		case <-ctx.Done():
 			f.drain()
 			return
-		case evs, ok := <-f.reads:
-			if !ok {
-				f.err = fmt.Errorf("fanotify stopped: %w", f.readErr)
+		case r := <-f.reads:
+			if !f.took(r) {
 				return
 			}
-			f.handle(evs)
 		case fn := <-f.ctl:
 			fn()
 		}
 	}
 }
 
+// took handles a read; false ends the loop, when a group that is still
+// in use could not be read.
+func (f *Fanotify) took(r fanRead) bool {
+	if f.fss[r.fs.fsid] != r.fs {
+		return true // a group closed since: its trees left
+	}
+	if r.err != nil {
+		f.err = fmt.Errorf("fanotify stopped: %w", r.err)
+		return false
+	}
+	f.handle(r.fs, r.evs)
+	return true
+}
+
 // drain handles the events already read.
 func (f *Fanotify) drain() {
 	for {
 		select {
-		case evs, ok := <-f.reads:
-			if !ok {
+		case r := <-f.reads:
+			if !f.took(r) {
 				return
 			}
-			f.handle(evs)
 		default:
 			return
 		}
@@ -243,18 +285,33 @@ func (f *Fanotify) add(w *Watcher) error {
 	if err != nil {
 		return err
 	}
-	// Marked again every time: the filesystem may have been unmounted
-	// and mounted again since (a mark is the superblock's).
-	if err := unix.FanotifyMark(f.fd, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, fanMask, unix.AT_FDCWD, real); err != nil {
-		return markError(real, err)
-	}
-	if err := probeResolve(real, fsid); err != nil {
-		return fmt.Errorf("fanotify cannot turn the directory handles of %s into paths: %w", real, err)
-	}
 	fs := f.fss[fsid]
 	if fs == nil {
-		fs = &fanFS{mounts: map[uint64][]string{}}
+		fd, file, err := newFanGroup()
+		if err != nil {
+			return err
+		}
+		fs = &fanFS{fsid: fsid, fd: fd, file: file, closed: make(chan struct{}), mounts: map[uint64][]string{}}
+	}
+	// Marked again every time: the filesystem may have been unmounted
+	// and mounted again since (a mark is the superblock's).
+	err = unix.FanotifyMark(fs.fd, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, fanMask, unix.AT_FDCWD, real)
+	if err == nil {
+		if err = probeResolve(real, fsid); err != nil {
+			err = fmt.Errorf("fanotify cannot turn the directory handles of %s into paths: %w", real, err)
+		}
+	} else {
+		err = markError(real, err)
+	}
+	if err != nil {
+		if f.fss[fsid] == nil {
+			fs.close()
+		}
+		return err
+	}
+	if f.fss[fsid] == nil {
 		f.fss[fsid] = fs
+		go f.read(fs)
 	}
 	fs.mounts[mnt] = append(fs.mounts[mnt], real)
 	w.fanRoot, w.fanFS, w.fanMnt, w.fanRootID = real, fsid, mnt, id
@@ -311,8 +368,8 @@ func fsidBytes(id unix.Fsid) (b [8]byte) {
 	return b
 }
 
-// leave takes w's tree out of the group, removing its filesystem's mark
-// with the last tree on it. Run on the loop.
+// leave takes w's tree out of the group, closing its filesystem's group
+// (and so its mark) with the last tree on it. Run on the loop.
 func (f *Fanotify) leave(w *Watcher) {
 	ws := f.trees[w.fanRoot]
 	i := slices.Index(ws, w)
@@ -343,21 +400,19 @@ func (f *Fanotify) leave(w *Watcher) {
 		return
 	}
 	delete(f.fss, w.fanFS)
-	// The mark goes by path: only while the root still leads to the same
-	// filesystem and mount, lest another filesystem's mark go. Else it
-	// stays until that filesystem is unmounted or the group closed, and
-	// its events are dropped at intake meanwhile.
-	if fsid, mnt, err := fsOf(w.fanRoot); err != nil || fsid != w.fanFS || mnt != w.fanMnt {
-		return
-	}
-	if err := unix.FanotifyMark(f.fd, unix.FAN_MARK_REMOVE|unix.FAN_MARK_FILESYSTEM, fanMask, unix.AT_FDCWD, w.fanRoot); err != nil {
-		f.log.Debug().Str("path", w.opts.Root).Err(err).Msg("fanotify: remove the filesystem's mark")
-	}
+	fs.close()
+}
+
+// close closes fs's group, which removes its mark; its reader stops.
+func (fs *fanFS) close() {
+	close(fs.closed)
+	_ = fs.file.Close()
 }
 
 // fanItem is one thing a read asks of the trees, in the order of the
-// events: a record's places to deliver its name to, a whole filesystem's
-// trees to sync whole, or every tree (an overflow).
+// events: a record's places to deliver its name to, or a whole
+// filesystem's trees to sync whole (an overflow of its group, or a handle
+// that could not be resolved).
 type fanItem struct {
 	places []fanPlace
 	name   string
@@ -366,7 +421,7 @@ type fanItem struct {
 	from   []string // a rename's new name: the old name's paths
 	lost   *fanFS   // the filesystem whose handle could not be resolved
 	err    error
-	all    bool   // every tree: an overflow
+	all    bool   // every tree of the group's filesystem: an overflow
 	gone   *fanFS // a directory gone already lost one of its own: check the roots here
 }
 
@@ -374,7 +429,7 @@ type fanItem struct {
 // resolved (the mounts it opens are closed before anything is handed on,
 // so that a slow consumer keeps no filesystem busy), then the trees get
 // the events in order.
-func (f *Fanotify) handle(evs []fanEvent) {
+func (f *Fanotify) handle(fs *fanFS, evs []fanEvent) {
 	items := f.items[:0]
 	for _, ev := range evs {
 		items = f.resolveEvent(ev, items)
@@ -384,7 +439,7 @@ func (f *Fanotify) handle(evs []fanEvent) {
 	for _, it := range items {
 		switch {
 		case it.all:
-			f.overflowed()
+			f.overflowed(fs)
 		case it.lost != nil:
 			f.unresolved(it.lost, it.err)
 		case it.gone != nil:
@@ -576,15 +631,18 @@ func (f *Fanotify) unresolved(fs *fanFS, err error) {
 	}
 }
 
-// overflowed answers lost events: every tree is synced whole.
-func (f *Fanotify) overflowed() {
+// overflowed answers events lost from fs's group: every tree on fs is
+// synced whole.
+func (f *Fanotify) overflowed(fs *fanFS) {
 	f.res.invalidate()
-	for _, ws := range f.trees {
-		for _, w := range ws {
-			w.overflows.Add(1)
-			w.log.Warn().Str("path", w.opts.Root).
-				Msg("fanotify queue overflowed (fs.fanotify.max_queued_events); resyncing the whole tree")
-			w.send([]Change{wholeTree})
+	for _, roots := range fs.mounts {
+		for _, root := range roots {
+			for _, w := range f.trees[root] {
+				w.overflows.Add(1)
+				w.log.Warn().Str("path", w.opts.Root).
+					Msg("fanotify queue overflowed (fs.fanotify.max_queued_events); resyncing the whole tree")
+				w.send([]Change{wholeTree})
+			}
 		}
 	}
 }

@@ -232,13 +232,37 @@ func TestFanotifyUnmountNotBusy(t *testing.T) {
 }
 
 // A lost event (the queue overflowed) makes every tree sync whole.
+// An overflow of a filesystem's group syncs every tree on that
+// filesystem whole, and no other: each filesystem has its own group.
 func TestFanotifyOverflow(t *testing.T) {
 	f := newFanotify(t)
+	other := t.TempDir()
+	mountTmpfs(t, other)
 	a := run(t, fanWatcher(t, f, Options{Root: t.TempDir(), Trigger: allFileOps}))
 	b := run(t, fanWatcher(t, f, Options{Root: t.TempDir(), Trigger: allFileOps}))
-	_ = f.do(func() { f.handle([]fanEvent{{mask: unix.FAN_Q_OVERFLOW}}) })
+	c := run(t, fanWatcher(t, f, Options{Root: other, Trigger: allFileOps}))
+	groups := 0
+	_ = f.do(func() {
+		groups = len(f.fss)
+		fsid, _, err := fsOf(t.TempDir())
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		f.handle(f.fss[fsid], []fanEvent{{mask: unix.FAN_Q_OVERFLOW}})
+	})
+	if groups != 2 {
+		t.Errorf("%d fanotify groups for trees on 2 filesystems", groups)
+	}
 	for name, r := range map[string]*recorder{"a": a, "b": b} {
 		testutil.Eventually(t, 5*time.Second, name+": the whole tree", func() bool { return r.has(wholeTree) })
+	}
+	// c gets its changes in the loop's order: a whole tree sent for the
+	// overflow would come before the file made after it.
+	writeFile(t, filepath.Join(other, "f"))
+	testutil.Eventually(t, 5*time.Second, "c still watched", func() bool { return changed(c, "f", Create) })
+	if c.has(wholeTree) {
+		t.Errorf("a tree on another filesystem was synced whole: %v", c.changes())
 	}
 }
 

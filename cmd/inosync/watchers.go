@@ -12,18 +12,18 @@ import (
 )
 
 // watchers is how the daemon watches its trees (the watcher setting, as
-// it was at start): the inotify instances the trees share, and the
-// fanotify group when watcher is "fanotify" or "auto" and the group could
-// be made.
+// it was at start): the inotify instances the trees share, and fanotify
+// (a group per filesystem) when watcher is "fanotify" or "auto" and this
+// process may use it.
 type watchers struct {
 	mode     string
 	inotify  *watch.Shared
 	fanotify *watch.Fanotify // nil: inotify for every tree
 }
 
-// newWatchers sets up the watchers for mode. With "fanotify", a group
-// that cannot be made stops the start; with "auto", inotify is used and
-// the log says why.
+// newWatchers sets up the watchers for mode. With "fanotify", fanotify
+// that cannot be used here stops the start; with "auto", inotify is used
+// and the log says why.
 func newWatchers(ctx context.Context, mode string, pace time.Duration, lg zerolog.Logger) (*watchers, error) {
 	ws := &watchers{mode: mode, inotify: watch.NewShared(ctx, watch.SharedOptions{Logger: lg, Pace: pace})}
 	if mode == config.WatcherInotify {
@@ -41,8 +41,8 @@ func newWatchers(ctx context.Context, mode string, pace time.Duration, lg zerolo
 	return ws, nil
 }
 
-// watch makes the Watcher of one tree: through fanotify when there is a
-// group and the tree's filesystem takes a mark, else through inotify
+// watch makes the Watcher of one tree: through fanotify when it can be
+// used and the tree's filesystem takes a mark, else through inotify
 // (with "auto"; with "fanotify" the tree fails). It returns which.
 func (ws *watchers) watch(opts watch.Options, lg zerolog.Logger) (*watch.Watcher, string, error) {
 	if ws.fanotify != nil {
