@@ -164,18 +164,24 @@ func moveArgv(st Settings, source, dest string, m Move, dir, link bool) []string
 // linkable says whether the directory renamed by m may have its files
 // hard-linked on the target from its old name (rsync --link-dest) rather
 // than copied, which costs no data and no disk space there: the run after
-// the copy deletes the old name (it is gone from the source, and that run
-// deletes), so every new name ends with its own inode as a full run leaves
-// it; and nothing in extra writes into target files in place, where a
-// shared inode would carry one name's write to the other meanwhile.
+// the copy deletes the old name (it is gone from the source, that run
+// deletes, and no --max-delete may spare it nor --backup keep it), so
+// every new name ends with its own inode as a full run leaves it; and
+// nothing in extra writes into target files in place, where a shared
+// inode would carry one name's write to the other meanwhile. (A run that
+// meets an I/O error deletes nothing: the names stay linked until its
+// retry deletes the old one.)
 func linkable(st Settings, source string, m Move) bool {
 	if !st.Delete.lists() {
 		return false
 	}
 	for _, w := range st.Extra {
 		switch name, _, _ := strings.Cut(w, "="); name {
-		case "--inplace", "--append", "--append-verify":
+		case "--inplace", "--append", "--append-verify", "--write-devices", "--max-delete", "--backup", "--backup-dir":
 			return false
+		}
+		if strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "--") && strings.ContainsRune(w[1:], 'b') {
+			return false // a cluster of short options with -b
 		}
 	}
 	_, err := os.Lstat(filepath.Join(source, m.From))

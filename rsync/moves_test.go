@@ -66,6 +66,10 @@ func TestLinkable(t *testing.T) {
 		{"the old name back in the source", Settings{}, "back", false},
 		{"--inplace", Settings{Extra: []string{"-a", "--inplace"}}, "old", false},
 		{"--append-verify", Settings{Extra: []string{"--append-verify"}}, "old", false},
+		{"--max-delete", Settings{Extra: []string{"--max-delete=100"}}, "old", false},
+		{"--backup-dir", Settings{Extra: []string{"--backup-dir=/var/bak"}}, "old", false},
+		{"-avb", Settings{Extra: []string{"-avb"}}, "old", false},
+		{"-avz", Settings{Extra: []string{"-avz"}}, "old", true},
 	} {
 		if got := linkable(c.st, src+"/", Move{From: c.from, To: "new"}); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)

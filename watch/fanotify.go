@@ -73,7 +73,7 @@ type fanRead struct {
 const fanMask = unix.FAN_CREATE | unix.FAN_DELETE | unix.FAN_RENAME | unix.FAN_MODIFY |
 	unix.FAN_CLOSE_WRITE | unix.FAN_ATTRIB | unix.FAN_ONDIR
 
-// fanReadBuf is the buffer of one read(2) of the group.
+// fanReadBuf is the buffer of one read(2) of a group.
 const fanReadBuf = 64 << 10
 
 // fanReadsQueued is how many parsed reads wait for the loop (a few
@@ -89,7 +89,7 @@ const (
 
 // FanotifyOptions configures a Fanotify.
 type FanotifyOptions struct {
-	// Logger receives what concerns the group rather than a tree.
+	// Logger receives what concerns fanotify rather than a tree.
 	Logger zerolog.Logger
 }
 
@@ -124,6 +124,8 @@ func newFanGroup() (int, *os.File, error) {
 		return 0, nil, fmt.Errorf("fanotify needs CAP_SYS_ADMIN, which this process lacks (not root, or in a container without it): %w", err)
 	case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOSYS):
 		return 0, nil, fmt.Errorf("this kernel's fanotify cannot report directory entries (Linux 5.17 or later is needed): %w", err)
+	case errors.Is(err, unix.EMFILE):
+		return 0, nil, fmt.Errorf("fanotify takes a group per filesystem, and this user has as many as fs.fanotify.max_user_groups allows (128 by default; raise it, or set watcher = \"inotify\"): %w", err)
 	case err != nil:
 		return 0, nil, fmt.Errorf("fanotify_init: %w", err)
 	}
@@ -190,8 +192,8 @@ func (f *Fanotify) read(fs *fanFS) {
 	}
 }
 
-// Done is closed once the group's loop has ended (its context is done, or
-// reading failed) and the group is closed.
+// Done is closed once the loop has ended (its context is done, or a group
+// could not be read) and every group is closed.
 func (f *Fanotify) Done() <-chan struct{} { return f.done }
 
 // run is the loop: it handles events and work (do) until ctx is done,
@@ -214,6 +216,9 @@ func (f *Fanotify) run(ctx context.Context) {
 			}
 		case fn := <-f.ctl:
 			fn()
+			if f.err != nil {
+				return // fn drained a group that could not be read
+			}
 		}
 	}
 }
@@ -262,10 +267,11 @@ func (f *Fanotify) do(fn func()) error {
 	}
 }
 
-// errFanStopped: the group's loop ended with its context.
+// errFanStopped: the loop ended with its context.
 var errFanStopped = errors.New("the fanotify group has stopped")
 
-// add puts w's tree in the group, marking its filesystem. Run on the loop.
+// add puts w's tree in its filesystem's group (made and marked on the
+// first tree there). Run on the loop.
 // A tree with other filesystems (or bind mounts) mounted inside it is
 // refused: the mark covers one filesystem, and handles resolve through
 // the root's mount only.
@@ -368,7 +374,7 @@ func fsidBytes(id unix.Fsid) (b [8]byte) {
 	return b
 }
 
-// leave takes w's tree out of the group, closing its filesystem's group
+// leave takes w's tree out of its filesystem's group, closing the group
 // (and so its mark) with the last tree on it. Run on the loop.
 func (f *Fanotify) leave(w *Watcher) {
 	ws := f.trees[w.fanRoot]
@@ -605,13 +611,9 @@ func (f *Fanotify) send(w *Watcher, rel string, op Op, isDir bool) {
 // that were watched: removed or renamed away with a directory above them
 // whose event could not be resolved.
 func (f *Fanotify) checkRoots(fs *fanFS) {
-	for _, roots := range fs.mounts {
-		for _, root := range roots {
-			for _, w := range f.trees[root] {
-				if id, err := statDir(root); err != nil || id != w.fanRootID {
-					f.send(w, "", Remove, true)
-				}
-			}
+	for _, w := range f.treesOn(fs) {
+		if id, err := statDir(w.fanRoot); err != nil || id != w.fanRootID {
+			f.send(w, "", Remove, true)
 		}
 	}
 }
@@ -621,13 +623,9 @@ func (f *Fanotify) checkRoots(fs *fanFS) {
 // any of them.
 func (f *Fanotify) unresolved(fs *fanFS, err error) {
 	f.res.invalidate()
-	for _, roots := range fs.mounts {
-		for _, root := range roots {
-			for _, w := range f.trees[root] {
-				w.log.Warn().Str("path", w.opts.Root).Err(err).Msg("fanotify: an event could not be placed; resyncing the whole tree")
-				w.send([]Change{wholeTree})
-			}
-		}
+	for _, w := range f.treesOn(fs) {
+		w.log.Warn().Str("path", w.opts.Root).Err(err).Msg("fanotify: an event could not be placed; resyncing the whole tree")
+		w.send([]Change{wholeTree})
 	}
 }
 
@@ -635,14 +633,24 @@ func (f *Fanotify) unresolved(fs *fanFS, err error) {
 // synced whole.
 func (f *Fanotify) overflowed(fs *fanFS) {
 	f.res.invalidate()
-	for _, roots := range fs.mounts {
-		for _, root := range roots {
-			for _, w := range f.trees[root] {
-				w.overflows.Add(1)
-				w.log.Warn().Str("path", w.opts.Root).
-					Msg("fanotify queue overflowed (fs.fanotify.max_queued_events); resyncing the whole tree")
-				w.send([]Change{wholeTree})
+	for _, w := range f.treesOn(fs) {
+		w.overflows.Add(1)
+		w.log.Warn().Str("path", w.opts.Root).
+			Msg("fanotify queue overflowed (fs.fanotify.max_queued_events); resyncing the whole tree")
+		w.send([]Change{wholeTree})
+	}
+}
+
+// treesOn returns the Watchers of the trees on fs, each once (a root that
+// a reload watches twice for a while is listed twice in fs.mounts).
+func (f *Fanotify) treesOn(fs *fanFS) []*Watcher {
+	var out []*Watcher
+	for _, ws := range f.trees {
+		for _, w := range ws {
+			if w.fanFS == fs.fsid {
+				out = append(out, w)
 			}
 		}
 	}
+	return out
 }

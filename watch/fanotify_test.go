@@ -231,7 +231,6 @@ func TestFanotifyUnmountNotBusy(t *testing.T) {
 	}
 }
 
-// A lost event (the queue overflowed) makes every tree sync whole.
 // An overflow of a filesystem's group syncs every tree on that
 // filesystem whole, and no other: each filesystem has its own group.
 func TestFanotifyOverflow(t *testing.T) {

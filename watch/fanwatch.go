@@ -46,7 +46,7 @@ func (w *Watcher) runFan(ctx context.Context, out chan<- Change) error {
 
 // handleFan turns one fanotify event of rel, a path in w's tree that no
 // excluded directory holds, into changes appended to buf; from is the old
-// name of a rename within the tree ("" if none). Run on the group's loop.
+// name of a rename within the tree ("" if none). Run on the Fanotify's loop.
 func (w *Watcher) handleFan(rel string, op Op, isDir bool, from string, buf []Change) []Change {
 	if w.rootLost.Load() {
 		return buf

@@ -488,7 +488,15 @@ func daemonChurn(t *testing.T, cfgText string) {
 }
 
 // TestDaemonSIGTERM runs the real binary and stops it with SIGTERM: exit 0.
-func TestDaemonSIGTERM(t *testing.T) {
+func TestDaemonSIGTERM(t *testing.T) { daemonSIGTERM(t, localCfg) }
+
+func TestDaemonSIGTERMFanotify(t *testing.T) {
+	needFanotify(t)
+	daemonSIGTERM(t, localCfg+fanotifyCfg)
+}
+
+// daemonSIGTERM runs the binary on cfgText and stops it with SIGTERM.
+func daemonSIGTERM(t *testing.T, cfgText string) {
 	testutil.NeedRsync(t)
 	bin := buildInosync(t)
 	base := t.TempDir()
@@ -496,7 +504,7 @@ func TestDaemonSIGTERM(t *testing.T) {
 	writeFile(t, filepath.Join(src, "f"), "1")
 	must(t, os.MkdirAll(dst, 0o755))
 	cfgPath := filepath.Join(base, "cfg.py")
-	must(t, os.WriteFile(cfgPath, []byte(strings.NewReplacer("@SRC@", src, "@DST@", dst).Replace(localCfg)), 0o644))
+	must(t, os.WriteFile(cfgPath, []byte(strings.NewReplacer("@SRC@", src, "@DST@", dst).Replace(cfgText)), 0o644))
 	var logs testutil.LockedBuffer
 	cmd := exec.Command(bin, "-c", cfgPath)
 	cmd.Stderr = &logs

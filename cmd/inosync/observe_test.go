@@ -305,12 +305,21 @@ func label(m *dto.Metric, name string) string {
 
 // A reload that replaces a tree's pipeline (its delay changed) loses no
 // change the old coalescer held: it is handed on as the old one stops.
-func TestReloadReplacedPipelineKeepsPending(t *testing.T) {
+func TestReloadReplacedPipelineKeepsPending(t *testing.T) { reloadReplacedPipelineKeepsPending(t, "") }
+
+func TestReloadReplacedPipelineKeepsPendingFanotify(t *testing.T) {
+	needFanotify(t)
+	reloadReplacedPipelineKeepsPending(t, fanotifyCfg)
+}
+
+// reloadReplacedPipelineKeepsPending reloads with a change held, with
+// cfgExtra added to the config.
+func reloadReplacedPipelineKeepsPending(t *testing.T, cfgExtra string) {
 	testutil.NeedRsync(t)
 	base := t.TempDir()
 	writeFile(t, filepath.Join(base, "src/f"), "1")
 	o := startObserved(t, base, `sync("@BASE@/src/", "@BASE@/dst/", nodes = [""], delay = 3600)
-`)
+`+cfgExtra)
 	converges(t, filepath.Join(base, "src"), filepath.Join(base, "dst"), "the initial sync")
 	writeFile(t, filepath.Join(base, "src/pending"), "held for an hour")
 	testutil.Eventually(t, 10*time.Second, "the change held by the coalescer", func() bool {
@@ -318,7 +327,7 @@ func TestReloadReplacedPipelineKeepsPending(t *testing.T) {
 		return node(t, r, base+"/src").Pending == 1
 	})
 	writeCfg(t, o.cfg, base, `sync("@BASE@/src/", "@BASE@/dst/", nodes = [""], delay = 3000)
-`)
+`+cfgExtra)
 	if code, out, errs := o.client("reload"); code != 0 || !strings.Contains(out, "1 rewatched (no tree synced whole)") {
 		t.Fatalf("reload exit %d: %s%s", code, out, errs)
 	}

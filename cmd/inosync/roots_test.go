@@ -156,13 +156,22 @@ type proc struct {
 // Started on an empty source (the mount point of a filesystem not
 // mounted) with a full target: the initial sync is refused, the target
 // kept.
-func TestStartOnEmptySource(t *testing.T) {
+func TestStartOnEmptySource(t *testing.T) { startOnEmptySource(t, "") }
+
+func TestStartOnEmptySourceFanotify(t *testing.T) {
+	needFanotify(t)
+	startOnEmptySource(t, fanotifyCfg)
+}
+
+// startOnEmptySource starts on an empty source, with cfgExtra added to
+// the config.
+func startOnEmptySource(t *testing.T, cfgExtra string) {
 	testutil.NeedRsync(t)
 	base := t.TempDir()
 	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
 	must(t, os.MkdirAll(src, 0o755))
 	writeFile(t, filepath.Join(dst, "a"), "the mirror")
-	o := startObserved(t, base, oneLocalTree)
+	o := startObserved(t, base, oneLocalTree+cfgExtra)
 	testutil.Eventually(t, 10*time.Second, "the initial sync refused", func() bool {
 		r, _ := o.report(t)
 		return strings.Contains(node(t, r, src).LastError, "is empty but the target")

@@ -6,8 +6,10 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -297,8 +299,13 @@ func main() {
 		err := os.MkdirAll(filepath.Dir(outPath), 0o755)
 		if err == nil {
 			// The scale rows' section is make bench-scale's: kept as it was.
-			old, _ := os.ReadFile(outPath)
-			err = os.WriteFile(outPath, []byte(withScaleSection(rep.markdown, scaleSection(string(old)))), 0o644)
+			var old []byte
+			if old, err = os.ReadFile(outPath); errors.Is(err, fs.ErrNotExist) {
+				err = nil
+			}
+			if err == nil {
+				err = os.WriteFile(outPath, []byte(withScaleSection(rep.markdown, scaleSection(string(old)))), 0o644)
+			}
 		}
 		if err != nil {
 			b.logf("cannot write %s: %v", outPath, err)

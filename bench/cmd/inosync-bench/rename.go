@@ -267,12 +267,10 @@ func (b *bench) renameRows(base string, kinds []string) (map[string]renameResult
 	res := map[string]renameResult{}
 	for _, k := range kinds {
 		// Every daemon starts from the same state: old/ in the source and,
-		// in sync, in the target.
+		// in sync, in the target (whatever the last daemon left there).
 		for _, root := range []string{t.src, t.dst} {
-			if _, err := os.Stat(filepath.Join(root, "new")); err == nil {
-				if err := os.Rename(filepath.Join(root, "new"), filepath.Join(root, "old")); err != nil {
-					return nil, err
-				}
+			if err := renameBack(root); err != nil {
+				return nil, err
 			}
 		}
 		if err := b.resync(t); err != nil {
@@ -284,6 +282,19 @@ func (b *bench) renameRows(base string, kinds []string) (map[string]renameResult
 			k, float64(r.wire)/(1<<20), r.rsyncSent, fmtSec(r.landed), r.err)
 	}
 	return res, nil
+}
+
+// renameBack puts new/ under root back as old/ (or drops it where old/ is
+// there too).
+func renameBack(root string) error {
+	newDir, oldDir := filepath.Join(root, "new"), filepath.Join(root, "old")
+	if _, err := os.Lstat(newDir); err != nil {
+		return nil
+	}
+	if _, err := os.Lstat(oldDir); err == nil {
+		return os.RemoveAll(newDir)
+	}
+	return os.Rename(newDir, oldDir)
 }
 
 // renameOne launches kind on src → node:dst, renames old to new once the
