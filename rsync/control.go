@@ -208,9 +208,11 @@ func (d *dispatcher) addJob(j Job) *jobState {
 }
 
 // removeJob ends a job that a reload removed: what it had pending is
-// dropped, and said so; its runs end on their own and are booked as usual.
+// dropped, and said so; it leaves the job list, and its runs end on their
+// own and are booked as usual (a result carries its job).
 func (d *dispatcher) removeJob(j *jobState) {
 	j.removed = true
+	d.jobs = slices.DeleteFunc(d.jobs, func(k *jobState) bool { return k == j })
 	d.removed = append(d.removed, j)
 	if w := d.takeWarm(j); w != nil {
 		d.retireWarm(w)

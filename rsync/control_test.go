@@ -335,3 +335,31 @@ rmdir ` + busy
 	}
 	endDispatch(t, in, done)
 }
+
+// A reload that removes a job takes it out of the job list (a run of it
+// still going is booked through its result), so reloads that add and
+// remove trees again and again do not grow the list.
+func TestReloadDropsRemovedJobs(t *testing.T) {
+	job := func(tree int) Job {
+		return Job{Tree: tree, Path: fmt.Sprintf("/s%d/", tree), Dest: "/d/", Settings: Settings{Rsync: "/bin/false", Bwlimit: "0"}}
+	}
+	d := newDispatcher(Options{Jobs: []Job{job(0), job(1)}, Pretend: true, Logger: zerolog.Nop()})
+	d.merge(d.jobs[1], []string{"a"}, false, false, time.Now())
+	d.startReady()
+	gone := d.jobs[1]
+	for i := range 100 {
+		Reconfigure{Jobs: []Job{job(0), job(2 + i)}}.handle(d)
+	}
+	if len(d.jobs) != 2 || d.jobs[0].Tree != 0 || d.jobs[1].Tree != 101 {
+		t.Fatalf("after 100 reloads the job list holds %d jobs (want trees 0 and 101)", len(d.jobs))
+	}
+	// The run of the removed job, started before the reloads, is booked.
+	r := <-d.results
+	if r.job != gone {
+		t.Fatalf("a run of tree %d, want the removed tree 1's", r.job.Tree)
+	}
+	d.finish(r, false)
+	if len(gone.runs) != 0 || d.running != 0 {
+		t.Errorf("the removed job's run is still booked: %v, %d running", gone.runs, d.running)
+	}
+}

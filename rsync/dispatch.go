@@ -116,9 +116,9 @@ const overlapMax = 32
 
 // result is what a run reports back to the dispatcher.
 type result struct {
-	job     int
-	id      int      // the run's key in jobState.runs
-	paths   []string // what the run carried (nil for a full run)
+	job     *jobState // carried back for the dispatcher; the run does not touch it
+	id      int       // the run's key in jobState.runs
+	paths   []string  // what the run carried (nil for a full run)
 	full    bool
 	initial bool
 	exit    int
@@ -213,10 +213,16 @@ func (j *jobState) active() int {
 }
 
 // retryTick ends job's backoff, if gen is still its latest.
-type retryTick struct{ job, gen int }
+type retryTick struct {
+	job *jobState
+	gen int
+}
 
-// runKey names a run: its job's index and its key in jobState.runs.
-type runKey struct{ job, id int }
+// runKey names a run: its job and its key in jobState.runs.
+type runKey struct {
+	job *jobState
+	id  int
+}
 
 // canOverlap reports whether the job's pending paths may start while its
 // runs go on: no full sync on either side, a small pending set, and no
@@ -307,7 +313,7 @@ type dispatcher struct {
 	results                          chan result
 	transferred                      chan runKey // runs whose transfer is complete (see running.transferred)
 	retry                            chan retryTick
-	unreadableDue                    chan int       // a job whose set-aside paths may be due
+	unreadableDue                    chan *jobState // a job whose set-aside paths may be due
 	warmStarted                      chan warmStart // see keepWarm
 	warmRetired                      chan struct{}  // see retireWarm
 	wantWarm                         []*jobState    // keepWarm's buffer
@@ -348,7 +354,7 @@ func newDispatcher(o Options) *dispatcher {
 		results:       make(chan result, chanRoom),
 		transferred:   make(chan runKey, chanRoom),
 		retry:         make(chan retryTick, chanRoom),
-		unreadableDue: make(chan int, chanRoom),
+		unreadableDue: make(chan *jobState, chanRoom),
 		warmStarted:   make(chan warmStart, chanRoom),
 		warmRetired:   make(chan struct{}, chanRoom),
 		afterDone:     make(chan afterDone, chanRoom),
@@ -456,9 +462,9 @@ func (d *dispatcher) loop(in <-chan Work) error {
 		case r := <-d.results:
 			d.finish(r, draining)
 		case k := <-d.transferred:
-			if r, ok := d.jobs[k.job].runs[k.id]; ok {
+			if r, ok := k.job.runs[k.id]; ok {
 				r.transferred = true
-				d.jobs[k.job].runs[k.id] = r
+				k.job.runs[k.id] = r
 			}
 		case s := <-d.warmStarted:
 			d.warmReady(s, draining)
@@ -469,12 +475,12 @@ func (d *dispatcher) loop(in <-chan Work) error {
 		case <-d.warmC:
 			d.warmC = nil // keepWarm, at the top of the loop, starts it
 		case t := <-d.retry:
-			if j := d.jobs[t.job]; j.waiting && j.retryGen == t.gen {
+			if j := t.job; j.waiting && j.retryGen == t.gen {
 				j.waiting = false
 			}
-		case i := <-d.unreadableDue:
-			if !draining {
-				d.retryUnreadable(d.jobs[i], time.Now(), false)
+		case j := <-d.unreadableDue:
+			if !draining && !j.removed {
+				d.retryUnreadable(j, time.Now(), false)
 			}
 		case <-stop:
 			d.o.Logger.Error().Dur("timeout", d.o.StopTimeout).Int("running", d.running).Int("after_commands", d.afterRunning).
@@ -596,7 +602,7 @@ func (d *dispatcher) startReady() {
 		d.running++
 		job := j.Job // a copy: a reload may replace j.Job while the run goes on
 		go func() {
-			r := d.run(i, job, run, w, func() { report(d, d.transferred, runKey{i, id}) })
+			r := d.run(j, job, run, w, func() { report(d, d.transferred, runKey{j, id}) })
 			r.id = id
 			report(d, d.results, r)
 		}()
@@ -606,7 +612,7 @@ func (d *dispatcher) startReady() {
 // finish books a run's result: success clears the failure count; a failure
 // puts the paths back and arms a retry with backoff.
 func (d *dispatcher) finish(r result, draining bool) {
-	j := d.jobs[r.job]
+	j := r.job
 	run := j.runs[r.id]
 	delete(j.runs, r.id)
 	d.running--
@@ -679,7 +685,7 @@ func (d *dispatcher) finish(r result, draining bool) {
 	j.retryGen++
 	j.rec.nextRetry = now.Add(wait)
 	d.reportFailure(j, r, wait, now)
-	t := retryTick{r.job, j.retryGen}
+	t := retryTick{j, j.retryGen}
 	time.AfterFunc(wait, func() { report(d, d.retry, t) })
 }
 

@@ -775,9 +775,9 @@ func TestStartReadyTakesTurns(t *testing.T) {
 	for range 4 {
 		d.startReady()
 		r := <-d.results
-		order = append(order, r.job)
+		order = append(order, r.job.Tree)
 		d.finish(r, false)
-		d.merge(d.jobs[r.job], []string{fmt.Sprintf("again%d", len(order))}, false, false, time.Now()) // always more work
+		d.merge(r.job, []string{fmt.Sprintf("again%d", len(order))}, false, false, time.Now()) // always more work
 	}
 	if want := []int{0, 1, 0, 1}; !slices.Equal(order, want) {
 		t.Errorf("jobs ran in the order %v, want %v", order, want)

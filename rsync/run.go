@@ -24,12 +24,13 @@ type invocation struct {
 	cleanup func()
 }
 
-// run executes one run of job j (or logs it, pretending) and reports the
-// result. w, if not nil, is a warm rsync that takes the list; onTransferred
-// is called when a warm run says its transfer is complete.
-func (d *dispatcher) run(i int, j Job, run running, w *warmRsync, onTransferred func()) result {
+// run executes one run of j, the Job of js as the run started (or logs
+// it, pretending), and returns its result. w, if not nil, is a warm rsync
+// that takes the list; onTransferred is called when a warm run says its
+// transfer is complete.
+func (d *dispatcher) run(js *jobState, j Job, run running, w *warmRsync, onTransferred func()) result {
 	paths, full, initial := run.paths, run.full, run.initial
-	r := result{job: i, paths: paths, full: full, initial: initial}
+	r := result{job: js, paths: paths, full: full, initial: initial}
 	lg := d.o.Logger.With().Str("path", j.Path).Str("node", nodeName(j.Node)).Logger()
 	inv, err := d.plan(j, run, w, lg)
 	if err != nil {

@@ -278,8 +278,7 @@ func (d *dispatcher) armUnreadable(j *jobState) {
 		j.unreadableTimer.Reset(wait)
 		return
 	}
-	i := slices.Index(d.jobs, j)
-	j.unreadableTimer = time.AfterFunc(wait, func() { report(d, d.unreadableDue, i) })
+	j.unreadableTimer = time.AfterFunc(wait, func() { report(d, d.unreadableDue, j) })
 }
 
 // names returns up to n of the set-aside paths, sorted, and "…" when there
