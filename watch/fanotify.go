@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
@@ -75,6 +76,14 @@ const fanMask = unix.FAN_CREATE | unix.FAN_DELETE | unix.FAN_RENAME | unix.FAN_M
 
 // fanReadBuf is the buffer of one read(2) of a group.
 const fanReadBuf = 64 << 10
+
+// fanReadPause is how long a group's reader waits before reading again
+// when a read came soon after the one before and did not fill half the
+// buffer: events arriving one at a time in a stream (a busy filesystem,
+// most of whose events are of no tree) are then read in batches, not with
+// one read(2) and one wakeup of the loop each. An event after a quiet
+// spell is read at once; one in a stream waits at most this long.
+const fanReadPause = 2 * time.Millisecond
 
 // fanReadsQueued is how many parsed reads wait for the loop (a few
 // thousand events each), from all groups: the kernel's own queues hold
@@ -163,8 +172,12 @@ func fanCapabilities() error {
 // closed meanwhile.
 func (f *Fanotify) read(fs *fanFS) {
 	buf := make([]byte, fanReadBuf)
+	pause := time.NewTimer(0)
+	<-pause.C
+	var last time.Time
 	for {
 		n, err := fs.file.Read(buf)
+		now := time.Now()
 		var r fanRead
 		if err != nil {
 			select {
@@ -189,6 +202,15 @@ func (f *Fanotify) read(fs *fanFS) {
 		if err != nil {
 			return
 		}
+		if n < fanReadBuf/2 && now.Sub(last) < fanReadPause {
+			pause.Reset(fanReadPause)
+			select {
+			case <-pause.C:
+			case <-fs.closed:
+				return
+			}
+		}
+		last = now
 	}
 }
 

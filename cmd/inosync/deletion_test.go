@@ -129,9 +129,17 @@ func afterCommandRuns(t *testing.T, cfgExtra string) {
 		b, _ := os.ReadFile(log)
 		return strings.Count(string(b), "\n") >= 2
 	})
+	// The change may be synced in more than one run (a write and its
+	// close can come apart): each run's after command names it.
 	b, _ := os.ReadFile(log)
-	if want := "www " + base + "/d1/ 1:\nwww " + base + "/d1/ 0:new \n"; string(b) != want {
-		t.Errorf("after commands:\n%s\nwant\n%s", b, want)
+	lines := strings.SplitAfter(string(b), "\n")
+	if lines[0] != "www "+base+"/d1/ 1:\n" {
+		t.Errorf("after command of the initial sync: %q", lines[0])
+	}
+	for _, l := range lines[1:] {
+		if l != "" && l != "www "+base+"/d1/ 0:new \n" {
+			t.Errorf("after command of the change: %q, want %q", l, "www "+base+"/d1/ 0:new \n")
+		}
 	}
 	var r status.Report
 	testutil.Eventually(t, 10*time.Second, "the status counting the second after command", func() bool {
@@ -148,14 +156,14 @@ func afterCommandRuns(t *testing.T, cfgExtra string) {
 		switch {
 		case n.After == nil:
 			without++
-		case n.After.Runs == 2 && n.After.Failed == 0 && n.After.LastError == "":
+		case n.After.Runs >= 2 && n.After.Failed == 0 && n.After.LastError == "":
 			with++
 		default:
 			t.Errorf("node %s: after %+v", n.Node, n.After)
 		}
 	}
 	if with != 1 || without != 1 {
-		t.Errorf("%d nodes with 2 after runs, %d without an after command; want 1 and 1", with, without)
+		t.Errorf("%d nodes with 2 or more after runs, %d without an after command; want 1 and 1", with, without)
 	}
 	if _, err := os.Stat(filepath.Join(base, "d2", "new")); err != nil {
 		t.Errorf("d2 is not synced: %v", err)
