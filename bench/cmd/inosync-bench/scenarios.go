@@ -170,6 +170,9 @@ func (b *bench) scenarioEmpty(kind string) {
 	if kb, err := procStatusKB(d.pid, "VmRSS"); err == nil {
 		b.record("rss_empty", kind, float64(kb)/1024)
 	}
+	if kb, err := procStatusKB(d.pid, "RssAnon"); err == nil {
+		b.record("anon_empty", kind, float64(kb)/1024)
+	}
 	off := d.logSize()
 	lat := b.latency(filepath.Join(t.src, "lat.txt"), filepath.Join(t.dst, "lat.txt"))
 	b.latencyRuns(d, off, "lat_empty_runs")
@@ -182,7 +185,7 @@ func (b *bench) scenarioEmpty(kind string) {
 // startup, 10 s idle, then latency three levels down.
 func (b *bench) scenarioBig(kind string) {
 	t := b.big
-	keys := []string{"ready_big", "rss_big", "hwm_big", "idle_cpu", "idle_vcsw", "idle_run", "lat_big_p50", "lat_big_p99"}
+	keys := []string{"ready_big", "rss_big", "hwm_big", "anon_big", "idle_cpu", "idle_vcsw", "idle_run", "lat_big_p50", "lat_big_p99"}
 	sub := filepath.Join("d0", "d20", "d420", "lat.txt")
 	os.Remove(filepath.Join(t.src, sub))
 	d, err := b.launchOn(kind, t)
@@ -208,6 +211,9 @@ func (b *bench) scenarioBig(kind string) {
 	}
 	b.record("rss_big", kind, float64(rss)/1024)
 	b.record("hwm_big", kind, float64(hwm)/1024)
+	if kb, err := procStatusKB(d.pid, "RssAnon"); err == nil {
+		b.record("anon_big", kind, float64(kb)/1024)
+	}
 
 	cpu0, _ := procCPU(d.pid)
 	v0, _, r0, _ := taskCounters(d.pid)
