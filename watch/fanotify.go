@@ -166,51 +166,65 @@ func fanCapabilities() error {
 	return errors.New("fanotify: cannot tell this process's capabilities (no CapEff in /proc/self/status)")
 }
 
-// read reads fs's group until it is closed, handing the parsed events to
-// the loop. What cannot be parsed is answered as an overflow: the trees
-// on fs are synced whole. A failed read is handed on unless the group was
-// closed meanwhile.
+// read reads fs's group until it is closed, handing each read to the
+// loop. A failed read is handed on unless the group was closed meanwhile.
 func (f *Fanotify) read(fs *fanFS) {
 	buf := make([]byte, fanReadBuf)
-	pause := time.NewTimer(0)
-	<-pause.C
-	var last time.Time
+	pace := &readPacer{timer: time.NewTimer(0)}
+	<-pace.timer.C
 	for {
 		n, err := fs.file.Read(buf)
 		now := time.Now()
-		var r fanRead
-		if err != nil {
-			select {
-			case <-fs.closed:
-				return
-			default:
-			}
-			r = fanRead{fs: fs, err: err}
-		} else {
-			evs, perr := parseFanEvents(buf[:n], nil)
-			if perr != nil {
-				f.log.Error().Err(perr).Msg("fanotify: unreadable event; every tree on its filesystem is synced whole")
-				evs = append(evs, fanEvent{mask: unix.FAN_Q_OVERFLOW})
-			}
-			r = fanRead{fs: fs, evs: evs}
+		if err != nil && fs.isClosed() {
+			return
 		}
 		select {
-		case f.reads <- r:
+		case f.reads <- f.parsed(fs, buf[:n], err):
 		case <-fs.closed:
 			return
 		}
-		if err != nil {
+		if err != nil || !pace.wait(n, now, fs.closed) {
 			return
 		}
-		if n < fanReadBuf/2 && now.Sub(last) < fanReadPause {
-			pause.Reset(fanReadPause)
-			select {
-			case <-pause.C:
-			case <-fs.closed:
-				return
-			}
-		}
-		last = now
+	}
+}
+
+// parsed is what the loop gets for a read of fs that returned buf and
+// err. What cannot be parsed is answered as an overflow: the trees on fs
+// are synced whole.
+func (f *Fanotify) parsed(fs *fanFS, buf []byte, err error) fanRead {
+	if err != nil {
+		return fanRead{fs: fs, err: err}
+	}
+	evs, perr := parseFanEvents(buf, nil)
+	if perr != nil {
+		f.log.Error().Err(perr).Msg("fanotify: unreadable event; every tree on its filesystem is synced whole")
+		evs = append(evs, fanEvent{mask: unix.FAN_Q_OVERFLOW})
+	}
+	return fanRead{fs: fs, evs: evs}
+}
+
+// readPacer holds a group's reader back while its events come in a
+// stream (see fanReadPause). It belongs to the reader's goroutine.
+type readPacer struct {
+	timer *time.Timer
+	last  time.Time // when the read before returned
+}
+
+// wait waits out fanReadPause when the read of n bytes that returned at
+// now came in a stream; it returns false if done is closed meanwhile.
+func (p *readPacer) wait(n int, now time.Time, done <-chan struct{}) bool {
+	stream := n < fanReadBuf/2 && now.Sub(p.last) < fanReadPause
+	p.last = now
+	if !stream {
+		return true
+	}
+	p.timer.Reset(fanReadPause)
+	select {
+	case <-p.timer.C:
+		return true
+	case <-done:
+		return false
 	}
 }
 
@@ -435,6 +449,16 @@ func (f *Fanotify) leave(w *Watcher) {
 func (fs *fanFS) close() {
 	close(fs.closed)
 	_ = fs.file.Close()
+}
+
+// isClosed says whether fs's group was closed.
+func (fs *fanFS) isClosed() bool {
+	select {
+	case <-fs.closed:
+		return true
+	default:
+		return false
+	}
 }
 
 // fanItem is one thing a read asks of the trees, in the order of the

@@ -437,3 +437,25 @@ func TestFanotifySymlinkToDirNotFollowed(t *testing.T) {
 		t.Errorf("a write behind the symlink was reported: %v", r.changes())
 	}
 }
+
+// A group's reader pauses only between small reads that come in a
+// stream.
+func TestReadPacer(t *testing.T) {
+	p := &readPacer{timer: time.NewTimer(time.Hour)}
+	closed := make(chan struct{})
+	close(closed)
+	now := time.Now()
+	if !p.wait(10, now, closed) {
+		t.Error("the first read paused")
+	}
+	if !p.wait(fanReadBuf, now.Add(time.Millisecond), closed) {
+		t.Error("a read that filled the buffer paused")
+	}
+	if !p.wait(10, now.Add(time.Second), closed) {
+		t.Error("a read after a quiet spell paused")
+	}
+	start := time.Now()
+	if !p.wait(10, now.Add(time.Second+time.Millisecond), make(chan struct{})) || time.Since(start) < fanReadPause {
+		t.Errorf("a small read in a stream did not pause for %v (%v)", fanReadPause, time.Since(start))
+	}
+}
