@@ -209,11 +209,19 @@ func (d *dispatcher) addJob(j Job) *jobState {
 
 // removeJob ends a job that a reload removed: what it had pending is
 // dropped, and said so; it leaves the job list, and its runs end on their
-// own and are booked as usual (a result carries its job).
+// own and are booked as usual (a result carries its job). While a run or
+// its after command goes on it is kept in d.removed (see replacedBusy).
 func (d *dispatcher) removeJob(j *jobState) {
 	j.removed = true
-	d.jobs = slices.DeleteFunc(d.jobs, func(k *jobState) bool { return k == j })
-	d.removed = append(d.removed, j)
+	if i := slices.Index(d.jobs, j); i >= 0 {
+		d.jobs = slices.Delete(d.jobs, i, i+1)
+		if i < d.turn {
+			d.turn-- // the job after it keeps its turn
+		}
+	}
+	if len(j.runs) > 0 || j.after.running {
+		d.removed = append(d.removed, j)
+	}
 	if w := d.takeWarm(j); w != nil {
 		d.retireWarm(w)
 	}

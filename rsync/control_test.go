@@ -353,6 +353,9 @@ func TestReloadDropsRemovedJobs(t *testing.T) {
 	if len(d.jobs) != 2 || d.jobs[0].Tree != 0 || d.jobs[1].Tree != 101 {
 		t.Fatalf("after 100 reloads the job list holds %d jobs (want trees 0 and 101)", len(d.jobs))
 	}
+	if len(d.removed) != 1 || d.removed[0] != gone {
+		t.Errorf("%d removed jobs kept; want the one with a run going", len(d.removed))
+	}
 	// The run of the removed job, started before the reloads, is booked.
 	r := <-d.results
 	if r.job != gone {

@@ -208,11 +208,12 @@ func (f *Fanotify) parsed(fs *fanFS, buf []byte, err error) fanRead {
 // stream (see fanReadPause). It belongs to the reader's goroutine.
 type readPacer struct {
 	timer *time.Timer
-	last  time.Time // when the read before returned
+	last  time.Time // when the reader last went back to reading
 }
 
 // wait waits out fanReadPause when the read of n bytes that returned at
-// now came in a stream; it returns false if done is closed meanwhile.
+// now came in a stream (within fanReadPause of the reader going back to
+// reading); it returns false if done is closed meanwhile.
 func (p *readPacer) wait(n int, now time.Time, done <-chan struct{}) bool {
 	stream := n < fanReadBuf/2 && now.Sub(p.last) < fanReadPause
 	p.last = now
@@ -222,6 +223,7 @@ func (p *readPacer) wait(n int, now time.Time, done <-chan struct{}) bool {
 	p.timer.Reset(fanReadPause)
 	select {
 	case <-p.timer.C:
+		p.last = time.Now()
 		return true
 	case <-done:
 		return false

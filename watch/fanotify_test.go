@@ -458,4 +458,15 @@ func TestReadPacer(t *testing.T) {
 	if !p.wait(10, now.Add(time.Second+time.Millisecond), make(chan struct{})) || time.Since(start) < fanReadPause {
 		t.Errorf("a small read in a stream did not pause for %v (%v)", fanReadPause, time.Since(start))
 	}
+	// In a steady stream every read pauses, the one right after a pause
+	// included (it returns at once, more than fanReadPause after the
+	// read before it).
+	q := &readPacer{timer: time.NewTimer(time.Hour)}
+	open := make(chan struct{})
+	q.wait(10, time.Now(), open)
+	q.wait(10, time.Now(), open) // pauses
+	start = time.Now()
+	if !q.wait(10, time.Now(), open) || time.Since(start) < fanReadPause {
+		t.Errorf("the read after a pause did not pause (%v)", time.Since(start))
+	}
 }
