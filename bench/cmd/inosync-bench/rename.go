@@ -368,15 +368,7 @@ func inosyncSent(lines [][]byte) (int64, bool) {
 func renameReport(kinds []string, res map[string]renameResult) string {
 	total := int64(renameFiles * renameFileMiB << 20)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "### A directory of %d MiB (%d files) renamed, to a node over ssh\n\n| figure |", renameFiles*renameFileMiB, renameFiles)
-	for _, k := range kinds {
-		fmt.Fprintf(&sb, " %s |", k)
-	}
-	sb.WriteString(" target (fanotify) | status |\n|---|")
-	for range kinds {
-		sb.WriteString("---|")
-	}
-	sb.WriteString("---|---|\n")
+	writeTableHead(&sb, fmt.Sprintf("### A directory of %d MiB (%d files) renamed, to a node over ssh", renameFiles*renameFileMiB, renameFiles), kinds)
 	row := func(name string, val func(renameResult) string, target, status string) {
 		fmt.Fprintf(&sb, "| %s |", name)
 		for _, k := range kinds {

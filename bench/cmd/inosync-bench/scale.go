@@ -307,15 +307,7 @@ func scaleReport(sizes []int, kinds []string, res map[int]map[string]scaleResult
 	sb.WriteString("\n")
 	for _, n := range sizes {
 		r := res[n]
-		fmt.Fprintf(&sb, "### %d directories\n\n| figure |", n)
-		for _, k := range kinds {
-			fmt.Fprintf(&sb, " %s |", k)
-		}
-		sb.WriteString(" target (fanotify) | status |\n|---|")
-		for range kinds {
-			sb.WriteString("---|")
-		}
-		sb.WriteString("---|---|\n")
+		writeTableHead(&sb, fmt.Sprintf("### %d directories", n), kinds)
 		big := n == sizes[len(sizes)-1] && n >= 1000000
 		fan, ino, lsy := r[kindFan], r[kindInosync], r[kindLsyncd]
 		row := func(name string, val func(scaleResult) string, target string, met bool) {
@@ -390,6 +382,20 @@ whole and not the old one, and the daemon is quiet again (no child
 process using CPU and no log growth for 1 s).
 `)
 	return sb.String()
+}
+
+// writeTableHead writes heading and the head of a table with a column per
+// daemon in kinds, then the fanotify watcher's target and its status.
+func writeTableHead(sb *strings.Builder, heading string, kinds []string) {
+	fmt.Fprintf(sb, "%s\n\n| figure |", heading)
+	for _, k := range kinds {
+		fmt.Fprintf(sb, " %s |", k)
+	}
+	sb.WriteString(" target (fanotify) | status |\n|---|")
+	for range kinds {
+		sb.WriteString("---|")
+	}
+	sb.WriteString("---|---|\n")
 }
 
 func joinInts(ns []int) string {
