@@ -120,7 +120,7 @@ func movesSafe(j Job) bool {
 				return false
 			}
 		}
-		if strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "--") && strings.ContainsAny(w[1:], "CfFmy") {
+		if shortOptions(w, "CfFmy") {
 			return false // a cluster of short options with one of them
 		}
 	}
@@ -180,12 +180,18 @@ func linkable(st Settings, source string, m Move) bool {
 		case "--inplace", "--append", "--append-verify", "--write-devices", "--max-delete", "--backup", "--backup-dir":
 			return false
 		}
-		if strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "--") && strings.ContainsRune(w[1:], 'b') {
+		if shortOptions(w, "b") {
 			return false // a cluster of short options with -b
 		}
 	}
 	_, err := os.Lstat(filepath.Join(source, m.From))
 	return errors.Is(err, fs.ErrNotExist)
+}
+
+// shortOptions says whether word w of extra is a cluster of short options
+// (-avz) holding one of letters.
+func shortOptions(w, letters string) bool {
+	return strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "--") && strings.ContainsAny(w[1:], letters)
 }
 
 // relFrom is the path of directory target relative to directory dir,

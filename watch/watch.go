@@ -503,14 +503,10 @@ func (w *Watcher) handle(ev fsnotify.Event, buf []Change) []Change {
 	if w.excluded(rel, isDir) {
 		return buf
 	}
-	var from string
-	if op&Create != 0 {
-		from = w.fromRel(ev, false)
-	}
 	// An op outside Trigger starts no sync, but is not forgotten: the
 	// path goes out with the next batch that something else starts (the
 	// mask decides when to sync, not what).
-	return append(buf, Change{Rel: rel, Op: op, IsDir: isDir, Quiet: op&w.opts.Trigger == 0, From: from})
+	return append(buf, Change{Rel: rel, Op: op, IsDir: isDir, Quiet: op&w.opts.Trigger == 0, From: w.fromRel(ev, false)})
 }
 
 // rewatch rebuilds w's watches from scratch in its instance's new
