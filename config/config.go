@@ -21,7 +21,7 @@ type Config struct {
 	Delay  time.Duration // edelay
 
 	// Flood protection (new settings; see docs/config.md).
-	MaxProcesses int           // max_processes: rsync processes at once; 0 = four per (tree, node)
+	MaxProcesses int           // max_processes: rsync processes at once; 0 = five per (tree, node)
 	MaxDelay     time.Duration // max_delay: the longest a change waits for its run to start
 	MaxPending   int           // max_pending: pending paths per tree before it is synced whole
 	// WarmRsync (warm_rsync) keeps one rsync per local (tree, node)

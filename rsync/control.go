@@ -168,11 +168,9 @@ func (r Reconfigure) handle(d *dispatcher) {
 		if ok {
 			delete(old, k)
 			if !sameSettings(j.Job, nj) {
-				if w := d.takeWarm(j); w != nil {
-					d.retireWarm(w) // started with the old command line
-				}
-				j.waiting = false // a fault the new settings may mend: try now
-				j.gen++           // a warm rsync being started has the old command line too
+				d.retireAllWarm(j) // started with the old command line
+				j.waiting = false  // a fault the new settings may mend: try now
+				j.gen++            // a warm rsync being started has the old command line too
 			}
 			j.Job = nj
 		} else {
@@ -222,9 +220,7 @@ func (d *dispatcher) removeJob(j *jobState) {
 	if len(j.runs) > 0 || j.after.running {
 		d.removed = append(d.removed, j)
 	}
-	if w := d.takeWarm(j); w != nil {
-		d.retireWarm(w)
-	}
+	d.retireAllWarm(j)
 	if j.unreadableTimer != nil {
 		j.unreadableTimer.Stop()
 	}

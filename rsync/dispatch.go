@@ -61,8 +61,9 @@ type Options struct {
 	Jobs    []Job
 	Pretend bool // log "would execute" instead of running rsync
 	// MaxProcs bounds the rsync processes at once, warm ones and those
-	// that are only exiting included; 0 = Overlap+2 per job (its runs,
-	// its warm rsync and one run that is exiting). The jobs take turns
+	// that are only exiting included; 0 = Overlap+3 per job (its runs,
+	// its two warm rsyncs while changes stream in, and one run that is
+	// exiting). The jobs take turns
 	// for the slots (see startReady).
 	MaxProcs int
 	// Overlap is how many runs of one job may transfer at once, for
@@ -145,9 +146,13 @@ type jobState struct {
 	// they are synced again once it ends, so its copy of them cannot be
 	// the last word.
 	againAfterFull map[string]struct{}
-	warm           *warmRsync // a started rsync waiting for its list, or nil
-	// warmStarting: a warm rsync is being started for the job.
-	warmStarting bool
+	// warm holds started rsyncs waiting for a list, the oldest first.
+	warm []*warmRsync
+	// warmStarting is how many warm rsyncs are being started for the job.
+	warmStarting int
+	// streaming: the job's last two list runs started less than
+	// warmStreamGap apart, so it keeps two warm rsyncs (see warmWant).
+	streaming bool
 	// warmAt is when the job may start its next warm rsync: a while after
 	// it handed one a list (see warmDelay).
 	warmAt time.Time
@@ -397,7 +402,7 @@ func (d *dispatcher) notify() {
 // procs is the number of rsync processes: runs and warm ones.
 func (d *dispatcher) procs() int { return d.running + d.warm + d.warmStarting + d.warmRetiring }
 
-// maxProcs is the bound on procs: Options.MaxProcs, or Overlap+2 per job.
+// maxProcs is the bound on procs: Options.MaxProcs, or Overlap+3 per job.
 func (d *dispatcher) maxProcs() int {
 	if d.o.MaxProcs > 0 {
 		return d.o.MaxProcs
@@ -408,7 +413,7 @@ func (d *dispatcher) maxProcs() int {
 			n++
 		}
 	}
-	return max(n, 1) * (d.o.Overlap + 2)
+	return max(n, 1) * (d.o.Overlap + 3)
 }
 
 func (d *dispatcher) loop(in <-chan Work) error {
@@ -571,7 +576,7 @@ func (d *dispatcher) startReady() {
 			moves = j.takeMoves(paths)
 		}
 		var w *warmRsync
-		if !full && j.warm != nil && len(paths) <= warmListMax && (j.Exclude == nil || !dirs) && len(exclude) == 0 && len(moves) == 0 {
+		if !full && len(j.warm) > 0 && len(paths) <= warmListMax && (j.Exclude == nil || !dirs) && len(exclude) == 0 && len(moves) == 0 {
 			w = d.takeWarm(j)
 			j.warmAt = time.Now().Add(warmDelay)
 		}
@@ -587,7 +592,9 @@ func (d *dispatcher) startReady() {
 		clear(j.pending)
 		clear(j.moves)
 		if !full {
-			j.listed = time.Now()
+			now := time.Now()
+			j.streaming = now.Sub(j.listed) < warmStreamGap
+			j.listed = now
 		}
 		d.turn = i + 1
 		id := j.nextRun

@@ -422,10 +422,12 @@ func TestDispatchWarmReplaced(t *testing.T) {
 	write(t, filepath.Join(src, "a"), "0")
 	in, done, logs := startWarmDispatch(t, src, dst)
 	for i := 1; i <= 3; i++ {
-		// Ready once it waits for its list, so that the run is counted
-		// below as the warm one.
+		// Ready once every child waits for its list (changes less than
+		// warmStreamGap apart keep two), so that the run is counted below
+		// as a warm one.
 		testutil.Eventually(t, 10*time.Second, "a warm rsync", func() bool {
-			return len(children()) == 1 && len(warmWaiting()) == 1
+			n := len(children())
+			return n >= 1 && len(warmWaiting()) == n
 		})
 		body := fmt.Sprint(i)
 		write(t, filepath.Join(src, "a"), body)
@@ -444,6 +446,62 @@ func TestDispatchWarmReplaced(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), `"full":false,"warm":true`); n != 3 {
 		t.Errorf("%d of 3 list runs used a warm rsync:\n%s", n, logs.String())
+	}
+}
+
+// TestDispatchWarmTwoWhileStreaming: while a job's changes come less than
+// warmStreamGap apart it keeps two warm rsyncs; the next list goes to one
+// of them and the other keeps waiting.
+func TestDispatchWarmTwoWhileStreaming(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "a"), "0")
+	write(t, filepath.Join(src, "b"), "0")
+	in, done, logs := startWarmDispatch(t, src, dst)
+	testutil.Eventually(t, 10*time.Second, "the first warm rsync", func() bool { return len(warmWaiting()) == 1 })
+	for _, name := range []string{"a", "b"} {
+		write(t, filepath.Join(src, name), "1")
+		in <- Work{Paths: []string{name}}
+	}
+	testutil.Eventually(t, 10*time.Second, "both changes on the target", func() bool { return snapshot(dst) == snapshot(src) })
+	var waiting []string
+	testutil.Eventually(t, 10*time.Second, "two warm rsyncs and nothing else", func() bool {
+		waiting = warmWaiting()
+		return len(waiting) == 2 && len(children()) == 2
+	})
+	warmRuns := strings.Count(logs.String(), `"full":false,"warm":true`)
+	write(t, filepath.Join(src, "a"), "2")
+	in <- Work{Paths: []string{"a"}}
+	testutil.Eventually(t, 10*time.Second, "a = 2 on the target", func() bool { return snapshot(dst) == snapshot(src) })
+	testutil.Eventually(t, 10*time.Second, "the third run's log line", func() bool { return strings.Count(logs.String(), `"full":false`) == 3 })
+	if n := strings.Count(logs.String(), `"full":false,"warm":true`); n != warmRuns+1 {
+		t.Errorf("the third change did not go to a warm rsync:\n%s", logs.String())
+	}
+	if left := warmWaiting(); !slices.Contains(left, waiting[0]) && !slices.Contains(left, waiting[1]) {
+		t.Errorf("neither of the warm rsyncs %v waits any more (waiting now: %v)", waiting, left)
+	}
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWarmTakenOldestFirst: a list goes to the warm rsync started first,
+// whose start-up is the most likely to be over; a slot is freed by
+// retiring the newest.
+func TestWarmTakenOldestFirst(t *testing.T) {
+	d := newDispatcher(Options{Jobs: []Job{{Path: "/src/", Dest: "/dst/"}}, Logger: zerolog.Nop()})
+	j := d.jobs[0]
+	first, second, third := &warmRsync{}, &warmRsync{}, &warmRsync{}
+	j.warm, d.warm = []*warmRsync{first, second, third}, 3
+	if w := d.takeNewestWarm(j); w != third {
+		t.Errorf("takeNewestWarm took %p, want the newest %p", w, third)
+	}
+	if w := d.takeWarm(j); w != first {
+		t.Errorf("takeWarm took %p, want the oldest %p", w, first)
+	}
+	if len(j.warm) != 1 || j.warm[0] != second || d.warm != 1 {
+		t.Errorf("left %v (%d counted), want only %p", j.warm, d.warm, second)
 	}
 }
 

@@ -160,19 +160,36 @@ type warmStart struct {
 	err error
 }
 
+// warmStreamGap: a job whose list runs start less than this apart keeps
+// two warm rsyncs rather than one (see warmWant).
+const warmStreamGap = time.Second
+
+// warmWant is how many warm rsyncs job j keeps: one, or two while its
+// changes come in a stream. On a machine whose cores are busy, a warm
+// rsync takes longer to start (40–70 ms with two cores busy) than changes
+// 30 ms apart leave it, and a list handed to one that is still starting
+// waits for its start-up; the second one has had the time of two changes.
+func warmWant(j *jobState) int {
+	if j.streaming {
+		return 2
+	}
+	return 1
+}
+
 // warmMax is how many warm rsyncs may wait (or be starting) at once. A
 // config of many trees would otherwise keep as many idle processes, and
 // start them all at once at start-up; the jobs that started a list run
 // most recently keep theirs (see keepWarm).
 const warmMax = 8
 
-// keepWarm asks for a warm rsync for each of the warmMax jobs that listed
-// most recently (of those that may have one) that has none, while the
+// keepWarm asks for warm rsyncs for the warmMax jobs that listed most
+// recently (of those that may have one), up to warmWant each, while the
 // process bound leaves room (a warm rsync counts from the moment it is
-// asked for); at warmMax, a holder outside them is retired for it. Each
-// is started in a goroutine that reports on warmStarted. A job that
-// handed one a list less than warmDelay ago waits, keeping its place: a
-// timer brings the loop back.
+// asked for). At warmMax a job's first one is asked for in place of a
+// second one another job holds, or of one a job outside them holds; a
+// second one only fits below warmMax. Each is started in a goroutine that
+// reports on warmStarted. A job that handed one a list less than
+// warmDelay ago waits, keeping its place: a timer brings the loop back.
 func (d *dispatcher) keepWarm() {
 	now := time.Now()
 	var next time.Time
@@ -185,7 +202,8 @@ func (d *dispatcher) keepWarm() {
 	slices.SortStableFunc(ranked, func(a, b *jobState) int { return b.listed.Compare(a.listed) })
 	entitled, others := ranked[:min(len(ranked), warmMax)], ranked[min(len(ranked), warmMax):]
 	for _, j := range entitled {
-		if j.warm != nil || j.warmStarting || j.waiting {
+		has := len(j.warm) + j.warmStarting
+		if j.waiting || has >= warmWant(j) {
 			continue
 		}
 		if now.Before(j.warmAt) {
@@ -198,13 +216,19 @@ func (d *dispatcher) keepWarm() {
 			break
 		}
 		if d.warm+d.warmStarting >= warmMax {
-			h := leastRecentHolder(others)
+			if has > 0 {
+				continue // a second one waits for room
+			}
+			h := spareHolder(entitled)
+			if h == nil {
+				h = leastRecentHolder(others)
+			}
 			if h == nil {
 				break
 			}
-			d.retireWarm(d.takeWarm(h))
+			d.retireWarm(d.takeNewestWarm(h))
 		}
-		j.warmStarting = true
+		j.warmStarting++
 		d.warmStarting++
 		gen := j.gen
 		go func(j *jobState, job Job) {
@@ -224,12 +248,24 @@ func (d *dispatcher) keepWarm() {
 	}
 }
 
+// spareHolder returns the job of jobs that holds a second waiting warm
+// rsync and listed least recently, or nil.
+func spareHolder(jobs []*jobState) *jobState {
+	var oldest *jobState
+	for _, j := range jobs {
+		if len(j.warm) > 1 && (oldest == nil || j.listed.Before(oldest.listed)) {
+			oldest = j
+		}
+	}
+	return oldest
+}
+
 // leastRecentHolder returns the job of jobs that holds a waiting warm
 // rsync and listed least recently, or nil.
 func leastRecentHolder(jobs []*jobState) *jobState {
 	var oldest *jobState
 	for _, j := range jobs {
-		if j.warm != nil && (oldest == nil || j.listed.Before(oldest.listed)) {
+		if len(j.warm) > 0 && (oldest == nil || j.listed.Before(oldest.listed)) {
 			oldest = j
 		}
 	}
@@ -241,7 +277,7 @@ func leastRecentHolder(jobs []*jobState) *jobState {
 // or the job has given up.
 func (d *dispatcher) warmReady(s warmStart, draining bool) {
 	j := s.job
-	j.warmStarting = false
+	j.warmStarting--
 	d.warmStarting--
 	if s.err != nil {
 		j.warmAt = time.Now().Add(warmRetry)
@@ -252,7 +288,7 @@ func (d *dispatcher) warmReady(s warmStart, draining bool) {
 		d.retireWarm(s.w) // or started with settings since replaced
 		return
 	}
-	j.warm = s.w
+	j.warm = append(j.warm, s.w)
 	d.warm++
 }
 
@@ -266,21 +302,42 @@ func (d *dispatcher) retireWarm(w *warmRsync) {
 	}()
 }
 
-// takeWarm takes job j's waiting warm rsync (nil if none) from it.
+// takeWarm takes job j's oldest waiting warm rsync (nil if none) from it:
+// the one most likely to have finished its start-up.
 func (d *dispatcher) takeWarm(j *jobState) *warmRsync {
-	w := j.warm
-	if w != nil {
-		j.warm = nil
-		d.warm--
+	if len(j.warm) == 0 {
+		return nil
 	}
+	w := j.warm[0]
+	j.warm = slices.Delete(j.warm, 0, 1)
+	d.warm--
 	return w
 }
 
-// reclaimWarm retires one waiting warm rsync, of the job that listed
-// least recently, to free a process slot.
+// retireAllWarm retires every warm rsync job j holds.
+func (d *dispatcher) retireAllWarm(j *jobState) {
+	for w := d.takeWarm(j); w != nil; w = d.takeWarm(j) {
+		d.retireWarm(w)
+	}
+}
+
+// takeNewestWarm takes job j's newest waiting warm rsync (nil if none)
+// from it: of those it holds, the one to retire.
+func (d *dispatcher) takeNewestWarm(j *jobState) *warmRsync {
+	if len(j.warm) == 0 {
+		return nil
+	}
+	w := j.warm[len(j.warm)-1]
+	j.warm = slices.Delete(j.warm, len(j.warm)-1, len(j.warm))
+	d.warm--
+	return w
+}
+
+// reclaimWarm retires one waiting warm rsync, the newest of the job that
+// listed least recently, to free a process slot.
 func (d *dispatcher) reclaimWarm() {
 	if j := leastRecentHolder(d.jobs); j != nil {
-		d.retireWarm(d.takeWarm(j))
+		d.retireWarm(d.takeNewestWarm(j))
 	}
 }
 
@@ -288,9 +345,7 @@ func (d *dispatcher) reclaimWarm() {
 // until every one being started or retired has exited.
 func (d *dispatcher) endWarm() {
 	for _, j := range d.jobs {
-		if w := d.takeWarm(j); w != nil {
-			d.retireWarm(w)
-		}
+		d.retireAllWarm(j)
 	}
 	if d.warmStarting == 0 && d.warmRetiring == 0 {
 		return

@@ -129,7 +129,7 @@ func reportConfigError(w io.Writer, err error) {
 // printEffective lists the settings a config ends with (--check -v), on
 // stderr so that stdout keeps only the command lines.
 func printEffective(w io.Writer, cfg *config.Config) {
-	maxProcs := "four per (tree, node)"
+	maxProcs := "five per (tree, node)"
 	if cfg.MaxProcesses > 0 {
 		maxProcs = fmt.Sprint(cfg.MaxProcesses)
 	}

@@ -115,7 +115,7 @@ func (o *output) settings(c call, line int) {
 		case "logident", "logfacility":
 			o.globalNotes = append(o.globalNotes, o.note(line, "settings.%s: inosync does not log to syslog itself; journald or the service manager takes its output", k))
 		case "maxProcesses":
-			o.globalNotes = append(o.globalNotes, o.note(line, "settings.maxProcesses = %s: inosync's max_processes bounds the rsync processes over all trees, and counts a waiting warm rsync too; its default (four per tree and node) is usually right", s))
+			o.globalNotes = append(o.globalNotes, o.note(line, "settings.maxProcesses = %s: inosync's max_processes bounds the rsync processes over all trees, and counts waiting warm rsyncs too; its default (five per tree and node) is usually right", s))
 		case "maxDelays":
 			o.maxDelays = v
 			if n, ok := seconds(v); !ok || n > 1 {

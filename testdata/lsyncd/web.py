@@ -6,7 +6,7 @@
 # rsync deletes nothing on the target.
 
 # web.lua:2: settings.logfile = "/var/log/lsyncd/lsyncd.log": inosync logs to standard error (the journal under systemd); its own logfile setting is rsync's --log-file, not this
-# web.lua:2: settings.maxProcesses = 2: inosync's max_processes bounds the rsync processes over all trees, and counts a waiting warm rsync too; its default (four per tree and node) is usually right
+# web.lua:2: settings.maxProcesses = 2: inosync's max_processes bounds the rsync processes over all trees, and counts waiting warm rsyncs too; its default (five per tree and node) is usually right
 status_file = "/var/log/lsyncd/lsyncd.status"
 
 # web.lua:8: maxProcesses = 2: inosync runs up to two rsyncs at once per tree and node (for disjoint paths), bounded over all trees by max_processes
