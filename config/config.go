@@ -25,7 +25,8 @@ type Config struct {
 	MaxDelay     time.Duration // max_delay: the longest a change waits for its run to start
 	MaxPending   int           // max_pending: pending paths per tree before it is synced whole
 	// WarmRsync (warm_rsync) keeps one rsync per local (tree, node)
-	// started and waiting for its next file list. Default: on when rsync
+	// started and waiting for its next file list, two while its changes
+	// come less than a second apart. Default: on when rsync
 	// is the default binary (a custom wrapper is not started ahead of
 	// need: it may do something per invocation).
 	WarmRsync bool

@@ -327,9 +327,12 @@ type dispatcher struct {
 	removed      []*jobState
 	afterDone    chan afterDone // see startAfter
 	afterRunning int            // after commands going on
-	// warmTimer wakes the loop when a job may start a warm rsync again.
+	// warmTimer wakes the loop when a job may start a warm rsync again,
+	// or a stream ends (see keepWarm); warmC is its channel while it is
+	// armed, for warmDue.
 	warmTimer *time.Timer
 	warmC     <-chan time.Time
+	warmDue   time.Time
 	kill      context.Context
 	cancel    context.CancelFunc
 	// done is closed when loop returns: a goroutine reporting after that

@@ -451,7 +451,8 @@ func TestDispatchWarmReplaced(t *testing.T) {
 
 // TestDispatchWarmTwoWhileStreaming: while a job's changes come less than
 // warmStreamGap apart it keeps two warm rsyncs; the next list goes to one
-// of them and the other keeps waiting.
+// of them and the other keeps waiting; once the stream is over, it keeps
+// one.
 func TestDispatchWarmTwoWhileStreaming(t *testing.T) {
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
@@ -464,6 +465,7 @@ func TestDispatchWarmTwoWhileStreaming(t *testing.T) {
 		in <- Work{Paths: []string{name}}
 	}
 	testutil.Eventually(t, 10*time.Second, "both changes on the target", func() bool { return snapshot(dst) == snapshot(src) })
+	testutil.Eventually(t, 10*time.Second, "both runs' log lines", func() bool { return strings.Count(logs.String(), `"full":false`) == 2 })
 	var waiting []string
 	testutil.Eventually(t, 10*time.Second, "two warm rsyncs and nothing else", func() bool {
 		waiting = warmWaiting()
@@ -480,6 +482,11 @@ func TestDispatchWarmTwoWhileStreaming(t *testing.T) {
 	if left := warmWaiting(); !slices.Contains(left, waiting[0]) && !slices.Contains(left, waiting[1]) {
 		t.Errorf("neither of the warm rsyncs %v waits any more (waiting now: %v)", waiting, left)
 	}
+	// A second after the last list run, the stream is over: one is
+	// retired, and no other is started for it.
+	testutil.Eventually(t, 10*time.Second, "one warm rsync left after the stream", func() bool {
+		return len(children()) == 1 && len(warmWaiting()) == 1
+	})
 	close(in)
 	if err := <-done; err != nil {
 		t.Fatal(err)

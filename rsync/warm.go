@@ -160,17 +160,18 @@ type warmStart struct {
 	err error
 }
 
-// warmStreamGap: a job whose list runs start less than this apart keeps
-// two warm rsyncs rather than one (see warmWant).
+// warmStreamGap: a job whose last two list runs started less than this
+// apart, the last one less than this ago, keeps two warm rsyncs rather
+// than one (see warmWant).
 const warmStreamGap = time.Second
 
-// warmWant is how many warm rsyncs job j keeps: one, or two while its
-// changes come in a stream. On a machine whose cores are busy, a warm
+// warmWant is how many warm rsyncs job j keeps at now: one, or two while
+// its changes come in a stream. On a machine whose cores are busy, a warm
 // rsync takes longer to start (40–70 ms with two cores busy) than changes
 // 30 ms apart leave it, and a list handed to one that is still starting
 // waits for its start-up; the second one has had the time of two changes.
-func warmWant(j *jobState) int {
-	if j.streaming {
+func warmWant(j *jobState, now time.Time) int {
+	if j.streaming && now.Sub(j.listed) < warmStreamGap {
 		return 2
 	}
 	return 1
@@ -185,14 +186,21 @@ const warmMax = 8
 // keepWarm asks for warm rsyncs for the warmMax jobs that listed most
 // recently (of those that may have one), up to warmWant each, while the
 // process bound leaves room (a warm rsync counts from the moment it is
-// asked for). At warmMax a job's first one is asked for in place of a
-// second one another job holds, or of one a job outside them holds; a
-// second one only fits below warmMax. Each is started in a goroutine that
-// reports on warmStarted. A job that handed one a list less than
-// warmDelay ago waits, keeping its place: a timer brings the loop back.
+// asked for): first one for each job, then the second ones. At warmMax a
+// job's first one is asked for in place of a second one another job
+// holds, or of one a job outside them holds; a second one only fits below
+// warmMax. A second one kept past its stream is retired. Each is started
+// in a goroutine that reports on warmStarted. A job that handed one a
+// list less than warmDelay ago waits, keeping its place: a timer brings
+// the loop back, as it does when a stream ends.
 func (d *dispatcher) keepWarm() {
 	now := time.Now()
 	var next time.Time
+	wake := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
 	ranked := d.wantWarm[:0]
 	for _, j := range d.jobs {
 		if !j.gaveUp && !j.removed && d.warmable(j) {
@@ -202,49 +210,59 @@ func (d *dispatcher) keepWarm() {
 	slices.SortStableFunc(ranked, func(a, b *jobState) int { return b.listed.Compare(a.listed) })
 	entitled, others := ranked[:min(len(ranked), warmMax)], ranked[min(len(ranked), warmMax):]
 	for _, j := range entitled {
-		has := len(j.warm) + j.warmStarting
-		if j.waiting || has >= warmWant(j) {
-			continue
+		want := warmWant(j, now)
+		for len(j.warm) > want {
+			d.retireWarm(d.takeNewestWarm(j))
 		}
-		if now.Before(j.warmAt) {
-			if next.IsZero() || j.warmAt.Before(next) {
-				next = j.warmAt
-			}
-			continue
+		if want > 1 {
+			wake(j.listed.Add(warmStreamGap))
 		}
-		if d.procs() >= d.maxProcs() {
-			break
+	}
+start:
+	for n := 1; n <= 2; n++ {
+		for _, j := range entitled {
+			has := len(j.warm) + j.warmStarting
+			if j.waiting || has >= min(n, warmWant(j, now)) {
+				continue
+			}
+			if now.Before(j.warmAt) {
+				wake(j.warmAt)
+				continue
+			}
+			if d.procs() >= d.maxProcs() {
+				break start
+			}
+			if d.warm+d.warmStarting >= warmMax {
+				if has > 0 {
+					continue // a second one waits for room
+				}
+				h := spareHolder(entitled)
+				if h == nil {
+					h = leastRecentHolder(others)
+				}
+				if h == nil {
+					break start
+				}
+				d.retireWarm(d.takeNewestWarm(h))
+			}
+			j.warmStarting++
+			d.warmStarting++
+			gen := j.gen
+			go func(j *jobState, job Job) {
+				w, err := startWarm(d.kill, job)
+				report(d, d.warmStarted, warmStart{j, gen, w, err})
+			}(j, j.Job)
 		}
-		if d.warm+d.warmStarting >= warmMax {
-			if has > 0 {
-				continue // a second one waits for room
-			}
-			h := spareHolder(entitled)
-			if h == nil {
-				h = leastRecentHolder(others)
-			}
-			if h == nil {
-				break
-			}
-			d.retireWarm(d.takeNewestWarm(h))
-		}
-		j.warmStarting++
-		d.warmStarting++
-		gen := j.gen
-		go func(j *jobState, job Job) {
-			w, err := startWarm(d.kill, job)
-			report(d, d.warmStarted, warmStart{j, gen, w, err})
-		}(j, j.Job)
 	}
 	clear(ranked)
 	d.wantWarm = ranked[:0]
-	if !next.IsZero() && d.warmC == nil {
+	if !next.IsZero() && (d.warmC == nil || next.Before(d.warmDue)) {
 		if d.warmTimer == nil {
 			d.warmTimer = time.NewTimer(next.Sub(now))
 		} else {
 			d.warmTimer.Reset(next.Sub(now))
 		}
-		d.warmC = d.warmTimer.C
+		d.warmC, d.warmDue = d.warmTimer.C, next
 	}
 }
 
@@ -333,10 +351,14 @@ func (d *dispatcher) takeNewestWarm(j *jobState) *warmRsync {
 	return w
 }
 
-// reclaimWarm retires one waiting warm rsync, the newest of the job that
-// listed least recently, to free a process slot.
+// reclaimWarm retires one waiting warm rsync to free a process slot: a
+// second one, or else the one of the job that listed least recently.
 func (d *dispatcher) reclaimWarm() {
-	if j := leastRecentHolder(d.jobs); j != nil {
+	j := spareHolder(d.jobs)
+	if j == nil {
+		j = leastRecentHolder(d.jobs)
+	}
+	if j != nil {
 		d.retireWarm(d.takeNewestWarm(j))
 	}
 }
