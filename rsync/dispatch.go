@@ -333,8 +333,10 @@ type dispatcher struct {
 	warmTimer *time.Timer
 	warmC     <-chan time.Time
 	warmDue   time.Time
-	kill      context.Context
-	cancel    context.CancelFunc
+	// warmStarter starts a warm rsync (startWarm; a test's stand-in).
+	warmStarter func(kill context.Context, j Job) (*warmRsync, error)
+	kill        context.Context
+	cancel      context.CancelFunc
 	// done is closed when loop returns: a goroutine reporting after that
 	// gives up instead of waiting.
 	done chan struct{}
@@ -367,6 +369,7 @@ func newDispatcher(o Options) *dispatcher {
 		warmRetired:   make(chan struct{}, chanRoom),
 		afterDone:     make(chan afterDone, chanRoom),
 		done:          make(chan struct{}),
+		warmStarter:   startWarm,
 	}
 	d.kill, d.cancel = context.WithCancel(context.Background())
 	now := time.Now()

@@ -2,6 +2,8 @@ package rsync
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -509,6 +511,31 @@ func TestWarmTakenOldestFirst(t *testing.T) {
 	}
 	if len(j.warm) != 1 || j.warm[0] != second || d.warm != 1 {
 		t.Errorf("left %v (%d counted), want only %p", j.warm, d.warm, second)
+	}
+}
+
+// TestKeepWarmFirstBeforeSecond: when one process slot is left, a job
+// without a warm rsync gets it before a job in a stream gets its second,
+// even though the streaming job listed more recently; with a slot more,
+// both are started.
+func TestKeepWarmFirstBeforeSecond(t *testing.T) {
+	for _, c := range []struct {
+		maxProcs             int
+		wantFirst, wantSpare int
+	}{{2, 1, 0}, {3, 1, 1}} {
+		jobs := []Job{{Tree: 0, Path: "/a/", Dest: "/da/"}, {Tree: 1, Path: "/b/", Dest: "/db/"}}
+		d := newDispatcher(Options{Jobs: jobs, Warm: true, MaxProcs: c.maxProcs, Logger: zerolog.Nop()})
+		d.warmStarter = func(context.Context, Job) (*warmRsync, error) { return nil, errors.New("not started in this test") }
+		streaming, first := d.jobs[0], d.jobs[1]
+		now := time.Now()
+		streaming.listed, streaming.streaming = now, true
+		first.listed = now.Add(-time.Minute) // ranked after the streaming job
+		streaming.warm, d.warm = []*warmRsync{{}}, 1
+		d.keepWarm()
+		if first.warmStarting != c.wantFirst || streaming.warmStarting != c.wantSpare {
+			t.Errorf("max_processes %d: started %d for the job with none (want %d) and %d for the streaming job's second (want %d)",
+				c.maxProcs, first.warmStarting, c.wantFirst, streaming.warmStarting, c.wantSpare)
+		}
 	}
 }
 

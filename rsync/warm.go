@@ -249,7 +249,7 @@ start:
 			d.warmStarting++
 			gen := j.gen
 			go func(j *jobState, job Job) {
-				w, err := startWarm(d.kill, job)
+				w, err := d.warmStarter(d.kill, job)
 				report(d, d.warmStarted, warmStart{j, gen, w, err})
 			}(j, j.Job)
 		}
