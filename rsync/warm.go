@@ -236,9 +236,9 @@ start:
 				if has > 0 {
 					continue // a second one waits for room
 				}
-				h := spareHolder(entitled)
+				h := leastRecentHolding(entitled, 2)
 				if h == nil {
-					h = leastRecentHolder(others)
+					h = leastRecentHolding(others, 1)
 				}
 				if h == nil {
 					break start
@@ -266,24 +266,13 @@ start:
 	}
 }
 
-// spareHolder returns the job of jobs that holds a second waiting warm
-// rsync and listed least recently, or nil.
-func spareHolder(jobs []*jobState) *jobState {
+// leastRecentHolding returns the job of jobs that holds at least n
+// waiting warm rsyncs and listed least recently, or nil: with n = 2, a
+// job with a second one to spare.
+func leastRecentHolding(jobs []*jobState, n int) *jobState {
 	var oldest *jobState
 	for _, j := range jobs {
-		if len(j.warm) > 1 && (oldest == nil || j.listed.Before(oldest.listed)) {
-			oldest = j
-		}
-	}
-	return oldest
-}
-
-// leastRecentHolder returns the job of jobs that holds a waiting warm
-// rsync and listed least recently, or nil.
-func leastRecentHolder(jobs []*jobState) *jobState {
-	var oldest *jobState
-	for _, j := range jobs {
-		if len(j.warm) > 0 && (oldest == nil || j.listed.Before(oldest.listed)) {
+		if len(j.warm) >= n && (oldest == nil || j.listed.Before(oldest.listed)) {
 			oldest = j
 		}
 	}
@@ -354,9 +343,9 @@ func (d *dispatcher) takeNewestWarm(j *jobState) *warmRsync {
 // reclaimWarm retires one waiting warm rsync to free a process slot: a
 // second one, or else the one of the job that listed least recently.
 func (d *dispatcher) reclaimWarm() {
-	j := spareHolder(d.jobs)
+	j := leastRecentHolding(d.jobs, 2)
 	if j == nil {
-		j = leastRecentHolder(d.jobs)
+		j = leastRecentHolding(d.jobs, 1)
 	}
 	if j != nil {
 		d.retireWarm(d.takeNewestWarm(j))
