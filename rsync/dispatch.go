@@ -63,8 +63,7 @@ type Options struct {
 	// MaxProcs bounds the rsync processes at once, warm ones and those
 	// that are only exiting included; 0 = Overlap+3 per job (its runs,
 	// its two warm rsyncs while changes stream in, and one run that is
-	// exiting). The jobs take turns
-	// for the slots (see startReady).
+	// exiting). The jobs take turns for the slots (see startReady).
 	MaxProcs int
 	// Overlap is how many runs of one job may transfer at once, for
 	// disjoint paths: a change is not held up by the previous run's exit

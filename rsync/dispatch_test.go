@@ -995,3 +995,20 @@ func TestCanOverlapBesideFullRun(t *testing.T) {
 		t.Error("a big pending set starts beside a list run")
 	}
 }
+
+// TestEarliest: the earlier of two times, a zero one counting as none.
+func TestEarliest(t *testing.T) {
+	t0 := time.Unix(100, 0)
+	t1 := t0.Add(time.Second)
+	for _, c := range []struct{ a, b, want time.Time }{
+		{time.Time{}, time.Time{}, time.Time{}},
+		{t0, time.Time{}, t0},
+		{time.Time{}, t1, t1},
+		{t0, t1, t0},
+		{t1, t0, t0},
+	} {
+		if got := earliest(c.a, c.b); !got.Equal(c.want) {
+			t.Errorf("earliest(%v, %v) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}

@@ -183,24 +183,13 @@ func warmWant(j *jobState, now time.Time) int {
 // most recently keep theirs (see keepWarm).
 const warmMax = 8
 
-// keepWarm asks for warm rsyncs for the warmMax jobs that listed most
-// recently (of those that may have one), up to warmWant each, while the
-// process bound leaves room (a warm rsync counts from the moment it is
-// asked for): first one for each job, then the second ones. At warmMax a
-// job's first one is asked for in place of a second one another job
-// holds, or of one a job outside them holds; a second one only fits below
-// warmMax. A second one kept past its stream is retired. Each is started
-// in a goroutine that reports on warmStarted. A job that handed one a
-// list less than warmDelay ago waits, keeping its place: a timer brings
-// the loop back, as it does when a stream ends.
+// keepWarm keeps the warm rsyncs the jobs want: for the warmMax jobs that
+// listed most recently (of those that may have one), it retires a second
+// one kept past its stream (dropSpares) and asks for what is missing
+// (askWarm). A timer brings the loop back when a job may ask again or a
+// stream ends.
 func (d *dispatcher) keepWarm() {
 	now := time.Now()
-	var next time.Time
-	wake := func(t time.Time) {
-		if next.IsZero() || t.Before(next) {
-			next = t
-		}
-	}
 	ranked := d.wantWarm[:0]
 	for _, j := range d.jobs {
 		if !j.gaveUp && !j.removed && d.warmable(j) {
@@ -209,16 +198,47 @@ func (d *dispatcher) keepWarm() {
 	}
 	slices.SortStableFunc(ranked, func(a, b *jobState) int { return b.listed.Compare(a.listed) })
 	entitled, others := ranked[:min(len(ranked), warmMax)], ranked[min(len(ranked), warmMax):]
-	for _, j := range entitled {
+	next := earliest(d.dropSpares(entitled, now), d.askWarm(entitled, others, now))
+	clear(ranked)
+	d.wantWarm = ranked[:0]
+	if !next.IsZero() && (d.warmC == nil || next.Before(d.warmDue)) {
+		if d.warmTimer == nil {
+			d.warmTimer = time.NewTimer(next.Sub(now))
+		} else {
+			d.warmTimer.Reset(next.Sub(now))
+		}
+		d.warmC, d.warmDue = d.warmTimer.C, next
+	}
+}
+
+// dropSpares retires the warm rsyncs each of jobs holds past warmWant
+// (a second one, once its stream is over), the newest first, and returns
+// when the first stream still going ends (zero if none).
+func (d *dispatcher) dropSpares(jobs []*jobState, now time.Time) time.Time {
+	var next time.Time
+	for _, j := range jobs {
 		want := warmWant(j, now)
 		for len(j.warm) > want {
 			d.retireWarm(d.takeNewestWarm(j))
 		}
 		if want > 1 {
-			wake(j.listed.Add(warmStreamGap))
+			next = earliest(next, j.listed.Add(warmStreamGap))
 		}
 	}
-start:
+	return next
+}
+
+// askWarm asks for the warm rsyncs entitled jobs lack, up to warmWant
+// each, while the process bound leaves room (a warm rsync counts from the
+// moment it is asked for): first one for each job, then the second ones.
+// At warmMax a job's first one is asked for in place of a second one
+// another job holds, or of one a job in others holds; a second one only
+// fits below warmMax. Each is started in a goroutine that reports on
+// warmStarted. A job that handed one a list less than warmDelay ago
+// waits, keeping its place: askWarm returns the earliest such time (zero
+// if none).
+func (d *dispatcher) askWarm(entitled, others []*jobState, now time.Time) time.Time {
+	var next time.Time
 	for n := 1; n <= 2; n++ {
 		for _, j := range entitled {
 			has := len(j.warm) + j.warmStarting
@@ -226,11 +246,11 @@ start:
 				continue
 			}
 			if now.Before(j.warmAt) {
-				wake(j.warmAt)
+				next = earliest(next, j.warmAt)
 				continue
 			}
 			if d.procs() >= d.maxProcs() {
-				break start
+				return next
 			}
 			if d.warm+d.warmStarting >= warmMax {
 				if has > 0 {
@@ -241,7 +261,7 @@ start:
 					h = leastRecentHolding(others, 1)
 				}
 				if h == nil {
-					break start
+					return next
 				}
 				d.retireWarm(d.takeNewestWarm(h))
 			}
@@ -254,16 +274,15 @@ start:
 			}(j, j.Job)
 		}
 	}
-	clear(ranked)
-	d.wantWarm = ranked[:0]
-	if !next.IsZero() && (d.warmC == nil || next.Before(d.warmDue)) {
-		if d.warmTimer == nil {
-			d.warmTimer = time.NewTimer(next.Sub(now))
-		} else {
-			d.warmTimer.Reset(next.Sub(now))
-		}
-		d.warmC, d.warmDue = d.warmTimer.C, next
+	return next
+}
+
+// earliest returns the earlier of two times, a zero one counting as none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
 	}
+	return a
 }
 
 // leastRecentHolding returns the job of jobs that holds at least n
