@@ -89,8 +89,11 @@ type Options struct {
 	// Initial seeds every job with a full initial sync (0.2.3's argv).
 	Initial bool
 	// Warm keeps one list-run rsync per local (tree, node) started and
-	// waiting for its file list, so that a change skips rsync's start-up.
+	// waiting for its file list, so that a change skips rsync's start-up;
+	// two while the job's list runs start less than StreamGap apart.
 	Warm bool
+	// StreamGap: 0 = one second (see warmWant).
+	StreamGap time.Duration
 	// SSHControlDir, if not "", is a private directory for ssh control
 	// sockets: runs to remote nodes after the initial one reuse one ssh
 	// connection per node (see withSSHReuse).
@@ -150,7 +153,8 @@ type jobState struct {
 	// warmStarting is how many warm rsyncs are being started for the job.
 	warmStarting int
 	// streaming: the job's last two list runs started less than
-	// warmStreamGap apart, so it keeps two warm rsyncs (see warmWant).
+	// Options.StreamGap apart; until the gap has passed since the last
+	// one, it keeps two warm rsyncs (see warmWant).
 	streaming bool
 	// warmAt is when the job may start its next warm rsync: a while after
 	// it handed one a list (see warmDelay).
@@ -356,6 +360,9 @@ func newDispatcher(o Options) *dispatcher {
 	}
 	if o.SlowRun <= 0 {
 		o.SlowRun = DefaultSlowRun
+	}
+	if o.StreamGap <= 0 {
+		o.StreamGap = time.Second
 	}
 	d := &dispatcher{
 		o:             o,
@@ -598,7 +605,7 @@ func (d *dispatcher) startReady() {
 		clear(j.moves)
 		if !full {
 			now := time.Now()
-			j.streaming = now.Sub(j.listed) < warmStreamGap
+			j.streaming = now.Sub(j.listed) < d.o.StreamGap
 			j.listed = now
 		}
 		d.turn = i + 1

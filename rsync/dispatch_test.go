@@ -398,8 +398,9 @@ exit $rc
 }
 
 // startWarmDispatch runs Dispatch with warm rsyncs for one local job (src/
-// to dst) and waits for its initial run. Close in, then read done.
-func startWarmDispatch(t *testing.T, src, dst string) (chan<- Work, <-chan error, *testutil.LockedBuffer) {
+// to dst), list runs less than streamGap apart (0: the default) making a
+// stream, and waits for its initial run. Close in, then read done.
+func startWarmDispatch(t *testing.T, src, dst string, streamGap time.Duration) (chan<- Work, <-chan error, *testutil.LockedBuffer) {
 	t.Helper()
 	rs := testutil.NeedRsync(t)
 	logs := &testutil.LockedBuffer{}
@@ -408,7 +409,7 @@ func startWarmDispatch(t *testing.T, src, dst string) (chan<- Work, <-chan error
 	go func() {
 		done <- Dispatch(in, Options{
 			Jobs:    []Job{{Path: src + "/", Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}},
-			Initial: true, Warm: true, Logger: zerolog.New(logs),
+			Initial: true, Warm: true, StreamGap: streamGap, Logger: zerolog.New(logs),
 		})
 	}()
 	testutil.Eventually(t, 10*time.Second, "the initial run", func() bool { return strings.Contains(logs.String(), `"full":true`) })
@@ -422,11 +423,10 @@ func TestDispatchWarmReplaced(t *testing.T) {
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	write(t, filepath.Join(src, "a"), "0")
-	in, done, logs := startWarmDispatch(t, src, dst)
+	in, done, logs := startWarmDispatch(t, src, dst, 0)
 	for i := 1; i <= 3; i++ {
-		// Ready once every child waits for its list (changes less than
-		// warmStreamGap apart keep two), so that the run is counted below
-		// as a warm one.
+		// Ready once every child waits for its list (changes in a stream
+		// keep two), so that the run is counted below as a warm one.
 		testutil.Eventually(t, 10*time.Second, "a warm rsync", func() bool {
 			n := len(children())
 			return n >= 1 && len(warmWaiting()) == n
@@ -451,16 +451,18 @@ func TestDispatchWarmReplaced(t *testing.T) {
 	}
 }
 
-// TestDispatchWarmTwoWhileStreaming: while a job's changes come less than
-// warmStreamGap apart it keeps two warm rsyncs; the next list goes to one
-// of them and the other keeps waiting; once the stream is over, it keeps
-// one.
+// TestDispatchWarmTwoWhileStreaming: while a job's list runs start less
+// than StreamGap apart it keeps two warm rsyncs; the next list goes to
+// one of them and the other keeps waiting; once StreamGap has passed
+// since the last one, it keeps one. The gap is wide, so that a slow
+// machine gets through the stream's steps within it.
 func TestDispatchWarmTwoWhileStreaming(t *testing.T) {
+	const gap = 5 * time.Second
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	write(t, filepath.Join(src, "a"), "0")
 	write(t, filepath.Join(src, "b"), "0")
-	in, done, logs := startWarmDispatch(t, src, dst)
+	in, done, logs := startWarmDispatch(t, src, dst, gap)
 	testutil.Eventually(t, 10*time.Second, "the first warm rsync", func() bool { return len(warmWaiting()) == 1 })
 	for _, name := range []string{"a", "b"} {
 		write(t, filepath.Join(src, name), "1")
@@ -486,7 +488,7 @@ func TestDispatchWarmTwoWhileStreaming(t *testing.T) {
 	}
 	// A second after the last list run, the stream is over: one is
 	// retired, and no other is started for it.
-	testutil.Eventually(t, 10*time.Second, "one warm rsync left after the stream", func() bool {
+	testutil.Eventually(t, 2*gap+10*time.Second, "one warm rsync left after the stream", func() bool {
 		return len(children()) == 1 && len(warmWaiting()) == 1
 	})
 	close(in)
@@ -537,6 +539,59 @@ func TestKeepWarmFirstBeforeSecond(t *testing.T) {
 				c.maxProcs, first.warmStarting, c.wantFirst, streaming.warmStarting, c.wantSpare)
 		}
 	}
+}
+
+// TestKeepWarmFirstDisplacesSecond: at the process bound, a job without a
+// warm rsync has another job's second one retired for it, and gets its
+// own once that one has exited.
+func TestKeepWarmFirstDisplacesSecond(t *testing.T) {
+	jobs := []Job{{Tree: 0, Path: "/a/", Dest: "/da/"}, {Tree: 1, Path: "/b/", Dest: "/db/"}}
+	d := newDispatcher(Options{Jobs: jobs, Warm: true, MaxProcs: 2, Logger: zerolog.Nop()})
+	d.warmStarter = func(context.Context, Job) (*warmRsync, error) { return nil, errors.New("not started in this test") }
+	streaming, first := d.jobs[0], d.jobs[1]
+	now := time.Now()
+	streaming.listed, streaming.streaming = now, true
+	first.listed = now.Add(-time.Minute)
+	older, newer := exitedWarm(t), exitedWarm(t)
+	streaming.warm, d.warm = []*warmRsync{older, newer}, 2
+	d.keepWarm()
+	if len(streaming.warm) != 1 || streaming.warm[0] != older || d.warmRetiring != 1 || first.warmStarting != 0 {
+		t.Fatalf("at the bound: the streaming job holds %d (the older kept: %v), %d retiring, %d started for the other job; want its newer one retiring and nothing started yet",
+			len(streaming.warm), len(streaming.warm) > 0 && streaming.warm[0] == older, d.warmRetiring, first.warmStarting)
+	}
+	select {
+	case <-d.warmRetired:
+		d.warmRetiring--
+	case <-time.After(10 * time.Second):
+		t.Fatal("the retired warm rsync did not report its exit")
+	}
+	d.keepWarm()
+	if first.warmStarting != 1 || streaming.warmStarting != 0 {
+		t.Errorf("once the slot is back: %d started for the job with none (want 1), %d for the streaming job (want 0)", first.warmStarting, streaming.warmStarting)
+	}
+}
+
+// exitedWarm is a stand-in warm rsync that retire can end: a process that
+// exits at once, whose output has been read.
+func exitedWarm(t *testing.T) *warmRsync {
+	t.Helper()
+	cmd := exec.Command("true")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Reaped at the end, unless retire has: other tests count children.
+	t.Cleanup(func() { _ = cmd.Wait() })
+	out, err := unlinkedTemp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan struct{})
+	close(read)
+	return &warmRsync{cmd: cmd, stdin: stdin, out: out, read: read, transferred: make(chan struct{})}
 }
 
 // TestDispatchWarmTransferredOverlaps: once a warm rsync says its transfer is
@@ -684,7 +739,7 @@ func TestDispatchWarmRootReplaced(t *testing.T) {
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	write(t, filepath.Join(src, "a"), "old")
-	in, done, _ := startWarmDispatch(t, src, dst)
+	in, done, _ := startWarmDispatch(t, src, dst, 0)
 	testutil.Eventually(t, 10*time.Second, "the warm rsync", func() bool { return len(children()) == 1 })
 	replaceSourceAndSync(t, dir, src, dst, in, done)
 }
@@ -882,7 +937,7 @@ func TestDispatchLongListCold(t *testing.T) {
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	write(t, filepath.Join(src, "a"), "0")
-	in, done, logs := startWarmDispatch(t, src, dst)
+	in, done, logs := startWarmDispatch(t, src, dst, 0)
 	testutil.Eventually(t, 10*time.Second, "a warm rsync", func() bool { return len(warmWaiting()) == 1 })
 	var paths []string
 	for i := range warmListMax + 1 {

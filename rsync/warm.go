@@ -160,18 +160,15 @@ type warmStart struct {
 	err error
 }
 
-// warmStreamGap: a job whose last two list runs started less than this
-// apart, the last one less than this ago, keeps two warm rsyncs rather
-// than one (see warmWant).
-const warmStreamGap = time.Second
-
 // warmWant is how many warm rsyncs job j keeps at now: one, or two while
-// its changes come in a stream. On a machine whose cores are busy, a warm
-// rsync takes longer to start (40–70 ms with two cores busy) than changes
-// 30 ms apart leave it, and a list handed to one that is still starting
-// waits for its start-up; the second one has had the time of two changes.
-func warmWant(j *jobState, now time.Time) int {
-	if j.streaming && now.Sub(j.listed) < warmStreamGap {
+// its changes come in a stream (its last two list runs started less than
+// Options.StreamGap apart, the last one less than that ago). On a machine
+// whose cores are busy, a warm rsync takes longer to start (40–70 ms with
+// two cores busy) than changes 30 ms apart leave it, and a list handed to
+// one that is still starting waits for its start-up; the second one has
+// had the time of two changes.
+func (d *dispatcher) warmWant(j *jobState, now time.Time) int {
+	if j.streaming && now.Sub(j.listed) < d.o.StreamGap {
 		return 2
 	}
 	return 1
@@ -183,10 +180,9 @@ func warmWant(j *jobState, now time.Time) int {
 // most recently keep theirs (see keepWarm).
 const warmMax = 8
 
-// keepWarm keeps the warm rsyncs the jobs want: for the warmMax jobs that
-// listed most recently (of those that may have one), it retires a second
-// one kept past its stream (dropSpares) and asks for what is missing
-// (askWarm). A timer brings the loop back when a job may ask again or a
+// keepWarm keeps the warm rsyncs the jobs want: it retires a second one
+// kept past its stream (dropSpares) and asks for what the warmMax jobs
+// that listed most recently (of those that may have one) lack (askWarm). A timer brings the loop back when a job may ask again or a
 // stream ends.
 func (d *dispatcher) keepWarm() {
 	now := time.Now()
@@ -198,7 +194,7 @@ func (d *dispatcher) keepWarm() {
 	}
 	slices.SortStableFunc(ranked, func(a, b *jobState) int { return b.listed.Compare(a.listed) })
 	entitled, others := ranked[:min(len(ranked), warmMax)], ranked[min(len(ranked), warmMax):]
-	next := earliest(d.dropSpares(entitled, now), d.askWarm(entitled, others, now))
+	next := earliest(d.dropSpares(ranked, now), d.askWarm(entitled, others, now))
 	clear(ranked)
 	d.wantWarm = ranked[:0]
 	if !next.IsZero() && (d.warmC == nil || next.Before(d.warmDue)) {
@@ -217,12 +213,12 @@ func (d *dispatcher) keepWarm() {
 func (d *dispatcher) dropSpares(jobs []*jobState, now time.Time) time.Time {
 	var next time.Time
 	for _, j := range jobs {
-		want := warmWant(j, now)
+		want := d.warmWant(j, now)
 		for len(j.warm) > want {
 			d.retireWarm(d.takeNewestWarm(j))
 		}
 		if want > 1 {
-			next = earliest(next, j.listed.Add(warmStreamGap))
+			next = earliest(next, j.listed.Add(d.o.StreamGap))
 		}
 	}
 	return next
@@ -231,9 +227,9 @@ func (d *dispatcher) dropSpares(jobs []*jobState, now time.Time) time.Time {
 // askWarm asks for the warm rsyncs entitled jobs lack, up to warmWant
 // each, while the process bound leaves room (a warm rsync counts from the
 // moment it is asked for): first one for each job, then the second ones.
-// At warmMax a job's first one is asked for in place of a second one
-// another job holds, or of one a job in others holds; a second one only
-// fits below warmMax. Each is started in a goroutine that reports on
+// A job that lacks its first one at the bound has another job's second
+// one retired for it; at warmMax, a second one or else one a job in
+// others holds. A second one only fits below the bound and warmMax. Each is started in a goroutine that reports on
 // warmStarted. A job that handed one a list less than warmDelay ago
 // waits, keeping its place: askWarm returns the earliest such time (zero
 // if none).
@@ -242,7 +238,7 @@ func (d *dispatcher) askWarm(entitled, others []*jobState, now time.Time) time.T
 	for n := 1; n <= 2; n++ {
 		for _, j := range entitled {
 			has := len(j.warm) + j.warmStarting
-			if j.waiting || has >= min(n, warmWant(j, now)) {
+			if j.waiting || has >= min(n, d.warmWant(j, now)) {
 				continue
 			}
 			if now.Before(j.warmAt) {
@@ -250,6 +246,9 @@ func (d *dispatcher) askWarm(entitled, others []*jobState, now time.Time) time.T
 				continue
 			}
 			if d.procs() >= d.maxProcs() {
+				if h := leastRecentHolding(entitled, 2); has == 0 && h != nil {
+					d.retireWarm(d.takeNewestWarm(h)) // its slot comes back once it has exited
+				}
 				return next
 			}
 			if d.warm+d.warmStarting >= warmMax {

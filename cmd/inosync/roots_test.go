@@ -110,7 +110,7 @@ func sourceUnmountNotBusy(t *testing.T, extra string) {
 	// Changes less than a second apart keep two warm rsyncs.
 	testutil.Eventually(t, 10*time.Second, "only warm rsyncs waiting for their lists", func() bool {
 		w := rsyncChildren(t)
-		if len(w) == 0 {
+		if len(w) == 0 || len(w) > 2 {
 			return false
 		}
 		for _, p := range w {
