@@ -571,6 +571,41 @@ func TestKeepWarmFirstDisplacesSecond(t *testing.T) {
 	}
 }
 
+// TestKeepWarmFirstDisplacesSecondAtWarmMax: with warmMax warm rsyncs
+// waiting, a job without one has another job's second one retired for it
+// and its own asked for at once (the bound on processes leaves room).
+func TestKeepWarmFirstDisplacesSecondAtWarmMax(t *testing.T) {
+	var jobs []Job
+	for i := range warmMax {
+		jobs = append(jobs, Job{Tree: i, Path: fmt.Sprintf("/t%d/", i), Dest: fmt.Sprintf("/d%d/", i)})
+	}
+	d := newDispatcher(Options{Jobs: jobs, Warm: true, MaxProcs: 100, Logger: zerolog.Nop()})
+	d.warmStarter = func(context.Context, Job) (*warmRsync, error) { return nil, errors.New("not started in this test") }
+	now := time.Now()
+	streaming, without := d.jobs[0], d.jobs[warmMax-1]
+	streaming.listed, streaming.streaming = now, true
+	older := exitedWarm(t)
+	streaming.warm = []*warmRsync{older, exitedWarm(t)}
+	for i, j := range d.jobs[1 : warmMax-1] {
+		j.listed = now.Add(-time.Duration(i+1) * time.Second)
+		j.warm = []*warmRsync{exitedWarm(t)}
+	}
+	without.listed = now.Add(-time.Hour)
+	d.warm = warmMax
+	d.keepWarm()
+	if len(streaming.warm) != 1 || streaming.warm[0] != older || d.warmRetiring != 1 || without.warmStarting != 1 || d.warm+d.warmStarting != warmMax {
+		t.Errorf("at warmMax: the streaming job holds %d (the older kept: %v), %d retiring, %d started for the job with none, %d warm in all; want its newer one retired for the other job's first, %d in all",
+			len(streaming.warm), len(streaming.warm) > 0 && streaming.warm[0] == older, d.warmRetiring, without.warmStarting, d.warm+d.warmStarting, warmMax)
+	}
+	for range d.warmRetiring {
+		select {
+		case <-d.warmRetired:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the retired warm rsync did not report its exit")
+		}
+	}
+}
+
 // exitedWarm is a stand-in warm rsync that retire can end: a process that
 // exits at once, whose output has been read.
 func exitedWarm(t *testing.T) *warmRsync {
