@@ -55,12 +55,16 @@ func (b *bench) rows() []rowSpec {
 		{"burst_new_runs", "  same: rsync runs", "n", 0, false, "15 (b3)"},
 		{"burst_new_cpu", "  same: daemon CPU (utime+stime)", "s", 0.1, false, "2.73 s (b4)"},
 		{"burst_new_csw", "  same: daemon context switches, all threads", "n", 0, false, ""},
+		{"burst_new_rss", "  same: daemon VmRSS once quiet after it", "MiB", 0, false, ""},
+		{"burst_new_hwm", "  same: daemon VmHWM (its peak since launch)", "MiB", 0, false, ""},
 		{"burst_existing_conv", "burst " + burst + " existing dirs (" + mid + where + "): converged", "s", 0.5, false, "6.66 s (b5)"},
 		{"burst_existing_tail", "  same: converged after the last write", "s", 0, false, "3.51 s (b6)"},
 		{"burst_existing_writer", "  same: writer's own time", "s", 0, false, ""},
 		{"burst_existing_runs", "  same: rsync runs", "n", 0, false, "69 (b7)"},
 		{"burst_existing_cpu", "  same: daemon CPU (utime+stime)", "s", 0.1, false, "5.73 s (b8)"},
 		{"burst_existing_csw", "  same: daemon context switches, all threads", "n", 0, false, ""},
+		{"burst_existing_rss", "  same: daemon VmRSS once quiet after it", "MiB", 0, false, ""},
+		{"burst_existing_hwm", "  same: daemon VmHWM (its peak since launch)", "MiB", 0, false, ""},
 		{"burst_newdisk_conv", "burst " + burst + " new dirs (" + mid + ", disk): converged", "s", 0, false, "5.02 s (b1)"},
 		{"burst_newdisk_writer", "  same: writer's own time", "s", 0, false, "0.9–5.2 s"},
 		{"burst_newdisk_runs", "  same: rsync runs", "n", 0, false, "15 (b3)"},
@@ -519,6 +523,8 @@ came before it. The page cache is warm.
   counted), read just before the first write and again once quiet.
   *Context switches*: voluntary and involuntary, summed over the daemon's
   threads (/proc/PID/task/TID/status), read at the same two moments.
+  *VmRSS* and *VmHWM* from /proc/PID/status at the second moment: what
+  the daemon holds after the burst, and the most it held since launch.
   Deadline: %v.
 - **Restart** (%s tree, already in sync). t=0 just before fork/exec of the
   daemon. The harness polls /proc/PID/task/*/children every 0.5 ms; the

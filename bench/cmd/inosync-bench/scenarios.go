@@ -234,6 +234,19 @@ func (b *bench) scenarioBig(kind string) {
 	b.logf("  %s big tree: latency p50 %s p99 %s", kind, fmtMS(percentile(lat, 50)), fmtMS(percentile(lat, 99)))
 }
 
+// recordMemory records, under prefix p, the daemon's VmRSS now and its
+// VmHWM (the most it has held), in MiB.
+func (b *bench) recordMemory(d *daemon, p string) {
+	for key, field := range map[string]string{p + "rss": "VmRSS", p + "hwm": "VmHWM"} {
+		kb, err := procStatusKB(d.pid, field)
+		if err != nil {
+			b.note("%s: %s: %v", d.kind, field, err)
+			continue
+		}
+		b.record(key, d.kind, float64(kb)/1024)
+	}
+}
+
 // loadDir is where the load rows write their new files: an existing
 // directory of the mid tree, three levels down (d0/d20/d420).
 var loadDir = dirRel(420)
@@ -446,6 +459,7 @@ func (b *bench) scenarioBurst(kind, mode string, t *tree, p string) {
 	}
 	cpu1, _ := procCPU(d.pid)
 	vol1, invol1, _, _ := taskCounters(d.pid)
+	b.recordMemory(d, p)
 	runs := d.countRuns(off)
 	b.record(p+"conv", kind, conv)
 	b.record(p+"tail", kind, conv-writer.Seconds())
