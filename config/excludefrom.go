@@ -15,7 +15,7 @@ import (
 
 // maxExcludeFile bounds an exclude_from file: a list of patterns is a few
 // kilobytes, and each pattern goes to rsync as an argument, all of which
-// must fit the kernel's limit on a command line (2 MiB here).
+// must fit the kernel's limit on a command line (getconf ARG_MAX).
 const maxExcludeFile = 256 << 10
 
 // excludeFrom reads the files that an exclude_from value names (a path or

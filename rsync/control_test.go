@@ -243,13 +243,13 @@ func TestReconfigureKeepsWarmOfUnchangedJob(t *testing.T) {
 	j := Job{Path: "/src/", Dest: "/dst/", Settings: Settings{Rsync: "/usr/bin/rsync", Bwlimit: "0"}}
 	d := newDispatcher(Options{Jobs: []Job{j}, Logger: zerolog.Nop()})
 	w := &warmRsync{}
-	d.jobs[0].warm, d.warm = []*warmRsync{w}, 1
+	d.jobs[0].warm, d.warmWaiting = []*warmRsync{w}, 1
 	j.After = &AfterCommand{Argv: []string{"/bin/true"}} // not on rsync's command line
 	Reconfigure{Jobs: []Job{j}}.handle(d)
-	if len(d.jobs[0].warm) != 1 || d.jobs[0].warm[0] != w || d.warm != 1 || d.jobs[0].gen != 0 || d.jobs[0].After == nil {
-		t.Errorf("after a reload with the same command line: warm %p (want %p), %d warm, gen %d, after %v", d.jobs[0].warm, w, d.warm, d.jobs[0].gen, d.jobs[0].After)
+	if len(d.jobs[0].warm) != 1 || d.jobs[0].warm[0] != w || d.warmWaiting != 1 || d.jobs[0].gen != 0 || d.jobs[0].After == nil {
+		t.Errorf("after a reload with the same command line: warm %p (want %p), %d warm, gen %d, after %v", d.jobs[0].warm, w, d.warmWaiting, d.jobs[0].gen, d.jobs[0].After)
 	}
-	d.jobs[0].warm, d.warm = nil, 0 // a retired warm rsync needs a real process; the gen shows the retirement
+	d.jobs[0].warm, d.warmWaiting = nil, 0 // a retired warm rsync needs a real process; the gen shows the retirement
 	j.Settings.Bwlimit = "100"
 	Reconfigure{Jobs: []Job{j}}.handle(d)
 	if d.jobs[0].gen != 1 {

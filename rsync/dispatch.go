@@ -67,7 +67,7 @@ type Options struct {
 	MaxProcs int
 	// Overlap is how many runs of one job may transfer at once, for
 	// disjoint paths: a change is not held up by the previous run's exit
-	// (rsync lives 20–70 ms after its data is in place); a run that is
+	// (rsync lives on for a while after its data is in place); a run that is
 	// only exiting does not count. 0 = 2; 1 = one at a time.
 	Overlap int
 	// MaxPending is how many paths a job may hold before it syncs its
@@ -317,14 +317,14 @@ type dispatcher struct {
 	// Warm rsyncs count against MaxProcs from the moment they are asked
 	// for until they have exited: waiting for a list, being started, or
 	// being retired.
-	warm, warmStarting, warmRetiring int
-	results                          chan result
-	transferred                      chan runKey // runs whose transfer is complete (see running.transferred)
-	retry                            chan retryTick
-	unreadableDue                    chan *jobState // a job whose set-aside paths may be due
-	warmStarted                      chan warmStart // see keepWarm
-	warmRetired                      chan struct{}  // see retireWarm
-	wantWarm                         []*jobState    // keepWarm's buffer
+	warmWaiting, warmStarting, warmRetiring int
+	results                                 chan result
+	transferred                             chan runKey // runs whose transfer is complete (see running.transferred)
+	retry                                   chan retryTick
+	unreadableDue                           chan *jobState // a job whose set-aside paths may be due
+	warmStarted                             chan warmStart // see keepWarm
+	warmRetired                             chan struct{}  // see retireWarm
+	wantWarm                                []*jobState    // keepWarm's buffer
 	// removed are the jobs a reload removed that may still have a run or
 	// an after command going (see replacedBusy).
 	removed      []*jobState
@@ -412,7 +412,7 @@ func (d *dispatcher) notify() {
 }
 
 // procs is the number of rsync processes: runs and warm ones.
-func (d *dispatcher) procs() int { return d.running + d.warm + d.warmStarting + d.warmRetiring }
+func (d *dispatcher) procs() int { return d.running + d.warmWaiting + d.warmStarting + d.warmRetiring }
 
 // maxProcs is the bound on procs: Options.MaxProcs, or Overlap+3 per job.
 func (d *dispatcher) maxProcs() int {

@@ -504,15 +504,15 @@ func TestWarmTakenOldestFirst(t *testing.T) {
 	d := newDispatcher(Options{Jobs: []Job{{Path: "/src/", Dest: "/dst/"}}, Logger: zerolog.Nop()})
 	j := d.jobs[0]
 	first, second, third := &warmRsync{}, &warmRsync{}, &warmRsync{}
-	j.warm, d.warm = []*warmRsync{first, second, third}, 3
+	j.warm, d.warmWaiting = []*warmRsync{first, second, third}, 3
 	if w := d.takeNewestWarm(j); w != third {
 		t.Errorf("takeNewestWarm took %p, want the newest %p", w, third)
 	}
 	if w := d.takeWarm(j); w != first {
 		t.Errorf("takeWarm took %p, want the oldest %p", w, first)
 	}
-	if len(j.warm) != 1 || j.warm[0] != second || d.warm != 1 {
-		t.Errorf("left %v (%d counted), want only %p", j.warm, d.warm, second)
+	if len(j.warm) != 1 || j.warm[0] != second || d.warmWaiting != 1 {
+		t.Errorf("left %v (%d counted), want only %p", j.warm, d.warmWaiting, second)
 	}
 }
 
@@ -532,7 +532,7 @@ func TestKeepWarmFirstBeforeSecond(t *testing.T) {
 		now := time.Now()
 		streaming.listed, streaming.streaming = now, true
 		first.listed = now.Add(-time.Minute) // ranked after the streaming job
-		streaming.warm, d.warm = []*warmRsync{{}}, 1
+		streaming.warm, d.warmWaiting = []*warmRsync{{}}, 1
 		d.keepWarm()
 		if first.warmStarting != c.wantFirst || streaming.warmStarting != c.wantSpare {
 			t.Errorf("max_processes %d: started %d for the job with none (want %d) and %d for the streaming job's second (want %d)",
@@ -553,7 +553,7 @@ func TestKeepWarmFirstDisplacesSecond(t *testing.T) {
 	streaming.listed, streaming.streaming = now, true
 	first.listed = now.Add(-time.Minute)
 	older, newer := exitedWarm(t), exitedWarm(t)
-	streaming.warm, d.warm = []*warmRsync{older, newer}, 2
+	streaming.warm, d.warmWaiting = []*warmRsync{older, newer}, 2
 	d.keepWarm()
 	if len(streaming.warm) != 1 || streaming.warm[0] != older || d.warmRetiring != 1 || first.warmStarting != 0 {
 		t.Fatalf("at the bound: the streaming job holds %d (the older kept: %v), %d retiring, %d started for the other job; want its newer one retiring and nothing started yet",
@@ -591,11 +591,11 @@ func TestKeepWarmFirstDisplacesSecondAtWarmMax(t *testing.T) {
 		j.warm = []*warmRsync{exitedWarm(t)}
 	}
 	without.listed = now.Add(-time.Hour)
-	d.warm = warmMax
+	d.warmWaiting = warmMax
 	d.keepWarm()
-	if len(streaming.warm) != 1 || streaming.warm[0] != older || d.warmRetiring != 1 || without.warmStarting != 1 || d.warm+d.warmStarting != warmMax {
+	if len(streaming.warm) != 1 || streaming.warm[0] != older || d.warmRetiring != 1 || without.warmStarting != 1 || d.warmWaiting+d.warmStarting != warmMax {
 		t.Errorf("at warmMax: the streaming job holds %d (the older kept: %v), %d retiring, %d started for the job with none, %d warm in all; want its newer one retired for the other job's first, %d in all",
-			len(streaming.warm), len(streaming.warm) > 0 && streaming.warm[0] == older, d.warmRetiring, without.warmStarting, d.warm+d.warmStarting, warmMax)
+			len(streaming.warm), len(streaming.warm) > 0 && streaming.warm[0] == older, d.warmRetiring, without.warmStarting, d.warmWaiting+d.warmStarting, warmMax)
 	}
 	for range d.warmRetiring {
 		select {

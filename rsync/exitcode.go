@@ -12,23 +12,51 @@ import (
 const (
 	// exitOK: the transfer is complete.
 	exitOK = 0
+	// exitSyntax: a syntax or usage error (an option rsync does not
+	// know, in extra).
+	exitSyntax = 1
+	// exitProtocol: the two sides' protocols are incompatible.
+	exitProtocol = 2
+	// exitUnsupported: an action the other side does not support.
+	exitUnsupported = 4
+	// exitSocketIO: an error in socket I/O.
+	exitSocketIO = 10
+	// exitStream: an error in the rsync protocol data stream (the
+	// connection broke).
+	exitStream = 12
+	// exitPartial: some files were not transferred ("some files/attrs
+	// were not transferred"; its errors say which).
+	exitPartial = 23
 	// exitVanished: some source files vanished before they could be
 	// transferred. The change that removed them has an event of its own
 	// and gets a run of its own, so this counts as success.
 	exitVanished = 24
+	// exitMaxDelete: --max-delete stopped the deletions, a refusal the
+	// user asked for, held until the next change or resync rather than
+	// retried.
+	exitMaxDelete = 25
+	// exitTimeout: rsync's own --timeout, which an idle kill stands for:
+	// the node shows as unreachable.
+	exitTimeout = 30
+	// exitConnectTimeout: a timeout waiting for the daemon's connection.
+	exitConnectTimeout = 35
+	// exitRemoteShell: the remote shell (ssh) failed: the node could
+	// not be reached, or its login was refused.
+	exitRemoteShell = 255
+	// exitNotExecutable: rsync or the remote shell is not executable.
+	exitNotExecutable = 126
+	// exitNotFound: rsync or the remote shell was not found.
+	exitNotFound = 127
 	// exitNotRun: rsync could not be started, or was ended by a signal
 	// (os/exec reports -1 then).
 	exitNotRun = -1
 )
 
 // configFault reports whether rsync's exit means that its command line or
-// its setup is wrong, which retrying cannot mend: 1 (a syntax or usage
-// error: an option rsync does not know, in extra), 2 (protocol
-// incompatibility), 4 (an action the other side does not support), 126
-// and 127 (rsync or the remote shell not executable or not found).
+// its setup is wrong, which retrying cannot mend.
 func configFault(exit int) bool {
 	switch exit {
-	case 1, 2, 4, 126, 127:
+	case exitSyntax, exitProtocol, exitUnsupported, exitNotExecutable, exitNotFound:
 		return true
 	}
 	return false
@@ -37,13 +65,13 @@ func configFault(exit int) bool {
 // faultWords says in words what a configuration fault's exit means.
 func faultWords(exit int) string {
 	switch exit {
-	case 1:
+	case exitSyntax:
 		return "rsync refused its command line (an option in extra or rsync it does not know?)"
-	case 2:
+	case exitProtocol:
 		return "rsync's protocol does not match the other side's"
-	case 4:
+	case exitUnsupported:
 		return "the other side does not support what rsync asked for"
-	case 126:
+	case exitNotExecutable:
 		return "rsync or the remote shell is not executable"
 	}
 	return "rsync or the remote shell was not found (on the node?)"

@@ -125,11 +125,10 @@ func firstError(out string) string {
 }
 
 // unreachable reports whether an rsync exit status means that the node
-// could not be reached or the connection broke (rsync(1): 10 socket I/O,
-// 12 protocol data stream, 30 and 35 timeouts, 255 ssh).
+// could not be reached or the connection broke.
 func unreachable(exit int) bool {
 	switch exit {
-	case 10, 12, 30, 35, 255:
+	case exitSocketIO, exitStream, exitTimeout, exitConnectTimeout, exitRemoteShell:
 		return true
 	}
 	return false

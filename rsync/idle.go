@@ -17,10 +17,6 @@ func (e *idleError) Error() string {
 		"the initial run keeps inosync 0.2.3's command line, so it has no --timeout of its own", e.limit)
 }
 
-// exitTimeout is rsync's exit for its own --timeout, which an idle kill
-// stands for: the node shows as unreachable.
-const exitTimeout = 30
-
 // watchIdle catches the run that hangs from its start, for a run whose
 // command line cannot carry rsync's --timeout (the initial run keeps
 // 0.2.3's): a node that accepts the connection and never answers. It

@@ -14,11 +14,6 @@ import (
 // no rsync ran (see guard).
 const exitRefused = -2
 
-// exitMaxDelete is rsync's exit when --max-delete stopped its deletions:
-// a refusal that the user asked for, held until the next change or
-// resync rather than retried.
-const exitMaxDelete = 25
-
 // refusedError is why the guard refused a run.
 type refusedError struct{ err error }
 
@@ -106,7 +101,7 @@ func (d *dispatcher) targetEmpty(j Job, target string) (bool, error) {
 	exit, ferr := classify(err, argv[0])
 	switch {
 	case ferr == nil:
-	case exit == 23 && strings.Contains(errText, "No such file or directory"):
+	case exit == exitPartial && strings.Contains(errText, "No such file or directory"):
 		return true, nil // no target yet: nothing there to delete
 	default:
 		return false, fmt.Errorf("%w: %s", ferr, lastLine(errText))

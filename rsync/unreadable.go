@@ -19,10 +19,6 @@ import (
 // out (see unreadableSet.leaveOut) and it is tried again on its own
 // backoff, while the rest goes on at once.
 
-// exitPartial is rsync's exit when some files were not transferred
-// ("some files/attrs were not transferred", its errors say which).
-const exitPartial = 23
-
 // unreadablePath is the book on one path set aside.
 type unreadablePath struct {
 	since    time.Time // the first failure

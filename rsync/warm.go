@@ -251,7 +251,7 @@ func (d *dispatcher) askWarm(entitled, others []*jobState, now time.Time) time.T
 				}
 				return next
 			}
-			if d.warm+d.warmStarting >= warmMax {
+			if d.warmWaiting+d.warmStarting >= warmMax {
 				if has > 0 {
 					continue // a second one waits for room
 				}
@@ -314,7 +314,7 @@ func (d *dispatcher) warmReady(s warmStart, draining bool) {
 		return
 	}
 	j.warm = append(j.warm, s.w)
-	d.warm++
+	d.warmWaiting++
 }
 
 // retireWarm ends a warm rsync that will not be used, in a goroutine: it
@@ -335,7 +335,7 @@ func (d *dispatcher) takeWarm(j *jobState) *warmRsync {
 	}
 	w := j.warm[0]
 	j.warm = slices.Delete(j.warm, 0, 1)
-	d.warm--
+	d.warmWaiting--
 	return w
 }
 
@@ -354,7 +354,7 @@ func (d *dispatcher) takeNewestWarm(j *jobState) *warmRsync {
 	}
 	w := j.warm[len(j.warm)-1]
 	j.warm = slices.Delete(j.warm, len(j.warm)-1, len(j.warm))
-	d.warm--
+	d.warmWaiting--
 	return w
 }
 

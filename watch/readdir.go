@@ -44,8 +44,7 @@ const arenaBlock = 64 << 10
 // rounded up to a size class (a 59-byte path takes 64), and, made
 // between the short-lived copies fsnotify and the kernel interface make of
 // every path (the same size), is left scattered over half-empty pages once
-// those are collected: in a walk of 50,000 directories that is 2.7 MiB of
-// the heap. A block lives as long as any path in it, so an arena is only
+// those are collected (bench/findings.md has what that costs). A block lives as long as any path in it, so an arena is only
 // for the walk of a whole tree (New, and after an overflow): whatever is
 // removed later, the blocks never hold more than that walk made.
 type pathArena struct {

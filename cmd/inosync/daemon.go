@@ -167,9 +167,7 @@ func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.
 	if err != nil {
 		return err
 	}
-	if path := os.Getenv("INOSYNC_MEMPROFILE"); path != "" {
-		writeHeapProfile(path, lg)
-	}
+	writeHeapProfileIfAsked(lg)
 	// A watcher that dies stops the daemon: its tree would silently go
 	// unsynced otherwise.
 	ctx, die := context.WithCancelCause(ctx)
@@ -187,50 +185,69 @@ func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.
 	s.watchRoots()
 	ssh := rsync.NewSSHControl(jobs, lg)
 	defer ssh.Close()
-	dispatched := make(chan error, 1)
-	dispatchDone := make(chan struct{})
-	s.dispatchDone = dispatchDone
-	go func() {
-		dispatched <- rsync.Dispatch(s.pipes.work, rsync.Options{
-			Jobs:          jobs,
-			SSHControlDir: ssh.DirOrNone(),
-			MaxProcs:      cfg.MaxProcesses,
-			MaxPending:    cfg.MaxPending,
-			Warm:          cfg.WarmRsync,
-			Pretend:       so.pretend,
-			Initial:       true,
-			StopTimeout:   stopTimeout,
-			Kill:          so.kill,
-			Logger:        lg,
-			Control:       s.ctl,
-			Changed:       s.changed,
-		})
-		close(dispatchDone)
-	}()
+	dispatched := s.startDispatcher(jobs, ssh.DirOrNone(), so)
 	// The socket answers until the final flush is over, not only until
 	// ctx ends.
-	ctlCtx, stopControl := context.WithCancel(context.Background())
-	srv := s.listenControl(control.SocketPath(cfg.File, cfg.ControlSocket))
-	controlDone := make(chan struct{})
-	go func() {
-		defer close(controlDone)
-		if srv != nil {
-			srv.Serve(ctlCtx, s.callIn)
-		}
-	}()
+	stopControl := s.serveControl()
 	stopMetrics := s.serveMetrics()
 	s.status.changed()
 	s.notify.ready(s.summary())
 	s.run(ctx, so.sig)
 	stopMetrics()
 	stopControl()
-	<-controlDone
 	err = <-dispatched
 	s.status.final(s.stoppedReport(err))
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return errors.Join(cause, err)
 	}
 	return err
+}
+
+// startDispatcher runs the dispatcher for jobs on the pipelines' work
+// until that channel is closed; the returned channel gets what Dispatch
+// returned, and s.dispatchDone is closed then.
+func (s *supervisor) startDispatcher(jobs []rsync.Job, sshControlDir string, so serveOptions) <-chan error {
+	o := rsync.Options{
+		Jobs:          jobs,
+		SSHControlDir: sshControlDir,
+		MaxProcs:      s.cfg.MaxProcesses,
+		MaxPending:    s.cfg.MaxPending,
+		Warm:          s.cfg.WarmRsync,
+		Pretend:       so.pretend,
+		Initial:       true,
+		StopTimeout:   stopTimeout,
+		Kill:          so.kill,
+		Logger:        s.lg,
+		Control:       s.ctl,
+		Changed:       s.changed,
+	}
+	work := s.pipes.work
+	dispatched := make(chan error, 1)
+	done := make(chan struct{})
+	s.dispatchDone = done
+	go func() {
+		dispatched <- rsync.Dispatch(work, o)
+		close(done)
+	}()
+	return dispatched
+}
+
+// serveControl answers on the control socket until the returned function
+// is called, which returns once the socket is closed.
+func (s *supervisor) serveControl() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	srv := s.listenControl(control.SocketPath(s.cfg.File, s.cfg.ControlSocket))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if srv != nil {
+			srv.Serve(ctx, s.callIn)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // walkTrees makes the watcher of every tree (walking it and adding its

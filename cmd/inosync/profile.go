@@ -13,7 +13,7 @@ import (
 // profiling says whether INOSYNC_CPUPROFILE and INOSYNC_MEMPROFILE work:
 // only in a binary built with -tags profile (make build-profile). The
 // release binary leaves runtime/pprof out, and with it the runtime's
-// sampling of allocations: 0.2 MiB less resident memory (bench/findings.md).
+// sampling of allocations and the memory it holds (bench/findings.md).
 const profiling = true
 
 // startCPUProfile writes a pprof CPU profile of the daemon to path until

@@ -31,27 +31,60 @@ func (s *supervisor) reload() (string, error) {
 	for _, w := range cfg.Warnings {
 		s.lg.Warn().Err(w).Msg("config warning")
 	}
-	type change struct {
-		old, cur *treeRun
-		full     bool
-	}
-	var (
-		added    []*treeRun
-		replaced []change
-		caughtUp []*treeRun // kept trees whose new init or delete asks for a full sync
-		kept     = map[string]*treeRun{}
-		order    []string
-		fresh    []*treeRun // every tree made by this reload, closed if it fails
-	)
-	fail := func(err error) (string, error) {
-		for _, t := range fresh {
-			t.watcher.Close()
-		}
+	p, err := s.planReload(cfg)
+	if err != nil {
 		return "", err
 	}
+	// The dispatcher first: a new tree's changes must find its jobs.
+	jobs, full, initial, fullNames := p.dispatch()
+	if s.pipes.ctx.Err() != nil {
+		p.abandon()
+		return "", errors.New("inosync is stopping")
+	}
+	reply := make(chan struct{})
+	if !s.ask(rsync.Reconfigure{Jobs: jobs, MaxProcs: cfg.MaxProcesses, MaxPending: cfg.MaxPending, Full: full, Initial: initial, Reply: reply}) {
+		p.abandon()
+		return "", errors.New("inosync is stopping")
+	}
+	<-reply
+	s.applyReload(p)
+	whole := "no tree synced whole"
+	if len(fullNames) > 0 {
+		whole = "synced whole for their new excludes, init or delete: " + strings.Join(fullNames, ", ")
+	}
+	return fmt.Sprintf("reloaded %s: %d trees, %d added, %d removed, %d rewatched (%s)",
+		cfg.File, len(p.order), len(p.added), len(p.removed), len(p.replaced), whole), nil
+}
+
+// reloadPlan is what a reload does to the trees, worked out before
+// anything running is touched.
+type reloadPlan struct {
+	cfg      *config.Config
+	added    []*treeRun
+	replaced []treeChange
+	caughtUp []*treeRun // kept trees whose new init or delete asks for a full sync
+	removed  []*treeRun
+	kept     map[string]*treeRun
+	order    []string
+	fresh    []*treeRun // every tree made by this reload, closed if it fails
+}
+
+// treeChange is a tree whose watching changed: cur replaces old, and full
+// says whether the new one needs a full sync.
+type treeChange struct {
+	old, cur *treeRun
+	full     bool
+}
+
+// planReload sorts cfg's trees into added, kept and replaced ones, making
+// the watchers of the new ones, and finds the removed ones. When a tree
+// cannot be watched, the watchers made so far are closed and nothing
+// running has changed.
+func (s *supervisor) planReload(cfg *config.Config) (*reloadPlan, error) {
+	p := &reloadPlan{cfg: cfg, kept: map[string]*treeRun{}}
 	for _, sy := range cfg.Syncs {
 		key := treeKey(sy)
-		if _, dup := kept[key]; dup {
+		if _, dup := p.kept[key]; dup {
 			continue
 		}
 		old, ok := s.trees[key]
@@ -59,15 +92,16 @@ func (s *supervisor) reload() (string, error) {
 		case !ok:
 			t, err := s.newTree(cfg, sy)
 			if err != nil {
-				return fail(fmt.Errorf("reloading %s: new tree %s: %w", s.cfg.File, sy.Source, err))
+				p.abandon()
+				return nil, fmt.Errorf("reloading %s: new tree %s: %w", s.cfg.File, sy.Source, err)
 			}
-			fresh = append(fresh, t)
-			added = append(added, t)
-			kept[key] = t
+			p.fresh = append(p.fresh, t)
+			p.added = append(p.added, t)
+			p.kept[key] = t
 		default:
 			replace, full := watchChanged(s.cfg, cfg, old.sync, sy)
 			if catchUp(old.sync, sy) {
-				caughtUp = append(caughtUp, old)
+				p.caughtUp = append(p.caughtUp, old)
 			}
 			if !replace {
 				// A copy with the new settings (its nodes and rsync
@@ -76,42 +110,51 @@ func (s *supervisor) reload() (string, error) {
 				t := *old
 				t.sync = sy
 				t.nextResync = keptResync(old, sy)
-				kept[key] = &t
+				p.kept[key] = &t
 				break
 			}
 			t, err := newTree(old.id, cfg, sy, s.watchers, s.reporter, s.changed, s.lg)
 			if err != nil {
-				return fail(fmt.Errorf("reloading %s: tree %s: %w", s.cfg.File, sy.Source, err))
+				p.abandon()
+				return nil, fmt.Errorf("reloading %s: tree %s: %w", s.cfg.File, sy.Source, err)
 			}
-			fresh = append(fresh, t)
+			p.fresh = append(p.fresh, t)
 			t.nextResync = keptResync(old, sy)
-			replaced = append(replaced, change{old, t, full})
-			kept[key] = t
+			p.replaced = append(p.replaced, treeChange{old, t, full})
+			p.kept[key] = t
 		}
-		order = append(order, key)
+		p.order = append(p.order, key)
 	}
-	var removed []*treeRun
 	for _, k := range s.order {
-		if _, ok := kept[k]; !ok {
-			removed = append(removed, s.trees[k])
+		if _, ok := p.kept[k]; !ok {
+			p.removed = append(p.removed, s.trees[k])
 		}
 	}
-	// The dispatcher first: a new tree's changes must find its jobs.
-	var jobs []rsync.Job
-	var full []int
-	var fullNames []string
-	for _, k := range order {
-		jobs = append(jobs, kept[k].jobs(cfg)...)
+	return p, nil
+}
+
+// abandon closes the watchers the plan made.
+func (p *reloadPlan) abandon() {
+	for _, t := range p.fresh {
+		t.watcher.Close()
 	}
-	for _, c := range replaced {
+}
+
+// dispatch returns what the dispatcher is told: the jobs of every tree,
+// the trees to sync whole (by id, and by source for the reply), and those
+// whose sync is an initial one (their new init asks for its deletion too).
+func (p *reloadPlan) dispatch() (jobs []rsync.Job, full, initial []int, fullNames []string) {
+	for _, k := range p.order {
+		jobs = append(jobs, p.kept[k].jobs(p.cfg)...)
+	}
+	for _, c := range p.replaced {
 		if c.full {
 			full = append(full, c.cur.id)
 			fullNames = append(fullNames, c.cur.sync.Source)
 		}
 	}
-	var initial []int
-	for _, t := range caughtUp {
-		if sy := kept[treeKey(t.sync)].sync; !t.sync.Init && sy.Init {
+	for _, t := range p.caughtUp {
+		if sy := p.kept[treeKey(t.sync)].sync; !t.sync.Init && sy.Init {
 			initial = append(initial, t.id) // as at a start: its deletion too
 		}
 		if !slices.Contains(full, t.id) {
@@ -119,42 +162,35 @@ func (s *supervisor) reload() (string, error) {
 			fullNames = append(fullNames, t.sync.Source)
 		}
 	}
-	if s.pipes.ctx.Err() != nil {
-		return fail(errors.New("inosync is stopping"))
+	return jobs, full, initial, fullNames
+}
+
+// applyReload starts the pipelines of new trees (a replaced tree's before
+// its old one stops, so that no event falls between them), stops removed
+// trees, and makes the plan the running config.
+func (s *supervisor) applyReload(p *reloadPlan) {
+	for _, t := range p.added {
+		s.pipes.start(t, p.cfg)
 	}
-	reply := make(chan struct{})
-	if !s.ask(rsync.Reconfigure{Jobs: jobs, MaxProcs: cfg.MaxProcesses, MaxPending: cfg.MaxPending, Full: full, Initial: initial, Reply: reply}) {
-		return fail(errors.New("inosync is stopping"))
-	}
-	<-reply
-	for _, t := range added {
-		s.pipes.start(t, cfg)
-	}
-	for _, c := range replaced {
-		s.pipes.start(c.cur, cfg)
+	for _, c := range p.replaced {
+		s.pipes.start(c.cur, p.cfg)
 		c.old.stop() // its coalescer hands on what it held before it ends
 	}
-	for _, t := range removed {
+	for _, t := range p.removed {
 		t.stop()
 		s.lg.Info().Str("path", t.sync.Source).Msg("tree removed by the reload; no longer watched")
 	}
-	s.warnRestartOnly(cfg)
-	s.cfg, s.trees, s.order = cfg, kept, order
-	for _, k := range order {
-		t := kept[k]
+	s.warnRestartOnly(p.cfg)
+	s.cfg, s.trees, s.order = p.cfg, p.kept, p.order
+	for _, k := range p.order {
+		t := p.kept[k]
 		if t.sync.Resync <= 0 {
 			t.nextResync = time.Time{}
 		} else if t.nextResync.IsZero() {
 			t.nextResync = time.Now().Add(t.sync.Resync)
 		}
 	}
-	s.status.configure(cfg)
-	whole := "no tree synced whole"
-	if len(fullNames) > 0 {
-		whole = "synced whole for their new excludes, init or delete: " + strings.Join(fullNames, ", ")
-	}
-	return fmt.Sprintf("reloaded %s: %d trees, %d added, %d removed, %d rewatched (%s)",
-		cfg.File, len(order), len(added), len(removed), len(replaced), whole), nil
+	s.status.configure(p.cfg)
 }
 
 // catchUp reports whether a kept tree's new settings ask for one full
