@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -23,10 +25,24 @@ const (
 	kindAlt = "inosync-alt"
 	// kindFan is inosync with watcher = "fanotify" (the scale rows).
 	kindFan = "inosync-fanotify"
+	// kindNoWarm is inosync with warm_rsync = False: every run starts
+	// rsync when it is needed (the load rows, to show what warm rsyncs
+	// buy).
+	kindNoWarm = "inosync-nowarm"
+	// kindAllProcs is inosync with GOMAXPROCS set to the number of CPUs,
+	// the Go runtime's default: no longer on one processor, and so
+	// without the intake pace either (the load rows, to show what one
+	// processor buys).
+	kindAllProcs = "inosync-gomaxprocs"
 )
 
+// trickKinds are inosync with one of its timing tricks turned off.
+var trickKinds = []string{kindNoWarm, kindAllProcs}
+
 // isInosync says whether kind is one of the inosync binaries.
-func isInosync(kind string) bool { return kind == kindInosync || kind == kindAlt || kind == kindFan }
+func isInosync(kind string) bool {
+	return kind == kindInosync || kind == kindAlt || kind == kindFan || slices.Contains(trickKinds, kind)
+}
 
 var errTimeout = errors.New("timeout")
 
@@ -82,10 +98,11 @@ func (b *bench) launchTo(kind, src, dst string, node *sshNode) (*daemon, error) 
 	}
 	d := &daemon{kind: kind, exited: make(chan struct{})}
 	var cmd *exec.Cmd
+	var extraEnv []string // added to the daemon's environment
 	var out *os.File
 	var err error
 	switch kind {
-	case kindInosync, kindAlt, kindFan:
+	case kindInosync, kindAlt, kindFan, kindNoWarm, kindAllProcs:
 		bin := b.inosyncBin
 		if kind == kindAlt {
 			bin = b.inosyncAltBin
@@ -96,8 +113,11 @@ func (b *bench) launchTo(kind, src, dst string, node *sshNode) (*daemon, error) 
 			// --stats: every run logs what rsync sent.
 			text = fmt.Sprintf("wpaths = [%q]\nrpaths = [\"/\"]\nrnodes = [%q]\nedelay = 0\nextra = \"--stats\"\n", src+"/", "root@127.0.0.1:"+dst)
 		}
-		if kind == kindFan {
+		switch kind {
+		case kindFan:
 			text += "watcher = \"fanotify\"\n"
+		case kindNoWarm:
+			text += "warm_rsync = False\n"
 		}
 		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 			return nil, err
@@ -107,6 +127,9 @@ func (b *bench) launchTo(kind, src, dst string, node *sshNode) (*daemon, error) 
 			return nil, err
 		}
 		cmd = exec.Command(bin, "-c", cfg, "--log-format=json")
+		if kind == kindAllProcs {
+			extraEnv = []string{fmt.Sprintf("GOMAXPROCS=%d", runtime.NumCPU())}
+		}
 		cmd.Stdout = io.Discard
 		cmd.Stderr = out
 	case kindLsyncd:
@@ -137,8 +160,11 @@ func (b *bench) launchTo(kind, src, dst string, node *sshNode) (*daemon, error) 
 		return nil, fmt.Errorf("unknown daemon %q", kind)
 	}
 	cmd.Dir = runDir
-	if node != nil {
-		cmd.Env = node.env()
+	switch {
+	case node != nil:
+		cmd.Env = append(node.env(), extraEnv...)
+	case len(extraEnv) > 0:
+		cmd.Env = append(os.Environ(), extraEnv...)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	d.cmd = cmd
@@ -302,7 +328,7 @@ func (d *daemon) waitReady(timeout time.Duration) (time.Duration, error) {
 					if bytes.Contains(ln, []byte("Startup of")) && bytes.Contains(ln, []byte("finished")) {
 						return time.Since(d.launched), nil
 					}
-				case kindInosync, kindAlt, kindFan:
+				default: // inosync, in each of its kinds
 					var l inosyncLine
 					if json.Unmarshal(ln, &l) != nil {
 						continue

@@ -39,6 +39,7 @@ type bench struct {
 
 	inosyncBin    string
 	inosyncAltBin string // -inosync-alt: a second inosync, kind kindAlt
+	tricks        bool   // the load rows also run with each timing trick off (trickKinds)
 	lsyncdBin     string
 	rsyncBin      string
 	tmp           string
@@ -110,6 +111,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the temp dir (trees and daemon logs)")
 	only := flag.String("only", "", "comma-separated scenarios to run (empty, big, load, burst-new, burst-existing, burst-new-disk, restart); writes no report unless -out is set")
 	daemons := flag.String("daemons", "inosync,lsyncd", "comma-separated daemons to run (inosync, lsyncd, inosync-alt; -inosync-alt adds the last); fewer writes no report unless -out is set")
+	tricks := flag.Bool("tricks", false, "run the load rows also with each timing trick turned off (warm rsyncs; one processor and the intake pace), shown against inosync; on by default in a full make bench")
 	burstGap := flag.Duration("burst-gap", 0, "make the burst writer slow: busy-wait this long after each file (writes no report unless -out is set)")
 	burstFS := flag.String("burst-fs", "tmpfs", "where the burst rows' tree lives: tmpfs, or disk (beside the other trees; then no burst-new-disk rows)")
 	scale := flag.Bool("scale", false, "run the scale rows instead (make bench-scale): trees of -scale-dirs directories and the rename row, daemons inosync-fanotify,inosync,lsyncd unless -daemons says otherwise; writes its section of docs/benchmarks.md")
@@ -132,6 +134,11 @@ func main() {
 	}
 	partial := *only != "" || !slices.Contains(kinds, kindInosync) || !slices.Contains(kinds, kindLsyncd) || *burstGap > 0 || *altBin != ""
 	b.burstGap = *burstGap
+	b.tricks = *tricks
+	if !flagSet("tricks") {
+		b.tricks = !partial && !*quick
+	}
+	b.tricks = b.tricks && slices.Contains(kinds, kindInosync)
 
 	b.quick = *quick
 	b.rounds = 3
@@ -268,24 +275,36 @@ func main() {
 		b.loads = append(b.loads, la)
 		b.logf("round %d/%d (%s first); load average %s", r+1, b.rounds, order[0], la)
 		type step struct {
-			name string
-			fn   func(kind string)
+			name  string
+			fn    func(kind string)
+			kinds []string // nil: order
 		}
-		steps := []step{{"empty", b.scenarioEmpty}, {"big", b.scenarioBig}}
+		steps := []step{{"empty", b.scenarioEmpty, nil}, {"big", b.scenarioBig, nil}}
+		loadKinds := order
+		if b.tricks {
+			loadKinds = append(slices.Clone(order), trickKinds...)
+			if r%2 == 1 {
+				slices.Reverse(loadKinds)
+			}
+		}
 		for _, n := range b.loadBusy { // each busy level with every daemon before the next level
-			steps = append(steps, step{"load", func(k string) { b.scenarioLoad(k, n) }})
+			steps = append(steps, step{"load", func(k string) { b.scenarioLoad(k, n) }, loadKinds})
 		}
 		steps = append(steps,
-			step{"burst-new", func(k string) { b.scenarioBurst(k, "new", b.burst, "burst_new_") }},
-			step{"burst-existing", func(k string) { b.scenarioBurst(k, "existing", b.burst, "burst_existing_") }},
-			step{"burst-new-disk", func(k string) { b.scenarioBurst(k, "new", b.mid, "burst_newdisk_") }},
-			step{"restart", b.scenarioRestart},
+			step{"burst-new", func(k string) { b.scenarioBurst(k, "new", b.burst, "burst_new_") }, nil},
+			step{"burst-existing", func(k string) { b.scenarioBurst(k, "existing", b.burst, "burst_existing_") }, nil},
+			step{"burst-new-disk", func(k string) { b.scenarioBurst(k, "new", b.mid, "burst_newdisk_") }, nil},
+			step{"restart", b.scenarioRestart, nil},
 		)
 		for _, sc := range steps {
 			if !run[sc.name] {
 				continue
 			}
-			for _, k := range order {
+			kinds := sc.kinds
+			if kinds == nil {
+				kinds = order
+			}
+			for _, k := range kinds {
 				sc.fn(k)
 			}
 		}
@@ -317,6 +336,13 @@ func main() {
 	}
 	cleanup()
 	b.logf("done in %s", time.Since(b.start).Round(time.Second))
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // settleDisk writes back what is dirty (sync(2)) before a measurement, so

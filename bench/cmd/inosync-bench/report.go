@@ -230,16 +230,40 @@ func (b *bench) table() (rows []tableRow, met, missed int) {
 	return rows, met, missed
 }
 
-// altTable compares the -inosync-alt binary with inosync, on every row
-// where inosync-alt has a value: no targets, only alt/inosync of the
-// medians.
+// altTable compares the -inosync-alt binary with inosync (see
+// against).
 func (b *bench) altTable() []tableRow {
-	var rows []tableRow
 	if b.inosyncAltBin == "" {
 		return nil
 	}
+	return b.against(kindAlt)
+}
+
+// trickTables compares inosync with each of its timing tricks turned off
+// against inosync (see against), by trick kind.
+func (b *bench) trickTables() map[string][]tableRow {
+	if !b.tricks {
+		return nil
+	}
+	out := map[string][]tableRow{}
+	for _, k := range trickKinds {
+		out[k] = b.against(k)
+	}
+	return out
+}
+
+// trickWords says which trick each of trickKinds turns off.
+var trickWords = map[string]string{
+	kindNoWarm:   "`warm_rsync = False`: no rsync started ahead of need; each run starts its own",
+	kindAllProcs: "`GOMAXPROCS` set to the number of CPUs (the Go runtime's default): more than one processor, and with that no intake pace",
+}
+
+// against compares daemon kind with inosync, on every row where kind has
+// a value: no targets, only kind/inosync of the medians.
+func (b *bench) against(kind string) []tableRow {
+	var rows []tableRow
 	for _, r := range b.rows() {
-		ov, av := b.results[r.key][kindInosync], b.results[r.key][kindAlt]
+		ov, av := b.results[r.key][kindInosync], b.results[r.key][kind]
 		if len(av) == 0 {
 			continue
 		}
@@ -339,6 +363,14 @@ func (b *bench) report(elapsed time.Duration) reportOut {
 		fmt.Fprintf(&t, "\ninosync-alt (%s) against inosync, same run, medians over rounds:\n", b.inosyncAltBin)
 		t.WriteString(textTable(append([]tableRow{{figure: "figure", ours: "inosync", theirs: "inosync-alt", ratio: "alt/inosync"}}, alt...), 4))
 	}
+	tricks := b.trickTables()
+	for _, k := range trickKinds {
+		if len(tricks[k]) == 0 {
+			continue
+		}
+		fmt.Fprintf(&t, "\n%s (inosync with %s) against inosync, same run, medians over rounds:\n", k, trickWords[k])
+		t.WriteString(textTable(append([]tableRow{{figure: "figure", ours: "inosync", theirs: k, ratio: "it/inosync"}}, tricks[k]...), 4))
+	}
 	if len(b.notes) > 0 {
 		t.WriteString("notes:\n")
 		for _, n := range b.notes {
@@ -374,6 +406,18 @@ func (b *bench) report(elapsed time.Duration) reportOut {
 		fmt.Fprintf(&m, "\n### inosync-alt against inosync\n\n`-inosync-alt %s`, run like inosync in the same rounds; no targets.\n\n| figure | inosync | inosync-alt | alt/inosync |\n|---|---|---|---|\n", b.inosyncAltBin)
 		for _, r := range alt {
 			fmt.Fprintf(&m, "| %s | %s | %s | %s |\n", strings.TrimSpace(r.figure), r.ours, r.theirs, r.ratio)
+		}
+	}
+	if len(tricks) > 0 {
+		m.WriteString("\n### What the timing tricks buy\n\nThe load rows run, in the same rounds, also with one of inosync's timing tricks turned off at a time, shown against inosync with all of them; no targets. A ratio above 1 is what the trick buys.\n")
+		for _, k := range trickKinds {
+			if len(tricks[k]) == 0 {
+				continue
+			}
+			fmt.Fprintf(&m, "\n%s: %s.\n\n| figure | inosync | %s | it/inosync |\n|---|---|---|---|\n", k, trickWords[k], k)
+			for _, r := range tricks[k] {
+				fmt.Fprintf(&m, "| %s | %s | %s | %s |\n", strings.TrimSpace(r.figure), r.ours, r.theirs, r.ratio)
+			}
 		}
 	}
 	m.WriteString(methodText(b))
@@ -593,7 +637,11 @@ func loadText(b *bench) string {
   with no busy process, for reference; on a 2-CPU machine 2 busy cores
   leave none idle. Each write's start and latency go to latency.tsv
   beside the daemon's log (`+"`-keep`"+` keeps them), to match outliers
-  with the daemon's log.
+  with the daemon's log. In a full run (or with `+"`-tricks`"+`), each
+  level also runs inosync with one timing trick turned off at a time
+  (the same binary: `+"`warm_rsync = False`"+` in its config, or
+  `+"`GOMAXPROCS`"+` set to the number of CPUs in its environment), in
+  the same rounds, after or before the others as the round's order says.
 `, b.mid.name, b.burstFS, strings.Join(levels, ", "), niceness(), autogroup, b.loadWrites, b.loadGap, b.loadWrites)
 }
 
