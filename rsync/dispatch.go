@@ -50,6 +50,9 @@ type Work struct {
 	// has each old name, from which the new one is copied there before
 	// the run (see moveArgv), instead of being sent again.
 	Moves []Move
+	// Renamed are the new names of every rename within the tree among
+	// Paths, whether or not Moves holds it (see unsureNames).
+	Renamed []string
 }
 
 // Move is a rename within a tree, both names relative to its root: To
@@ -139,7 +142,8 @@ type result struct {
 type jobState struct {
 	Job
 	pending map[string]struct{}
-	moves   map[string]string // renames among pending: new name → old (see Work.Moves)
+	moves   map[string]string   // renames among pending: new name → old (see Work.Moves)
+	renamed map[string]struct{} // new names of renames since the last list run (see unsureNames)
 	full    bool
 	initial bool // the pending full run is the initial one
 	runs    map[int]running
@@ -200,6 +204,7 @@ type running struct {
 	initial bool
 	paths   []string
 	moves   []Move    // copied on the target before the run (see moveArgv)
+	unsure  []string  // renames' new names not copied: the run passes --ignore-times (see unsureNames)
 	exclude []string  // set-aside paths it leaves out (see unreadableSet)
 	since   time.Time // when the oldest of its changes was seen
 	// transferred: rsync said its transfer is complete and is only exiting
@@ -468,6 +473,7 @@ func (d *dispatcher) loop(in <-chan Work) error {
 			}
 			for _, j := range d.byTree[w.Tree] {
 				j.addMoves(w.Moves)
+				j.noteRenamed(w.Renamed)
 				d.merge(j, w.Paths, w.Full, false, since)
 				if j.heldMaxDelete { // a new change: try again
 					j.heldMaxDelete, j.waiting = false, false
@@ -526,6 +532,7 @@ func (d *dispatcher) merge(j *jobState, paths []string, full, initial bool, sinc
 		j.full = true
 		j.initial = j.initial || initial
 		clear(j.pending)
+		clear(j.renamed)
 		return
 	}
 	if j.full {
@@ -535,6 +542,7 @@ func (d *dispatcher) merge(j *jobState, paths []string, full, initial bool, sinc
 		if p == "" || p == "/" {
 			j.full = true
 			clear(j.pending)
+			clear(j.renamed)
 			return
 		}
 		j.pending[p] = struct{}{}
@@ -542,6 +550,7 @@ func (d *dispatcher) merge(j *jobState, paths []string, full, initial bool, sinc
 	if d.o.MaxPending > 0 && len(j.pending) > d.o.MaxPending {
 		j.full = true
 		clear(j.pending)
+		clear(j.renamed)
 	}
 }
 
@@ -587,8 +596,15 @@ func (d *dispatcher) startReady() {
 		if !full && len(exclude) == 0 {
 			moves = j.takeMoves(paths)
 		}
+		var unsure []string
+		if !full {
+			if unsure = j.unsureNames(paths, moves); len(unsure) > 0 {
+				moves = nil // --ignore-times would send the copies again
+				unsure = j.unsureNames(paths, nil)
+			}
+		}
 		var w *warmRsync
-		if !full && len(j.warm) > 0 && len(paths) <= warmListMax && (j.Exclude == nil || !dirs) && len(exclude) == 0 && len(moves) == 0 {
+		if !full && len(j.warm) > 0 && len(paths) <= warmListMax && (j.Exclude == nil || !dirs) && len(exclude) == 0 && len(moves) == 0 && len(unsure) == 0 {
 			w = d.takeWarm(j)
 			j.warmAt = time.Now().Add(warmDelay)
 		}
@@ -603,6 +619,7 @@ func (d *dispatcher) startReady() {
 		j.full, j.initial = false, false
 		clear(j.pending)
 		clear(j.moves)
+		clear(j.renamed)
 		if !full {
 			now := time.Now()
 			j.streaming = now.Sub(j.listed) < d.o.StreamGap
@@ -616,7 +633,7 @@ func (d *dispatcher) startReady() {
 				j.againAfterFull[p] = struct{}{}
 			}
 		}
-		run := running{full: full, initial: initial, paths: paths, moves: moves, exclude: exclude, since: j.since}
+		run := running{full: full, initial: initial, paths: paths, moves: moves, unsure: unsure, exclude: exclude, since: j.since}
 		j.runs[id] = run
 		d.running++
 		job := j.Job // a copy: a reload may replace j.Job while the run goes on
@@ -663,6 +680,7 @@ func (d *dispatcher) finish(r result, draining bool) {
 		d.queueAfter(j, r)
 		return
 	}
+	j.noteRenamed(run.unsure) // the retry compares them by content too
 	if r.exit == exitPartial && d.setAside(j, r, run, now, draining) {
 		return
 	}

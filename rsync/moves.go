@@ -149,9 +149,10 @@ func moveArgv(st Settings, source, dest string, m Move, dir, link bool) []string
 		}
 	} else {
 		// A delta against the basis, also to a local node (whose
-		// default is to send whole files).
+		// default is to send whole files); by content, not by size and
+		// time, where the new name holds a file already (see noteRenamed).
 		src, dst = base+to, dest+parentDir(to)+"/"
-		opts = []string{"--no-whole-file", "--fuzzy"}
+		opts = []string{"--no-whole-file", "--ignore-times", "--fuzzy"}
 		if parentDir(to) != parentDir(from) {
 			opts = append(opts, "--fuzzy", "--copy-dest="+relFrom(parentDir(to), parentDir(from)))
 		}
@@ -243,5 +244,64 @@ func (d *dispatcher) copyMoves(j Job, st Settings, run running, lg zerolog.Logge
 		if le := lg.Debug(); le.Enabled() {
 			le.Str("argv", Quote(argv)).Str("output", output).Msg("rsync output")
 		}
+	}
+}
+
+// Under a rename's new name the target may still hold another file: the
+// one the name held before (a swap through a third name, a rotation
+// r1 → r2, r0 → r1, or a file renamed over another). rsync's quick check
+// cannot tell the two apart when their sizes and modification times are
+// equal, which is common for files renamed in turn (written in one clock
+// tick, or with their times kept by tar or cp -p): it would skip the name
+// and leave the other file there, and a full sync would not notice
+// either. A move copied before the run is copied with --ignore-times
+// (see moveArgv), so the run finds the right file there. A run that lists
+// a new name whose move is not copied passes --ignore-times itself: rsync
+// then compares every file it lists by content, and copies no moves,
+// which it would send again.
+
+// noteRenamed records renames' new names, which are about to join the
+// job's pending set (or are put back after a failed run), for
+// unsureNames.
+func (j *jobState) noteRenamed(names []string) {
+	if j.full {
+		return
+	}
+	for _, n := range names {
+		if j.renamed == nil {
+			j.renamed = map[string]struct{}{}
+		}
+		j.renamed[n] = struct{}{}
+	}
+}
+
+// unsureNames returns, sorted, the renames' new names in or below paths
+// (a run's sorted list) that no move of copied puts in place.
+func (j *jobState) unsureNames(paths []string, copied []Move) []string {
+	var out []string
+	for name := range j.renamed {
+		if listedOrBelow(paths, name) && !slices.ContainsFunc(copied, func(m Move) bool { return m.To == name }) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// listedOrBelow reports whether rel is in paths (sorted; a directory ends
+// in '/'), as a name or as a directory, or below a directory there.
+func listedOrBelow(paths []string, rel string) bool {
+	for p := rel; ; {
+		if _, ok := slices.BinarySearch(paths, p); ok {
+			return true
+		}
+		if _, ok := slices.BinarySearch(paths, p+"/"); ok {
+			return true
+		}
+		i := strings.LastIndexByte(p, '/')
+		if i < 0 {
+			return false
+		}
+		p = p[:i]
 	}
 }

@@ -28,11 +28,11 @@ func TestMoveArgv(t *testing.T) {
 		{"a directory", "/s/", "web1:/t/", Move{From: "old", To: "a/new"}, true,
 			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --copy-dest=../../old /s/a/new/ web1:/t/a/new/"},
 		{"a file in its directory", "/s/", "/t", Move{From: "d/f", To: "d/g"}, false,
-			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --no-whole-file --fuzzy /s/d/g /t/d/"},
+			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --no-whole-file --ignore-times --fuzzy /s/d/g /t/d/"},
 		{"a file to another directory", "/s/", "/t/", Move{From: "d/f", To: "e/x/g"}, false,
-			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --no-whole-file --fuzzy --fuzzy --copy-dest=../../d /s/e/x/g /t/e/x/"},
+			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --no-whole-file --ignore-times --fuzzy --fuzzy --copy-dest=../../d /s/e/x/g /t/e/x/"},
 		{"a file from the root", "/s/", "/t/", Move{From: "f", To: "e/g"}, false,
-			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --no-whole-file --fuzzy --fuzzy --copy-dest=.. /s/e/g /t/e/"},
+			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --no-whole-file --ignore-times --fuzzy --fuzzy --copy-dest=.. /s/e/g /t/e/"},
 		{"a node's home directory", "/s/", "web1:", Move{From: "old", To: "new"}, true,
 			"/usr/bin/rsync -ltrp --bwlimit=0 --modify-window=-1 --stats --copy-dest=../old /s/new/ web1:new/"},
 		{"a source without its slash", "/srv/www", "/t/", Move{From: "old", To: "new"}, true,
@@ -198,5 +198,69 @@ func TestAddMoves(t *testing.T) {
 	})
 	if want := map[string]string{"new-name": "old"}; !maps.Equal(j.moves, want) {
 		t.Errorf("moves %v, want %v", j.moves, want)
+	}
+}
+
+// Files swapped through a third name, and files rotated (r2 → r3, r1 → r2,
+// r0 → r1), all of one size and one modification time, as tar or cp -p
+// leave them: rsync's quick check alone would keep the old files under the
+// reused names on the target. Moves copied before the run are copied by
+// content; a run that lists new names not copied compares by content.
+func TestDispatchReusedNamesSentByContent(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	swap := []Move{{From: "swapA", To: "tmpx"}, {From: "swapB", To: "swapA"}, {From: "tmpx", To: "swapB"}}
+	rotate := []Move{{From: "log/r2", To: "log/r3"}, {From: "log/r1", To: "log/r2"}, {From: "log/r0", To: "log/r1"}}
+	for _, c := range []struct {
+		name   string
+		warm   bool
+		copied bool // the renames come as Moves too, and are copied
+		logged string
+	}{
+		{"copied", false, true, "rename copied on the target"},
+		{"not copied", false, false, "compares the listed files by content"},
+		{"not copied, warm rsync", true, false, "compares the listed files by content"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+			stamp := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+			for name, content := range map[string]string{"swapA": "AAAA", "swapB": "BBBB", "log/r0": "1111", "log/r1": "2222", "log/r2": "3333"} {
+				write(t, filepath.Join(src, name), content)
+				must(t, os.Chtimes(filepath.Join(src, name), stamp, stamp))
+			}
+			var logs testutil.LockedBuffer
+			in, _, done := controlled(t, Options{
+				Jobs:    []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}},
+				Initial: true, Warm: c.warm, Logger: zerolog.New(&logs),
+			})
+			testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(dst) == snapshot(src) })
+			if c.warm {
+				testutil.Eventually(t, 10*time.Second, "a warm rsync", func() bool { return len(warmWaiting()) >= 1 })
+			}
+			for _, ms := range [][]Move{swap, rotate} {
+				var paths, renamed []string
+				for _, m := range ms {
+					must(t, os.Rename(filepath.Join(src, m.From), filepath.Join(src, m.To)))
+					paths = append(paths, m.From, m.To)
+					renamed = append(renamed, m.To)
+				}
+				slices.Sort(paths)
+				slices.Sort(renamed)
+				w := Work{Paths: slices.Compact(paths), Renamed: renamed}
+				if c.copied {
+					w.Moves = ms
+				}
+				in <- w
+			}
+			want := "log/\nlog/r1:1111\nlog/r2:2222\nlog/r3:3333\nswapA:BBBB\nswapB:AAAA\n"
+			if got := snapshot(src); got != want {
+				t.Fatalf("source:\n%s", got)
+			}
+			testutil.Eventually(t, 10*time.Second, "the target like the source", func() bool { return snapshot(dst) == want })
+			endDispatch(t, in, done)
+			if !strings.Contains(logs.String(), c.logged) {
+				t.Errorf("no %q in the log:\n%s", c.logged, logs.String())
+			}
+		})
 	}
 }

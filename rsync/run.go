@@ -109,6 +109,10 @@ func (d *dispatcher) plan(j Job, run running, w *warmRsync, lg zerolog.Logger) (
 			inv.argv, prefix = w.argv, w.prefix
 		}
 		inv.stdin = fileList(prefix, paths)
+		if len(run.unsure) > 0 {
+			inv.argv = insertBeforeOperands(inv.argv, []string{"--ignore-times"})
+			lg.Info().Strs("renamed", run.unsure).Msg("new names of renames not copied on the target: rsync compares the listed files by content, not by size and time")
+		}
 	}
 	if len(run.exclude) > 0 {
 		inv.argv = withRulesFirst(inv.argv, excludeOptions(j.Path, run.exclude))

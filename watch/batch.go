@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -24,6 +25,11 @@ type Batch struct {
 	// Moves are renames within the tree whose old and new names are both
 	// in Paths (see Change.From).
 	Moves []Move
+	// Renamed are the new names of every rename within the tree in the
+	// batch, sorted, whether or not Moves holds it: under such a name the
+	// target may still hold another file (a swap, a rotation), which a
+	// size-and-time check cannot tell from the one moved in.
+	Renamed []string
 }
 
 // Move is a rename within a tree: To holds what From held.
@@ -555,11 +561,12 @@ type pending struct {
 	maxPaths int
 	perDir   int
 
-	root  node
-	full  bool
-	first time.Time         // when the first change of this batch came
-	moves map[string]string // renames within the tree: new name → old
-	away  map[string]string // such new names renamed on: their old names
+	root    node
+	full    bool
+	first   time.Time           // when the first change of this batch came
+	moves   map[string]string   // renames within the tree: new name → old
+	away    map[string]string   // such new names renamed on: their old names
+	renamed map[string]struct{} // every new name of a rename within the tree (Batch.Renamed)
 
 	stack []*node // scratch for add
 }
@@ -622,6 +629,7 @@ func (p *pending) addBatch(b Batch) {
 	for _, m := range b.Moves {
 		p.moves[m.To] = m.From
 	}
+	p.noteRenamed(b.Renamed...)
 }
 
 // due reports whether the batch has waited its delay at now.
@@ -673,8 +681,9 @@ func (p *pending) take() Batch {
 		b.Paths = collect(&p.root, "", b.Paths)
 		sort.Strings(b.Paths)
 		b.Moves = movesIn(p.moves, b.Paths)
+		b.Renamed = slices.Sorted(maps.Keys(p.renamed))
 	}
-	p.root, p.full, p.first, p.moves, p.away = node{}, false, time.Time{}, nil, nil
+	p.root, p.full, p.first, p.moves, p.away, p.renamed = node{}, false, time.Time{}, nil, nil, nil
 	return b
 }
 
@@ -699,7 +708,11 @@ func (p *pending) noteMove(c Change) {
 		}
 		return
 	}
-	if p.full || p.covers(c.Rel) {
+	if p.full {
+		return
+	}
+	p.noteRenamed(c.Rel)
+	if p.covers(c.Rel) {
 		return
 	}
 	from := c.From
@@ -714,6 +727,19 @@ func (p *pending) noteMove(c Change) {
 		p.moves = map[string]string{}
 	}
 	p.moves[c.Rel] = from
+}
+
+// noteRenamed records names as new names of renames (Batch.Renamed).
+func (p *pending) noteRenamed(names ...string) {
+	if p.full {
+		return
+	}
+	for _, n := range names {
+		if p.renamed == nil {
+			p.renamed = map[string]struct{}{}
+		}
+		p.renamed[n] = struct{}{}
+	}
 }
 
 // movesIn returns the moves whose old and new names are both among paths
@@ -758,7 +784,7 @@ func (p *pending) covers(rel string) bool {
 func (p *pending) setFull() {
 	p.full = true
 	p.root = node{}
-	p.moves, p.away = nil, nil
+	p.moves, p.away, p.renamed = nil, nil, nil
 }
 
 // addPath records rel, a clean relative path; rec means "rel and everything

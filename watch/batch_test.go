@@ -475,7 +475,8 @@ func TestCoalesceBacklog(t *testing.T) {
 }
 
 // A rename within the tree goes out as a Move when both names are in the
-// batch, and comes back with the batch when it is held.
+// batch, and its new name in Renamed in any case; both come back with the
+// batch when it is held.
 func TestPendingMoves(t *testing.T) {
 	now := time.Now()
 	p := newPending(CoalesceOptions{})
@@ -489,15 +490,19 @@ func TestPendingMoves(t *testing.T) {
 	if !slices.Equal(b.Moves, want) {
 		t.Fatalf("moves %v, want %v (paths %q)", b.Moves, want, b.Paths)
 	}
+	renamed := []string{"a/new", "g", "h"}
+	if !slices.Equal(b.Renamed, renamed) {
+		t.Errorf("renamed %q, want %q", b.Renamed, renamed)
+	}
 	p.addBatch(b)
-	if again := p.take(); !slices.Equal(again.Moves, want) {
-		t.Errorf("after addBatch: moves %v, want %v", again.Moves, want)
+	if again := p.take(); !slices.Equal(again.Moves, want) || !slices.Equal(again.Renamed, renamed) {
+		t.Errorf("after addBatch: moves %v, renamed %q; want %v, %q", again.Moves, again.Renamed, want, renamed)
 	}
 	p.add(Change{Rel: "x", Op: Rename}, now)
 	p.add(Change{Rel: "y", Op: Create, From: "x"}, now)
 	p.setFull()
-	if b := p.take(); !b.Full || b.Moves != nil {
-		t.Errorf("a full batch: %+v, want no moves", b)
+	if b := p.take(); !b.Full || b.Moves != nil || b.Renamed != nil {
+		t.Errorf("a full batch: %+v, want no moves, nothing renamed", b)
 	}
 }
 
@@ -523,5 +528,10 @@ func TestPendingMovesChanged(t *testing.T) {
 	b := p.take()
 	if want := []Move{{From: "a", To: "c"}}; !slices.Equal(b.Moves, want) {
 		t.Errorf("moves %v, want %v (paths %q)", b.Moves, want, b.Paths)
+	}
+	// Every new name, the moves left out included: under x and cur the
+	// target may hold another file than the one renamed there.
+	if want := []string{"b", "c", "cur", "g", "x", "y"}; !slices.Equal(b.Renamed, want) {
+		t.Errorf("renamed %q, want %q", b.Renamed, want)
 	}
 }

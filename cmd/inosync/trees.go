@@ -145,7 +145,7 @@ func (p *pipelines) start(t *treeRun, cfg *config.Config) {
 	go func() {
 		defer p.wg.Done()
 		for b := range batches {
-			p.work <- rsync.Work{Tree: id, Paths: b.Paths, Full: b.Full, Since: b.First, Moves: workMoves(b.Moves)}
+			p.work <- rsync.Work{Tree: id, Paths: b.Paths, Full: b.Full, Since: b.First, Moves: workMoves(b.Moves), Renamed: b.Renamed}
 		}
 	}()
 }
