@@ -688,9 +688,11 @@ func (d *dispatcher) finish(r result, draining bool) {
 	j.failures++
 	j.rec.failed++
 	j.rec.lastExit, j.rec.lastError = r.exit, lastLine(r.stderr)
-	if configFault(r.exit) {
+	if configFault(r.exit) || r.exit == exitPartial {
+		// "rsync: --x: unknown option" or "rsync: [receiver] mkstemp …
+		// failed: Read-only file system" says more than the summary.
 		if line := firstError(r.stderr); line != "" {
-			j.rec.lastError = line // "rsync: --x: unknown option" says more than the summary
+			j.rec.lastError = line
 		}
 	}
 	if j.rec.lastError == "" {

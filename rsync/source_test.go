@@ -165,3 +165,23 @@ func TestMaxDeleteHeld(t *testing.T) {
 	close(in)
 	<-done
 }
+
+// rsync's exit 23 ends with a summary that says nothing ("some files/attrs
+// were not transferred (see previous errors)"): the status shows rsync's
+// first error instead, which names what went wrong.
+func TestPartialShowsFirstError(t *testing.T) {
+	dir := t.TempDir()
+	rs := shellScript(t, dir, "rsync", "echo 'rsync: [receiver] mkstemp \"/t/.f.x\" failed: Read-only file system (30)' >&2\n"+
+		"echo 'rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1394) [sender=3.5.0]' >&2\nexit 23\n")
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "f"), "1")
+	o := Options{Jobs: []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}}, Initial: true, Logger: zerolog.Nop()}
+	o.Backoff.Min, o.Backoff.Max = time.Hour, time.Hour
+	in, ctl, done := controlled(t, o)
+	testutil.Eventually(t, 10*time.Second, "the run failed", func() bool { return jobOf(t, askStatus(ctl), dst).Failures == 1 })
+	if got := jobOf(t, askStatus(ctl), dst).LastError; !strings.Contains(got, "Read-only file system") {
+		t.Errorf("last error %q, want rsync's first error", got)
+	}
+	close(in)
+	<-done
+}

@@ -109,7 +109,7 @@ func (o *output) settings(c call, line int) {
 		case "logfile":
 			o.globalNotes = append(o.globalNotes, o.note(line, "settings.logfile = %q: inosync logs to standard error (the journal under systemd); its own logfile setting is rsync's --log-file, not this", s))
 		case "pidfile", "nodaemon":
-			o.globalNotes = append(o.globalNotes, o.note(line, "settings.%s: inosync always runs in the foreground and writes no pid file; run it as a systemd service (contrib/inosync.service)", k))
+			o.globalNotes = append(o.globalNotes, o.note(line, "settings.%s: inosync runs in the foreground unless started with -d, and writes no pid file; run it as a systemd service (inosync.service, from the package or make install)", k))
 		case "insist":
 			o.globalNotes = append(o.globalNotes, o.note(line, "settings.insist: inosync always starts and retries a node it cannot reach, with backoff"))
 		case "logident", "logfacility":

@@ -6,7 +6,7 @@
 # rsync deletes nothing on the target.
 
 # media.lua:2: settings.logfile = "/var/log/lsyncd/media.log": inosync logs to standard error (the journal under systemd); its own logfile setting is rsync's --log-file, not this
-# media.lua:2: settings.nodaemon: inosync always runs in the foreground and writes no pid file; run it as a systemd service (contrib/inosync.service)
+# media.lua:2: settings.nodaemon: inosync runs in the foreground unless started with -d, and writes no pid file; run it as a systemd service (inosync.service, from the package or make install)
 
 # media.lua:7: default.rsyncssh moves and deletes on the host with ssh; inosync lets rsync do both (a path renamed within the tree is rebuilt there from its old name, not sent again)
 # media.lua:7: sync{default.rsyncssh}

@@ -7,8 +7,8 @@
 
 # settings-table.lua:2: settings = {…} is lsyncd 2.0's form, which lsyncd 2.2 refuses (it wants settings {…}); converted as settings for every sync
 # settings-table.lua:2: settings.logfile = "/var/log/lsyncd.log": inosync logs to standard error (the journal under systemd); its own logfile setting is rsync's --log-file, not this
-# settings-table.lua:2: settings.nodaemon: inosync always runs in the foreground and writes no pid file; run it as a systemd service (contrib/inosync.service)
-# settings-table.lua:2: settings.pidfile: inosync always runs in the foreground and writes no pid file; run it as a systemd service (contrib/inosync.service)
+# settings-table.lua:2: settings.nodaemon: inosync runs in the foreground unless started with -d, and writes no pid file; run it as a systemd service (inosync.service, from the package or make install)
+# settings-table.lua:2: settings.pidfile: inosync runs in the foreground unless started with -d, and writes no pid file; run it as a systemd service (inosync.service, from the package or make install)
 status_file = "/var/log/lsyncd.stat"
 status_interval = 5
 

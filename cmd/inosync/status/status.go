@@ -165,7 +165,11 @@ func (r *Report) summary() string {
 			}
 			switch n.State {
 			case Failing:
-				failing = append(failing, fmt.Sprintf("node %s failing since %s", n.Node, clock(n.FailingSince)))
+				which := "node " + n.Node
+				if len(r.Trees) > 1 && t.Source != "" {
+					which += " of " + t.Source // which tree's node
+				}
+				failing = append(failing, fmt.Sprintf("%s failing since %s", which, clock(n.FailingSince)))
 			case InSync:
 				continue
 			case Initial:

@@ -21,6 +21,10 @@ func TestSummary(t *testing.T) {
 		{tree(Node{Node: "web1", State: Running, Pending: 1}), "2 trees, 1 node: syncing, 1 path pending"},
 		{tree(Node{Node: "web1", State: InSync}, Node{Node: "web2", State: Failing, FailingSince: &since, Pending: 41}),
 			"2 trees, 2 nodes: node web2 failing since 10:02:00; 41 paths pending"},
+		{Report{Trees: []Tree{
+			{Source: "/srv/a/", Nodes: []Node{{Node: "(local)", State: Failing, FailingSince: &since, Pending: 1}}},
+			{Source: "/srv/b/", Nodes: []Node{{Node: "(local)", State: Failing, FailingSince: &since, Pending: 1}}}}},
+			"2 trees, 1 node: node (local) of /srv/a/ failing since 10:02:00; node (local) of /srv/b/ failing since 10:02:00; 2 paths pending"},
 		{tree(Node{Node: "web1", State: InSync, Unreadable: []UnreadablePath{{Path: "secret"}}}),
 			"2 trees, 1 node (1 path that rsync cannot read): in sync"},
 		{Report{Stopping: true, Trees: []Tree{{Nodes: []Node{{Node: "a", State: InSync}}}}},
