@@ -30,6 +30,11 @@ type Batch struct {
 	// target may still hold another file (a swap, a rotation), which a
 	// size-and-time check cannot tell from the one moved in.
 	Renamed []string
+	// Open are files handed on while still open for writing, because the
+	// coalescer was stopping (see CoalesceOptions.Writing): what rsync
+	// copies of them may be only part of what their writer goes on to
+	// write. Sorted; set with Full too.
+	Open []string
 }
 
 // Move is a rename within a tree: To holds what From held.
@@ -491,17 +496,21 @@ func (c *coalescer) holdWriting() {
 }
 
 // releaseWriting hands on the held files that were closed or held for
-// HoldOpen (all of them when all is set), folded into the batch that waits
-// for the consumer, and asks again later about the rest.
+// HoldOpen (all of them when all is set, those still open as Batch.Open),
+// folded into the batch that waits for the consumer, and asks again later
+// about the rest.
 func (c *coalescer) releaseWriting(all bool) {
 	if len(c.writing) == 0 {
 		return
 	}
 	now := c.clock.Now()
-	var paths []string
+	var paths, open []string
 	first := time.Time{}
 	for rel, since := range c.writing {
 		if all || now.Sub(since) >= c.opts.HoldOpen || !c.opts.Writing(rel) {
+			if all && c.opts.Writing(rel) {
+				open = append(open, rel) // handed on while its writer goes on
+			}
 			paths = append(paths, rel)
 			delete(c.writing, rel)
 			if first.IsZero() || since.Before(first) {
@@ -517,7 +526,7 @@ func (c *coalescer) releaseWriting(all bool) {
 				first = c.heldFirst
 			}
 		}
-		q.addBatch(Batch{Paths: paths})
+		q.addBatch(Batch{Paths: paths, Open: open})
 		b := q.take()
 		c.held, c.heldFirst = &b, first
 	}
@@ -567,6 +576,7 @@ type pending struct {
 	moves   map[string]string   // renames within the tree: new name → old
 	away    map[string]string   // such new names renamed on: their old names
 	renamed map[string]struct{} // every new name of a rename within the tree (Batch.Renamed)
+	open    map[string]struct{} // files handed on while still open for writing (Batch.Open)
 
 	stack []*node // scratch for add
 }
@@ -630,6 +640,12 @@ func (p *pending) addBatch(b Batch) {
 		p.moves[m.To] = m.From
 	}
 	p.noteRenamed(b.Renamed...)
+	for _, n := range b.Open {
+		if p.open == nil {
+			p.open = map[string]struct{}{}
+		}
+		p.open[n] = struct{}{}
+	}
 }
 
 // due reports whether the batch has waited its delay at now.
@@ -683,7 +699,10 @@ func (p *pending) take() Batch {
 		b.Moves = movesIn(p.moves, b.Paths)
 		b.Renamed = slices.Sorted(maps.Keys(p.renamed))
 	}
-	p.root, p.full, p.first, p.moves, p.away, p.renamed = node{}, false, time.Time{}, nil, nil, nil
+	if len(p.open) > 0 {
+		b.Open = slices.Sorted(maps.Keys(p.open))
+	}
+	p.root, p.full, p.first, p.moves, p.away, p.renamed, p.open = node{}, false, time.Time{}, nil, nil, nil, nil
 	return b
 }
 

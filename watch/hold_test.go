@@ -77,3 +77,29 @@ func TestCoalesceHoldsOpenFiles(t *testing.T) {
 		t.Fatalf("batch after HoldOpen %v, want log", b.Paths)
 	}
 }
+
+// At a stop the held files go at once; those still open for writing come
+// in Batch.Open, since what rsync copies of them may be partial. A held
+// file closed meanwhile is not among them, nor is one never held.
+func TestCoalesceStopHandsOnOpenFiles(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	files := &openFiles{open: map[string]bool{"big": true, "closed-later": true}}
+	ctx, stop := context.WithCancel(context.Background())
+	in, out := make(chan Change), make(chan Batch)
+	go Coalesce(ctx, in, out, CoalesceOptions{Delay: time.Second, Clock: clock, Writing: files.writing, HoldOpen: time.Minute})
+	defer close(in)
+	in <- file("big")
+	in <- file("closed-later")
+	in <- file("small")
+	testutil.Eventually(t, 5*time.Second, "the delay's timer", func() bool { return clock.armed() == 1 })
+	clock.Advance(time.Second)
+	if b := receive(t, out); !slices.Equal(b.Paths, []string{"small"}) || b.Open != nil {
+		t.Fatalf("first batch %v (open %v), want small alone, nothing open", b.Paths, b.Open)
+	}
+	files.set("closed-later", false)
+	stop()
+	b := receive(t, out)
+	if !slices.Equal(b.Paths, []string{"big", "closed-later"}) || !slices.Equal(b.Open, []string{"big"}) {
+		t.Errorf("batch at the stop %v, open %v; want big and closed-later, big open", b.Paths, b.Open)
+	}
+}

@@ -64,3 +64,29 @@ func slowWriteSyncedAfterClose(t *testing.T, extra string) {
 	}
 	t.Logf("%d rsync runs for the slow write", runs)
 }
+
+// A file still being written when inosync stops is synced as it is, and
+// the stop says so: a warning naming it, and the status file's last
+// report, since its copy on the node may be partial.
+func TestStopWhileWriting(t *testing.T) {
+	o, base, src, _ := syncedTree(t, `status_file = "@BASE@/status.txt"
+`)
+	f, err := os.Create(filepath.Join(src, "big"))
+	must(t, err)
+	defer f.Close()
+	_, err = f.Write(make([]byte, 64<<10))
+	must(t, err)
+	testutil.Eventually(t, 10*time.Second, "the open file held back", func() bool {
+		r, _ := o.report(t)
+		return node(t, r, src+"/").Pending >= 1
+	})
+	must(t, o.stop(t))
+	if !strings.Contains(o.logs.String(), "still being written as watching stopped") || !strings.Contains(o.logs.String(), `"open":["big"]`) {
+		t.Errorf("no warning naming big:\n%s", o.logs.String())
+	}
+	b, err := os.ReadFile(filepath.Join(base, "status.txt"))
+	must(t, err)
+	if !strings.Contains(string(b), "a file was still being written at the stop and may be partial on the nodes until it is synced again: "+src+"/big") {
+		t.Errorf("the last status report does not name big:\n%s", b)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -428,6 +429,14 @@ func (s *supervisor) stoppedReport(err error) status.Report {
 		Stopped: true, Result: "everything seen was synced"}
 	if err != nil {
 		r.Result = err.Error()
+	}
+	switch open := s.pipes.writtenAtStop(); len(open) {
+	case 0:
+	case 1:
+		r.Result += "; a file was still being written at the stop and may be partial on the nodes until it is synced again: " + open[0]
+	default:
+		r.Result += fmt.Sprintf("; %d files were still being written at the stop and may be partial on the nodes until they are synced again: %s",
+			len(open), strings.Join(open, ", "))
 	}
 	for _, k := range s.order {
 		t := s.trees[k]

@@ -96,6 +96,11 @@ type pipelines struct {
 	work chan rsync.Work
 	wg   sync.WaitGroup
 	lg   zerolog.Logger
+
+	mu sync.Mutex
+	// openAtStop are the files (the tree's source and the path) handed
+	// on at the daemon's stop while still being written (watch.Batch.Open).
+	openAtStop []string
 }
 
 func newPipelines(ctx context.Context, die context.CancelCauseFunc, lg zerolog.Logger) *pipelines {
@@ -145,9 +150,38 @@ func (p *pipelines) start(t *treeRun, cfg *config.Config) {
 	go func() {
 		defer p.wg.Done()
 		for b := range batches {
+			p.stillWritten(source, b.Open)
 			p.work <- rsync.Work{Tree: id, Paths: b.Paths, Full: b.Full, Since: b.First, Moves: workMoves(b.Moves), Renamed: b.Renamed}
 		}
 	}()
+}
+
+// stillWritten says that the files open of the tree at source are synced
+// while their writers still have them open, as the tree's watching stops:
+// their copies may be partial. At the daemon's stop they are kept for
+// the final report (writtenAtStop).
+func (p *pipelines) stillWritten(source string, open []string) {
+	if len(open) == 0 {
+		return
+	}
+	p.lg.Warn().Str("path", source).Strs("open", open).
+		Msg("files still being written as watching stopped: synced as they are, so their copies on the nodes may be partial until they are synced again (at the next start, or by inosync resync)")
+	if p.ctx.Err() == nil {
+		return // a reload: the tree's new watcher sees what comes next
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, rel := range open {
+		p.openAtStop = append(p.openAtStop, source+rel)
+	}
+}
+
+// writtenAtStop returns the files handed on at the daemon's stop while
+// still being written (see stillWritten).
+func (p *pipelines) writtenAtStop() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.openAtStop)
 }
 
 // workMoves are a batch's renames as the dispatcher takes them.
