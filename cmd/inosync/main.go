@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/inosync/inosync/compat/lsyncd"
 	"github.com/inosync/inosync/config"
@@ -144,6 +145,7 @@ func printEffective(w io.Writer, cfg *config.Config) {
 	fmt.Fprintf(w, "  max_delay      %v\n", cfg.MaxDelay)
 	fmt.Fprintf(w, "  max_pending    %d\n", cfg.MaxPending)
 	fmt.Fprintf(w, "  warm_rsync     %v\n", cfg.WarmRsync)
+	fmt.Fprintf(w, "  timeout        %s\n", orNone(cfg.Timeout))
 	for i, s := range cfg.Syncs {
 		fmt.Fprintf(w, "  tree %d         %s", i+1, s.Source)
 		if s.Pos != "" {
@@ -157,7 +159,18 @@ func printEffective(w io.Writer, cfg *config.Config) {
 		fmt.Fprintf(w, "    excludes     %s\n", rsync.Quote(s.Excludes))
 		fmt.Fprintf(w, "    hooks        %d exclude, %d filter\n", len(s.ExcludeHooks), len(s.FilterHooks))
 		printTreeOptions(w, s)
+		if s.Timeout != cfg.Timeout {
+			fmt.Fprintf(w, "    timeout      %s\n", orNone(s.Timeout))
+		}
 	}
+}
+
+// orNone is a duration setting in words: 0 is none.
+func orNone(d time.Duration) string {
+	if d == 0 {
+		return "none"
+	}
+	return d.String()
 }
 
 // printTreeOptions lists a tree's settings of its own (--check -v): only
@@ -171,6 +184,12 @@ func printTreeOptions(w io.Writer, s config.Sync) {
 	}
 	if !s.Init {
 		fmt.Fprintf(w, "    init         False (no initial sync)\n")
+	}
+	if s.Resync > 0 {
+		fmt.Fprintf(w, "    resync       every %v\n", s.Resync)
+	}
+	if s.AllowEmptySource {
+		fmt.Fprintf(w, "    allow_empty_source True\n")
 	}
 	if s.Extra != nil {
 		fmt.Fprintf(w, "    extra        %s (this tree's, at %s)\n", rsync.Quote(s.Extra), s.ExtraPos)

@@ -231,7 +231,11 @@ func (r *Report) nodeLine(n Node) string {
 	switch n.State {
 	case Failing:
 		parts = append(parts, fmt.Sprintf("FAILING since %s (%s ago), %s", clock(n.FailingSince), age(r.At.Sub(*n.FailingSince)), count(n.Failures, "failure")))
-		if n.LastError != "" {
+		switch {
+		case n.LastError == "":
+		case n.LastExit < 0: // no rsync exit: refused, not started, or killed
+			parts = append(parts, n.LastError)
+		default:
 			parts = append(parts, fmt.Sprintf("exit %d: %s", n.LastExit, n.LastError))
 		}
 		if n.NextRetry != nil {

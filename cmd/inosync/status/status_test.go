@@ -101,3 +101,24 @@ func TestAfterEarlierFailureShown(t *testing.T) {
 		t.Errorf("afterLine = %q, want %q", got, want)
 	}
 }
+
+// A failing node's line shows rsync's exit with its error; a run that had
+// no exit of rsync's (refused by the source guard, not started, killed)
+// shows the error alone.
+func TestFailingNodeLine(t *testing.T) {
+	at := time.Date(2026, 12, 4, 10, 10, 0, 0, time.Local)
+	since := at.Add(-time.Minute)
+	for _, c := range []struct {
+		exit int
+		want string
+	}{
+		{23, "FAILING since 10:09:00 (1m0s ago), 1 failure; exit 23: rsync: mkstemp failed"},
+		{-2, "FAILING since 10:09:00 (1m0s ago), 1 failure; the source is empty"},
+	} {
+		msg := map[int]string{23: "rsync: mkstemp failed", -2: "the source is empty"}[c.exit]
+		r := Report{At: at}
+		if got := r.nodeLine(Node{Node: "web1", State: Failing, FailingSince: &since, Failures: 1, LastExit: c.exit, LastError: msg}); !strings.HasPrefix(got, c.want) {
+			t.Errorf("exit %d: %q, want it to begin %q", c.exit, got, c.want)
+		}
+	}
+}
