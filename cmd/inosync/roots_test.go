@@ -78,6 +78,9 @@ func sourceUnmounted(t *testing.T, extra string) {
 	if !strings.Contains(o.logs.String(), "the tree's source is lost") {
 		t.Error("the lost source was not logged")
 	}
+	if r, _ := o.report(t); r.Trees[0].State != status.TreeLost {
+		t.Errorf("tree state %q, want %q", r.Trees[0].State, status.TreeLost)
+	}
 	writeFile(t, filepath.Join(src, "written-below"), "not the mirror's")
 	// A resync asked for by hand is refused too.
 	if code, _, _ := o.client("resync"); code != 0 {

@@ -312,8 +312,11 @@ func (s *supervisor) report() status.Report {
 		t := s.trees[k]
 		tr := status.Tree{Source: t.sync.Source, Target: t.sync.Target, State: status.TreeWatching,
 			Watches: t.watcher.Watches(), Events: t.watcher.Events(), Overflows: t.watcher.Overflows()}
-		if t.stop == nil {
+		switch {
+		case t.stop == nil:
 			tr.State = status.TreeStarting
+		case t.lost:
+			tr.State = status.TreeLost
 		}
 		waiting, full, first := t.backlog.Load()
 		for _, j := range byTree[t.id] {

@@ -32,7 +32,7 @@ type Report struct {
 type Tree struct {
 	Source  string `json:"source"`
 	Target  string `json:"target"`
-	State   string `json:"state"` // TreeStarting or TreeWatching
+	State   string `json:"state"` // TreeStarting, TreeWatching or TreeLost
 	Watches int    `json:"watches"`
 	// Events and Overflows count what the tree's watcher reported since
 	// it started (an overflow is answered by a full sync).
@@ -45,6 +45,9 @@ type Tree struct {
 const (
 	TreeStarting = "starting" // its watches are being added
 	TreeWatching = "watching"
+	// TreeLost: its source is unmounted, gone or another directory now;
+	// nothing is synced from it until it is back.
+	TreeLost = "lost"
 )
 
 // The states of a node, as the dispatcher names them (rsync.JobState),
