@@ -51,8 +51,11 @@ type Work struct {
 	// the run (see moveArgv), instead of being sent again.
 	Moves []Move
 	// Renamed are the new names of every rename within the tree among
-	// Paths, whether or not Moves holds it (see unsureNames).
+	// Paths, whether or not Moves holds it (see takeRenamed).
 	Renamed []string
+	// RenamedLost: the batch had more renames than it records; the rest
+	// are compared by size and time only.
+	RenamedLost bool
 }
 
 // Move is a rename within a tree, both names relative to its root: To
@@ -135,6 +138,9 @@ type result struct {
 	// what it said about each (see unreadablePaths); nil when it named
 	// none or something it could not place.
 	unreadable map[string]string
+	// renamed: new names of renames to send by content (the run's, and
+	// those whose copy failed), put back when the run failed.
+	renamed []string
 }
 
 // jobState is the dispatcher's book on one job. Only the dispatcher
@@ -143,7 +149,7 @@ type jobState struct {
 	Job
 	pending map[string]struct{}
 	moves   map[string]string   // renames among pending: new name → old (see Work.Moves)
-	renamed map[string]struct{} // new names of renames since the last list run (see unsureNames)
+	renamed map[string]struct{} // renames' new names not yet compared by content (see takeRenamed)
 	full    bool
 	initial bool // the pending full run is the initial one
 	runs    map[int]running
@@ -204,7 +210,7 @@ type running struct {
 	initial bool
 	paths   []string
 	moves   []Move    // copied on the target before the run (see moveArgv)
-	unsure  []string  // renames' new names not copied: the run passes --ignore-times (see unsureNames)
+	renamed []string  // renames' new names compared by content before the run (see takeRenamed)
 	exclude []string  // set-aside paths it leaves out (see unreadableSet)
 	since   time.Time // when the oldest of its changes was seen
 	// transferred: rsync said its transfer is complete and is only exiting
@@ -473,7 +479,11 @@ func (d *dispatcher) loop(in <-chan Work) error {
 			}
 			for _, j := range d.byTree[w.Tree] {
 				j.addMoves(w.Moves)
-				j.noteRenamed(w.Renamed)
+				d.noteRenamed(j, w.Renamed)
+				if w.RenamedLost {
+					lg := d.jobLogger(j)
+					lg.Warn().Msg("more renames in one batch than max_pending: the new names past it are compared by size and time only, and a file renamed over another of the same size and time may stay on the node")
+				}
 				d.merge(j, w.Paths, w.Full, false, since)
 				if j.heldMaxDelete { // a new change: try again
 					j.heldMaxDelete, j.waiting = false, false
@@ -532,7 +542,6 @@ func (d *dispatcher) merge(j *jobState, paths []string, full, initial bool, sinc
 		j.full = true
 		j.initial = j.initial || initial
 		clear(j.pending)
-		clear(j.renamed)
 		return
 	}
 	if j.full {
@@ -542,7 +551,6 @@ func (d *dispatcher) merge(j *jobState, paths []string, full, initial bool, sinc
 		if p == "" || p == "/" {
 			j.full = true
 			clear(j.pending)
-			clear(j.renamed)
 			return
 		}
 		j.pending[p] = struct{}{}
@@ -550,7 +558,6 @@ func (d *dispatcher) merge(j *jobState, paths []string, full, initial bool, sinc
 	if d.o.MaxPending > 0 && len(j.pending) > d.o.MaxPending {
 		j.full = true
 		clear(j.pending)
-		clear(j.renamed)
 	}
 }
 
@@ -596,15 +603,8 @@ func (d *dispatcher) startReady() {
 		if !full && len(exclude) == 0 {
 			moves = j.takeMoves(paths)
 		}
-		var unsure []string
-		if !full {
-			if unsure = j.unsureNames(paths, moves); len(unsure) > 0 {
-				moves = nil // --ignore-times would send the copies again
-				unsure = j.unsureNames(paths, nil)
-			}
-		}
 		var w *warmRsync
-		if !full && len(j.warm) > 0 && len(paths) <= warmListMax && (j.Exclude == nil || !dirs) && len(exclude) == 0 && len(moves) == 0 && len(unsure) == 0 {
+		if !full && len(j.warm) > 0 && len(paths) <= warmListMax && (j.Exclude == nil || !dirs) && len(exclude) == 0 && len(moves) == 0 {
 			w = d.takeWarm(j)
 			j.warmAt = time.Now().Add(warmDelay)
 		}
@@ -619,7 +619,7 @@ func (d *dispatcher) startReady() {
 		j.full, j.initial = false, false
 		clear(j.pending)
 		clear(j.moves)
-		clear(j.renamed)
+		renamed := j.takeRenamed(paths, full, moves)
 		if !full {
 			now := time.Now()
 			j.streaming = now.Sub(j.listed) < d.o.StreamGap
@@ -633,7 +633,7 @@ func (d *dispatcher) startReady() {
 				j.againAfterFull[p] = struct{}{}
 			}
 		}
-		run := running{full: full, initial: initial, paths: paths, moves: moves, unsure: unsure, exclude: exclude, since: j.since}
+		run := running{full: full, initial: initial, paths: paths, moves: moves, renamed: renamed, exclude: exclude, since: j.since}
 		j.runs[id] = run
 		d.running++
 		job := j.Job // a copy: a reload may replace j.Job while the run goes on
@@ -680,7 +680,7 @@ func (d *dispatcher) finish(r result, draining bool) {
 		d.queueAfter(j, r)
 		return
 	}
-	j.noteRenamed(run.unsure) // the retry compares them by content too
+	d.noteRenamed(j, r.renamed) // the retry sends them by content too
 	if r.exit == exitPartial && d.setAside(j, r, run, now, draining) {
 		return
 	}

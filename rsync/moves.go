@@ -2,6 +2,7 @@ package rsync
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -220,9 +221,10 @@ func parentDir(rel string) string {
 }
 
 // copyMoves copies the run's moves on the target before its list goes:
-// one rsync each, its failure only logged (the run then sends the data).
-// Pretending, it says what it would run.
-func (d *dispatcher) copyMoves(j Job, st Settings, run running, lg zerolog.Logger) {
+// one rsync each, its failure only logged (the run then sends the data)
+// and its new name returned, to be sent by content. Pretending, it says
+// what it would run.
+func (d *dispatcher) copyMoves(j Job, st Settings, run running, lg zerolog.Logger) (failed []string) {
 	for _, m := range run.moves {
 		_, dir := slices.BinarySearch(run.paths, m.To+"/")
 		argv := moveArgv(st, j.Path, j.Dest, m, dir, dir && linkable(st, j.Path, m))
@@ -231,10 +233,11 @@ func (d *dispatcher) copyMoves(j Job, st Settings, run running, lg zerolog.Logge
 			continue
 		}
 		if d.kill.Err() != nil {
-			return // stopping: the run is killed too
+			return failed // stopping: the run is killed too
 		}
 		output, err := d.execCold(invocation{argv: argv})
 		if err != nil {
+			failed = append(failed, m.To)
 			exit, _ := classify(err, argv[0])
 			lg.Warn().Str("from", m.From).Str("to", m.To).Int("exit", exit).Str("output", lastLine(output)).
 				Msg("copying a rename on the target from its old name failed; the run sends it")
@@ -245,6 +248,7 @@ func (d *dispatcher) copyMoves(j Job, st Settings, run running, lg zerolog.Logge
 			le.Str("argv", Quote(argv)).Str("output", output).Msg("rsync output")
 		}
 	}
+	return failed
 }
 
 // Under a rename's new name the target may still hold another file: the
@@ -254,33 +258,53 @@ func (d *dispatcher) copyMoves(j Job, st Settings, run running, lg zerolog.Logge
 // equal, which is common for files renamed in turn (written in one clock
 // tick, or with their times kept by tar or cp -p): it would skip the name
 // and leave the other file there, and a full sync would not notice
-// either. A move copied before the run is copied with --ignore-times
-// (see moveArgv), so the run finds the right file there. A run that lists
-// a new name whose move is not copied passes --ignore-times itself: rsync
-// then compares every file it lists by content, and copies no moves,
-// which it would send again.
+// either. So a move copied before a run is copied with --ignore-times
+// (see moveArgv), and every other new name that is a file, and those
+// whose copy failed, are sent by content (--ignore-times) in an rsync of
+// their own before the run (sendByContent): only those files, so that the
+// run, which may be warm, keeps its quick check for everything else.
 
-// noteRenamed records renames' new names, which are about to join the
-// job's pending set (or are put back after a failed run), for
-// unsureNames.
-func (j *jobState) noteRenamed(names []string) {
-	if j.full {
-		return
+// renamedMax bounds the new names a job keeps for sendByContent when
+// MaxPending does not (it is 0).
+const renamedMax = 10000
+
+// noteRenamed records renames' new names for job j's next run (see
+// takeRenamed); past max_pending names the rest are not kept, and the
+// log says so.
+func (d *dispatcher) noteRenamed(j *jobState, names []string) {
+	limit := d.o.MaxPending
+	if limit <= 0 {
+		limit = renamedMax
 	}
+	lost := 0
 	for _, n := range names {
 		if j.renamed == nil {
 			j.renamed = map[string]struct{}{}
 		}
+		if _, ok := j.renamed[n]; !ok && len(j.renamed) >= limit {
+			lost++
+			continue
+		}
 		j.renamed[n] = struct{}{}
+	}
+	if lost > 0 {
+		lg := d.jobLogger(j)
+		lg.Warn().Int("names", lost).Msg("more renames waiting than max_pending: these new names are compared by size and time only, and a file renamed over another of the same size and time may stay on the node")
 	}
 }
 
-// unsureNames returns, sorted, the renames' new names in or below paths
-// (a run's sorted list) that no move of copied puts in place.
-func (j *jobState) unsureNames(paths []string, copied []Move) []string {
+// takeRenamed returns, sorted, the new names a run of paths (sorted; all
+// of the tree when full) covers and no move of copied puts in place, and
+// forgets every name it covers; the others wait for the run that lists
+// them.
+func (j *jobState) takeRenamed(paths []string, full bool, copied []Move) []string {
 	var out []string
 	for name := range j.renamed {
-		if listedOrBelow(paths, name) && !slices.ContainsFunc(copied, func(m Move) bool { return m.To == name }) {
+		if !full && !listedOrBelow(paths, name) {
+			continue
+		}
+		delete(j.renamed, name)
+		if !slices.ContainsFunc(copied, func(m Move) bool { return m.To == name }) {
 			out = append(out, name)
 		}
 	}
@@ -289,7 +313,8 @@ func (j *jobState) unsureNames(paths []string, copied []Move) []string {
 }
 
 // listedOrBelow reports whether rel is in paths (sorted; a directory ends
-// in '/'), as a name or as a directory, or below a directory there.
+// in '/'), as a name or as a directory, or below a directory there. A
+// name listed without its '/' is synced recursively too (see fileList).
 func listedOrBelow(paths []string, rel string) bool {
 	for p := rel; ; {
 		if _, ok := slices.BinarySearch(paths, p); ok {
@@ -304,4 +329,36 @@ func listedOrBelow(paths []string, rel string) bool {
 		}
 		p = p[:i]
 	}
+}
+
+// sendByContent sends the files among names (relative to the tree) by
+// content, not by size and time, in one rsync before the run; names that
+// are not regular files on the source now are left to the run. Pretending,
+// it says what it would run. It returns rsync's exit and output when it
+// failed.
+func (d *dispatcher) sendByContent(j Job, st Settings, names []string, lg zerolog.Logger) (exit int, output string, err error) {
+	var files []string
+	for _, n := range names {
+		if fi, err := os.Lstat(filepath.Join(j.Path, n)); err == nil && fi.Mode().IsRegular() {
+			files = append(files, n)
+		}
+	}
+	if len(files) == 0 {
+		return exitOK, "", nil
+	}
+	argv, prefix := ListArgv(st, j.Path, j.Dest)
+	argv = insertBeforeOperands(argv, []string{"--ignore-times"})
+	if d.o.Pretend {
+		lg.Info().Str("argv", Quote(argv)).Strs("renamed", files).Msg("would execute")
+		return exitOK, "", nil
+	}
+	output, err = d.execCold(invocation{argv: argv, stdin: fileList(prefix, files)})
+	if le := lg.Debug(); le.Enabled() {
+		le.Str("argv", Quote(argv)).Strs("list", files).Str("output", output).Msg("rsync output")
+	}
+	if exit, err = classify(err, argv[0]); err != nil {
+		return exit, output, fmt.Errorf("sending renamed files by content: %w", err)
+	}
+	addStats(lg.Info().Strs("renamed", files), output).Msg("renamed files sent by content, not by size and time: the node may have held other files under their names")
+	return exit, "", nil
 }

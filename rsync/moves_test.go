@@ -3,6 +3,7 @@ package rsync
 import (
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -205,7 +206,8 @@ func TestAddMoves(t *testing.T) {
 // r0 → r1), all of one size and one modification time, as tar or cp -p
 // leave them: rsync's quick check alone would keep the old files under the
 // reused names on the target. Moves copied before the run are copied by
-// content; a run that lists new names not copied compares by content.
+// content; new names not copied are sent by content before the run, which
+// may still go to a warm rsync.
 func TestDispatchReusedNamesSentByContent(t *testing.T) {
 	rs := testutil.NeedRsync(t)
 	swap := []Move{{From: "swapA", To: "tmpx"}, {From: "swapB", To: "swapA"}, {From: "tmpx", To: "swapB"}}
@@ -214,11 +216,13 @@ func TestDispatchReusedNamesSentByContent(t *testing.T) {
 		name   string
 		warm   bool
 		copied bool // the renames come as Moves too, and are copied
+		full   bool // the batch is a full sync (an overflow, max_pending)
 		logged string
 	}{
-		{"copied", false, true, "rename copied on the target"},
-		{"not copied", false, false, "compares the listed files by content"},
-		{"not copied, warm rsync", true, false, "compares the listed files by content"},
+		{"copied", false, true, false, "rename copied on the target"},
+		{"not copied", false, false, false, "renamed files sent by content"},
+		{"not copied, warm rsync", true, false, false, `"warm":true`},
+		{"full sync", false, false, true, "renamed files sent by content"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -250,6 +254,9 @@ func TestDispatchReusedNamesSentByContent(t *testing.T) {
 				if c.copied {
 					w.Moves = ms
 				}
+				if c.full {
+					w.Paths, w.Full = nil, true
+				}
 				in <- w
 			}
 			want := "log/\nlog/r1:1111\nlog/r2:2222\nlog/r3:3333\nswapA:BBBB\nswapB:AAAA\n"
@@ -262,5 +269,33 @@ func TestDispatchReusedNamesSentByContent(t *testing.T) {
 				t.Errorf("no %q in the log:\n%s", c.logged, logs.String())
 			}
 		})
+	}
+}
+
+// Only files are sent by content: a renamed directory (here one not
+// copied, as when its name is not safe on a command line) is left to the
+// run's quick check, so that its files are not all read again; a renamed
+// file beside it is.
+func TestDispatchRenamedDirNotSentByContent(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	for i := range 3 {
+		write(t, filepath.Join(src, "old", fmt.Sprintf("f%d", i)), "x")
+	}
+	write(t, filepath.Join(src, "a"), "A")
+	var logs testutil.LockedBuffer
+	in, _, done := controlled(t, Options{
+		Jobs:    []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}},
+		Initial: true, Logger: zerolog.New(&logs),
+	})
+	testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(dst) == snapshot(src) })
+	must(t, os.Rename(filepath.Join(src, "old"), filepath.Join(src, "new")))
+	must(t, os.Rename(filepath.Join(src, "a"), filepath.Join(src, "b")))
+	in <- Work{Paths: []string{"a", "b", "new/", "old/"}, Renamed: []string{"b", "new"}}
+	testutil.Eventually(t, 10*time.Second, "the renames synced", func() bool { return snapshot(dst) == snapshot(src) })
+	endDispatch(t, in, done)
+	if !strings.Contains(logs.String(), `"renamed":["b"],`) {
+		t.Errorf("want b alone sent by content:\n%s", logs.String())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,7 +50,8 @@ func (d *dispatcher) run(js *jobState, j Job, run running, w *warmRsync, onTrans
 		}
 	}
 	if d.o.Pretend {
-		d.copyMoves(j, d.settings(j, false), run, lg)
+		failed := d.copyMoves(j, d.settings(j, false), run, lg)
+		_, _, _ = d.sendByContent(j, d.settings(j, false), slices.Concat(run.renamed, failed), lg)
 		addWhat(lg.Info().Str("argv", Quote(inv.argv)), paths, full).Msg("would execute")
 		if e := lg.Debug(); e.Enabled() && len(paths) > 0 {
 			e.Strs("list", paths).Msg("would send")
@@ -57,7 +59,15 @@ func (d *dispatcher) run(js *jobState, j Job, run running, w *warmRsync, onTrans
 		return r
 	}
 	start := time.Now()
-	d.copyMoves(j, d.settings(j, false), run, lg)
+	r.renamed = slices.Concat(run.renamed, d.copyMoves(j, d.settings(j, false), run, lg))
+	if exit, output, err := d.sendByContent(j, d.settings(j, false), r.renamed, lg); err != nil {
+		// The run fails and is retried, these names with it: its quick
+		// check would leave the other files on the node.
+		d.unused(w)
+		r.err, r.exit, r.stderr = err, exit, output
+		r.took = time.Since(start)
+		return r
+	}
 	slowDone := slowRunWarnings(lg, d.o.SlowRun, runWhat(paths, full, initial))
 	var output string
 	if w != nil {
@@ -109,10 +119,6 @@ func (d *dispatcher) plan(j Job, run running, w *warmRsync, lg zerolog.Logger) (
 			inv.argv, prefix = w.argv, w.prefix
 		}
 		inv.stdin = fileList(prefix, paths)
-		if len(run.unsure) > 0 {
-			inv.argv = insertBeforeOperands(inv.argv, []string{"--ignore-times"})
-			lg.Info().Strs("renamed", run.unsure).Msg("new names of renames not copied on the target: rsync compares the listed files by content, not by size and time")
-		}
 	}
 	if len(run.exclude) > 0 {
 		inv.argv = withRulesFirst(inv.argv, excludeOptions(j.Path, run.exclude))

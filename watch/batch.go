@@ -28,8 +28,11 @@ type Batch struct {
 	// Renamed are the new names of every rename within the tree in the
 	// batch, sorted, whether or not Moves holds it: under such a name the
 	// target may still hold another file (a swap, a rotation), which a
-	// size-and-time check cannot tell from the one moved in.
-	Renamed []string
+	// size-and-time check cannot tell from the one moved in. Set with
+	// Full too. RenamedLost: there were more than MaxPaths of them, and
+	// the rest are not listed.
+	Renamed     []string
+	RenamedLost bool
 	// Open are files handed on while still open for writing, because the
 	// coalescer was stopping (see CoalesceOptions.Writing): what rsync
 	// copies of them may be only part of what their writer goes on to
@@ -258,10 +261,13 @@ type coalescer struct {
 	// writing holds the files of due batches that were still open for
 	// writing, with when the change that brought each was seen (see
 	// CoalesceOptions.Writing).
-	writing      map[string]time.Time
-	recheck      Timer // runs only while writing holds files
-	recheckC     <-chan time.Time
-	recheckAfter time.Duration // the next recheck's wait
+	writing map[string]time.Time
+	// writingRenamed: those of them that a rename put in place, handed on
+	// with them in Batch.Renamed.
+	writingRenamed map[string]struct{}
+	recheck        Timer // runs only while writing holds files
+	recheckC       <-chan time.Time
+	recheckAfter   time.Duration // the next recheck's wait
 }
 
 func newCoalescer(in <-chan Change, out chan<- Batch, opts CoalesceOptions) *coalescer {
@@ -269,7 +275,8 @@ func newCoalescer(in <-chan Change, out chan<- Batch, opts CoalesceOptions) *coa
 	if clock == nil {
 		clock = SystemClock{}
 	}
-	return &coalescer{in: in, out: out, opts: opts, clock: clock, p: newPending(opts), dirty: newPending(opts), writing: map[string]time.Time{}}
+	return &coalescer{in: in, out: out, opts: opts, clock: clock, p: newPending(opts), dirty: newPending(opts),
+		writing: map[string]time.Time{}, writingRenamed: map[string]struct{}{}}
 }
 
 // publish updates opts.Backlog, if any, with what is held now.
@@ -488,8 +495,16 @@ func (c *coalescer) holdWriting() {
 			kept = append(kept, p)
 		}
 	}
+	var renamed []string // those of the files not held
+	for _, n := range b.Renamed {
+		if open[n] {
+			c.writingRenamed[n] = struct{}{} // handed on with the file
+		} else {
+			renamed = append(renamed, n)
+		}
+	}
 	if len(kept) > 0 {
-		c.p.addBatch(Batch{Paths: kept})
+		c.p.addBatch(Batch{Paths: kept, Moves: b.Moves, Renamed: renamed, RenamedLost: b.RenamedLost, Open: b.Open})
 		c.p.first = first
 	}
 	c.armRecheck()
@@ -504,12 +519,16 @@ func (c *coalescer) releaseWriting(all bool) {
 		return
 	}
 	now := c.clock.Now()
-	var paths, open []string
+	var paths, open, renamed []string
 	first := time.Time{}
 	for rel, since := range c.writing {
 		if all || now.Sub(since) >= c.opts.HoldOpen || !c.opts.Writing(rel) {
 			if all && c.opts.Writing(rel) {
 				open = append(open, rel) // handed on while its writer goes on
+			}
+			if _, ok := c.writingRenamed[rel]; ok {
+				delete(c.writingRenamed, rel)
+				renamed = append(renamed, rel)
 			}
 			paths = append(paths, rel)
 			delete(c.writing, rel)
@@ -526,7 +545,7 @@ func (c *coalescer) releaseWriting(all bool) {
 				first = c.heldFirst
 			}
 		}
-		q.addBatch(Batch{Paths: paths, Open: open})
+		q.addBatch(Batch{Paths: paths, Open: open, Renamed: renamed})
 		b := q.take()
 		c.held, c.heldFirst = &b, first
 	}
@@ -576,6 +595,7 @@ type pending struct {
 	moves   map[string]string   // renames within the tree: new name → old
 	away    map[string]string   // such new names renamed on: their old names
 	renamed map[string]struct{} // every new name of a rename within the tree (Batch.Renamed)
+	lost    bool                // Batch.RenamedLost
 	open    map[string]struct{} // files handed on while still open for writing (Batch.Open)
 
 	stack []*node // scratch for add
@@ -625,6 +645,14 @@ func (p *pending) add(c Change, now time.Time) {
 
 // addBatch takes in the entries of a batch (which keeps its own time).
 func (p *pending) addBatch(b Batch) {
+	p.noteRenamed(b.Renamed...)
+	p.lost = p.lost || b.RenamedLost
+	for _, n := range b.Open {
+		if p.open == nil {
+			p.open = map[string]struct{}{}
+		}
+		p.open[n] = struct{}{}
+	}
 	if b.Full {
 		p.setFull()
 		return
@@ -638,13 +666,6 @@ func (p *pending) addBatch(b Batch) {
 	}
 	for _, m := range b.Moves {
 		p.moves[m.To] = m.From
-	}
-	p.noteRenamed(b.Renamed...)
-	for _, n := range b.Open {
-		if p.open == nil {
-			p.open = map[string]struct{}{}
-		}
-		p.open[n] = struct{}{}
 	}
 }
 
@@ -697,12 +718,15 @@ func (p *pending) take() Batch {
 		b.Paths = collect(&p.root, "", b.Paths)
 		sort.Strings(b.Paths)
 		b.Moves = movesIn(p.moves, b.Paths)
+	}
+	if len(p.renamed) > 0 {
 		b.Renamed = slices.Sorted(maps.Keys(p.renamed))
 	}
 	if len(p.open) > 0 {
 		b.Open = slices.Sorted(maps.Keys(p.open))
 	}
-	p.root, p.full, p.first, p.moves, p.away, p.renamed, p.open = node{}, false, time.Time{}, nil, nil, nil, nil
+	b.RenamedLost = p.lost
+	p.root, p.full, p.first, p.moves, p.away, p.renamed, p.lost, p.open = node{}, false, time.Time{}, nil, nil, nil, false, nil
 	return b
 }
 
@@ -727,11 +751,8 @@ func (p *pending) noteMove(c Change) {
 		}
 		return
 	}
-	if p.full {
-		return
-	}
 	p.noteRenamed(c.Rel)
-	if p.covers(c.Rel) {
+	if p.full || p.covers(c.Rel) {
 		return
 	}
 	from := c.From
@@ -748,14 +769,16 @@ func (p *pending) noteMove(c Change) {
 	p.moves[c.Rel] = from
 }
 
-// noteRenamed records names as new names of renames (Batch.Renamed).
+// noteRenamed records names as new names of renames (Batch.Renamed), at
+// most maxPaths of them (Batch.RenamedLost).
 func (p *pending) noteRenamed(names ...string) {
-	if p.full {
-		return
-	}
 	for _, n := range names {
 		if p.renamed == nil {
 			p.renamed = map[string]struct{}{}
+		}
+		if _, ok := p.renamed[n]; !ok && p.maxPaths > 0 && len(p.renamed) >= p.maxPaths {
+			p.lost = true
+			continue
 		}
 		p.renamed[n] = struct{}{}
 	}
@@ -803,7 +826,7 @@ func (p *pending) covers(rel string) bool {
 func (p *pending) setFull() {
 	p.full = true
 	p.root = node{}
-	p.moves, p.away, p.renamed = nil, nil, nil
+	p.moves, p.away = nil, nil // renamed and open stay: a full sync needs them too
 }
 
 // addPath records rel, a clean relative path; rec means "rel and everything

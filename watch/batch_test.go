@@ -501,8 +501,18 @@ func TestPendingMoves(t *testing.T) {
 	p.add(Change{Rel: "x", Op: Rename}, now)
 	p.add(Change{Rel: "y", Op: Create, From: "x"}, now)
 	p.setFull()
-	if b := p.take(); !b.Full || b.Moves != nil || b.Renamed != nil {
-		t.Errorf("a full batch: %+v, want no moves, nothing renamed", b)
+	// A full batch copies no moves, but its names are still sent by
+	// content.
+	if b := p.take(); !b.Full || b.Moves != nil || !slices.Equal(b.Renamed, []string{"y"}) {
+		t.Errorf("a full batch: %+v, want no moves, y renamed", b)
+	}
+	// Past MaxPaths names, the rest are not listed, and the batch says so.
+	p = newPending(CoalesceOptions{MaxPaths: 2})
+	for _, n := range []string{"a", "b", "c"} {
+		p.add(Change{Rel: n, Op: Create, From: n + "-old"}, now)
+	}
+	if b := p.take(); len(b.Renamed) != 2 || !b.RenamedLost {
+		t.Errorf("three renames past MaxPaths 2: renamed %q, lost %v; want two and lost", b.Renamed, b.RenamedLost)
 	}
 }
 

@@ -103,3 +103,29 @@ func TestCoalesceStopHandsOnOpenFiles(t *testing.T) {
 		t.Errorf("batch at the stop %v, open %v; want big and closed-later, big open", b.Paths, b.Open)
 	}
 }
+
+// A file that a rename put in place and that is held while still open
+// keeps its rename: the batch that hands it on lists it in Renamed, and
+// the batch without it does not.
+func TestCoalesceHeldFileKeepsRename(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	files := &openFiles{open: map[string]bool{"r1": true}}
+	in, out := make(chan Change), make(chan Batch)
+	go Coalesce(context.Background(), in, out, CoalesceOptions{Delay: time.Second, Clock: clock, Writing: files.writing, HoldOpen: time.Minute})
+	defer close(in)
+	in <- Change{Rel: "r0", Op: Rename}
+	in <- Change{Rel: "r1", Op: Create, From: "r0"}
+	in <- Change{Rel: "s0", Op: Rename}
+	in <- Change{Rel: "s1", Op: Create, From: "s0"}
+	testutil.Eventually(t, 5*time.Second, "the delay's timer", func() bool { return clock.armed() == 1 })
+	clock.Advance(time.Second)
+	if b := receive(t, out); !slices.Equal(b.Paths, []string{"r0", "s0", "s1"}) || !slices.Equal(b.Renamed, []string{"s1"}) {
+		t.Fatalf("first batch %v, renamed %v; want r0 s0 s1, s1 renamed (r1 is held)", b.Paths, b.Renamed)
+	}
+	files.set("r1", false)
+	testutil.Eventually(t, 5*time.Second, "the recheck's timer", func() bool { return clock.armed() == 1 })
+	clock.Advance(holdRecheck)
+	if b := receive(t, out); !slices.Equal(b.Paths, []string{"r1"}) || !slices.Equal(b.Renamed, []string{"r1"}) {
+		t.Errorf("batch after the close %v, renamed %v; want r1, renamed", b.Paths, b.Renamed)
+	}
+}

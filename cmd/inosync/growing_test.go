@@ -81,7 +81,7 @@ func TestStopWhileWriting(t *testing.T) {
 		return node(t, r, src+"/").Pending >= 1
 	})
 	must(t, o.stop(t))
-	if !strings.Contains(o.logs.String(), "still being written as watching stopped") || !strings.Contains(o.logs.String(), `"open":["big"]`) {
+	if !strings.Contains(o.logs.String(), "still being written as inosync stopped") || !strings.Contains(o.logs.String(), `"open":["big"]`) {
 		t.Errorf("no warning naming big:\n%s", o.logs.String())
 	}
 	b, err := os.ReadFile(filepath.Join(base, "status.txt"))

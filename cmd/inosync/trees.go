@@ -151,7 +151,7 @@ func (p *pipelines) start(t *treeRun, cfg *config.Config) {
 		defer p.wg.Done()
 		for b := range batches {
 			p.stillWritten(source, b.Open)
-			p.work <- rsync.Work{Tree: id, Paths: b.Paths, Full: b.Full, Since: b.First, Moves: workMoves(b.Moves), Renamed: b.Renamed}
+			p.work <- rsync.Work{Tree: id, Paths: b.Paths, Full: b.Full, Since: b.First, Moves: workMoves(b.Moves), Renamed: b.Renamed, RenamedLost: b.RenamedLost}
 		}
 	}()
 }
@@ -164,15 +164,18 @@ func (p *pipelines) stillWritten(source string, open []string) {
 	if len(open) == 0 {
 		return
 	}
-	p.lg.Warn().Str("path", source).Strs("open", open).
-		Msg("files still being written as watching stopped: synced as they are, so their copies on the nodes may be partial until they are synced again (at the next start, or by inosync resync)")
 	if p.ctx.Err() == nil {
-		return // a reload: the tree's new watcher sees what comes next
+		// A reload replaced or removed the tree's watching: a replaced
+		// tree's new watcher sees the writes that follow.
+		p.lg.Info().Str("path", source).Strs("open", open).Msg("files still being written as a reload replaced this tree's watching")
+		return
 	}
+	p.lg.Warn().Str("path", source).Strs("open", open).
+		Msg("files still being written as inosync stopped: synced as they are, so their copies on the nodes may be partial until they are synced again (at the next start)")
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, rel := range open {
-		p.openAtStop = append(p.openAtStop, source+rel)
+		p.openAtStop = append(p.openAtStop, filepath.Join(source, rel))
 	}
 }
 
