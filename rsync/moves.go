@@ -332,14 +332,15 @@ func listedOrBelow(paths []string, rel string) bool {
 }
 
 // sendByContent sends the files among names (relative to the tree) by
-// content, not by size and time, in one rsync before the run; names that
-// are not regular files on the source now are left to the run. Pretending,
-// it says what it would run. It returns rsync's exit and output when it
-// failed.
-func (d *dispatcher) sendByContent(j Job, st Settings, names []string, lg zerolog.Logger) (exit int, output string, err error) {
+// content, not by size and time, in one rsync before run; names that are
+// not regular files on the source now, that run leaves out (set-aside
+// paths) or that the config's exclude function excludes (or a directory
+// above them) are left to it. Pretending, it says what it would run. It
+// returns rsync's exit and output when it failed.
+func (d *dispatcher) sendByContent(j Job, st Settings, run running, names []string, lg zerolog.Logger) (exit int, output string, err error) {
 	var files []string
 	for _, n := range names {
-		if fi, err := os.Lstat(filepath.Join(j.Path, n)); err == nil && fi.Mode().IsRegular() {
+		if fi, err := os.Lstat(filepath.Join(j.Path, n)); err == nil && fi.Mode().IsRegular() && !leftOut(n, run.exclude, j.Exclude) {
 			files = append(files, n)
 		}
 	}
@@ -361,4 +362,35 @@ func (d *dispatcher) sendByContent(j Job, st Settings, names []string, lg zerolo
 	}
 	addStats(lg.Info().Strs("renamed", files), output).Msg("renamed files sent by content, not by size and time: the node may have held other files under their names")
 	return exit, "", nil
+}
+
+// leftOut reports whether rel (a file) is at or below one of exclude, or
+// excluded, or below a directory excluded, by the exclude function.
+func leftOut(rel string, exclude []string, excluded func(rel string, isDir bool) bool) bool {
+	for _, x := range exclude {
+		if x = strings.TrimSuffix(x, "/"); rel == x || strings.HasPrefix(rel, x+"/") {
+			return true
+		}
+	}
+	if excluded == nil {
+		return false
+	}
+	if excluded(rel, false) {
+		return true
+	}
+	for dir := path.Dir(rel); dir != "."; dir = path.Dir(dir) {
+		if excluded(dir, true) {
+			return true
+		}
+	}
+	return false
+}
+
+// movedTo returns the new names of moves.
+func movedTo(moves []Move) []string {
+	out := make([]string, 0, len(moves))
+	for _, m := range moves {
+		out = append(out, m.To)
+	}
+	return out
 }

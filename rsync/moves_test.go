@@ -3,12 +3,14 @@ package rsync
 import (
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -217,12 +219,14 @@ func TestDispatchReusedNamesSentByContent(t *testing.T) {
 		warm   bool
 		copied bool // the renames come as Moves too, and are copied
 		full   bool // the batch is a full sync (an overflow, max_pending)
+		refuse bool // the source guard refuses the first run after the renames
 		logged string
 	}{
-		{"copied", false, true, false, "rename copied on the target"},
-		{"not copied", false, false, false, "renamed files sent by content"},
-		{"not copied, warm rsync", true, false, false, `"warm":true`},
-		{"full sync", false, false, true, "renamed files sent by content"},
+		{"copied", false, true, false, false, "rename copied on the target"},
+		{"not copied", false, false, false, false, "renamed files sent by content"},
+		{"not copied, warm rsync", true, false, false, false, `"warm":true`},
+		{"full sync", false, false, true, false, "renamed files sent by content"},
+		{"copied, but the run refused once", false, true, false, true, "sync refused to keep the target safe"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -233,14 +237,23 @@ func TestDispatchReusedNamesSentByContent(t *testing.T) {
 				must(t, os.Chtimes(filepath.Join(src, name), stamp, stamp))
 			}
 			var logs testutil.LockedBuffer
-			in, _, done := controlled(t, Options{
-				Jobs:    []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}},
+			var refuse atomic.Bool
+			o := Options{
+				Jobs: []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}, CheckSource: func() error {
+					if refuse.CompareAndSwap(true, false) {
+						return errors.New("refused once")
+					}
+					return nil
+				}}},
 				Initial: true, Warm: c.warm, Logger: zerolog.New(&logs),
-			})
+			}
+			o.Backoff.Min, o.Backoff.Max = 50*time.Millisecond, 50*time.Millisecond
+			in, _, done := controlled(t, o)
 			testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return snapshot(dst) == snapshot(src) })
 			if c.warm {
 				testutil.Eventually(t, 10*time.Second, "a warm rsync", func() bool { return len(warmWaiting()) >= 1 })
 			}
+			refuse.Store(c.refuse)
 			for _, ms := range [][]Move{swap, rotate} {
 				var paths, renamed []string
 				for _, m := range ms {
@@ -297,5 +310,28 @@ func TestDispatchRenamedDirNotSentByContent(t *testing.T) {
 	endDispatch(t, in, done)
 	if !strings.Contains(logs.String(), `"renamed":["b"],`) {
 		t.Errorf("want b alone sent by content:\n%s", logs.String())
+	}
+}
+
+func TestLeftOut(t *testing.T) {
+	hook := func(rel string, isDir bool) bool { return rel == "cache" && isDir || strings.HasSuffix(rel, ".tmp") }
+	for _, c := range []struct {
+		rel  string
+		want bool
+	}{
+		{"a", false},
+		{"secret/f", true},   // below a set-aside path
+		{"secret", true},     // the set-aside path itself
+		{"secrets/f", false}, // a sibling whose name begins alike
+		{"x.tmp", true},      // excluded by the function
+		{"cache/d/f", true},  // below a directory it excludes
+		{"cachet/f", false},
+	} {
+		if got := leftOut(c.rel, []string{"secret/"}, hook); got != c.want {
+			t.Errorf("leftOut(%q) = %v, want %v", c.rel, got, c.want)
+		}
+	}
+	if leftOut("x.tmp", nil, nil) {
+		t.Error("no rules: nothing is left out")
 	}
 }

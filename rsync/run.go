@@ -31,7 +31,9 @@ type invocation struct {
 // transfer is complete.
 func (d *dispatcher) run(js *jobState, j Job, run running, w *warmRsync, onTransferred func()) result {
 	paths, full, initial := run.paths, run.full, run.initial
-	r := result{job: js, paths: paths, full: full, initial: initial}
+	// A run that ends before its moves are copied gives their names back
+	// too, to be sent by content (the moves themselves are gone).
+	r := result{job: js, paths: paths, full: full, initial: initial, renamed: slices.Concat(run.renamed, movedTo(run.moves))}
 	lg := d.o.Logger.With().Str("path", j.Path).Str("node", nodeName(j.Node)).Logger()
 	inv, err := d.plan(j, run, w, lg)
 	if err != nil {
@@ -40,18 +42,10 @@ func (d *dispatcher) run(js *jobState, j Job, run running, w *warmRsync, onTrans
 		return r
 	}
 	defer inv.cleanup()
-	// The source is checked last, right before rsync starts: planning
-	// walks the tree for exclude functions, which may take long.
-	if !d.o.Pretend {
-		if err := d.guard(j, full || initial); err != nil {
-			d.unused(w)
-			r.err, r.exit = err, exitRefused
-			return r
-		}
-	}
+	st := d.settings(j, false)
 	if d.o.Pretend {
-		failed := d.copyMoves(j, d.settings(j, false), run, lg)
-		_, _, _ = d.sendByContent(j, d.settings(j, false), slices.Concat(run.renamed, failed), lg)
+		failed := d.copyMoves(j, st, run, lg)
+		_, _, _ = d.sendByContent(j, st, run, slices.Concat(run.renamed, failed), lg)
 		addWhat(lg.Info().Str("argv", Quote(inv.argv)), paths, full).Msg("would execute")
 		if e := lg.Debug(); e.Enabled() && len(paths) > 0 {
 			e.Strs("list", paths).Msg("would send")
@@ -59,13 +53,28 @@ func (d *dispatcher) run(js *jobState, j Job, run running, w *warmRsync, onTrans
 		return r
 	}
 	start := time.Now()
-	r.renamed = slices.Concat(run.renamed, d.copyMoves(j, d.settings(j, false), run, lg))
-	if exit, output, err := d.sendByContent(j, d.settings(j, false), r.renamed, lg); err != nil {
+	// Copies and the pass by content only add files on the node, and only
+	// from names the source holds: they may go before the guard.
+	r.renamed = slices.Concat(run.renamed, d.copyMoves(j, st, run, lg))
+	switch exit, output, err := d.sendByContent(j, st, run, r.renamed, lg); {
+	case err == nil:
+	case exit == exitPartial:
+		// The run goes on: it meets the same files, and sets aside those
+		// it cannot read; if it fails, its retry sends the names again.
+		lg.Warn().Err(err).Str("output", lastLine(output)).Msg("some renamed files were not sent by content; the run goes on")
+	default:
 		// The run fails and is retried, these names with it: its quick
 		// check would leave the other files on the node.
 		d.unused(w)
 		r.err, r.exit, r.stderr = err, exit, output
 		r.took = time.Since(start)
+		return r
+	}
+	// The source is checked last, right before rsync starts: planning
+	// walks the tree for exclude functions, which may take long.
+	if err := d.guard(j, full || initial); err != nil {
+		d.unused(w)
+		r.err, r.exit = err, exitRefused
 		return r
 	}
 	slowDone := slowRunWarnings(lg, d.o.SlowRun, runWhat(paths, full, initial))

@@ -222,3 +222,28 @@ func unreadableDispatch(t *testing.T, backoff time.Duration, extra ...string) (s
 	})
 	return src, dst, in, ctl, done, logs
 }
+
+// A renamed file that rsync cannot read fails the pass that sends renamed
+// files by content (exit 23); the run goes on, sets the file aside and
+// syncs the tree's other changes at once, rather than failing as a whole
+// and waiting out its backoff.
+func TestUnreadableRenamedSetAside(t *testing.T) {
+	src, dst, in, ctl, done, logs := unreadableDispatch(t, time.Hour)
+	testutil.Eventually(t, 10*time.Second, "the initial sync without secret", func() bool {
+		return jobOf(t, askStatus(ctl), dst+"/").State == StateInSync
+	})
+	write(t, filepath.Join(src, "ok/r.tmp"), "private")
+	must(t, os.Chmod(filepath.Join(src, "ok/r.tmp"), 0o600))
+	must(t, os.Rename(filepath.Join(src, "ok/r.tmp"), filepath.Join(src, "ok/r")))
+	write(t, filepath.Join(src, "ok/c"), "3")
+	in <- Work{Paths: []string{"ok/c", "ok/r", "ok/r.tmp"}, Renamed: []string{"ok/r"}}
+	testutil.Eventually(t, 10*time.Second, "ok/c synced and ok/r set aside", func() bool {
+		s := jobOf(t, askStatus(ctl), dst+"/")
+		return strings.Contains(snapshot(dst), "ok/c:3") && slices.ContainsFunc(s.Unreadable, func(u UnreadableStatus) bool { return u.Path == "ok/r" })
+	})
+	if !strings.Contains(logs.String(), "some renamed files were not sent by content") {
+		t.Errorf("the failed pass by content for ok/r was not logged:\n%s", logs.String())
+	}
+	close(in)
+	<-done
+}
