@@ -109,9 +109,14 @@ func sourceUnmountNotBusy(t *testing.T, extra string) {
 	writeFile(t, filepath.Join(src, "b"), "a change")
 	converges(t, src, dst, "a change")
 	// The rsync that took the change (warm or not) may still be exiting,
-	// in the source.
-	// Changes less than a second apart keep two warm rsyncs.
-	testutil.Eventually(t, 10*time.Second, "only warm rsyncs waiting for their lists", func() bool {
+	// in the source, and a warm rsync may be taking a later batch of the
+	// same write (its close): the node must be in sync, with no run, and
+	// only warm rsyncs left, waiting for their lists. Changes less than a
+	// second apart keep two warm rsyncs.
+	testutil.Eventually(t, 10*time.Second, "the node in sync, only warm rsyncs waiting for their lists", func() bool {
+		if r, _ := o.report(t); node(t, r, src).State != status.InSync {
+			return false
+		}
 		w := rsyncChildren(t)
 		if len(w) == 0 || len(w) > 2 {
 			return false
