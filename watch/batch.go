@@ -268,6 +268,8 @@ type coalescer struct {
 	recheck        Timer // runs only while writing holds files
 	recheckC       <-chan time.Time
 	recheckAfter   time.Duration // the next recheck's wait
+	// stopped: the context is done (see stopping).
+	stopped bool
 }
 
 func newCoalescer(in <-chan Change, out chan<- Batch, opts CoalesceOptions) *coalescer {
@@ -429,6 +431,7 @@ func (c *coalescer) schedule() {
 // stopping is called once when the context is done: the delay is no
 // longer awaited, and no file is held for its writer any more.
 func (c *coalescer) stopping() {
+	c.stopped = true
 	c.p.delay = 0
 	c.opts.HoldOpen = 0
 	c.stopTimer()
@@ -460,12 +463,22 @@ func (c *coalescer) finish() {
 // written) out of the due batch p and holds them (see CoalesceOptions.Writing); a file
 // held already stays held without asking.
 func (c *coalescer) holdWriting() {
-	if c.opts.HoldOpen <= 0 || c.opts.Writing == nil || c.p.full || c.p.len() > holdProbeMax {
+	if c.opts.HoldOpen <= 0 && !c.stopped || c.opts.Writing == nil || c.p.full || c.p.len() > holdProbeMax {
 		return
 	}
 	files, ok := c.p.files(c.scratch[:0])
 	c.scratch = files
 	if !ok {
+		return
+	}
+	if c.stopped {
+		// Nothing is held at a stop, but the files still open go on as
+		// Batch.Open.
+		for _, f := range files {
+			if c.opts.Writing(f.Rel) {
+				c.p.noteOpen(f.Rel)
+			}
+		}
 		return
 	}
 	var open map[string]bool
@@ -647,12 +660,7 @@ func (p *pending) add(c Change, now time.Time) {
 func (p *pending) addBatch(b Batch) {
 	p.noteRenamed(b.Renamed...)
 	p.lost = p.lost || b.RenamedLost
-	for _, n := range b.Open {
-		if p.open == nil {
-			p.open = map[string]struct{}{}
-		}
-		p.open[n] = struct{}{}
-	}
+	p.noteOpen(b.Open...)
 	if b.Full {
 		p.setFull()
 		return
@@ -767,6 +775,16 @@ func (p *pending) noteMove(c Change) {
 		p.moves = map[string]string{}
 	}
 	p.moves[c.Rel] = from
+}
+
+// noteOpen records files as handed on while still open (Batch.Open).
+func (p *pending) noteOpen(names ...string) {
+	for _, n := range names {
+		if p.open == nil {
+			p.open = map[string]struct{}{}
+		}
+		p.open[n] = struct{}{}
+	}
 }
 
 // noteRenamed records names as new names of renames (Batch.Renamed), at

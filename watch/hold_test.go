@@ -129,3 +129,22 @@ func TestCoalesceHeldFileKeepsRename(t *testing.T) {
 		t.Errorf("batch after the close %v, renamed %v; want r1, renamed", b.Paths, b.Renamed)
 	}
 }
+
+// A file still open whose batch is not due yet at the stop (its first
+// write came less than Delay before) goes on at once, in Batch.Open too.
+func TestCoalesceStopNamesOpenFileNotYetHeld(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	files := &openFiles{open: map[string]bool{"big": true}}
+	ctx, stop := context.WithCancel(context.Background())
+	in, out := make(chan Change), make(chan Batch)
+	go Coalesce(ctx, in, out, CoalesceOptions{Delay: time.Second, Clock: clock, Writing: files.writing, HoldOpen: time.Minute})
+	defer close(in)
+	in <- file("big")
+	in <- file("small")
+	testutil.Eventually(t, 5*time.Second, "the delay's timer", func() bool { return clock.armed() == 1 })
+	stop()
+	b := receive(t, out)
+	if !slices.Equal(b.Paths, []string{"big", "small"}) || !slices.Equal(b.Open, []string{"big"}) {
+		t.Errorf("batch at the stop %v, open %v; want big and small, big open", b.Paths, b.Open)
+	}
+}
