@@ -24,6 +24,9 @@ type record struct {
 	// reportEvery is the interval after that, doubled per report.
 	reportAt    time.Time
 	reportEvery time.Duration
+	// cause is what the last logged failure was (see failureCause): a
+	// failure for another cause is logged at once.
+	cause string
 }
 
 // First and longest intervals between two reports of a job that keeps
@@ -134,8 +137,20 @@ func unreachable(exit int) bool {
 	return false
 }
 
+// failureCause says what a failed run failed for, so that a job that
+// keeps failing is logged again at once when the cause changes (a source
+// unmounted, then mounted again empty; a node unreachable, then
+// refusing): a refusal by its reason, any other failure by rsync's exit.
+func failureCause(r result) string {
+	if r.exit == exitRefused && r.err != nil {
+		return r.err.Error()
+	}
+	return strconv.Itoa(r.exit)
+}
+
 // reportFailure logs a failed run: the first failure of a series at
-// once, then one line per growing interval while the job keeps failing.
+// once, and one for another cause than the last logged (failureCause),
+// then one line per growing interval while the job keeps failing.
 func (d *dispatcher) reportFailure(j *jobState, r result, wait time.Duration, now time.Time) {
 	lg := d.jobLogger(j)
 	if configFault(r.exit) {
@@ -144,13 +159,15 @@ func (d *dispatcher) reportFailure(j *jobState, r result, wait time.Duration, no
 			Msgf("%s: fix the config and reload; retrying every %s meanwhile", faultWords(r.exit), wait.Round(time.Second))
 		return
 	}
-	if j.failures == 1 && r.exit == exitRefused {
+	cause, changed := failureCause(r), j.failures > 1 && failureCause(r) != j.rec.cause
+	j.rec.cause = cause
+	if (j.failures == 1 || changed) && r.exit == exitRefused {
 		j.rec.reportEvery = reportFirst
 		j.rec.reportAt = now.Add(reportFirst)
 		lg.Error().Err(r.err).Int64("retry_in_ms", wait.Milliseconds()).Msg("sync refused to keep the target safe; checking again")
 		return
 	}
-	if j.failures == 1 {
+	if j.failures == 1 || changed {
 		j.rec.reportEvery = reportFirst
 		j.rec.reportAt = now.Add(reportFirst)
 		e := lg.Warn().Err(r.err).Int("exit", r.exit).Int64("duration_ms", r.took.Milliseconds()).

@@ -185,3 +185,33 @@ func TestPartialShowsFirstError(t *testing.T) {
 	close(in)
 	<-done
 }
+
+// A job that keeps being refused is logged again at once when the reason
+// changes (a source unmounted, then mounted again empty), not only in the
+// reminder a minute later; the same reason again is not logged again.
+func TestRefusalReasonChangeLogged(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "f"), "1")
+	var calls atomic.Int32
+	var logs testutil.LockedBuffer
+	o := Options{Jobs: []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"},
+		CheckSource: func() error {
+			if calls.Add(1) <= 3 {
+				return errors.New("the source's filesystem is no longer mounted")
+			}
+			return errors.New("the source is empty but the target is not")
+		}}}, Initial: true, Logger: zerolog.New(&logs)}
+	o.Backoff.Min, o.Backoff.Max = 20*time.Millisecond, 20*time.Millisecond
+	in, ctl, done := controlled(t, o)
+	testutil.Eventually(t, 10*time.Second, "both reasons logged", func() bool {
+		return strings.Contains(logs.String(), "no longer mounted") && strings.Contains(logs.String(), "the source is empty but")
+	})
+	testutil.Eventually(t, 10*time.Second, "more refusals", func() bool { return jobOf(t, askStatus(ctl), dst).Failures >= 6 })
+	if n := strings.Count(logs.String(), "sync refused to keep the target safe"); n != 2 {
+		t.Errorf("%d refusals logged, want 2 (one per reason):\n%s", n, logs.String())
+	}
+	close(in)
+	<-done
+}
