@@ -127,15 +127,19 @@ func clientUsage(cmd string) string {
 
 // socketFor is the control socket of the daemon that runs config: its
 // control_socket setting, else the path named after the file. A config
-// that does not load (an edit not yet reloaded) falls back to the name.
+// that does not load (an edit not yet reloaded, or a source directory
+// that is gone, which the daemon's status tells) falls back to the name;
+// why it did not load is said only when no socket is there, since the
+// call then fails.
 func socketFor(file string, stderr io.Writer) string {
 	cfg, err := config.Load(file, config.Options{})
 	if err != nil {
+		sock := control.SocketPath(file, plainSetting(file, "control_socket"))
 		var ce *config.Error
-		if !errors.As(err, &ce) || ce.Line > 0 {
+		if _, serr := os.Stat(sock); serr != nil && (!errors.As(err, &ce) || ce.Line > 0) {
 			fmt.Fprintf(stderr, "inosync: warning: %v (looking for the daemon's socket by the file's name)\n", err)
 		}
-		return control.SocketPath(file, plainSetting(file, "control_socket"))
+		return sock
 	}
 	return control.SocketPath(file, cfg.ControlSocket)
 }

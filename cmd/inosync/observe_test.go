@@ -400,3 +400,25 @@ status_interval = 1
 	}
 	converges(t, filepath.Join(base, "src"), filepath.Join(base, "dst"), "the held change, synced by the final flush")
 }
+
+// A config that no longer loads (here a tree whose directory is gone) does
+// not keep `inosync status` from finding the daemon by the file's name,
+// nor make it warn while the daemon answers; once no daemon answers, it
+// says why the config did not load.
+func TestStatusWithConfigNotLoading(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	writeFile(t, filepath.Join(base, "src/a"), "1")
+	o := startObserved(t, base, oneLocalTree)
+	converges(t, filepath.Join(base, "src"), filepath.Join(base, "dst"), "the initial sync")
+	writeCfg(t, o.cfg, base, oneLocalTree+`sync("@BASE@/gone/", "@BASE@/dst2/", nodes = [""])
+`)
+	code, out, errs := o.client("status")
+	if code != 0 || !strings.Contains(out, "1 tree, 1 node") || errs != "" {
+		t.Errorf("status with a config that does not load: exit %d, stdout %q, stderr %q; want the daemon's answer and no warning", code, out, errs)
+	}
+	must(t, o.stop(t))
+	if _, _, errs := o.client("status"); !strings.Contains(errs, "no such directory") {
+		t.Errorf("status with no daemon: stderr %q, want why the config did not load", errs)
+	}
+}
