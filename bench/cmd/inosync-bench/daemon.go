@@ -113,6 +113,9 @@ func (b *bench) launchTo(kind, src, dst string, node *sshNode) (*daemon, error) 
 			// --stats: every run logs what rsync sent.
 			text = fmt.Sprintf("wpaths = [%q]\nrpaths = [\"/\"]\nrnodes = [%q]\nedelay = 0\nextra = \"--stats\"\n", src+"/", "root@127.0.0.1:"+dst)
 		}
+		// The control socket goes with the run's directory: a daemon the
+		// harness kills leaves it behind.
+		text += fmt.Sprintf("control_socket = %q\n", filepath.Join(runDir, "ctl.sock"))
 		switch kind {
 		case kindFan:
 			text += "watcher = \"fanotify\"\n"
