@@ -159,7 +159,8 @@ func (d *dispatcher) reportFailure(j *jobState, r result, wait time.Duration, no
 			Msgf("%s: fix the config and reload; retrying every %s meanwhile", faultWords(r.exit), wait.Round(time.Second))
 		return
 	}
-	cause, changed := failureCause(r), j.failures > 1 && failureCause(r) != j.rec.cause
+	cause := failureCause(r)
+	changed := j.failures > 1 && cause != j.rec.cause
 	j.rec.cause = cause
 	if (j.failures == 1 || changed) && r.exit == exitRefused {
 		j.rec.reportEvery = reportFirst
