@@ -172,7 +172,7 @@ func (r *Report) summary() string {
 				if len(r.Trees) > 1 && t.Source != "" {
 					which += " of " + t.Source // which tree's node
 				}
-				failing = append(failing, fmt.Sprintf("%s failing since %s", which, clock(n.FailingSince)))
+				failing = append(failing, fmt.Sprintf("%s failing since %s", which, r.clock(n.FailingSince)))
 			case InSync:
 				continue
 			case Initial:
@@ -233,7 +233,7 @@ func (r *Report) nodeLine(n Node) string {
 	var parts []string
 	switch n.State {
 	case Failing:
-		parts = append(parts, fmt.Sprintf("FAILING since %s (%s ago), %s", clock(n.FailingSince), age(r.At.Sub(*n.FailingSince)), count(n.Failures, "failure")))
+		parts = append(parts, fmt.Sprintf("FAILING since %s (%s ago), %s", r.clock(n.FailingSince), age(r.At.Sub(*n.FailingSince)), count(n.Failures, "failure")))
 		switch {
 		case n.LastError == "":
 		case n.LastExit < 0: // no rsync exit: refused, not started, or killed
@@ -256,7 +256,7 @@ func (r *Report) nodeLine(n Node) string {
 		parts = append(parts, "oldest "+age(r.At.Sub(*n.Oldest)))
 	}
 	if n.LastSuccess != nil {
-		parts = append(parts, fmt.Sprintf("last success %s (%s ago)", clock(n.LastSuccess), age(r.At.Sub(*n.LastSuccess))))
+		parts = append(parts, fmt.Sprintf("last success %s (%s ago)", r.clock(n.LastSuccess), age(r.At.Sub(*n.LastSuccess))))
 	} else {
 		parts = append(parts, "no success yet")
 	}
@@ -268,19 +268,19 @@ func (r *Report) nodeLine(n Node) string {
 func (r *Report) afterLine(a *After) string {
 	parts := []string{fmt.Sprintf("%s, %d failed", count(a.Runs, "run"), a.Failed)}
 	if a.LastFailure != nil && a.LastError == "" { // an earlier failure, not shown below
-		parts[0] += fmt.Sprintf(" (last at %s, %s ago: %s)", clock(a.LastFailure), age(r.At.Sub(*a.LastFailure)), a.LastFailureError)
+		parts[0] += fmt.Sprintf(" (last at %s, %s ago: %s)", r.clock(a.LastFailure), age(r.At.Sub(*a.LastFailure)), a.LastFailureError)
 	}
 	switch {
 	case a.Running && a.LastError != "":
-		parts = append(parts, fmt.Sprintf("running; the last one FAILED at %s (%s ago): %s", clock(a.LastEnd), age(r.At.Sub(*a.LastEnd)), a.LastError))
+		parts = append(parts, fmt.Sprintf("running; the last one FAILED at %s (%s ago): %s", r.clock(a.LastEnd), age(r.At.Sub(*a.LastEnd)), a.LastError))
 	case a.Running:
 		parts = append(parts, "running")
 	case a.LastEnd == nil:
 		parts = append(parts, "not run yet")
 	case a.LastError != "":
-		parts = append(parts, fmt.Sprintf("LAST FAILED at %s (%s ago): %s", clock(a.LastEnd), age(r.At.Sub(*a.LastEnd)), a.LastError))
+		parts = append(parts, fmt.Sprintf("LAST FAILED at %s (%s ago): %s", r.clock(a.LastEnd), age(r.At.Sub(*a.LastEnd)), a.LastError))
 	default:
-		parts = append(parts, fmt.Sprintf("last ran at %s (%s ago)", clock(a.LastEnd), age(r.At.Sub(*a.LastEnd))))
+		parts = append(parts, fmt.Sprintf("last ran at %s (%s ago)", r.clock(a.LastEnd), age(r.At.Sub(*a.LastEnd))))
 	}
 	switch {
 	case a.WaitingFull:
@@ -293,18 +293,20 @@ func (r *Report) afterLine(a *After) string {
 
 // unreadableLine is one unreadable path in words.
 func (r *Report) unreadableLine(u UnreadablePath) string {
-	parts := []string{u.Path, fmt.Sprintf("since %s (%s ago), %s", clock(&u.Since), age(r.At.Sub(u.Since)), count(u.Failures, "failure")), u.Error}
+	parts := []string{u.Path, fmt.Sprintf("since %s (%s ago), %s", r.clock(&u.Since), age(r.At.Sub(u.Since)), count(u.Failures, "failure")), u.Error}
 	if u.NextRetry != nil {
 		parts = append(parts, "next try in "+age(u.NextRetry.Sub(r.At)))
 	}
 	return strings.Join(parts, "; ")
 }
 
-func clock(t *time.Time) string {
+// clock is a moment for reading: the time of day when it is within a day
+// of the report, the date too when it is older or the report has no time.
+func (r *Report) clock(t *time.Time) string {
 	if t == nil {
 		return "-"
 	}
-	if time.Since(*t) > 24*time.Hour {
+	if r.At.IsZero() || r.At.Sub(*t) > 24*time.Hour {
 		return t.Format(time.DateTime)
 	}
 	return t.Format(time.TimeOnly)

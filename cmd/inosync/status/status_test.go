@@ -10,7 +10,8 @@ import (
 // show: the worst state wins.
 func TestSummary(t *testing.T) {
 	since := time.Date(2026, 12, 4, 10, 2, 0, 0, time.Local)
-	tree := func(nodes ...Node) Report { return Report{Trees: []Tree{{Nodes: nodes}, {}}} }
+	at := since.Add(5 * time.Minute)
+	tree := func(nodes ...Node) Report { return Report{At: at, Trees: []Tree{{Nodes: nodes}, {}}} }
 	for _, c := range []struct {
 		r    Report
 		want string
@@ -21,7 +22,7 @@ func TestSummary(t *testing.T) {
 		{tree(Node{Node: "web1", State: Running, Pending: 1}), "2 trees, 1 node: syncing, 1 path pending"},
 		{tree(Node{Node: "web1", State: InSync}, Node{Node: "web2", State: Failing, FailingSince: &since, Pending: 41}),
 			"2 trees, 2 nodes: node web2 failing since 10:02:00; 41 paths pending"},
-		{Report{Trees: []Tree{
+		{Report{At: at, Trees: []Tree{
 			{Source: "/srv/a/", Nodes: []Node{{Node: "(local)", State: Failing, FailingSince: &since, Pending: 1}}},
 			{Source: "/srv/b/", Nodes: []Node{{Node: "(local)", State: Failing, FailingSince: &since, Pending: 1}}}}},
 			"2 trees, 1 node: node (local) of /srv/a/ failing since 10:02:00; node (local) of /srv/b/ failing since 10:02:00; 2 paths pending"},
@@ -120,5 +121,22 @@ func TestFailingNodeLine(t *testing.T) {
 		if got := r.nodeLine(Node{Node: "web1", State: Failing, FailingSince: &since, Failures: 1, LastExit: c.exit, LastError: msg}); !strings.HasPrefix(got, c.want) {
 			t.Errorf("exit %d: %q, want it to begin %q", c.exit, got, c.want)
 		}
+	}
+}
+
+// A moment is read against the report's time, not the reader's clock: the
+// time of day within a day of it, the date too beyond that.
+func TestClockAgainstReport(t *testing.T) {
+	at := time.Date(2026, 12, 4, 10, 10, 0, 0, time.Local)
+	r := Report{At: at}
+	recent, old := at.Add(-23*time.Hour), at.Add(-25*time.Hour)
+	if got, want := r.clock(&recent), "11:10:00"; got != want {
+		t.Errorf("clock(23h before) = %q, want %q", got, want)
+	}
+	if got, want := r.clock(&old), "2026-12-03 09:10:00"; got != want {
+		t.Errorf("clock(25h before) = %q, want %q", got, want)
+	}
+	if got, want := (&Report{}).clock(&recent), "2026-12-03 11:10:00"; got != want {
+		t.Errorf("clock without a report time = %q, want %q", got, want)
 	}
 }
