@@ -36,6 +36,9 @@ type bench struct {
 	loadBusy   []int
 	loadWrites int
 	loadGap    time.Duration
+	// loadWaits: the load rows' writer waits for each file to land before
+	// the next one is due (-load-waits, to compare the two methods).
+	loadWaits bool
 
 	inosyncBin    string
 	inosyncAltBin string // -inosync-alt: a second inosync, kind kindAlt
@@ -111,6 +114,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the temp dir (trees and daemon logs)")
 	only := flag.String("only", "", "comma-separated scenarios to run (empty, big, load, burst-new, burst-existing, burst-new-disk, restart); writes no report unless -out is set")
 	daemons := flag.String("daemons", "inosync,lsyncd", "comma-separated daemons to run (inosync, lsyncd, inosync-alt; -inosync-alt adds the last); fewer writes no report unless -out is set")
+	loadWaits := flag.Bool("load-waits", false, "the load rows' writer waits for each file to land before writing the next (a slower daemon then gets its files further apart), to compare with the default writer, which does not wait")
 	tricks := flag.Bool("tricks", false, "run the load rows also with each timing trick turned off (warm rsyncs; one processor and the intake pace), shown against inosync; on by default in a full make bench")
 	burstGap := flag.Duration("burst-gap", 0, "make the burst writer slow: busy-wait this long after each file (writes no report unless -out is set)")
 	burstFS := flag.String("burst-fs", "tmpfs", "where the burst rows' tree lives: tmpfs, or disk (beside the other trees; then no burst-new-disk rows)")
@@ -135,6 +139,7 @@ func main() {
 	partial := *only != "" || !slices.Contains(kinds, kindInosync) || !slices.Contains(kinds, kindLsyncd) || *burstGap > 0 || *altBin != ""
 	b.burstGap = *burstGap
 	b.tricks = *tricks
+	b.loadWaits = *loadWaits
 	if !flagSet("tricks") {
 		b.tricks = !partial && !*quick
 	}

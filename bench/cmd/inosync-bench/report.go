@@ -625,10 +625,15 @@ func loadText(b *bench) string {
   harness too (PR_SET_PDEATHSIG, and each exits when its parent is
   gone). The writes: %d new files, a new name each
   (`+"`d0/d20/d420/new_b<N>_<i>.txt`"+`, an existing directory three
-  levels down; removed before the launch), scheduled %v apart as above;
-  each file's latency is from just before its create (open+write+close
-  of 64+i bytes) until the target holds the same bytes, read back every
-  250 µs. p99 is nearest-rank over the %d files, so with 60 it is the
+  levels down; removed before the launch), written %v apart whatever the
+  daemon does: the writer never waits for a file to land before the next
+  one is due, as an upload directory's writers do not wait for the
+  mirror (a writer that waited would give the slower daemon a lighter
+  load, its files further apart: coordinated omission; `+"`-load-waits`"+`
+  brings that method back for comparison). Each file's latency is from
+  just before its create (open+write+close of 64+i bytes) until the
+  target holds the same bytes, read back every 250 µs by a poller of
+  its own. p99 is nearest-rank over the %d files, so with 60 it is the
   slowest one. *rsync runs*: as for the latency rows. *CPU the busy
   processes got*: their utime+stime from when all of them spun (100 ms
   before the first write) until the last write landed, as a share of N

@@ -302,7 +302,11 @@ func (b *bench) scenarioLoad(kind string, busy int) {
 		defer load.stop() // also when a write fails or times out
 		time.Sleep(100 * time.Millisecond)
 	}
-	lat, at := b.latencyWrites(b.loadWrites, b.loadGap, func(i int) (string, string) {
+	write := b.latencyStream
+	if b.loadWaits {
+		write = b.latencyWrites
+	}
+	lat, at := write(b.loadWrites, b.loadGap, func(i int) (string, string) {
 		f := loadFile(busy, i)
 		return filepath.Join(t.src, f), filepath.Join(t.dst, f)
 	})
