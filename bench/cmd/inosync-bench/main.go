@@ -114,7 +114,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the temp dir (trees and daemon logs)")
 	only := flag.String("only", "", "comma-separated scenarios to run (empty, big, load, burst-new, burst-existing, burst-new-disk, restart); writes no report unless -out is set")
 	daemons := flag.String("daemons", "inosync,lsyncd", "comma-separated daemons to run (inosync, lsyncd, inosync-alt; -inosync-alt adds the last); fewer writes no report unless -out is set")
-	loadWaits := flag.Bool("load-waits", false, "the load rows' writer waits for each file to land before writing the next (a slower daemon then gets its files further apart), to compare with the default writer, which does not wait")
+	loadWaits := flag.Bool("load-waits", false, "the load rows' writer waits for each file to land before writing the next (a slower daemon then gets its files further apart), to compare with the default writer, which does not wait; writes no report unless -out is set")
 	tricks := flag.Bool("tricks", false, "run the load rows also with each timing trick turned off (warm rsyncs; one processor and the intake pace), shown against inosync; on by default in a full make bench")
 	burstGap := flag.Duration("burst-gap", 0, "make the burst writer slow: busy-wait this long after each file (writes no report unless -out is set)")
 	burstFS := flag.String("burst-fs", "tmpfs", "where the burst rows' tree lives: tmpfs, or disk (beside the other trees; then no burst-new-disk rows)")
@@ -136,7 +136,7 @@ func main() {
 	if *burstFS != "tmpfs" && *burstFS != "disk" {
 		fatal(fmt.Errorf("-burst-fs: %q is neither tmpfs nor disk", *burstFS))
 	}
-	partial := *only != "" || !slices.Contains(kinds, kindInosync) || !slices.Contains(kinds, kindLsyncd) || *burstGap > 0 || *altBin != ""
+	partial := *only != "" || !slices.Contains(kinds, kindInosync) || !slices.Contains(kinds, kindLsyncd) || *burstGap > 0 || *altBin != "" || *loadWaits
 	b.burstGap = *burstGap
 	b.tricks = *tricks
 	b.loadWaits = *loadWaits

@@ -621,7 +621,7 @@ func loadText(b *bench) string {
   its rsyncs and the harness (autogroup %s here): task against task.
   N busy processes start once the daemon is quiet; the writes begin
   100 ms after every one of them spins, and they are killed (SIGKILL)
-  right after the last write landed, or failed; they die with the
+  once every file has landed or timed out; they die with the
   harness too (PR_SET_PDEATHSIG, and each exits when its parent is
   gone). The writes: %d new files, a new name each
   (`+"`d0/d20/d420/new_b<N>_<i>.txt`"+`, an existing directory three
@@ -636,7 +636,7 @@ func loadText(b *bench) string {
   its own. p99 is nearest-rank over the %d files, so with 60 it is the
   slowest one. *rsync runs*: as for the latency rows. *CPU the busy
   processes got*: their utime+stime from when all of them spun (100 ms
-  before the first write) until the last write landed, as a share of N
+  before the first write) until every file has landed or timed out, as a share of N
   CPUs (what they did not get went to the daemon, rsync, the harness
   and whatever else runs on the machine). The 0 row is the same writes
   with no busy process, for reference; on a 2-CPU machine 2 busy cores

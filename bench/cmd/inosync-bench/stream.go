@@ -36,13 +36,16 @@ func (b *bench) latencyStream(n int, gap time.Duration, path func(i int) (src, d
 		close(done)
 	}()
 	start := time.Now()
+	var lag time.Duration // the most the writer fell behind its schedule
 	for i := 0; i < n; i++ {
-		if w := time.Until(start.Add(time.Duration(i) * gap)); w > 0 {
+		due := start.Add(time.Duration(i) * gap)
+		if w := time.Until(due); w > 0 {
 			pollSleep(w)
 		}
 		src, dst := path(i)
 		want := latencyContent(i)
 		at[i] = time.Now()
+		lag = max(lag, at[i].Sub(due))
 		if err := os.WriteFile(src, want, 0o644); err != nil {
 			b.note("latency write %s: %v", src, err)
 			out[i] = math.NaN()
@@ -52,6 +55,11 @@ func (b *bench) latencyStream(n int, gap time.Duration, path func(i int) (src, d
 	}
 	close(pending)
 	<-done
+	if lag > gap {
+		// Starved of CPU itself, the writer wrote files closer together
+		// afterwards: the load was not what the row says.
+		b.note("the writer fell %v behind its schedule of one file every %v", lag.Round(time.Millisecond), gap)
+	}
 	return out, at
 }
 
