@@ -46,8 +46,7 @@ func (b *builder) orig(pos syntax.Position) place {
 // syncBuiltin is sync(source, target, nodes, excludes, exclude, filter,
 // delay, resync_interval, timeout, allow_empty_source, delete, init,
 // exclude_from, filters, extra, rspeed, rsync, after, after_timeout): one
-// watched tree with its
-// own settings (contract 3).
+// watched tree with its own settings (contract 3).
 func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var c syncCall
 	var exclude, filter, delay, resync, timeout, allowEmpty, del, init, exclFrom, filters, extra, rspeed, rsync, after, afterTime starlark.Value
@@ -63,12 +62,22 @@ func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args st
 	c.timeout, c.allowEmpty, c.delete, c.init = noneToNil(timeout), noneToNil(allowEmpty), noneToNil(del), noneToNil(init)
 	c.exclFrom, c.extra, c.rspeed, c.rsync = noneToNil(exclFrom), noneToNil(extra), noneToNil(rspeed), noneToNil(rsync)
 	c.filters, c.after, c.afterTime = noneToNil(filters), noneToNil(after), noneToNil(afterTime)
+	if err := b.checkCall(c); err != nil {
+		return nil, err
+	}
+	b.calls = append(b.calls, c)
+	return starlark.None, nil
+}
+
+// checkCall checks one sync() call's arguments as it is made, so that an
+// error names the call: the paths, the hooks and each setting given.
+func (b *builder) checkCall(c syncCall) error {
 	if c.source == "" {
-		return nil, fmt.Errorf("source is empty: give the directory to watch")
+		return fmt.Errorf("source is empty: give the directory to watch")
 	}
 	for _, a := range []struct{ name, v string }{{"source", c.source}, {"target", c.target}} {
 		if hasNUL(a.v) {
-			return nil, fmt.Errorf("%s", nulMessage("sync("+a.name+"=…)", a.v))
+			return fmt.Errorf("%s", nulMessage("sync("+a.name+"=…)", a.v))
 		}
 	}
 	for _, hk := range []struct {
@@ -81,77 +90,71 @@ func (b *builder) syncBuiltin(th *starlark.Thread, fn *starlark.Builtin, args st
 			continue
 		}
 		if _, err := b.newHook(hk.v, hk.name, hk.params, hk.what); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if c.delay != nil {
-		if _, err := delaySeconds(c.delay); err != nil {
-			return nil, fmt.Errorf("delay %v", err)
+	for _, s := range c.settingChecks() {
+		if s.v == nil {
+			continue
+		}
+		if err := s.check(s.v); err != nil {
+			return err
 		}
 	}
-	if c.resync != nil {
-		if _, err := intervalSeconds(c.resync, true); err != nil {
-			return nil, fmt.Errorf("resync_interval %v", err)
+	return nil
+}
+
+// settingCheck is a sync() setting's value (nil when not given) and its
+// check.
+type settingCheck struct {
+	v     starlark.Value
+	check func(starlark.Value) error
+}
+
+// settingChecks are the checks of c's settings, each as the global
+// setting of the same name is checked.
+func (c syncCall) settingChecks() []settingCheck {
+	named := func(name string, err error) error {
+		if err != nil {
+			return fmt.Errorf("%s %v", name, err)
 		}
+		return nil
 	}
-	if c.timeout != nil {
-		if _, err := intervalSeconds(c.timeout, true); err != nil {
-			return nil, fmt.Errorf("timeout %v", err)
-		}
+	return []settingCheck{
+		{c.delay, func(v starlark.Value) error { _, err := delaySeconds(v); return named("delay", err) }},
+		{c.resync, func(v starlark.Value) error { _, err := intervalSeconds(v, true); return named("resync_interval", err) }},
+		{c.timeout, func(v starlark.Value) error { _, err := intervalSeconds(v, true); return named("timeout", err) }},
+		{c.allowEmpty, func(v starlark.Value) error { _, err := boolSetting("allow_empty_source", v); return err }},
+		{c.delete, func(v starlark.Value) error { _, err := deleteMode(v); return err }},
+		{c.init, func(v starlark.Value) error { _, err := boolSetting("init", v); return err }},
+		{c.filters, func(v starlark.Value) error { _, err := filterRules(v, "sync(filters=…)"); return err }},
+		{c.extra, checkCallExtra},
+		{c.rspeed, func(v starlark.Value) error { _, err := rspeedValue(v, "sync(rspeed=…)"); return err }},
+		{c.after, func(v starlark.Value) error { _, err := afterArgv(v, "sync(after=…)"); return err }},
+		{c.afterTime, func(v starlark.Value) error { _, err := intervalSeconds(v, false); return named("after_timeout", err) }},
+		{c.rsync, checkCallRsync},
 	}
-	if c.allowEmpty != nil {
-		if _, err := boolSetting("allow_empty_source", c.allowEmpty); err != nil {
-			return nil, err
-		}
+}
+
+// checkCallExtra checks sync(extra=…): a string of rsync options.
+func checkCallExtra(v starlark.Value) error {
+	s, ok := v.(starlark.String)
+	if !ok {
+		return fmt.Errorf("extra must be a string of rsync options, got %s", describe(v))
 	}
-	if c.delete != nil {
-		if _, err := deleteMode(c.delete); err != nil {
-			return nil, err
-		}
+	if hasNUL(string(s)) {
+		return fmt.Errorf("%s", nulMessage("sync(extra=…)", string(s)))
 	}
-	if c.init != nil {
-		if _, err := boolSetting("init", c.init); err != nil {
-			return nil, err
-		}
+	return nil
+}
+
+// checkCallRsync checks sync(rsync=…): the path of an rsync binary.
+func checkCallRsync(v starlark.Value) error {
+	s, ok := v.(starlark.String)
+	if !ok {
+		return fmt.Errorf("rsync must be the path of the rsync binary, got %s", describe(v))
 	}
-	if c.filters != nil {
-		if _, err := filterRules(c.filters, "sync(filters=…)"); err != nil {
-			return nil, err
-		}
-	}
-	if c.extra != nil {
-		if s, ok := c.extra.(starlark.String); !ok {
-			return nil, fmt.Errorf("extra must be a string of rsync options, got %s", describe(c.extra))
-		} else if hasNUL(string(s)) {
-			return nil, fmt.Errorf("%s", nulMessage("sync(extra=…)", string(s)))
-		}
-	}
-	if c.rspeed != nil {
-		if _, err := rspeedValue(c.rspeed, "sync(rspeed=…)"); err != nil {
-			return nil, err
-		}
-	}
-	if c.after != nil {
-		if _, err := afterArgv(c.after, "sync(after=…)"); err != nil {
-			return nil, err
-		}
-	}
-	if c.afterTime != nil {
-		if _, err := intervalSeconds(c.afterTime, false); err != nil {
-			return nil, fmt.Errorf("after_timeout %v", err)
-		}
-	}
-	if c.rsync != nil {
-		s, ok := c.rsync.(starlark.String)
-		if !ok {
-			return nil, fmt.Errorf("rsync must be the path of the rsync binary, got %s", describe(c.rsync))
-		}
-		if err := checkRsyncBinary(string(s), "sync(rsync=…)"); err != nil {
-			return nil, err
-		}
-	}
-	b.calls = append(b.calls, c)
-	return starlark.None, nil
+	return checkRsyncBinary(string(s), "sync(rsync=…)")
 }
 
 // syncParams are sync()'s parameters, for withKeywordHint.
@@ -189,106 +192,144 @@ func noneToNil(v starlark.Value) starlark.Value {
 func (b *builder) fromCalls(g starlark.StringDict, opts Options, defaults *Config) ([]Sync, error) {
 	var syncs []Sync
 	for _, c := range b.calls {
-		src, err := b.watchPath("sync(source=…)", c.pos, c.source, opts.Cwd)
+		s, err := b.fromCall(g, opts, defaults, c)
 		if err != nil {
 			return nil, err
-		}
-		// Unlike 0.2.3's abspath for a relative wpath, sync() keeps the
-		// trailing slash: it decides whether rsync copies the contents.
-		if strings.HasSuffix(c.source, "/") && !strings.HasSuffix(src, "/") {
-			src += "/"
-		}
-		s := Sync{Source: src, Target: c.target, Delay: defaults.Delay, Resync: defaults.ResyncInterval,
-			Timeout: defaults.Timeout, AllowEmptySource: defaults.AllowEmptySource, Delete: defaults.Delete, Init: defaults.Init,
-			After: defaults.After, AfterTimeout: defaults.AfterTimeout,
-			Pos: fmt.Sprintf("%s:%d:%d", b.src.name, c.pos.line, c.pos.col)}
-		var nodes []nodeSpec
-		if c.nodes != nil {
-			if nodes, err = nodeItems(c.nodes, opts.Env); err != nil {
-				return nil, b.errAt(c.pos, "sync(nodes=…): %v", err)
-			}
-		} else if g.Has("rnodes") {
-			if nodes, err = b.rnodes(g, opts.Env); err != nil {
-				return nil, err
-			}
-		}
-		if len(nodes) == 0 {
-			return nil, b.errAt(c.pos, "sync(source=%q) has no nodes: give nodes=[…] or set rnodes", c.source)
-		}
-		for _, n := range nodes {
-			s.Dests = append(s.Dests, n.dest(n.target+c.target))
-		}
-		if c.filters != nil {
-			s.Excludes, _ = filterRules(c.filters, "sync(filters=…)") // checked when called
-		}
-		if c.excludes != nil {
-			more, err := stringItems(c.excludes)
-			if err != nil {
-				return nil, b.errAt(c.pos, "sync(excludes=…): %v", err)
-			}
-			s.Excludes = append(s.Excludes, more...)
-		}
-		if c.extra != nil {
-			words, err := SplitExtra(string(c.extra.(starlark.String)), func(k string) string { return opts.Env[k] })
-			if err != nil {
-				return nil, b.errAt(c.pos, "sync(extra=…): %v", err)
-			}
-			if words == nil {
-				words = []string{} // extra = "": none, not the global one
-			}
-			s.Extra, s.ExtraPos = words, s.Pos
-		}
-		if c.rspeed != nil {
-			s.Bwlimit, _ = rspeedValue(c.rspeed, "sync(rspeed=…)") // checked when called
-		}
-		if c.rsync != nil {
-			s.Rsync = string(c.rsync.(starlark.String))
-		}
-		if c.exclFrom != nil {
-			pats, err := b.excludeFrom(c.exclFrom, c.pos, "sync(exclude_from=…)")
-			if err != nil {
-				return nil, err
-			}
-			s.Excludes = append(s.Excludes, pats...)
-		}
-		if c.delay != nil {
-			s.Delay, _ = delaySeconds(c.delay) // checked when called
-		}
-		if c.resync != nil {
-			s.Resync, _ = intervalSeconds(c.resync, true) // checked when called
-		}
-		if c.timeout != nil {
-			s.Timeout, _ = intervalSeconds(c.timeout, true)
-		}
-		if c.allowEmpty != nil {
-			s.AllowEmptySource, _ = boolSetting("allow_empty_source", c.allowEmpty)
-		}
-		if c.delete != nil {
-			s.Delete, _ = deleteMode(c.delete) // checked when called
-		}
-		if c.init != nil {
-			s.Init, _ = boolSetting("init", c.init)
-		}
-		if c.after != nil {
-			s.After, _ = afterArgv(c.after, "sync(after=…)") // checked when called
-		}
-		if c.afterTime != nil {
-			s.AfterTimeout, _ = intervalSeconds(c.afterTime, false)
-			if !hasAfter(s) {
-				b.warnAt(c.pos, "sync(after_timeout=…) is set but this tree has no after command: it bounds nothing")
-			}
-		}
-		if c.exclude != nil {
-			h, _ := b.newHook(c.exclude, "sync(exclude=…)", 2, "(path, is_dir)")
-			s.ExcludeHooks = append(s.ExcludeHooks, h.exclude)
-		}
-		if c.filter != nil {
-			h, _ := b.newHook(c.filter, "sync(filter=…)", 1, "(event)")
-			s.FilterHooks = append(s.FilterHooks, h.filter)
 		}
 		syncs = append(syncs, s)
 	}
 	return syncs, nil
+}
+
+// fromCall is the tree of one sync() call: its source, its nodes' targets,
+// its filters and excludes, its extra, and the global settings it does not
+// set itself.
+func (b *builder) fromCall(g starlark.StringDict, opts Options, defaults *Config, c syncCall) (Sync, error) {
+	src, err := b.watchPath("sync(source=…)", c.pos, c.source, opts.Cwd)
+	if err != nil {
+		return Sync{}, err
+	}
+	// Unlike 0.2.3's abspath for a relative wpath, sync() keeps the
+	// trailing slash: it decides whether rsync copies the contents.
+	if strings.HasSuffix(c.source, "/") && !strings.HasSuffix(src, "/") {
+		src += "/"
+	}
+	s := Sync{Source: src, Target: c.target, Delay: defaults.Delay, Resync: defaults.ResyncInterval,
+		Timeout: defaults.Timeout, AllowEmptySource: defaults.AllowEmptySource, Delete: defaults.Delete, Init: defaults.Init,
+		After: defaults.After, AfterTimeout: defaults.AfterTimeout,
+		Pos: fmt.Sprintf("%s:%d:%d", b.src.name, c.pos.line, c.pos.col)}
+	if s.Dests, err = b.callDests(g, opts, c); err != nil {
+		return Sync{}, err
+	}
+	if s.Excludes, err = b.callExcludes(c); err != nil {
+		return Sync{}, err
+	}
+	if c.extra != nil {
+		words, err := SplitExtra(string(c.extra.(starlark.String)), func(k string) string { return opts.Env[k] })
+		if err != nil {
+			return Sync{}, b.errAt(c.pos, "sync(extra=…): %v", err)
+		}
+		if words == nil {
+			words = []string{} // extra = "": none, not the global one
+		}
+		s.Extra, s.ExtraPos = words, s.Pos
+	}
+	if c.rsync != nil {
+		s.Rsync = string(c.rsync.(starlark.String))
+	}
+	c.applySettings(&s)
+	if c.afterTime != nil && !hasAfter(s) {
+		b.warnAt(c.pos, "sync(after_timeout=…) is set but this tree has no after command: it bounds nothing")
+	}
+	if c.exclude != nil {
+		h, _ := b.newHook(c.exclude, "sync(exclude=…)", 2, "(path, is_dir)") // checked when called
+		s.ExcludeHooks = append(s.ExcludeHooks, h.exclude)
+	}
+	if c.filter != nil {
+		h, _ := b.newHook(c.filter, "sync(filter=…)", 1, "(event)") // checked when called
+		s.FilterHooks = append(s.FilterHooks, h.filter)
+	}
+	return s, nil
+}
+
+// callDests are the destinations of a sync() call: its target under each
+// of its nodes, or of rnodes when it names none.
+func (b *builder) callDests(g starlark.StringDict, opts Options, c syncCall) ([]Dest, error) {
+	var nodes []nodeSpec
+	var err error
+	if c.nodes != nil {
+		if nodes, err = nodeItems(c.nodes, opts.Env); err != nil {
+			return nil, b.errAt(c.pos, "sync(nodes=…): %v", err)
+		}
+	} else if g.Has("rnodes") {
+		if nodes, err = b.rnodes(g, opts.Env); err != nil {
+			return nil, err
+		}
+	}
+	if len(nodes) == 0 {
+		return nil, b.errAt(c.pos, "sync(source=%q) has no nodes: give nodes=[…] or set rnodes", c.source)
+	}
+	dests := make([]Dest, 0, len(nodes))
+	for _, n := range nodes {
+		dests = append(dests, n.dest(n.target+c.target))
+	}
+	return dests, nil
+}
+
+// callExcludes are a sync() call's own filter rules, in order: filters,
+// excludes, then exclude_from's patterns.
+func (b *builder) callExcludes(c syncCall) ([]string, error) {
+	var rules []string
+	if c.filters != nil {
+		rules, _ = filterRules(c.filters, "sync(filters=…)") // checked when called
+	}
+	if c.excludes != nil {
+		more, err := stringItems(c.excludes)
+		if err != nil {
+			return nil, b.errAt(c.pos, "sync(excludes=…): %v", err)
+		}
+		rules = append(rules, more...)
+	}
+	if c.exclFrom != nil {
+		pats, err := b.excludeFrom(c.exclFrom, c.pos, "sync(exclude_from=…)")
+		if err != nil {
+			return nil, err
+		}
+		rules = append(rules, pats...)
+	}
+	return rules, nil
+}
+
+// applySettings sets on s the settings the call gives, each checked when
+// the call was made (checkCall), over the global ones.
+func (c syncCall) applySettings(s *Sync) {
+	if c.rspeed != nil {
+		s.Bwlimit, _ = rspeedValue(c.rspeed, "sync(rspeed=…)")
+	}
+	if c.delay != nil {
+		s.Delay, _ = delaySeconds(c.delay)
+	}
+	if c.resync != nil {
+		s.Resync, _ = intervalSeconds(c.resync, true)
+	}
+	if c.timeout != nil {
+		s.Timeout, _ = intervalSeconds(c.timeout, true)
+	}
+	if c.allowEmpty != nil {
+		s.AllowEmptySource, _ = boolSetting("allow_empty_source", c.allowEmpty)
+	}
+	if c.delete != nil {
+		s.Delete, _ = deleteMode(c.delete)
+	}
+	if c.init != nil {
+		s.Init, _ = boolSetting("init", c.init)
+	}
+	if c.after != nil {
+		s.After, _ = afterArgv(c.after, "sync(after=…)")
+	}
+	if c.afterTime != nil {
+		s.AfterTimeout, _ = intervalSeconds(c.afterTime, false)
+	}
 }
 
 // globalHooks reads the optional top-level exclude(path, is_dir) and

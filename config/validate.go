@@ -75,111 +75,13 @@ func (b *builder) warnAt(p place, format string, args ...any) {
 // contract 2 says.
 func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error) {
 	c := &Config{File: b.src.name}
-	var err error
-	if c.Rsync, err = b.rsyncPath(g); err != nil {
+	if err := b.globalSettings(g, c); err != nil {
 		return nil, err
 	}
-	if c.Bwlimit, err = b.rspeed(g); err != nil {
+	if err := b.trees(g, opts, c); err != nil {
 		return nil, err
 	}
-	if c.Logfile, err = b.optString(g, "logfile"); err != nil {
-		return nil, err
-	}
-	if c.Events, err = b.emask(g); err != nil {
-		return nil, err
-	}
-	if c.Delay, err = b.edelay(g); err != nil {
-		return nil, err
-	}
-	if err := b.flood(g, c); err != nil {
-		return nil, err
-	}
-	if err := b.observe(g, c); err != nil {
-		return nil, err
-	}
-	if err := b.deletion(g, c); err != nil {
-		return nil, err
-	}
-	if err := b.afterSettings(g, c); err != nil {
-		return nil, err
-	}
-	if err := b.safety(g, c); err != nil {
-		return nil, err
-	}
-	if c.Watcher, err = b.watcher(g); err != nil {
-		return nil, err
-	}
-	c.WarmRsync = c.Rsync == DefaultRsync
-	if v, ok := g["warm_rsync"]; ok && v != starlark.None {
-		w, isBool := v.(starlark.Bool)
-		if !isBool {
-			return nil, b.errAt(b.src.settingPos("warm_rsync"), "warm_rsync must be True or False, got %s", describe(v))
-		}
-		c.WarmRsync = bool(w)
-	}
-	if c.Delay > c.MaxDelay {
-		b.warnAt(b.src.settingPos("edelay"), "edelay is %v, but no change waits longer than max_delay (%v) for its sync", c.Delay, c.MaxDelay)
-	}
-	switch {
-	case g.Has("wpaths"):
-		c.Form = "wpaths"
-		if c.Extra, err = b.extra(g, opts.Env); err != nil {
-			return nil, err
-		}
-		if c.Syncs, err = b.plural(g, opts, c.Delay); err != nil {
-			return nil, err
-		}
-	case g.Has("wpath"):
-		c.Form = "wpath"
-		if g.Has("extra") {
-			b.warnAt(b.src.settingPos("extra"), "extra is ignored with the singular wpath form, as inosync 0.2.1 and the tagged 0.2.3 never read it (use wpaths/rpaths to pass rsync options)")
-		}
-		if c.Syncs, err = b.singular(g, opts, c.Delay); err != nil {
-			return nil, err
-		}
-	case len(b.calls) > 0:
-		c.Form = "sync"
-		if c.Extra, err = b.extra(g, opts.Env); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, &Error{File: b.src.name, Msg: "no paths given to watch: set wpaths (and rpaths), the older wpath, or call sync()"}
-	}
-	if p := b.src.settingPos("extra"); p.line > 0 && len(c.Extra) > 0 {
-		c.ExtraPos = fmt.Sprintf("%s:%d:%d", b.src.name, p.line, p.col)
-	}
-	for i := range c.Syncs { // the legacy variables' trees
-		c.Syncs[i].Resync = c.ResyncInterval
-		c.Syncs[i].Timeout, c.Syncs[i].AllowEmptySource = c.Timeout, c.AllowEmptySource
-		c.Syncs[i].After, c.Syncs[i].AfterTimeout = c.After, c.AfterTimeout
-		c.Syncs[i].Delete, c.Syncs[i].Init = c.Delete, c.Init
-	}
-	more, err := b.fromCalls(g, opts, c)
-	if err != nil {
-		return nil, err
-	}
-	c.Syncs = append(c.Syncs, more...)
-	if v, ok := g["filters"]; ok && v != starlark.None {
-		rules, err := filterRules(v, "filters")
-		if err != nil {
-			return nil, b.errAt(b.src.settingPos("filters"), "%v", err)
-		}
-		for i := range c.Syncs {
-			c.Syncs[i].Excludes = append(slices.Clip(c.Syncs[i].Excludes), rules...)
-			c.Syncs[i].globalExcludes += len(rules)
-		}
-	}
-	if v, ok := g["exclude_from"]; ok && v != starlark.None {
-		pats, err := b.excludeFrom(v, b.src.settingPos("exclude_from"), "exclude_from")
-		if err != nil {
-			return nil, err
-		}
-		for i := range c.Syncs {
-			c.Syncs[i].Excludes = append(slices.Clip(c.Syncs[i].Excludes), pats...)
-			c.Syncs[i].globalExcludes += len(pats)
-		}
-	}
-	if err := b.globalHooks(g, c.Syncs); err != nil {
+	if err := b.globalFilters(g, c); err != nil {
 		return nil, err
 	}
 	if err := b.checkDeleteOptions(c); err != nil {
@@ -196,6 +98,123 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 	b.nested(c.Syncs)
 	c.Warnings = b.warnings
 	return c, nil
+}
+
+// globalSettings reads the settings that are not a tree's own: rsync and
+// its speed, the log file, the event mask and delays, the flood bounds,
+// the status and metrics surfaces, deletion, the after command, the
+// safety settings, the watcher and warm_rsync.
+func (b *builder) globalSettings(g starlark.StringDict, c *Config) error {
+	var err error
+	if c.Rsync, err = b.rsyncPath(g); err != nil {
+		return err
+	}
+	if c.Bwlimit, err = b.rspeed(g); err != nil {
+		return err
+	}
+	if c.Logfile, err = b.optString(g, "logfile"); err != nil {
+		return err
+	}
+	if c.Events, err = b.emask(g); err != nil {
+		return err
+	}
+	if c.Delay, err = b.edelay(g); err != nil {
+		return err
+	}
+	for _, read := range []func(starlark.StringDict, *Config) error{b.flood, b.observe, b.deletion, b.afterSettings, b.safety} {
+		if err := read(g, c); err != nil {
+			return err
+		}
+	}
+	if c.Watcher, err = b.watcher(g); err != nil {
+		return err
+	}
+	c.WarmRsync = c.Rsync == DefaultRsync
+	if v, ok := g["warm_rsync"]; ok && v != starlark.None {
+		w, isBool := v.(starlark.Bool)
+		if !isBool {
+			return b.errAt(b.src.settingPos("warm_rsync"), "warm_rsync must be True or False, got %s", describe(v))
+		}
+		c.WarmRsync = bool(w)
+	}
+	if c.Delay > c.MaxDelay {
+		b.warnAt(b.src.settingPos("edelay"), "edelay is %v, but no change waits longer than max_delay (%v) for its sync", c.Delay, c.MaxDelay)
+	}
+	return nil
+}
+
+// trees reads the trees in whichever form the config uses (wpaths, the
+// older wpath, or sync() calls, which may also follow either), with extra
+// where the form reads it; the legacy forms' trees take the global
+// settings.
+func (b *builder) trees(g starlark.StringDict, opts Options, c *Config) error {
+	var err error
+	switch {
+	case g.Has("wpaths"):
+		c.Form = "wpaths"
+		if c.Extra, err = b.extra(g, opts.Env); err != nil {
+			return err
+		}
+		if c.Syncs, err = b.plural(g, opts, c.Delay); err != nil {
+			return err
+		}
+	case g.Has("wpath"):
+		c.Form = "wpath"
+		if g.Has("extra") {
+			b.warnAt(b.src.settingPos("extra"), "extra is ignored with the singular wpath form, as inosync 0.2.1 and the tagged 0.2.3 never read it (use wpaths/rpaths to pass rsync options)")
+		}
+		if c.Syncs, err = b.singular(g, opts, c.Delay); err != nil {
+			return err
+		}
+	case len(b.calls) > 0:
+		c.Form = "sync"
+		if c.Extra, err = b.extra(g, opts.Env); err != nil {
+			return err
+		}
+	default:
+		return &Error{File: b.src.name, Msg: "no paths given to watch: set wpaths (and rpaths), the older wpath, or call sync()"}
+	}
+	if p := b.src.settingPos("extra"); p.line > 0 && len(c.Extra) > 0 {
+		c.ExtraPos = fmt.Sprintf("%s:%d:%d", b.src.name, p.line, p.col)
+	}
+	for i := range c.Syncs { // the legacy variables' trees
+		c.Syncs[i].Resync = c.ResyncInterval
+		c.Syncs[i].Timeout, c.Syncs[i].AllowEmptySource = c.Timeout, c.AllowEmptySource
+		c.Syncs[i].After, c.Syncs[i].AfterTimeout = c.After, c.AfterTimeout
+		c.Syncs[i].Delete, c.Syncs[i].Init = c.Delete, c.Init
+	}
+	more, err := b.fromCalls(g, opts, c)
+	if err != nil {
+		return err
+	}
+	c.Syncs = append(c.Syncs, more...)
+	return nil
+}
+
+// globalFilters adds the global filters and exclude_from patterns to
+// every tree, after its own, and reads the global hooks.
+func (b *builder) globalFilters(g starlark.StringDict, c *Config) error {
+	if v, ok := g["filters"]; ok && v != starlark.None {
+		rules, err := filterRules(v, "filters")
+		if err != nil {
+			return b.errAt(b.src.settingPos("filters"), "%v", err)
+		}
+		for i := range c.Syncs {
+			c.Syncs[i].Excludes = append(slices.Clip(c.Syncs[i].Excludes), rules...)
+			c.Syncs[i].globalExcludes += len(rules)
+		}
+	}
+	if v, ok := g["exclude_from"]; ok && v != starlark.None {
+		pats, err := b.excludeFrom(v, b.src.settingPos("exclude_from"), "exclude_from")
+		if err != nil {
+			return err
+		}
+		for i := range c.Syncs {
+			c.Syncs[i].Excludes = append(slices.Clip(c.Syncs[i].Excludes), pats...)
+			c.Syncs[i].globalExcludes += len(pats)
+		}
+	}
+	return b.globalHooks(g, c.Syncs)
 }
 
 // plural reads master 0.2.3's wpaths/rpaths/rnodes.
