@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/inosync/inosync/internal/testutil"
+	"github.com/rs/zerolog"
 )
 
 // TestExcludeListWithRsync checks that the exclude list leaves out exactly
@@ -52,5 +54,55 @@ func TestAnchoredPattern(t *testing.T) {
 		if got := anchoredPattern(in); got != want {
 			t.Errorf("anchoredPattern(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Every path the exclude functions leave out stays off the target, in the
+// initial sync and in a list run that takes a new directory (a tree moved
+// in): rsync reads the NUL-separated exclude file only with --from0
+// before it. An --exclude-from in extra, a file of lines, is read line by
+// line in both.
+func TestDispatchExcludeFunctionsEveryPath(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	userFile := filepath.Join(dir, "user.excludes")
+	write(t, userFile, "*.log\n*.bak\n")
+	for _, f := range []string{"keep", "a.secret", "b.secret", "private/p", "x.log", "y.bak"} {
+		write(t, filepath.Join(src, f), "x")
+	}
+	excl := func(rel string, isDir bool) bool {
+		return strings.HasSuffix(rel, ".secret") || isDir && filepath.Base(rel) == "private"
+	}
+	var logs testutil.LockedBuffer
+	in := make(chan Work)
+	done := make(chan error)
+	go func() {
+		done <- Dispatch(in, Options{
+			Jobs: []Job{{Path: src + "/", Node: "", Dest: dst + "/", Exclude: excl,
+				Settings: Settings{Rsync: rs, Bwlimit: "0", Extra: []string{"--exclude-from=" + userFile}}}},
+			Initial: true,
+			Logger:  zerolog.New(&logs),
+		})
+	}()
+	want := "keep:x\n"
+	testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool {
+		return strings.Contains(logs.String(), `"full":true`)
+	})
+	if got := snapshot(dst); got != want {
+		t.Errorf("after the initial sync, target\n%s\nwant\n%s", got, want)
+	}
+	for _, f := range []string{"moved/ok", "moved/c.secret", "moved/d.secret", "moved/private/q", "moved/z.log", "moved/w.bak"} {
+		write(t, filepath.Join(src, f), "y")
+	}
+	in <- Work{Paths: []string{"moved/"}}
+	want += "moved/\nmoved/ok:y\n"
+	testutil.Eventually(t, 10*time.Second, "the moved-in directory", func() bool { return strings.Contains(snapshot(dst), "moved/ok:y") })
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := snapshot(dst); got != want {
+		t.Errorf("after the list run, target\n%s\nwant\n%s\nlog:\n%s", got, want, logs.String())
 	}
 }

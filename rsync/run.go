@@ -145,10 +145,12 @@ func (d *dispatcher) plan(j Job, run running, w *warmRsync, lg zerolog.Logger) (
 		return inv, err
 	}
 	inv.cleanup = func() { _ = os.Remove(file) }
-	opts := []string{"--exclude-from=" + file}
-	if inv.stdin == nil {
-		opts = append([]string{"--from0"}, opts...)
-	}
+	// rsync reads an --exclude-from file as it parses the option, with
+	// the --from0 given before it: the file is NUL-separated, so --from0
+	// comes first, and --no-from0 after it, so that an --exclude-from in
+	// extra is read line by line as its author wrote it. A list run's own
+	// --from0 for --files-from comes later on the command line.
+	opts := []string{"--from0", "--exclude-from=" + file, "--no-from0"}
 	// First: what the functions exclude wins over extra's and the
 	// config's include rules, as in the watcher.
 	inv.argv = withRulesFirst(inv.argv, opts)
