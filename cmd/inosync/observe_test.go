@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -213,6 +214,34 @@ func statusFailingNodeThenInSync(t *testing.T, cfgExtra string) {
 // format; the status file is written.
 func TestMetricsAndStatusFile(t *testing.T) { metricsAndStatusFile(t, "") }
 
+// Two trees may share a source (mirrored to different targets): each
+// has its own tree metrics, told apart by target, and the scrape works.
+func TestMetricsTwoTreesOneSource(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	writeFile(t, filepath.Join(base, "src/f"), "1")
+	o := startObserved(t, base, `sync("@BASE@/src/", "@BASE@/a/", nodes = [""], delay = 0)
+sync("@BASE@/src/", "@BASE@/b/", nodes = [""], delay = 0)
+metrics_listen = "127.0.0.1:0"
+`)
+	converges(t, filepath.Join(base, "src"), filepath.Join(base, "a"), "the first tree's initial sync")
+	converges(t, filepath.Join(base, "src"), filepath.Join(base, "b"), "the second tree's initial sync")
+	addr := regexp.MustCompile(`"metrics":"(http://[^"]+)"`).FindStringSubmatch(o.logs.String())
+	if addr == nil {
+		t.Fatalf("no metrics address logged")
+	}
+	fams := scrape(t, addr[1])
+	for _, name := range []string{"inosync_watches", "inosync_events_total", "inosync_overflows_total"} {
+		var targets []string
+		for _, m := range fams[name].GetMetric() {
+			targets = append(targets, label(m, "target"))
+		}
+		if got, want := strings.Join(targets, " "), base+"/a/ "+base+"/b/"; got != want {
+			t.Errorf("%s: targets %q, want %q", name, got, want)
+		}
+	}
+}
+
 func TestMetricsAndStatusFileFanotify(t *testing.T) {
 	needFanotify(t)
 	metricsAndStatusFile(t, fanotifyCfg)
@@ -283,6 +312,10 @@ func scrape(t *testing.T, url string) map[string]*dtoFamily {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("scraping %s: %s\n%s", url, resp.Status, body)
+	}
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := parser.TextToMetricFamilies(resp.Body)
 	if err != nil {

@@ -51,7 +51,7 @@ func Serve(ctx context.Context, addr string, src Source, buckets []float64) (net
 
 var (
 	nodeLabels = []string{"source", "node", "dest"}
-	treeLabels = []string{"source"}
+	treeLabels = []string{"source", "target"} // two trees may share a source
 
 	buildInfo    = prometheus.NewDesc("inosync_build_info", "inosync's version and the Go version it was built with; always 1.", []string{"version", "goversion"}, nil)
 	started      = prometheus.NewDesc("inosync_start_time_seconds", "When the daemon started, in seconds since the Unix epoch.", nil, nil)
@@ -96,9 +96,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(buildInfo, prometheus.GaugeValue, 1, r.Version, runtime.Version())
 	ch <- prometheus.MustNewConstMetric(started, prometheus.GaugeValue, unix(r.Started))
 	for _, t := range r.Trees {
-		ch <- prometheus.MustNewConstMetric(watches, prometheus.GaugeValue, float64(t.Watches), t.Source)
-		ch <- prometheus.MustNewConstMetric(events, prometheus.CounterValue, float64(t.Events), t.Source)
-		ch <- prometheus.MustNewConstMetric(overflows, prometheus.CounterValue, float64(t.Overflows), t.Source)
+		ch <- prometheus.MustNewConstMetric(watches, prometheus.GaugeValue, float64(t.Watches), t.Source, t.Target)
+		ch <- prometheus.MustNewConstMetric(events, prometheus.CounterValue, float64(t.Events), t.Source, t.Target)
+		ch <- prometheus.MustNewConstMetric(overflows, prometheus.CounterValue, float64(t.Overflows), t.Source, t.Target)
 		for _, n := range t.Nodes {
 			c.collectNode(ch, t.Source, n)
 		}
