@@ -215,8 +215,9 @@ func statusFailingNodeThenInSync(t *testing.T, cfgExtra string) {
 func TestMetricsAndStatusFile(t *testing.T) { metricsAndStatusFile(t, "") }
 
 // Two trees may share a source (mirrored to different targets): each
-// has its own tree metrics, told apart by target, and the scrape works.
-func TestMetricsTwoTreesOneSource(t *testing.T) {
+// has its own tree metrics, told apart by target, and the scrape works;
+// resync SOURCE syncs both.
+func TestTwoTreesOneSource(t *testing.T) {
 	testutil.NeedRsync(t)
 	base := t.TempDir()
 	writeFile(t, filepath.Join(base, "src/f"), "1")
@@ -240,6 +241,14 @@ metrics_listen = "127.0.0.1:0"
 			t.Errorf("%s: targets %q, want %q", name, got, want)
 		}
 	}
+
+	writeFile(t, filepath.Join(base, "a/f"), "changed on the first target")
+	writeFile(t, filepath.Join(base, "b/f"), "changed on the second target")
+	if code, out, errs := o.client("resync", base+"/src"); code != 0 || !strings.Contains(out, "2 (tree, node) pairs") {
+		t.Fatalf("resync exit %d: %s%s", code, out, errs)
+	}
+	converges(t, filepath.Join(base, "src"), filepath.Join(base, "a"), "the first target repaired by resync")
+	converges(t, filepath.Join(base, "src"), filepath.Join(base, "b"), "the second target repaired by resync")
 }
 
 func TestMetricsAndStatusFileFanotify(t *testing.T) {

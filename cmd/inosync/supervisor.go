@@ -171,11 +171,9 @@ func (s *supervisor) answer(ctx context.Context, req control.Request) control.Re
 		}
 		var ids []int
 		if req.Source != "" {
-			t := s.treeBySource(req.Source)
-			if t == nil {
+			if ids = s.treesBySource(req.Source); len(ids) == 0 {
 				return control.Response{Error: fmt.Sprintf("no tree with the source %s (inosync status lists them)", req.Source)}
 			}
-			ids = []int{t.id}
 		}
 		n := s.resync(ids)
 		s.lg.Info().Str("source", req.Source).Int("jobs", n).Msg("resync asked for on the control socket")
@@ -224,16 +222,17 @@ func (s *supervisor) watchdog() {
 	s.notify.alive()
 }
 
-// treeBySource finds a tree by its source, with or without a trailing
-// slash.
-func (s *supervisor) treeBySource(source string) *treeRun {
+// treesBySource are the ids of the trees with the given source, with or
+// without a trailing slash: two trees may share a source (mirrored to
+// different targets).
+func (s *supervisor) treesBySource(source string) []int {
+	var ids []int
 	for _, k := range s.order {
-		t := s.trees[k]
-		if filepath.Clean(t.sync.Source) == filepath.Clean(source) {
-			return t
+		if t := s.trees[k]; filepath.Clean(t.sync.Source) == filepath.Clean(source) {
+			ids = append(ids, t.id)
 		}
 	}
-	return nil
+	return ids
 }
 
 // ask sends a request to the dispatcher; false once it has returned.
