@@ -366,3 +366,82 @@ func TestReloadDropsRemovedJobs(t *testing.T) {
 		t.Errorf("the removed job's run is still booked: %v, %d running", gone.runs, d.running)
 	}
 }
+
+// A node that cannot be reached shows the remote shell's words (why it
+// could not), not rsync's summary line after them.
+func TestStatusUnreachableShowsShellError(t *testing.T) {
+	testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "f"), "1")
+	fake := filepath.Join(dir, "rsync")
+	write(t, fake, `#!/bin/sh
+echo "Warning: Permanently added '[web2]:22' (ED25519) to the list of known hosts." >&2
+echo "ssh: connect to host web2 port 22: Connection refused" >&2
+echo "rsync: connection unexpectedly closed (0 bytes received so far) [sender]" >&2
+echo "rsync error: unexplained error (code 255) at io.c(232) [sender=3.2.7]" >&2
+exit 255
+`)
+	if err := os.Chmod(fake, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Jobs: []Job{{Path: src, Node: "web2:", Dest: dst, Settings: Settings{Rsync: fake, Bwlimit: "0"}}}, Initial: true, Logger: zerolog.Nop()}
+	o.Backoff.Min, o.Backoff.Max = time.Hour, time.Hour
+	in, ctl, done := controlled(t, o)
+	var s JobStatus
+	testutil.Eventually(t, 10*time.Second, "the job failing", func() bool {
+		s = jobOf(t, askStatus(ctl), dst)
+		return s.Failures >= 1
+	})
+	if want := "ssh: connect to host web2 port 22: Connection refused"; s.LastExit != 255 || s.LastError != want {
+		t.Errorf("status: exit %d, %q; want 255 and %q", s.LastExit, s.LastError, want)
+	}
+	close(in)
+	if err := <-done; err == nil { // the node never took the sync
+		t.Error("the dispatcher ended without saying what it left unsynced")
+	}
+}
+
+func TestRemoteShellError(t *testing.T) {
+	for out, want := range map[string]string{
+		"Permission denied (publickey).\nrsync: connection unexpectedly closed (0 bytes received so far) [sender]\nrsync error: error in rsync protocol data stream (code 12) at io.c(232)\n": "Permission denied (publickey).",
+		"rsync: connection unexpectedly closed\n":                                        "",
+		"[sender] _exit_cleanup(code=12, file=io.c, line=232): about to call exit(12)\n": "",
+	} {
+		if got := remoteShellError(out); got != want {
+			t.Errorf("remoteShellError(%q) = %q, want %q", out, got, want)
+		}
+	}
+}
+
+// A node that cannot be reached is one cause, whichever exit rsync gives
+// for it: a refused login comes as 12 and 255 in turn, and is logged
+// once, not at every exit that differs from the last.
+func TestUnreachableExitsOneCause(t *testing.T) {
+	testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "f"), "1")
+	fake := filepath.Join(dir, "rsync")
+	count := filepath.Join(dir, "count")
+	write(t, fake, `#!/bin/sh
+n=$(cat `+count+` 2>/dev/null || echo 0)
+echo $((n+1)) > `+count+`
+echo "Permission denied (publickey)." >&2
+[ $((n % 2)) -eq 0 ] && exit 12
+exit 255
+`)
+	if err := os.Chmod(fake, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var logs testutil.LockedBuffer
+	o := Options{Jobs: []Job{{Path: src, Node: "web2:", Dest: dst, Settings: Settings{Rsync: fake, Bwlimit: "0"}}}, Initial: true, Logger: zerolog.New(&logs)}
+	o.Backoff.Min, o.Backoff.Max = 20*time.Millisecond, 20*time.Millisecond
+	in, ctl, done := controlled(t, o)
+	testutil.Eventually(t, 10*time.Second, "six failures", func() bool { return jobOf(t, askStatus(ctl), dst).Failures >= 6 })
+	if n := strings.Count(logs.String(), "will retry"); n != 1 {
+		t.Errorf("%d failures logged, want 1:\n%s", n, logs.String())
+	}
+	close(in)
+	<-done
+}

@@ -695,6 +695,11 @@ func (d *dispatcher) finish(r result, draining bool) {
 			j.rec.lastError = line
 		}
 	}
+	if unreachable(r.exit) {
+		if line := remoteShellError(r.stderr); line != "" {
+			j.rec.lastError = line
+		}
+	}
 	if j.rec.lastError == "" {
 		j.rec.lastError = r.err.Error()
 	}

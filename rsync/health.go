@@ -127,6 +127,25 @@ func firstError(out string) string {
 	return ""
 }
 
+// remoteShellError is the first line of rsync's output that rsync did not
+// write itself: the remote shell's own words when a node could not be
+// reached ("ssh: connect to host … Connection refused", "Permission
+// denied (publickey)."), which rsync's own last line ("rsync error:
+// unexplained error (code 255)") does not say; "" when there is none.
+// ssh's notice of a host key it added is not an error.
+func remoteShellError(out string) string {
+	for line := range strings.Lines(out) {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "", strings.HasPrefix(line, "rsync: "), strings.HasPrefix(line, "rsync error: "),
+			strings.HasPrefix(line, "["), strings.HasPrefix(line, "Warning: Permanently added"):
+			continue
+		}
+		return line
+	}
+	return ""
+}
+
 // unreachable reports whether an rsync exit status means that the node
 // could not be reached or the connection broke.
 func unreachable(exit int) bool {
@@ -140,10 +159,15 @@ func unreachable(exit int) bool {
 // failureCause says what a failed run failed for, so that a job that
 // keeps failing is logged again at once when the cause changes (a source
 // unmounted, then mounted again empty; a node unreachable, then
-// refusing): a refusal by its reason, any other failure by rsync's exit.
+// refusing): a refusal by its reason, a node that cannot be reached as
+// one cause whichever of its exits rsync gives (a refused login comes as
+// 12 and 255 in turn), any other failure by rsync's exit.
 func failureCause(r result) string {
-	if r.exit == exitRefused && r.err != nil {
+	switch {
+	case r.exit == exitRefused && r.err != nil:
 		return r.err.Error()
+	case unreachable(r.exit):
+		return "unreachable"
 	}
 	return strconv.Itoa(r.exit)
 }
