@@ -149,9 +149,14 @@ func longOption(name string) (string, error) {
 // printHelp writes the help text of -h, in 0.2.3's optparse layout.
 func printHelp(w io.Writer) {
 	fmt.Fprint(w, `Usage: inosync [options]
+       inosync status [-c FILE] [--json]
+       inosync reload [-c FILE]
+       inosync resync [SOURCE] [-c FILE]
 
 Keeps directory trees on other machines in step with local ones: watches
-them with inotify and pushes what changed with rsync.
+them with inotify and pushes what changed with rsync. The commands ask
+the daemon that runs FILE: its status, to read FILE again, a full sync
+of one tree or of all.
 
 Options:
   -c FILE            load configuration from FILE (default `+DefaultConfig+`)
