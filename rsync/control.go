@@ -185,6 +185,12 @@ func (r Reconfigure) handle(d *dispatcher) {
 	}
 	for _, j := range old {
 		d.removeJob(j)
+		if len(d.byTree[j.Tree]) == 0 {
+			if d.goneTrees == nil {
+				d.goneTrees = map[int]string{}
+			}
+			d.goneTrees[j.Tree] = j.Path
+		}
 	}
 	d.notify()
 	if r.Reply != nil {

@@ -445,3 +445,33 @@ exit 255
 	close(in)
 	<-done
 }
+
+// The changes a removed tree's watcher still hands on after the reload
+// (its delay held them) are said to be dropped, naming the tree.
+func TestRemovedTreeLateChangesLogged(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	dir := t.TempDir()
+	src, src2 := filepath.Join(dir, "src")+"/", filepath.Join(dir, "src2")+"/"
+	write(t, filepath.Join(src, "f"), "1")
+	write(t, filepath.Join(src2, "g"), "2")
+	var logs testutil.LockedBuffer
+	jobs := []Job{
+		{Tree: 0, Path: src, Dest: filepath.Join(dir, "a"), Settings: Settings{Rsync: rs, Bwlimit: "0"}},
+		{Tree: 1, Path: src2, Dest: filepath.Join(dir, "b"), Settings: Settings{Rsync: rs, Bwlimit: "0"}},
+	}
+	in, ctl, done := controlled(t, Options{Jobs: jobs, Logger: zerolog.New(&logs)})
+	reply := make(chan struct{})
+	ctl <- Reconfigure{Jobs: jobs[:1], Reply: reply}
+	<-reply
+	in <- Work{Tree: 1, Paths: []string{"g", "h"}}
+	in <- Work{Tree: 0, Paths: []string{"f"}}
+	testutil.Eventually(t, 10*time.Second, "the kept tree's change synced", func() bool { return snapshot(filepath.Join(dir, "a")) == "f:1\n" })
+	want := `"path":"` + src2 + `","paths":2,"full":false,"message":"tree removed by the reload; changes it still held are dropped"`
+	if !strings.Contains(logs.String(), want) {
+		t.Errorf("log lacks\n%s\n:\n%s", want, logs.String())
+	}
+	if strings.Contains(logs.String(), `"path":"`+src+`","paths"`) {
+		t.Errorf("the kept tree's change was said to be dropped:\n%s", logs.String())
+	}
+	endDispatch(t, in, done)
+}

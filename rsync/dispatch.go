@@ -338,7 +338,10 @@ type dispatcher struct {
 	wantWarm                                []*jobState    // keepWarm's buffer
 	// removed are the jobs a reload removed that may still have a run or
 	// an after command going (see replacedBusy).
-	removed      []*jobState
+	removed []*jobState
+	// goneTrees are the sources of the trees a reload removed, by id: the
+	// changes their watchers still hand on are said to be dropped.
+	goneTrees    map[int]string
 	afterDone    chan afterDone // see startAfter
 	afterRunning int            // after commands going on
 	// warmTimer wakes the loop when a job may start a warm rsync again,
@@ -476,6 +479,10 @@ func (d *dispatcher) loop(in <-chan Work) error {
 			since := w.Since
 			if since.IsZero() {
 				since = time.Now()
+			}
+			if path, gone := d.goneTrees[w.Tree]; gone && len(d.byTree[w.Tree]) == 0 {
+				d.o.Logger.Warn().Str("path", path).Int("paths", len(w.Paths)).Bool("full", w.Full).
+					Msg("tree removed by the reload; changes it still held are dropped")
 			}
 			for _, j := range d.byTree[w.Tree] {
 				j.addMoves(w.Moves)

@@ -52,8 +52,12 @@ func (s *supervisor) reload() (string, error) {
 	if len(fullNames) > 0 {
 		whole = "synced whole for their new excludes, init or delete: " + strings.Join(fullNames, ", ")
 	}
-	return fmt.Sprintf("reloaded %s: %d trees, %d added, %d removed, %d rewatched (%s)",
-		cfg.File, len(p.order), len(p.added), len(p.removed), len(p.replaced), whole), nil
+	trees := "trees"
+	if len(p.order) == 1 {
+		trees = "tree"
+	}
+	return fmt.Sprintf("reloaded %s: %d %s, %d added, %d removed, %d rewatched (%s)",
+		cfg.File, len(p.order), trees, len(p.added), len(p.removed), len(p.replaced), whole), nil
 }
 
 // reloadPlan is what a reload does to the trees, worked out before
