@@ -87,17 +87,10 @@ type SSHControl struct {
 	Dir string
 }
 
-// NewSSHControl makes the control directory, mode 0700, when some job's
-// destination is remote. It returns nil (no connection reuse) when none
-// is, or when the directory cannot be made (logged).
-func NewSSHControl(jobs []Job, lg zerolog.Logger) *SSHControl {
-	remote := false
-	for _, j := range jobs {
-		remote = remote || IsRemote(j.Dest)
-	}
-	if !remote {
-		return nil
-	}
+// NewSSHControl makes the control directory, mode 0700, also when no
+// node is remote yet: a reload may add one. It returns nil (no connection
+// reuse) when the directory cannot be made (logged).
+func NewSSHControl(lg zerolog.Logger) *SSHControl {
 	dir, err := os.MkdirTemp("", "inosync-ssh-")
 	if err != nil {
 		lg.Warn().Err(err).Msg("no ssh connection reuse: cannot make a private directory for its sockets")

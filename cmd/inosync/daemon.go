@@ -183,7 +183,7 @@ func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.
 		lg.Warn().Err(err).Dur("every", rootCheckInterval).Msg("an unmounted or replaced source is noticed by a periodic check only")
 	}
 	s.watchRoots()
-	ssh := rsync.NewSSHControl(jobs, lg)
+	ssh := rsync.NewSSHControl(lg)
 	defer ssh.Close()
 	dispatched := s.startDispatcher(jobs, ssh.DirOrNone(), so)
 	// The socket answers until the final flush is over, not only until

@@ -256,3 +256,33 @@ extra = "--rsh='%s' --stats"
 	}
 	t.Logf("the rename of %d bytes sent %d", files*size, sent)
 }
+
+// A node over ssh that a reload adds reuses one connection for its later
+// runs, as one there from the start does.
+func TestReloadedRemoteNodeReusesConnection(t *testing.T) {
+	testutil.NeedRsync(t)
+	k := newSSHKeys(t)
+	port := freePort(t, "127.0.0.1")
+	sshd := k.startSSHD(t, "127.0.0.1", port)
+	base := t.TempDir()
+	src, local, remote := filepath.Join(base, "src"), filepath.Join(base, "local"), filepath.Join(base, "remote")
+	writeFile(t, filepath.Join(src, "first"), "1")
+	must(t, os.MkdirAll(remote, 0o755))
+	o := startObserved(t, base, `sync("@BASE@/src/", "@BASE@/local/", nodes = [""], delay = 0)
+`)
+	converges(t, src, local, "the local node's initial sync")
+	writeCfg(t, o.cfg, base, fmt.Sprintf(`sync("@BASE@/src/", "@BASE@/local/", nodes = [""], delay = 0)
+sync("@BASE@/src/", "/", delay = 0, nodes = [node("root@127.0.0.1:%s", extra = "--rsh='%s'")])
+`, remote, k.rsh(port)))
+	if code, out, errs := o.client("reload"); code != 0 {
+		t.Fatalf("reload exit %d: %s%s", code, out, errs)
+	}
+	converges(t, src, remote, "the added node's initial sync over ssh")
+	for i := range 3 {
+		writeFile(t, filepath.Join(src, fmt.Sprintf("more%d", i)), "x")
+		converges(t, src, remote, "another change")
+	}
+	if n := strings.Count(sshd.String(), "Accepted publickey"); n != 2 {
+		t.Errorf("the sshd accepted %d logins, want 2 (initial + one reused connection):\n%s", n, sshd.String())
+	}
+}
