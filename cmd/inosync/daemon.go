@@ -156,7 +156,7 @@ func serve(ctx context.Context, cfg *config.Config, so serveOptions, lg zerolog.
 		return &startError{err}
 	}
 	s := &supervisor{
-		cfg: cfg, load: so.load, lg: lg, started: time.Now(), watchers: ws,
+		cfg: cfg, startCfg: cfg, load: so.load, lg: lg, started: time.Now(), watchers: ws,
 		trees: map[string]*treeRun{}, reporter: &hookReporter{lg: lg, seen: map[string]bool{}},
 		ctl: make(chan rsync.Request), changed: statusNotices(cfg, so.systemd.notify), calls: make(chan call),
 		status: newStatusFile(cfg, lg), notify: newSystemdNotifier(so.systemd, lg),

@@ -464,3 +464,31 @@ func TestStatusWithConfigNotLoading(t *testing.T) {
 		t.Errorf("status with no daemon: stderr %q, want why the config did not load", errs)
 	}
 }
+
+// A setting that takes effect only at a restart is warned about when a
+// reload gives it another value than the running one, and not when a
+// later reload gives it back the running value.
+func TestRestartOnlySettingWarnedAgainstRunning(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	writeFile(t, filepath.Join(base, "src/f"), "1")
+	cfg := `sync("@BASE@/src/", "@BASE@/dst/", nodes = [""], delay = 0)
+`
+	o := startObserved(t, base, cfg+"warm_rsync = True\n")
+	converges(t, filepath.Join(base, "src"), filepath.Join(base, "dst"), "the initial sync")
+	const warning = "warm_rsync changed: it takes effect when inosync is restarted"
+	writeCfg(t, o.cfg, base, cfg+"warm_rsync = False\n")
+	if code, out, errs := o.client("reload"); code != 0 {
+		t.Fatalf("reload exit %d: %s%s", code, out, errs)
+	}
+	if n := strings.Count(o.logs.String(), warning); n != 1 {
+		t.Fatalf("%d warnings after a reload that changed warm_rsync, want 1:\n%s", n, o.logs.String())
+	}
+	writeCfg(t, o.cfg, base, cfg+"warm_rsync = True\n")
+	if code, out, errs := o.client("reload"); code != 0 {
+		t.Fatalf("reload exit %d: %s%s", code, out, errs)
+	}
+	if n := strings.Count(o.logs.String(), warning); n != 1 {
+		t.Errorf("%d warnings after a reload back to the running value, want still 1:\n%s", n, o.logs.String())
+	}
+}

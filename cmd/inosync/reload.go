@@ -208,19 +208,19 @@ func catchUp(a, b config.Sync) bool {
 // warnRestartOnly logs the settings that a reload cannot change: where
 // the daemon listens.
 func (s *supervisor) warnRestartOnly(cfg *config.Config) {
-	if cfg.ControlSocket != s.cfg.ControlSocket {
+	if cfg.ControlSocket != s.startCfg.ControlSocket {
 		s.lg.Warn().Str("control_socket", cfg.ControlSocket).Msg("control_socket changed: it takes effect when inosync is restarted")
 	}
-	if cfg.Watcher != s.cfg.Watcher {
+	if cfg.Watcher != s.startCfg.Watcher {
 		s.lg.Warn().Str("watcher", cfg.Watcher).Msg("watcher changed: it takes effect when inosync is restarted")
 	}
-	if cfg.MetricsListen != s.cfg.MetricsListen {
+	if cfg.MetricsListen != s.startCfg.MetricsListen {
 		s.lg.Warn().Str("metrics_listen", cfg.MetricsListen).Msg("metrics_listen changed: it takes effect when inosync is restarted")
 	}
 	if cfg.StatusFile != "" && s.changed == nil {
 		s.lg.Warn().Str("status_file", cfg.StatusFile).Msg("status_file set where none was: it takes effect when inosync is restarted")
 	}
-	if cfg.WarmRsync != s.cfg.WarmRsync {
+	if cfg.WarmRsync != s.startCfg.WarmRsync {
 		s.lg.Warn().Bool("warm_rsync", cfg.WarmRsync).Msg("warm_rsync changed: it takes effect when inosync is restarted")
 	}
 }

@@ -23,7 +23,10 @@ import (
 // file. Only its goroutine (run) touches its fields; it never waits for
 // a child process (the dispatcher runs rsync).
 type supervisor struct {
-	cfg      *config.Config
+	cfg *config.Config
+	// startCfg is the config the daemon started with: the settings that
+	// take effect only at a restart are what it says (warnRestartOnly).
+	startCfg *config.Config
 	load     func() (*config.Config, error) // reads the config file again
 	watchers *watchers                      // how the trees are watched
 	lg       zerolog.Logger
