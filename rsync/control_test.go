@@ -372,7 +372,7 @@ func TestReloadDropsRemovedJobs(t *testing.T) {
 func TestStatusUnreachableShowsShellError(t *testing.T) {
 	testutil.NeedRsync(t)
 	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	src, dst := filepath.Join(dir, "src")+"/", "web2:"+filepath.Join(dir, "dst")
 	write(t, filepath.Join(src, "f"), "1")
 	fake := filepath.Join(dir, "rsync")
 	write(t, fake, `#!/bin/sh
@@ -405,8 +405,9 @@ exit 255
 func TestRemoteShellError(t *testing.T) {
 	for out, want := range map[string]string{
 		"Permission denied (publickey).\nrsync: connection unexpectedly closed (0 bytes received so far) [sender]\nrsync error: error in rsync protocol data stream (code 12) at io.c(232)\n": "Permission denied (publickey).",
-		"rsync: connection unexpectedly closed\n":                                        "",
-		"[sender] _exit_cleanup(code=12, file=io.c, line=232): about to call exit(12)\n": "",
+		"rsync: connection unexpectedly closed\n":                                                                "",
+		"[sender] _exit_cleanup(code=12, file=io.c, line=232): about to call exit(12)\n":                         "",
+		"Welcome to web2\nPermission denied (publickey).\nrsync: connection unexpectedly closed\nsent 0 bytes\n": "Permission denied (publickey).",
 	} {
 		if got := remoteShellError(out); got != want {
 			t.Errorf("remoteShellError(%q) = %q, want %q", out, got, want)

@@ -702,7 +702,7 @@ func (d *dispatcher) finish(r result, draining bool) {
 			j.rec.lastError = line
 		}
 	}
-	if unreachable(r.exit) {
+	if IsRemote(j.Dest) && loginFailed(r) {
 		if line := remoteShellError(r.stderr); line != "" {
 			j.rec.lastError = line
 		}

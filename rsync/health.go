@@ -1,6 +1,7 @@
 package rsync
 
 import (
+	"errors"
 	"sort"
 	"strconv"
 	"strings"
@@ -127,23 +128,37 @@ func firstError(out string) string {
 	return ""
 }
 
-// remoteShellError is the first line of rsync's output that rsync did not
-// write itself: the remote shell's own words when a node could not be
-// reached ("ssh: connect to host … Connection refused", "Permission
-// denied (publickey)."), which rsync's own last line ("rsync error:
-// unexplained error (code 255)") does not say; "" when there is none.
-// ssh's notice of a host key it added is not an error.
+// loginFailed reports whether a failed run never got past the remote
+// shell: ssh's own failure (255), or a stream that closed before rsync
+// received a byte (12), and not a run killed for moving no data. Its
+// output is then short, and the remote shell's words say why.
+func loginFailed(r result) bool {
+	var idle *idleError
+	if errors.As(r.err, &idle) {
+		return false
+	}
+	return r.exit == exitRemoteShell || r.exit == exitStream && strings.Contains(r.stderr, "(0 bytes received so far)")
+}
+
+// remoteShellError is the last line of rsync's output before rsync's own
+// first one ("rsync: connection unexpectedly closed", "rsync error: …")
+// that rsync did not write: the remote shell's words when a node could not
+// be reached ("ssh: connect to host … Connection refused", "Permission
+// denied (publickey)."), which rsync's summary does not say; "" when
+// there is none. ssh's notice of a host key it added is not an error.
 func remoteShellError(out string) string {
+	said := ""
 	for line := range strings.Lines(out) {
 		line = strings.TrimSpace(line)
 		switch {
-		case line == "", strings.HasPrefix(line, "rsync: "), strings.HasPrefix(line, "rsync error: "),
-			strings.HasPrefix(line, "["), strings.HasPrefix(line, "Warning: Permanently added"):
+		case strings.HasPrefix(line, "rsync: "), strings.HasPrefix(line, "rsync error: "):
+			return said
+		case line == "", strings.HasPrefix(line, "["), strings.HasPrefix(line, "Warning: Permanently added"):
 			continue
 		}
-		return line
+		said = line
 	}
-	return ""
+	return said
 }
 
 // unreachable reports whether an rsync exit status means that the node
