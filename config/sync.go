@@ -234,6 +234,13 @@ func (b *builder) fromCall(g starlark.StringDict, opts Options, defaults *Config
 		}
 		s.Extra, s.ExtraPos = words, s.Pos
 	}
+	if c.exclFrom != nil {
+		pats, err := b.excludeFrom(c.exclFrom, c.pos, "sync(exclude_from=…)")
+		if err != nil {
+			return Sync{}, err
+		}
+		s.Excludes = append(s.Excludes, pats...)
+	}
 	if c.rsync != nil {
 		s.Rsync = string(c.rsync.(starlark.String))
 	}
@@ -276,8 +283,8 @@ func (b *builder) callDests(g starlark.StringDict, opts Options, c syncCall) ([]
 	return dests, nil
 }
 
-// callExcludes are a sync() call's own filter rules, in order: filters,
-// excludes, then exclude_from's patterns.
+// callExcludes are a sync() call's own filter rules and exclude patterns,
+// in order (exclude_from's patterns follow them; see fromCall).
 func (b *builder) callExcludes(c syncCall) ([]string, error) {
 	var rules []string
 	if c.filters != nil {
@@ -289,13 +296,6 @@ func (b *builder) callExcludes(c syncCall) ([]string, error) {
 			return nil, b.errAt(c.pos, "sync(excludes=…): %v", err)
 		}
 		rules = append(rules, more...)
-	}
-	if c.exclFrom != nil {
-		pats, err := b.excludeFrom(c.exclFrom, c.pos, "sync(exclude_from=…)")
-		if err != nil {
-			return nil, err
-		}
-		rules = append(rules, pats...)
 	}
 	return rules, nil
 }
