@@ -217,7 +217,7 @@ func (s *supervisor) warnRestartOnly(cfg *config.Config) {
 	if cfg.MetricsListen != s.startCfg.MetricsListen {
 		s.lg.Warn().Str("metrics_listen", cfg.MetricsListen).Msg("metrics_listen changed: it takes effect when inosync is restarted")
 	}
-	if cfg.StatusFile != "" && s.changed == nil {
+	if cfg.StatusFile != "" && s.startCfg.StatusFile == "" {
 		s.lg.Warn().Str("status_file", cfg.StatusFile).Msg("status_file set where none was: it takes effect when inosync is restarted")
 	}
 	if cfg.WarmRsync != s.startCfg.WarmRsync {
