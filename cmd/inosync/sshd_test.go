@@ -149,15 +149,7 @@ edelay = 0
 	writeFile(t, filepath.Join(src, "third"), "3")
 	converges(t, src, dst1, "node 1 after the catch-up")
 	converges(t, src, dst2, "node 2 after the catch-up")
-	for i := range 3 {
-		writeFile(t, filepath.Join(src, fmt.Sprintf("more%d", i)), "x")
-		converges(t, src, dst1, "another change")
-	}
-	// Later runs reuse one ssh connection per node: node 1 saw 6 runs but
-	// only 2 logins (the initial sync's, and the kept connection's).
-	if n := strings.Count(sshd1.String(), "Accepted publickey"); n != 2 {
-		t.Errorf("node 1's sshd accepted %d logins, want 2 (initial + one reused connection):\n%s", n, sshd1.String())
-	}
+	reusesOneConnection(t, src, dst1, sshd1)
 	must(t, d.stop(t))
 }
 
@@ -278,9 +270,17 @@ sync("@BASE@/src/", "/", delay = 0, nodes = [node("root@127.0.0.1:%s", extra = "
 		t.Fatalf("reload exit %d: %s%s", code, out, errs)
 	}
 	converges(t, src, remote, "the added node's initial sync over ssh")
+	reusesOneConnection(t, src, remote, sshd)
+}
+
+// reusesOneConnection makes three changes in src, each awaited on dst,
+// and checks that the node's sshd saw 2 logins in all: the initial sync's
+// and the one connection the later runs reuse.
+func reusesOneConnection(t *testing.T, src, dst string, sshd *testutil.LockedBuffer) {
+	t.Helper()
 	for i := range 3 {
 		writeFile(t, filepath.Join(src, fmt.Sprintf("more%d", i)), "x")
-		converges(t, src, remote, "another change")
+		converges(t, src, dst, "another change")
 	}
 	if n := strings.Count(sshd.String(), "Accepted publickey"); n != 2 {
 		t.Errorf("the sshd accepted %d logins, want 2 (initial + one reused connection):\n%s", n, sshd.String())
