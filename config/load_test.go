@@ -268,3 +268,35 @@ func TestLsyncdConfigHint(t *testing.T) {
 		t.Errorf("%v (hint %q), want the lsyncd message at line 1 with the hint", err, ce.Hint)
 	}
 }
+
+// rsync options that read per-directory filter files are warned about
+// once per place they are written; other options, and -F inside the
+// remote shell's command, are not.
+func TestPerDirFilterWarning(t *testing.T) {
+	for extra, want := range map[string]string{
+		`-F`:                                   "-F in the rsync options of",
+		`-avF`:                                 "-avF in the rsync options of",
+		`--filter='dir-merge /.rules'`:         "--filter=dir-merge /.rules in the rsync options of",
+		`-f ': .rsync-filter'`:                 "-f : .rsync-filter in the rsync options of",
+		`-z -e 'ssh -F /etc/ssh/x' -v`:         "",
+		`--rsh='ssh -F /x' --filter='- *.tmp'`: "",
+		`-avz --filter='merge /etc/rules'`:     "",
+	} {
+		cfg, _, err := loadSrc(t, "wpaths = ['src', 'other']\nrpaths = ['/a', '/b']\nrnodes = ['h:']\nextra = \""+strings.ReplaceAll(extra, `"`, `\"`)+"\"\n")
+		if err != nil {
+			t.Fatalf("extra = %s: %v", extra, err)
+		}
+		var got []string
+		for _, w := range cfg.Warnings {
+			if strings.Contains(w.Msg, "per-directory filter files") {
+				got = append(got, w.Error())
+			}
+		}
+		switch {
+		case want == "" && len(got) > 0:
+			t.Errorf("extra = %s: warned %q", extra, got)
+		case want != "" && (len(got) != 1 || !strings.Contains(got[0], want) || !strings.Contains(got[0], "cfg.py:4:")):
+			t.Errorf("extra = %s: warnings %q, want one at cfg.py:4 containing %q", extra, got, want)
+		}
+	}
+}

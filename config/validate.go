@@ -93,6 +93,7 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 	if err := b.anyNUL(c); err != nil {
 		return nil, err
 	}
+	b.warnPerDirFilters(c)
 	b.unusedAfterTimeouts(g, c)
 	b.nearMisses(g, c.Form)
 	b.nested(c.Syncs)
