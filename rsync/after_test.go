@@ -43,9 +43,7 @@ func calls(log string) []string {
 // counts its runs.
 func TestAfterGetsPathsAndEnvironment(t *testing.T) {
 	rs := testutil.NeedRsync(t)
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
-	write(t, filepath.Join(src, "f"), "1")
+	dir, src, dst := sourceWithFile(t)
 	log := filepath.Join(dir, "after.log")
 	after := &AfterCommand{Argv: []string{afterScript(t, dir, log, "echo purged")}}
 	logs := &testutil.LockedBuffer{}
@@ -82,9 +80,7 @@ func TestAfterGetsPathsAndEnvironment(t *testing.T) {
 // meanwhile, together.
 func TestAfterFailureAndTimeout(t *testing.T) {
 	rs := testutil.NeedRsync(t)
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
-	write(t, filepath.Join(src, "f"), "1")
+	dir, src, dst := sourceWithFile(t)
 	log := filepath.Join(dir, "after.log")
 	// The first call hangs until killed; later ones exit 3.
 	body := `if [ ! -e ` + dir + `/hung ]; then : >` + dir + `/hung; exec sleep 60; fi; echo "cache busy" >&2; exit 3`
@@ -140,9 +136,7 @@ func TestAfterFailureAndTimeout(t *testing.T) {
 // any more, and the dispatcher goes on.
 func TestAfterRemovedByReloadWhileRunning(t *testing.T) {
 	rs := testutil.NeedRsync(t)
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
-	write(t, filepath.Join(src, "f"), "1")
+	dir, src, dst := sourceWithFile(t)
 	log := filepath.Join(dir, "after.log")
 	release := filepath.Join(dir, "release")
 	body := `while [ ! -e ` + release + ` ] && [ -d ` + dir + ` ]; do sleep 0.05; done`

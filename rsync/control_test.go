@@ -59,9 +59,7 @@ func jobOf(t *testing.T, s Status, dest string) JobStatus {
 // it is in sync, with the runs and failures counted.
 func TestStatusFailingThenInSync(t *testing.T) {
 	rs := testutil.NeedRsync(t)
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
-	write(t, filepath.Join(src, "f"), "1")
+	_, src, dst := sourceWithFile(t)
 	// Fails its first 3 runs; the third retry comes after 3 × 150 ms.
 	o := Options{Jobs: []Job{{Path: src, Node: "web2:", Dest: dst, Settings: Settings{Rsync: flaky(t, rs, 3), Bwlimit: "0"}}}, Initial: true, Logger: zerolog.Nop()}
 	o.Backoff.Min, o.Backoff.Max = 150*time.Millisecond, 150*time.Millisecond
@@ -97,9 +95,7 @@ func TestStatusFailingThenInSync(t *testing.T) {
 // node is named "(local)".
 func TestResyncRepairsTarget(t *testing.T) {
 	rs := testutil.NeedRsync(t)
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
-	write(t, filepath.Join(src, "f"), "1")
+	_, src, dst := sourceWithFile(t)
 	in, ctl, done := controlled(t, Options{Jobs: []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}}, Initial: true, Logger: zerolog.Nop()})
 	testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return jobOf(t, askStatus(ctl), dst).State == StateInSync })
 	// Another size, so that rsync's quick check sees it.
@@ -186,9 +182,7 @@ func TestReconfigureKeepsAddsRemoves(t *testing.T) {
 // A full rescan logs what rsync says it transferred and deleted.
 func TestRescanLogsTransfer(t *testing.T) {
 	rs := testutil.NeedRsync(t)
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
-	write(t, filepath.Join(src, "f"), "1")
+	_, src, dst := sourceWithFile(t)
 	var logs testutil.LockedBuffer
 	in, ctl, done := controlled(t, Options{Jobs: []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}}, Initial: true, Logger: zerolog.New(&logs)})
 	testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return jobOf(t, askStatus(ctl), dst).State == StateInSync })
@@ -204,9 +198,7 @@ func TestRescanLogsTransfer(t *testing.T) {
 // A run that goes on across the reload that removes its job is booked: its
 // failure is logged once and not retried.
 func TestRemovedJobRunEnds(t *testing.T) {
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
-	write(t, filepath.Join(src, "f"), "1")
+	dir, src, dst := sourceWithFile(t)
 	release, calls := filepath.Join(dir, "release"), filepath.Join(dir, "calls")
 	held := filepath.Join(dir, "rsync")
 	script := "#!/bin/sh\necho run >> " + calls + "\nwhile [ ! -e " + release + " ] && [ -d " + dir + " ]; do sleep 0.05; done\necho 'rsync: connection refused' >&2\nexit 255\n"
@@ -262,9 +254,7 @@ func TestReconfigureKeepsWarmOfUnchangedJob(t *testing.T) {
 // never write to one target at once.
 func TestReaddedJobWaitsForRemovedRun(t *testing.T) {
 	rs := testutil.NeedRsync(t)
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
-	write(t, filepath.Join(src, "f"), "1")
+	dir, src, dst := sourceWithFile(t)
 	release := filepath.Join(dir, "release")
 	// The wrapper notes an overlap, and holds each run until released.
 	wrap := filepath.Join(dir, "rsync")
@@ -308,9 +298,7 @@ func reloadAway(ctl chan<- Request, job Job) {
 // one of the removed job that is still running.
 func TestReaddedJobWaitsForRemovedAfter(t *testing.T) {
 	rs := testutil.NeedRsync(t)
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
-	write(t, filepath.Join(src, "f"), "1")
+	dir, src, dst := sourceWithFile(t)
 	log, release := filepath.Join(dir, "after.log"), filepath.Join(dir, "release")
 	busy, overlap := filepath.Join(dir, "busy"), filepath.Join(dir, "overlap")
 	body := `mkdir ` + busy + ` 2>/dev/null || touch ` + overlap + `
@@ -375,14 +363,13 @@ func TestStatusUnreachableShowsShellError(t *testing.T) {
 	src, dst := filepath.Join(dir, "src")+"/", "web2:"+filepath.Join(dir, "dst")
 	write(t, filepath.Join(src, "f"), "1")
 	fake := filepath.Join(dir, "rsync")
-	write(t, fake, `#!/bin/sh
+	if err := os.WriteFile(fake, []byte(`#!/bin/sh
 echo "Warning: Permanently added '[web2]:22' (ED25519) to the list of known hosts." >&2
 echo "ssh: connect to host web2 port 22: Connection refused" >&2
 echo "rsync: connection unexpectedly closed (0 bytes received so far) [sender]" >&2
 echo "rsync error: unexplained error (code 255) at io.c(232) [sender=3.2.7]" >&2
 exit 255
-`)
-	if err := os.Chmod(fake, 0o755); err != nil {
+`), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	o := Options{Jobs: []Job{{Path: src, Node: "web2:", Dest: dst, Settings: Settings{Rsync: fake, Bwlimit: "0"}}}, Initial: true, Logger: zerolog.Nop()}
@@ -420,19 +407,16 @@ func TestRemoteShellError(t *testing.T) {
 // once, not at every exit that differs from the last.
 func TestUnreachableExitsOneCause(t *testing.T) {
 	testutil.NeedRsync(t)
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
-	write(t, filepath.Join(src, "f"), "1")
+	dir, src, dst := sourceWithFile(t)
 	fake := filepath.Join(dir, "rsync")
 	count := filepath.Join(dir, "count")
-	write(t, fake, `#!/bin/sh
+	if err := os.WriteFile(fake, []byte(`#!/bin/sh
 n=$(cat `+count+` 2>/dev/null || echo 0)
 echo $((n+1)) > `+count+`
 echo "Permission denied (publickey)." >&2
 [ $((n % 2)) -eq 0 ] && exit 12
 exit 255
-`)
-	if err := os.Chmod(fake, 0o755); err != nil {
+`), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	var logs testutil.LockedBuffer

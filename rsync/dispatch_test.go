@@ -29,6 +29,17 @@ func write(t *testing.T, path, content string) {
 	}
 }
 
+// sourceWithFile makes a temp dir holding a source tree src (with a
+// trailing slash) of one file, f = "1", and names dst beside it (not
+// made), the prologue of many dispatcher tests.
+func sourceWithFile(t *testing.T) (dir, src, dst string) {
+	t.Helper()
+	dir = t.TempDir()
+	src, dst = filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	write(t, filepath.Join(src, "f"), "1")
+	return dir, src, dst
+}
+
 // snapshot lists a tree as "rel:content" lines (dirs as "rel/").
 func snapshot(root string) string {
 	var b strings.Builder
@@ -304,9 +315,7 @@ func TestDispatchCommentLikeNames(t *testing.T) {
 // may have copied an older version of it.
 func TestDispatchChangeDuringFullRun(t *testing.T) {
 	rs := testutil.NeedRsync(t)
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
-	write(t, filepath.Join(src, "f"), "1")
+	dir, src, dst := sourceWithFile(t)
 	// A slow full run: the wrapper sleeps before a run without a file list.
 	slow := filepath.Join(dir, "rsync")
 	body := "#!/bin/sh\ncase \"$*\" in *files-from*) ;; *) sleep 1 ;; esac\nexec " + rs + " \"$@\"\n"

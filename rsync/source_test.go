@@ -93,9 +93,7 @@ func TestEmptySourceRefused(t *testing.T) {
 // directory, no rsync runs and the job fails with the reason.
 func TestCheckSourceHoldsRuns(t *testing.T) {
 	rs := testutil.NeedRsync(t)
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
-	write(t, filepath.Join(src, "f"), "1")
+	_, src, dst := sourceWithFile(t)
 	var lost atomic.Bool
 	lost.Store(true)
 	o := Options{Jobs: []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"},
@@ -191,9 +189,7 @@ func TestPartialShowsFirstError(t *testing.T) {
 // reminder a minute later; the same reason again is not logged again.
 func TestRefusalReasonChangeLogged(t *testing.T) {
 	rs := testutil.NeedRsync(t)
-	dir := t.TempDir()
-	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
-	write(t, filepath.Join(src, "f"), "1")
+	_, src, dst := sourceWithFile(t)
 	var calls atomic.Int32
 	var logs testutil.LockedBuffer
 	o := Options{Jobs: []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"},
