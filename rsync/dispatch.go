@@ -694,22 +694,7 @@ func (d *dispatcher) finish(r result, draining bool) {
 	d.merge(j, r.paths, r.full, r.initial, run.since)
 	j.failures++
 	j.rec.failed++
-	j.rec.lastExit, j.rec.lastError = r.exit, lastLine(r.stderr)
-	if configFault(r.exit) || r.exit == exitPartial {
-		// "rsync: --x: unknown option" or "rsync: [receiver] mkstemp …
-		// failed: Read-only file system" says more than the summary.
-		if line := firstError(r.stderr); line != "" {
-			j.rec.lastError = line
-		}
-	}
-	if IsRemote(j.Dest) && loginFailed(r) {
-		if line := remoteShellError(r.stderr); line != "" {
-			j.rec.lastError = line
-		}
-	}
-	if j.rec.lastError == "" {
-		j.rec.lastError = r.err.Error()
-	}
+	j.rec.lastExit, j.rec.lastError = r.exit, failureLine(j.Dest, r)
 	if j.failures == 1 {
 		j.rec.failingSince = now
 	}

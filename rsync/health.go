@@ -117,6 +117,37 @@ func lastLine(out string) string {
 	return strings.TrimSpace(out)
 }
 
+// failureLine is what the status says of a failed run to dest: the remote
+// shell's words when a remote node's run never got past login; rsync's
+// first error for a fault of the config or a partial transfer ("rsync:
+// --x: unknown option", "rsync: [receiver] mkstemp … failed: Read-only
+// file system" say more than the summary); else rsync's last line, or the
+// run's error when rsync said nothing.
+func failureLine(dest string, r result) string {
+	line := ""
+	switch {
+	case IsRemote(dest) && loginFailed(r):
+		line = remoteShellError(r.stderr)
+	case configFault(r.exit) || r.exit == exitPartial:
+		line = firstError(r.stderr)
+	}
+	if line == "" {
+		line = lastLine(r.stderr)
+	}
+	if line == "" && r.err != nil {
+		line = r.err.Error()
+	}
+	return line
+}
+
+// errorLine is rsync's first error line in out, or its last line.
+func errorLine(out string) string {
+	if line := firstError(out); line != "" {
+		return line
+	}
+	return lastLine(out)
+}
+
 // firstError is the first line of rsync's output that begins "rsync: ",
 // or "".
 func firstError(out string) string {

@@ -239,11 +239,8 @@ func (d *dispatcher) copyMoves(j Job, st Settings, run running, lg zerolog.Logge
 		if err != nil {
 			failed = append(failed, m.To)
 			exit, _ := classify(err, argv[0])
-			said := firstError(output) // "rsync: [sender] link_stat … failed" says more than the summary
-			if said == "" {
-				said = lastLine(output)
-			}
-			lg.Warn().Str("from", m.From).Str("to", m.To).Int("exit", exit).Str("output", said).
+			// "rsync: [sender] link_stat … failed" says more than the summary.
+			lg.Warn().Str("from", m.From).Str("to", m.To).Int("exit", exit).Str("output", errorLine(output)).
 				Msg("copying a rename on the target from its old name failed; the run sends it")
 		} else {
 			addStats(lg.Info().Str("from", m.From).Str("to", m.To), output).Msg("rename copied on the target from its old name")
