@@ -137,6 +137,15 @@ func RescanArgv(s Settings, source, dest string) []string {
 	return insertBeforeOperands(argv, append(s.laterOpts(), statsOption))
 }
 
+// WholeArgv is the command line of a run for changes that walks the whole
+// tree (for a job whose options read per-directory filter files, which
+// rsync applies as written only in such a walk): a full sync that deletes
+// as the runs for changes do and reports what it transferred.
+func WholeArgv(s Settings, source, dest string) []string {
+	argv := argvDeleting(s, source, dest, s.Delete.lists())
+	return insertBeforeOperands(argv, append(s.laterOpts(), statsOption))
+}
+
 // laterOpts are the options that every run after the initial one adds.
 func (s Settings) laterOpts() []string {
 	opts := append([]string(nil), laterOpts...)

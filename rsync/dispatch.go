@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inosync/inosync/rsync/filter"
 	"github.com/rs/zerolog"
 )
 
@@ -194,6 +195,14 @@ type jobState struct {
 
 func (j *jobState) hasPending() bool { return j.full || len(j.pending) > 0 }
 
+// wholeOnly reports whether the job's changes are synced by walks of the
+// whole tree, never by a run for a list of paths: its rsync options read
+// per-directory filter files (see filter.PerDirOption), whose rules rsync
+// applies as written only in such a walk.
+func (j *jobState) wholeOnly() bool {
+	return filter.PerDirOption(j.Settings.Extra) != ""
+}
+
 // fullRunning reports whether a full run of the job is going on.
 func (j *jobState) fullRunning() bool {
 	for _, r := range j.runs {
@@ -206,7 +215,11 @@ func (j *jobState) fullRunning() bool {
 
 // running is what a run in progress carries.
 type running struct {
-	full    bool
+	full bool
+	// whole: rsync walks the whole tree, for a full sync or for the
+	// changes in paths of a job that reads per-directory filter files
+	// (see wholeOnly).
+	whole   bool
 	initial bool
 	paths   []string
 	moves   []Move    // copied on the target before the run (see moveArgv)
@@ -249,6 +262,9 @@ type runKey struct {
 func (j *jobState) canOverlap(limit int) bool {
 	if len(j.runs) == 0 {
 		return true
+	}
+	if j.wholeOnly() {
+		return false // each of its runs walks the whole tree
 	}
 	// A run that is only exiting (transferred) holds no path and moves no
 	// data: only its process counts, against MaxProcs.
@@ -590,6 +606,9 @@ func (d *dispatcher) startReady() {
 			continue
 		}
 		full, initial := j.full, j.initial
+		// whole: the run walks the whole tree, a full sync or the changes
+		// of a job whose rsync options read per-directory filter files.
+		whole := full || j.wholeOnly()
 		var paths, exclude []string
 		if !full {
 			paths = collapse(j.pending)
@@ -600,18 +619,18 @@ func (d *dispatcher) startReady() {
 			continue
 		}
 		dirs := hasDir(paths)
-		if !full && !dirs {
+		if !whole && !dirs {
 			exclude = nil // nothing in the list to exclude from
 		}
 		// A warm rsync takes a short list when its command line needs
 		// nothing more: no walk for exclude functions, no set-aside paths
 		// to exclude. It already holds its process slot.
 		var moves []Move
-		if !full && len(exclude) == 0 {
+		if !whole && len(exclude) == 0 {
 			moves = j.takeMoves(paths)
 		}
 		var w *warmRsync
-		if !full && len(j.warm) > 0 && len(paths) <= warmListMax && (j.Exclude == nil || !dirs) && len(exclude) == 0 && len(moves) == 0 {
+		if !whole && len(j.warm) > 0 && len(paths) <= warmListMax && (j.Exclude == nil || !dirs) && len(exclude) == 0 && len(moves) == 0 {
 			w = d.takeWarm(j)
 			j.warmAt = time.Now().Add(warmDelay)
 		}
@@ -627,7 +646,13 @@ func (d *dispatcher) startReady() {
 		clear(j.pending)
 		clear(j.moves)
 		renamed := j.takeRenamed(paths, full, moves)
-		if !full {
+		if whole && !full {
+			// Sent by content in a run for a list, which would read the
+			// per-directory filter files as rsync does not in a walk of
+			// the whole tree: they are compared by size and time only.
+			renamed = nil
+		}
+		if !whole {
 			now := time.Now()
 			j.streaming = now.Sub(j.listed) < d.o.StreamGap
 			j.listed = now
@@ -640,7 +665,7 @@ func (d *dispatcher) startReady() {
 				j.againAfterFull[p] = struct{}{}
 			}
 		}
-		run := running{full: full, initial: initial, paths: paths, moves: moves, renamed: renamed, exclude: exclude, since: j.since}
+		run := running{full: full, whole: whole, initial: initial, paths: paths, moves: moves, renamed: renamed, exclude: exclude, since: j.since}
 		j.runs[id] = run
 		d.running++
 		job := j.Job // a copy: a reload may replace j.Job while the run goes on

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -1109,5 +1110,67 @@ func TestEarliest(t *testing.T) {
 		if got := earliest(c.a, c.b); !got.Equal(c.want) {
 			t.Errorf("earliest(%v, %v) = %v, want %v", c.a, c.b, got, c.want)
 		}
+	}
+}
+
+// TestDispatchPerDirFiltersWholeRuns: a job whose options read
+// per-directory filter files (-F) syncs its changes by walks of the whole
+// tree, in which rsync applies the files' rules as written (a run for a
+// list skips the root's file and, with --from0, reads each file as one
+// rule); it deletes as the runs for changes of its deletion mode do, and
+// starts no warm rsync.
+func TestDispatchPerDirFiltersWholeRuns(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	for name, mode := range map[string]DeleteMode{"delete running": DeleteRunning, "delete never": DeleteNever} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+			write(t, filepath.Join(src, ".rsync-filter"), "- *.log\n- *.tmp\nP keep/\n")
+			write(t, filepath.Join(src, "sub/.rsync-filter"), "- *.bak\n")
+			write(t, filepath.Join(src, "gone.txt"), "1")
+			write(t, filepath.Join(dst, "keep/x"), "on the node only")
+			var logs testutil.LockedBuffer
+			in := make(chan Work)
+			done := make(chan error)
+			go func() {
+				done <- Dispatch(in, Options{
+					Jobs:    []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0", Extra: []string{"-F"}, Delete: mode}}},
+					Initial: true, Warm: true, Logger: zerolog.New(&logs),
+				})
+			}()
+			testutil.Eventually(t, 10*time.Second, "the initial run's end", func() bool { return strings.Contains(logs.String(), `"full":true`) })
+			for _, f := range []string{"a.log", "a.txt", "sub/b.log", "sub/b.bak", "sub/b.txt", "sub/deep/c.bak", "sub/deep/c.txt"} {
+				write(t, filepath.Join(src, f), "2")
+			}
+			if err := os.Remove(filepath.Join(src, "gone.txt")); err != nil {
+				t.Fatal(err)
+			}
+			in <- Work{Paths: []string{"a.log", "a.txt", "gone.txt", "sub/"}}
+			testutil.Eventually(t, 10*time.Second, "the changes' run", func() bool { return strings.Contains(logs.String(), `"whole":true`) })
+			close(in)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			got := snapshot(dst)
+			for _, f := range []string{"a.txt:2", "sub/b.txt:2", "sub/deep/c.txt:2", "keep/x:on the node only"} {
+				if !strings.Contains(got, f+"\n") {
+					t.Errorf("the node lacks %s:\n%s", f, got)
+				}
+			}
+			for _, f := range []string{"a.log", "sub/b.log", "sub/b.bak", "sub/deep/c.bak"} {
+				if strings.Contains(got, f+":") {
+					t.Errorf("the node holds %s, which a filter file excludes:\n%s", f, got)
+				}
+			}
+			if gone := strings.Contains(got, "gone.txt:"); gone != (mode == DeleteNever) {
+				t.Errorf("delete mode %v: gone.txt on the node %v:\n%s", mode, gone, got)
+			}
+			if !regexp.MustCompile(`"files":4,"full":false,[^\n]*"warm":false,"whole":true`).MatchString(logs.String()) {
+				t.Errorf("no run for the 4 changed paths logged:\n%s", logs.String())
+			}
+			if strings.Contains(logs.String(), `"warm":true`) || strings.Contains(logs.String(), "files-from") {
+				t.Errorf("a run for a list, or a warm rsync:\n%s", logs.String())
+			}
+		})
 	}
 }

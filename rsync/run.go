@@ -96,7 +96,11 @@ func (d *dispatcher) run(js *jobState, j Job, run running, w *warmRsync, onTrans
 		r.unreadable, _ = unreadablePaths(output, j.Path)
 	}
 	if r.err == nil { // a failure is logged once, by the dispatcher
-		addStats(addWhat(lg.Info(), paths, full), output).Bool("warm", w != nil).Int64("duration_ms", r.took.Milliseconds()).Int("exit", r.exit).Msg("rsync")
+		e := addStats(addWhat(lg.Info(), paths, full), output).Bool("warm", w != nil)
+		if run.whole && !full {
+			e = e.Bool("whole", true) // changed paths, synced by a walk of the whole tree
+		}
+		e.Int64("duration_ms", r.took.Milliseconds()).Int("exit", r.exit).Msg("rsync")
 	}
 	if e := lg.Debug(); e.Enabled() {
 		e.Str("argv", Quote(inv.argv)).Strs("list", paths[:min(len(paths), 100)]).Str("output", r.stderr).Msg("rsync output")
@@ -121,6 +125,8 @@ func (d *dispatcher) plan(j Job, run running, w *warmRsync, lg zerolog.Logger) (
 		inv.argv = Argv(st, j.Path, j.Dest)
 	case full:
 		inv.argv = RescanArgv(st, j.Path, j.Dest)
+	case run.whole:
+		inv.argv = WholeArgv(st, j.Path, j.Dest)
 	default:
 		var prefix string
 		inv.argv, prefix = ListArgv(st, j.Path, j.Dest)
@@ -132,11 +138,11 @@ func (d *dispatcher) plan(j Job, run running, w *warmRsync, lg zerolog.Logger) (
 	if len(run.exclude) > 0 {
 		inv.argv = withRulesFirst(inv.argv, excludeOptions(j.Path, run.exclude))
 	}
-	if j.Exclude == nil || !(full || hasDir(paths)) {
+	if j.Exclude == nil || !(run.whole || hasDir(paths)) {
 		return inv, nil
 	}
 	_, prefix := transferRoot(j.Path)
-	pats, n := excludeList(filepath.Clean(j.Path), prefix, full, paths, j.Exclude)
+	pats, n := excludeList(filepath.Clean(j.Path), prefix, run.whole, paths, j.Exclude)
 	if n == 0 {
 		return inv, nil
 	}

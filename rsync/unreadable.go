@@ -246,7 +246,7 @@ func (d *dispatcher) retryUnreadable(j *jobState, now time.Time, all bool) {
 // again: they were read and synced. run is what r carried.
 func (d *dispatcher) readableAgain(j *jobState, r result, run running) {
 	for rel, u := range j.unreadable {
-		if u.retrying && carried(rel, r.paths, r.full) && !coveredBy(rel, run.exclude) {
+		if u.retrying && carried(rel, r.paths, run.whole) && !coveredBy(rel, run.exclude) {
 			delete(j.unreadable, rel)
 			lg := d.jobLogger(j)
 			lg.Info().Str("unreadable", rel).Int("failures", u.failures).Msg("the path is readable again and synced")

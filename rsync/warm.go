@@ -131,9 +131,9 @@ func (w *warmRsync) retire(kill <-chan struct{}) {
 
 // warmable reports whether a job's list runs may use a warm rsync: a local
 // destination (a kept remote process would hold a connection that may be
-// dropped while it waits) and real runs.
+// dropped while it waits), real runs, and runs for lists (see wholeOnly).
 func (d *dispatcher) warmable(j *jobState) bool {
-	return d.o.Warm && !d.o.Pretend && !IsRemote(j.Dest)
+	return d.o.Warm && !d.o.Pretend && !IsRemote(j.Dest) && !j.wholeOnly()
 }
 
 // warmListMax is the longest list a warm rsync takes. Its names are longer
