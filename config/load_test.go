@@ -269,18 +269,20 @@ func TestLsyncdConfigHint(t *testing.T) {
 	}
 }
 
-// rsync options that read per-directory filter files are warned about
-// once per place they are written; other options, and -F inside the
+// rsync options in extra that add filter rules are warned about once per
+// place they are written; other options, and -F or --exclude inside the
 // remote shell's command, are not.
-func TestPerDirFilterWarning(t *testing.T) {
+func TestExtraRulesWarning(t *testing.T) {
 	for extra, want := range map[string]string{
-		`-F`:                                   "-F in the rsync options of",
-		`-avF`:                                 "-avF in the rsync options of",
-		`--filter='dir-merge /.rules'`:         "--filter=dir-merge /.rules in the rsync options of",
-		`-f ': .rsync-filter'`:                 "-f : .rsync-filter in the rsync options of",
-		`-z -e 'ssh -F /etc/ssh/x' -v`:         "",
-		`--rsh='ssh -F /x' --filter='- *.tmp'`: "",
-		`-avz --filter='merge /etc/rules'`:     "",
+		`-F`:                                  "-F in the rsync options of",
+		`-avF`:                                "-avF in the rsync options of",
+		`--filter='dir-merge /.rules'`:        "--filter=dir-merge /.rules in the rsync options of",
+		`-f ': .rsync-filter'`:                "-f : .rsync-filter in the rsync options of",
+		`-avz --filter='merge /etc/rules'`:    "--filter=merge /etc/rules in the rsync options of",
+		`--exclude-from=/etc/x.lst`:           "--exclude-from=/etc/x.lst in the rsync options of",
+		`-z -e 'ssh -F /etc/ssh/x' -v`:        "",
+		`--rsh='ssh -F /x' --delete-excluded`: "",
+		`-z --rsh 'ssh -o X=--exclude=y'`:     "",
 	} {
 		cfg, _, err := loadSrc(t, "wpaths = ['src', 'other']\nrpaths = ['/a', '/b']\nrnodes = ['h:']\nextra = \""+strings.ReplaceAll(extra, `"`, `\"`)+"\"\n")
 		if err != nil {
@@ -288,7 +290,7 @@ func TestPerDirFilterWarning(t *testing.T) {
 		}
 		var got []string
 		for _, w := range cfg.Warnings {
-			if strings.Contains(w.Msg, "per-directory filter files") {
+			if strings.Contains(w.Msg, "adds filter rules") {
 				got = append(got, w.Error())
 			}
 		}

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
@@ -135,7 +136,21 @@ func (b *builder) rnodes(g starlark.StringDict, env map[string]string) ([]nodeSp
 		if err != nil {
 			return nil, b.errAt(b.src.elemPos("rnodes", i), "%v", err)
 		}
+		b.warnNodeTypo(b.src.elemPos("rnodes", i), n.target)
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// warnNodeTypo warns about a node that looks mistyped: a host name
+// without its ':' (rsync then writes to a local directory of that name),
+// or two nodes run together by a missing comma (["a:" "b:"] is "a:b:").
+// An rsync daemon's "host::" and an IPv6 address are left alone.
+func (b *builder) warnNodeTypo(p place, node string) {
+	switch {
+	case node != "" && !strings.ContainsAny(node, ":/"):
+		b.warnAt(p, "node %q has no ':', so its target is a local directory of that name below the start-up directory: write %q for a node over ssh", node, node+":")
+	case strings.Count(node, ":") > 1 && !strings.Contains(node, "::") && !strings.ContainsAny(node, "[/"):
+		b.warnAt(p, "node %q has more than one ':', as two nodes written without a comma between them run together: write each as an item of its own", node)
+	}
 }

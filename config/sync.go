@@ -268,6 +268,9 @@ func (b *builder) callDests(g starlark.StringDict, opts Options, c syncCall) ([]
 		if nodes, err = nodeItems(c.nodes, opts.Env); err != nil {
 			return nil, b.errAt(c.pos, "sync(nodes=…): %v", err)
 		}
+		for _, n := range nodes {
+			b.warnNodeTypo(c.pos, n.target)
+		}
 	} else if g.Has("rnodes") {
 		if nodes, err = b.rnodes(g, opts.Env); err != nil {
 			return nil, err

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -93,7 +94,10 @@ func (b *builder) validate(g starlark.StringDict, opts Options) (*Config, error)
 	if err := b.anyNUL(c); err != nil {
 		return nil, err
 	}
-	b.warnPerDirFilters(c)
+	if err := b.targetsApart(c.Syncs, opts.Cwd); err != nil {
+		return nil, err
+	}
+	b.warnExtraRules(c)
 	b.unusedAfterTimeouts(g, c)
 	b.nearMisses(g, c.Form)
 	b.nested(c.Syncs)
@@ -442,6 +446,10 @@ func (b *builder) rspeed(g starlark.StringDict) (string, error) {
 	return bw, nil
 }
 
+// bwlimitForm is what rsync's --bwlimit reads (parse_size_arg): a number,
+// a unit (b, k, m, g, t, p; with b, ib), and +1 or -1.
+var bwlimitForm = regexp.MustCompile(`^([0-9]+\.?[0-9]*|\.[0-9]+)([bBkKmMgGtTpP]([iI]?[bB])?)?([+-]1)?$`)
+
 // rspeedValue gives the --bwlimit value of an rspeed value: 0 when
 // negative; a whole float (Python 2's 1024/8) prints as an integer. what
 // names the setting in errors.
@@ -464,6 +472,9 @@ func rspeedValue(v starlark.Value, what string) (string, error) {
 	case starlark.String:
 		if hasNUL(string(x)) {
 			return "", errors.New(nulMessage(what, string(x)))
+		}
+		if !bwlimitForm.MatchString(string(x)) {
+			return "", fmt.Errorf("%s = %s is not a bandwidth rsync reads: give a number of KB/s, or one with a unit (1.5m, 500K)", what, x.String())
 		}
 		return string(x), nil
 	}

@@ -138,8 +138,8 @@ func RescanArgv(s Settings, source, dest string) []string {
 }
 
 // WholeArgv is the command line of a run for changes that walks the whole
-// tree (for a job whose options read per-directory filter files, which
-// rsync applies as written only in such a walk): a full sync that deletes
+// tree (for a job whose extra adds filter rules, which rsync applies as
+// written only in such a walk): a full sync that deletes
 // as the runs for changes do and reports what it transferred.
 func WholeArgv(s Settings, source, dest string) []string {
 	argv := argvDeleting(s, source, dest, s.Delete.lists())
@@ -218,6 +218,15 @@ func listRoot(base string) (operand, mark string) {
 		return operand, ""
 	}
 	return operand, "./" + rel + "/./"
+}
+
+// NamePrefix is what precedes a tree's paths in rsync's view of a transfer
+// of source: nothing for a source written with a trailing slash (rsync
+// copies its contents), else its name and a slash. rsync anchors filter
+// rules ("/logs/") at its transfer root, before that prefix.
+func NamePrefix(source string) string {
+	_, prefix := transferRoot(source)
+	return prefix
 }
 
 // transferRoot is the directory rsync's paths are relative to when it

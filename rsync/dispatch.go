@@ -196,11 +196,12 @@ type jobState struct {
 func (j *jobState) hasPending() bool { return j.full || len(j.pending) > 0 }
 
 // wholeOnly reports whether the job's changes are synced by walks of the
-// whole tree, never by a run for a list of paths: its rsync options read
-// per-directory filter files (see filter.PerDirOption), whose rules rsync
-// applies as written only in such a walk.
+// whole tree, never by a run for a list of paths: its rsync options (extra)
+// add filter rules, which rsync applies as written only in such a walk
+// (see filter.RuleOption). The config's own rules (excludes, filters)
+// are applied in watching too, so a list never names what they leave out.
 func (j *jobState) wholeOnly() bool {
-	return filter.PerDirOption(j.Settings.Extra) != ""
+	return filter.RuleOption(j.Settings.Extra) != ""
 }
 
 // fullRunning reports whether a full run of the job is going on.
@@ -217,8 +218,8 @@ func (j *jobState) fullRunning() bool {
 type running struct {
 	full bool
 	// whole: rsync walks the whole tree, for a full sync or for the
-	// changes in paths of a job that reads per-directory filter files
-	// (see wholeOnly).
+	// changes in paths of a job whose extra adds filter rules (see
+	// wholeOnly).
 	whole   bool
 	initial bool
 	paths   []string
@@ -607,7 +608,7 @@ func (d *dispatcher) startReady() {
 		}
 		full, initial := j.full, j.initial
 		// whole: the run walks the whole tree, a full sync or the changes
-		// of a job whose rsync options read per-directory filter files.
+		// of a job whose extra adds filter rules (see wholeOnly).
 		whole := full || j.wholeOnly()
 		var paths, exclude []string
 		if !full {
@@ -647,9 +648,9 @@ func (d *dispatcher) startReady() {
 		clear(j.moves)
 		renamed := j.takeRenamed(paths, full, moves)
 		if whole && !full {
-			// Sent by content in a run for a list, which would read the
-			// per-directory filter files as rsync does not in a walk of
-			// the whole tree: they are compared by size and time only.
+			// Sent by content in a run for a list, which would not apply
+			// extra's filter rules as a walk of the whole tree does: they
+			// are compared by size and time only.
 			renamed = nil
 		}
 		if !whole {

@@ -827,16 +827,18 @@ func TestCanOverlapTransferred(t *testing.T) {
 }
 
 // Every rsync, cold or warm, starts in the daemon's working directory, so
-// a relative path in its arguments resolves where the daemon was started.
+// a relative path in its arguments resolves where the daemon was started:
+// here rsync's own log file, which the client writes.
 func TestDispatchRelativeExtraPath(t *testing.T) {
 	rs := testutil.NeedRsync(t)
 	for _, warm := range []bool{false, true} {
 		t.Run(fmt.Sprintf("warm rsync %v", warm), func(t *testing.T) {
 			dir := t.TempDir()
 			src, dst, start := filepath.Join(dir, "src"), filepath.Join(dir, "dst"), filepath.Join(dir, "start")
-			write(t, filepath.Join(start, "excludes.txt"), "skip*\n")
 			write(t, filepath.Join(src, "keep"), "1")
-			write(t, filepath.Join(src, "skip-1"), "x")
+			if err := os.Mkdir(start, 0o755); err != nil {
+				t.Fatal(err)
+			}
 			t.Chdir(start)
 			var logs testutil.LockedBuffer
 			in := make(chan Work)
@@ -845,7 +847,7 @@ func TestDispatchRelativeExtraPath(t *testing.T) {
 			t.Cleanup(func() { closeIn(); <-done })
 			go func() {
 				done <- Dispatch(in, Options{
-					Jobs:    []Job{{Path: src + "/", Node: "", Dest: dst + "/", Settings: Settings{Rsync: rs, Bwlimit: "0", Extra: []string{"--exclude-from=excludes.txt"}}}},
+					Jobs:    []Job{{Path: src + "/", Node: "", Dest: dst + "/", Settings: Settings{Rsync: rs, Bwlimit: "0", Extra: []string{"--log-file=extra.log"}}}},
 					Initial: true,
 					Warm:    warm,
 					Logger:  zerolog.New(&logs),
@@ -856,9 +858,8 @@ func TestDispatchRelativeExtraPath(t *testing.T) {
 			if warm {
 				testutil.Eventually(t, 10*time.Second, "a warm rsync", func() bool { return len(warmWaiting()) == 1 })
 			}
-			write(t, filepath.Join(src, "skip-2"), "x")
 			write(t, filepath.Join(src, "new"), "2")
-			in <- Work{Paths: []string{"skip-2", "new"}}
+			in <- Work{Paths: []string{"new"}}
 			testutil.Eventually(t, 10*time.Second, "the listed run", func() bool { return snapshot(dst) == "keep:1\nnew:2\n" })
 			closeIn()
 			err := <-done
@@ -866,11 +867,12 @@ func TestDispatchRelativeExtraPath(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v\n%s", err, logs.String())
 			}
-			if got := snapshot(dst); got != "keep:1\nnew:2\n" {
-				t.Errorf("target:\n%s", got)
-			}
 			if warm && !strings.Contains(logs.String(), `"warm":true`) {
 				t.Errorf("the listed run did not go to the warm rsync:\n%s", logs.String())
+			}
+			b, err := os.ReadFile(filepath.Join(start, "extra.log"))
+			if err != nil || !strings.Contains(string(b), "new") {
+				t.Errorf("rsync's log in the start-up directory: %v\n%s", err, b)
 			}
 		})
 	}
@@ -1172,5 +1174,39 @@ func TestDispatchPerDirFiltersWholeRuns(t *testing.T) {
 				t.Errorf("a run for a list, or a warm rsync:\n%s", logs.String())
 			}
 		})
+	}
+}
+
+// TestDispatchExtraExcludeWholeRuns: a rule in extra that leaves out a
+// directory leaves out a changed file below it too: the job's changes go
+// in walks of the whole tree, where rsync never enters the directory (a
+// run for a list would name the file itself, which no rule leaves out).
+func TestDispatchExtraExcludeWholeRuns(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	dir, src, dst := sourceWithFile(t)
+	rules := filepath.Join(dir, "excl.lst")
+	write(t, rules, "cache/\n")
+	var logs testutil.LockedBuffer
+	in := make(chan Work)
+	done := make(chan error)
+	go func() {
+		done <- Dispatch(in, Options{
+			Jobs:    []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0", Extra: []string{"--exclude-from=" + rules}}}},
+			Initial: true, Warm: true, Logger: zerolog.New(&logs),
+		})
+	}()
+	testutil.Eventually(t, 10*time.Second, "the initial run's end", func() bool { return strings.Contains(logs.String(), `"full":true`) })
+	write(t, filepath.Join(src, "d/cache/new.dat"), "2")
+	write(t, filepath.Join(src, "d/ok.txt"), "2")
+	in <- Work{Paths: []string{"d/cache/new.dat", "d/ok.txt"}}
+	close(in)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got, want := snapshot(dst), "d/\nd/ok.txt:2\nf:1\n"; got != want {
+		t.Errorf("the node holds\n%s\nwant\n%s", got, want)
+	}
+	if !strings.Contains(logs.String(), `"whole":true`) {
+		t.Errorf("the changes were not synced by a walk of the whole tree:\n%s", logs.String())
 	}
 }

@@ -21,6 +21,9 @@ const (
 	exitUnsupported = 4
 	// exitSocketIO: an error in socket I/O.
 	exitSocketIO = 10
+	// exitFileIO: an error in file I/O (a full disk on the node; its
+	// first error says which file and why).
+	exitFileIO = 11
 	// exitStream: an error in the rsync protocol data stream (the
 	// connection broke).
 	exitStream = 12

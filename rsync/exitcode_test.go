@@ -51,4 +51,16 @@ func TestFirstError(t *testing.T) {
 	if got := firstError("nothing\n"); got != "" {
 		t.Errorf("firstError = %q, want none", got)
 	}
+	// The pair's other process going away follows the cause, in either
+	// order; alone, it is what there is.
+	pipe := "rsync: [sender] write error: Broken pipe (32)\n"
+	full := "rsync: [receiver] write failed on \"/t/big\": No space left on device (28)\n"
+	for _, out := range []string{pipe + full, full + pipe} {
+		if got := firstError(out + "rsync error: error in file IO (code 11) at receiver.c(381) [receiver=3.5.0]\n"); got != strings.TrimSpace(full) {
+			t.Errorf("firstError = %q, want the full disk", got)
+		}
+	}
+	if got := firstError(pipe); got != strings.TrimSpace(pipe) {
+		t.Errorf("firstError = %q, want the broken pipe", got)
+	}
 }

@@ -119,16 +119,17 @@ func lastLine(out string) string {
 
 // failureLine is what the status says of a failed run to dest: the remote
 // shell's words when a remote node's run never got past login; rsync's
-// first error for a fault of the config or a partial transfer ("rsync:
-// --x: unknown option", "rsync: [receiver] mkstemp … failed: Read-only
-// file system" say more than the summary); else rsync's last line, or the
+// first error for a fault of the config, a partial transfer or a file I/O
+// error ("rsync: --x: unknown option", "rsync: [receiver] mkstemp …
+// failed: Read-only file system", "… write failed on …: No space left on
+// device" say more than the summary); else rsync's last line, or the
 // run's error when rsync said nothing.
 func failureLine(dest string, r result) string {
 	line := ""
 	switch {
 	case IsRemote(dest) && loginFailed(r):
 		line = remoteShellError(r.stderr)
-	case configFault(r.exit) || r.exit == exitPartial:
+	case configFault(r.exit) || r.exit == exitPartial || r.exit == exitFileIO:
 		line = firstError(r.stderr)
 	}
 	if line == "" {
@@ -149,14 +150,24 @@ func errorLine(out string) string {
 }
 
 // firstError is the first line of rsync's output that begins "rsync: ",
-// or "".
+// or "": of several, not one that only says the other process of the
+// pair went away (a broken pipe, a reset connection), which follows the
+// error that ended it, in an order the processes' writes decide.
 func firstError(out string) string {
+	first := ""
 	for line := range strings.Lines(out) {
-		if strings.HasPrefix(line, "rsync: ") {
-			return strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "rsync: ") {
+			continue
+		}
+		line = strings.TrimSpace(line)
+		if !strings.HasSuffix(line, "Broken pipe (32)") && !strings.HasSuffix(line, "Connection reset by peer (104)") {
+			return line
+		}
+		if first == "" {
+			first = line
 		}
 	}
-	return ""
+	return first
 }
 
 // loginFailed reports whether a failed run never got past the remote

@@ -51,8 +51,10 @@ func (d *dispatcher) guard(j Job, full bool) error {
 	return nil
 }
 
-// emptyDir reports whether dir has no entries; one that does not exist is
-// empty.
+// emptyDir reports whether dir has no entries but lost+found; one that
+// does not exist is empty. A freshly made ext2/3/4 filesystem holds only
+// lost+found: mounted by mistake over a source, it is as empty as the
+// directory it hides.
 func emptyDir(dir string) (bool, error) {
 	f, err := os.Open(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -62,13 +64,16 @@ func emptyDir(dir string) (bool, error) {
 		return false, err
 	}
 	defer f.Close()
-	if _, err := f.Readdirnames(1); err != nil {
-		if errors.Is(err, io.EOF) {
-			return true, nil
-		}
+	names, err := f.Readdirnames(2)
+	if err != nil && !errors.Is(err, io.EOF) {
 		return false, err
 	}
-	return false, nil
+	for _, n := range names {
+		if n != "lost+found" {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // targetDir is the directory on the node that a full run of source to

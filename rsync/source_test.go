@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,12 +34,13 @@ func fakeRsh(t *testing.T, dir string) string {
 
 // An empty source never empties a target that is not: the full sync is
 // refused, loudly, for a local and a "remote" target alike, until the
-// source has files again (a remount) or the tree allows it.
+// source has files again (a remount) or the tree allows it. The source
+// holds only lost+found, as a new filesystem mounted over it would.
 func TestEmptySourceRefused(t *testing.T) {
 	rs := testutil.NeedRsync(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src") + "/"
-	if err := os.MkdirAll(src, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(src, "lost+found"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	local, remote, allowed := filepath.Join(dir, "local"), filepath.Join(dir, "remote"), filepath.Join(dir, "allowed")
@@ -207,6 +209,72 @@ func TestRefusalReasonChangeLogged(t *testing.T) {
 	testutil.Eventually(t, 10*time.Second, "more refusals", func() bool { return jobOf(t, askStatus(ctl), dst).Failures >= 6 })
 	if n := strings.Count(logs.String(), "sync refused to keep the target safe"); n != 2 {
 		t.Errorf("%d refusals logged, want 2 (one per reason):\n%s", n, logs.String())
+	}
+	close(in)
+	<-done
+}
+
+// A directory is empty with no entries or only lost+found, and when it
+// does not exist.
+func TestEmptyDir(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		entries []string
+		want    bool
+	}{
+		{nil, true},
+		{[]string{"lost+found/"}, true},
+		{[]string{"lost+found/", "f"}, false},
+		{[]string{"f"}, false},
+		{[]string{"d/", "lost+found/"}, false},
+	} {
+		d, err := os.MkdirTemp(dir, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range c.entries {
+			if strings.HasSuffix(e, "/") {
+				err = os.Mkdir(filepath.Join(d, e), 0o755)
+			} else {
+				err = os.WriteFile(filepath.Join(d, e), nil, 0o644)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := emptyDir(d); err != nil || got != c.want {
+			t.Errorf("%q: empty %v, %v; want %v", c.entries, got, err, c.want)
+		}
+	}
+	if got, err := emptyDir(filepath.Join(dir, "none")); err != nil || !got {
+		t.Errorf("a directory that does not exist: empty %v, %v", got, err)
+	}
+}
+
+// A full disk on the node (a 1 MiB tmpfs as the target, a 2 MiB file):
+// the status says which file and why, not only rsync's summary line.
+func TestDiskFullShowsCause(t *testing.T) {
+	rs := testutil.NeedRsync(t)
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
+	if err := os.Mkdir(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", dst, "tmpfs", 0, "size=1m"); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
+	}
+	t.Cleanup(func() { _ = syscall.Unmount(dst, syscall.MNT_DETACH) })
+	write(t, filepath.Join(src, "big"), strings.Repeat("x", 2<<20))
+	o := Options{Jobs: []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}}, Initial: true, Logger: zerolog.Nop()}
+	o.Backoff.Min, o.Backoff.Max = time.Hour, time.Hour
+	in, ctl, done := controlled(t, o)
+	testutil.Eventually(t, 10*time.Second, "the run failed", func() bool { return jobOf(t, askStatus(ctl), dst).Failures == 1 })
+	j := jobOf(t, askStatus(ctl), dst)
+	if j.LastExit != exitFileIO || !strings.Contains(j.LastError, "No space left on device") || !strings.Contains(j.LastError, "big") {
+		t.Errorf("exit %d, last error %q; want exit 11 and rsync's error naming the file and the full disk", j.LastExit, j.LastError)
 	}
 	close(in)
 	<-done

@@ -194,7 +194,9 @@ func TestSharedTreeLeaves(t *testing.T) {
 		t.Errorf("a still watched after its Run ended: %q", got)
 	}
 	writeFile(t, filepath.Join(b, "d/f"))
-	testutil.Eventually(t, 5*time.Second, "b: CREATE d/f", func() bool { return rb.has(Change{Rel: "d/f", Op: Create}) })
+	// Covered: a walk of b that the marker had not yet seen through when
+	// a left may be reported whole instead (see marker).
+	testutil.Eventually(t, 5*time.Second, "b: CREATE d/f", func() bool { return rb.covered("d/f") })
 	if n := s.Instances(); n != 1 {
 		t.Errorf("Instances() = %d with one tree left, want 1", n)
 	}

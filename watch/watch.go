@@ -500,7 +500,21 @@ func (w *Watcher) handle(ev fsnotify.Event, buf []Change) []Change {
 			return append(buf, Change{Rel: rel, Op: op, IsDir: true, From: w.fromRel(ev, true)})
 		}
 	}
+	if op&Chmod != 0 && !isDir && w.dirs.has(parentOf(rel)) && w.watchReadable(rel) {
+		// As a new directory: what changed in it while it could not be
+		// read is synced whole.
+		return append(buf, Change{Rel: rel, Op: op | Create, IsDir: true})
+	}
 	if w.excluded(rel, isDir) {
+		return buf
+	}
+	if op&(Remove|Rename) != 0 && w.excluded(rel, true) {
+		// Gone, and not in the table: it was a file, or a directory left
+		// out, which is never watched. A rule for directories only
+		// ("cache/") tells them apart, and a list run naming a gone
+		// directory would delete the node's copy, which the rule keeps.
+		// So the change is dropped; a file of that name stays on the node
+		// until the next full sync.
 		return buf
 	}
 	// An op outside Trigger starts no sync, but is not forgotten: the
@@ -606,6 +620,32 @@ func (w *Watcher) startAddError(dir string, err error) error {
 		return nil
 	}
 	return addError(dir, err, readSysctl)
+}
+
+// watchReadable watches rel, a path that is not watched and that a Chmod
+// event names, when it is a directory not excluded and can be watched
+// now: one whose permissions kept this user out (startAddError) until a
+// chmod or chown let it in. It reports whether rel is watched.
+func (w *Watcher) watchReadable(rel string) bool {
+	fi, err := os.Lstat(w.full(rel))
+	if err != nil || !fi.IsDir() || w.excluded(rel, true) {
+		return false
+	}
+	_ = w.watchTree(w.in.fsw.Load(), rel, w.stillUnreadable)
+	if !w.dirs.has(rel) {
+		return false
+	}
+	w.log.Info().Str("path", w.opts.Root).Str("dir", w.full(rel)).Msg("directory readable now: watched, and synced whole")
+	return true
+}
+
+// stillUnreadable is watchReadable's onErr: a directory that still may
+// not be read stays as startAddError left it, without another warning.
+func (w *Watcher) stillUnreadable(dir string, err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return nil
+	}
+	return w.logAddError(dir, err)
 }
 
 // logAddError is watchTree's onErr while running: the failure is logged

@@ -407,6 +407,30 @@ func TestRunExclude(t *testing.T) {
 	}
 }
 
+// A directory left out by a rule for directories only is never watched, so
+// when it is removed or renamed away the table cannot say it was one: the
+// change is dropped, not reported as a file (a list run naming it would
+// delete the node's copy, which the rule keeps).
+func TestRunExcludedDirGone(t *testing.T) {
+	root, away := t.TempDir(), t.TempDir()
+	mkdirs(t, root, "a/cache", "b/cache")
+	writeFile(t, filepath.Join(root, "a/cache/f"))
+	cacheDirs := func(rel string, isDir bool) bool { return isDir && filepath.Base(rel) == "cache" }
+	w := newWatcher(t, Options{Root: root, Trigger: allFileOps, Exclude: cacheDirs})
+	r := run(t, w)
+	if err := os.RemoveAll(filepath.Join(root, "a/cache")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(root, "b/cache"), filepath.Join(away, "cache")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(root, "a/marker"))
+	testutil.Eventually(t, 5*time.Second, "CREATE a/marker", func() bool { return r.has(Change{Rel: "a/marker", Op: Create}) })
+	if r.any(func(c Change) bool { return strings.HasSuffix(c.Rel, "cache") }) {
+		t.Errorf("a directory left out was reported gone: %v", r.changes())
+	}
+}
+
 func TestRunSymlinkToDirNotFollowed(t *testing.T) {
 	root := t.TempDir()
 	mkdirs(t, root, "target/sub")

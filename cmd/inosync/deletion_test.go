@@ -11,6 +11,7 @@ import (
 	"github.com/inosync/inosync/cmd/inosync/status"
 	"github.com/inosync/inosync/config"
 	"github.com/inosync/inosync/internal/testutil"
+	"github.com/inosync/inosync/watch"
 )
 
 // Each deletion mode with the real rsync: what the target keeps of a file
@@ -249,4 +250,37 @@ func TestReloadInitOn(t *testing.T) {
 		_, errA := os.Stat(filepath.Join(dst, "a"))
 		return os.IsNotExist(errOwn) && errA == nil
 	})
+}
+
+// delete = "running": more changes in one directory than a batch lists
+// one by one (watch.DefaultPerDir) still delete on the target only what
+// was deleted on the source, not the target's own files there.
+func TestDeleteRunningManyChangesInOneDir(t *testing.T) {
+	testutil.NeedRsync(t)
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	writeFile(t, filepath.Join(src, "d/gone"), "1")
+	writeFile(t, filepath.Join(dst, "d/own"), "the target's own")
+	o := startObserved(t, base, "sync(\"@BASE@/src/\", \"@BASE@/dst/\", nodes = [\"\"], delay = 1, delete = \"running\")\n")
+	testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool {
+		_, err := os.Stat(filepath.Join(dst, "d/gone"))
+		return err == nil
+	})
+	must(t, os.Remove(filepath.Join(src, "d/gone")))
+	n := watch.DefaultPerDir + 12
+	for i := range n {
+		writeFile(t, filepath.Join(src, fmt.Sprintf("d/f%03d", i)), "2")
+	}
+	last := filepath.Join(dst, fmt.Sprintf("d/f%03d", n-1))
+	testutil.Eventually(t, 20*time.Second, "the new files", func() bool {
+		_, err := os.Stat(last)
+		return err == nil
+	})
+	inSync(t, o, src, "the changes' run")
+	if _, err := os.Stat(filepath.Join(dst, "d/gone")); err == nil {
+		t.Error("d/gone, deleted on the source, is still on the target")
+	}
+	if _, err := os.Stat(filepath.Join(dst, "d/own")); err != nil {
+		t.Errorf("the target's own file: %v", err)
+	}
 }

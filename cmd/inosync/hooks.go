@@ -6,6 +6,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/inosync/inosync/config"
+	"github.com/inosync/inosync/rsync"
 	"github.com/inosync/inosync/rsync/filter"
 	"github.com/inosync/inosync/watch"
 )
@@ -30,8 +31,9 @@ func (r *hookReporter) report(err error, path, rel string) {
 }
 
 // treeFilters returns the watcher's exclude and filter functions for one
-// tree: rsync's exclude patterns first (cheap, and the same rsync applies),
-// then the config's exclude hooks, then its event filters; and the hooks
+// tree: rsync's exclude patterns first (cheap, and the same rsync applies,
+// anchored where rsync anchors them), then the config's exclude hooks,
+// then its event filters; and the hooks
 // alone (nil without any), for the dispatcher's full runs. A failing hook
 // counts as "not excluded" / "keep": when in doubt, sync.
 func treeFilters(s config.Sync, m *filter.Matcher, r *hookReporter) (exclude, hooks func(string, bool) bool, keep func(watch.Change) bool) {
@@ -48,8 +50,11 @@ func treeFilters(s config.Sync, m *filter.Matcher, r *hookReporter) (exclude, ho
 		}
 		return false
 	}
+	// rsync matches the patterns against the paths below its transfer
+	// root, which for a source without a trailing slash is its parent.
+	prefix := rsync.NamePrefix(s.Source)
 	exclude = func(rel string, isDir bool) bool {
-		return m.Excluded(rel, isDir) || runHooks(rel, isDir)
+		return rel != "" && m.Excluded(prefix+rel, isDir) || runHooks(rel, isDir)
 	}
 	if len(s.ExcludeHooks) > 0 {
 		hooks = runHooks

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inosync/inosync/config"
 	"github.com/inosync/inosync/internal/testutil"
+	"github.com/inosync/inosync/rsync/filter"
 )
 
 // countingRsync writes an rsync wrapper that appends each run's argv to a
@@ -167,5 +169,31 @@ sync(source = %q, target = %q,
 	}
 	if !strings.Contains(logs, `cfg.py:17: sync(exclude=…) hook failed: floored division by zero`) {
 		t.Errorf("the hook failure does not name its file:line and cause:\n%s", logs)
+	}
+}
+
+// The watcher's exclude anchors a pattern where rsync does: at the source
+// for a source written with a trailing slash, else at its parent, below
+// which the tree's paths begin with its name.
+func TestTreeFiltersAnchoredAtTransferRoot(t *testing.T) {
+	m, err := filter.Compile([]string{"/cache/", "/src/logs/", "*.tmp"})
+	must(t, err)
+	for _, c := range []struct {
+		source, rel string
+		isDir, want bool
+	}{
+		{"/x/src/", "cache", true, true},
+		{"/x/src/", "logs", true, false},
+		{"/x/src/", "a/b.tmp", false, true},
+		{"/x/src", "cache", true, false},
+		{"/x/src", "logs", true, true},
+		{"/x/src", "logs/new.log", false, true},
+		{"/x/src", "a/b.tmp", false, true},
+		{"/x/src", "", true, false},
+	} {
+		exclude, _, _ := treeFilters(config.Sync{Source: c.source}, m, &hookReporter{seen: map[string]bool{}})
+		if got := exclude(c.rel, c.isDir); got != c.want {
+			t.Errorf("source %s: exclude(%q, %v) = %v, want %v", c.source, c.rel, c.isDir, got, c.want)
+		}
 	}
 }

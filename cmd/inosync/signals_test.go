@@ -79,7 +79,17 @@ func signalsReloadResyncStop(t *testing.T, cfgExtra string) {
 	testutil.Eventually(t, 10*time.Second, "the failed reload", func() bool {
 		return strings.Contains(logs.String(), "reload failed; the running config stays") && strings.Contains(logs.String(), fmt.Sprintf("cfg.py:%d:", strings.Count(cfgText, "\n")+1))
 	})
+	// The status says so, until a reload takes.
+	if _, out, _ := o.client("status"); !strings.Contains(out, "(the config file was refused at the last reload)") ||
+		!strings.Contains(out, "RELOAD REFUSED at ") || !strings.Contains(out, fmt.Sprintf("cfg.py:%d:", strings.Count(cfgText, "\n")+1)) {
+		t.Errorf("status after a refused reload:\n%s", out)
+	}
 	writeCfg(t, o.cfg, base, cfgText)
+	must(t, cmd.Process.Signal(syscall.SIGHUP))
+	testutil.Eventually(t, 10*time.Second, "the second reload", func() bool { return strings.Count(logs.String(), "reloaded ") == 2 })
+	if _, out, _ := o.client("status"); strings.Contains(out, "REFUSED") {
+		t.Errorf("status after a reload that took:\n%s", out)
+	}
 
 	// SIGUSR1 repairs a target; the pending change goes with it.
 	writeFile(t, filepath.Join(base, "dst/f"), "changed on the target")

@@ -46,9 +46,12 @@ type supervisor struct {
 	calls   chan call
 	// stopping: SIGTERM or SIGINT came; the final flush goes on.
 	stopping bool
-	status   *statusFile
-	notify   *systemdNotifier // nil when not under systemd
-	roots    *watch.RootWatch // nil when the mount table cannot be watched
+	// refused is the last reload's refusal, nil once a reload took: the
+	// config file then differs from the running config (see report).
+	refused *status.Refusal
+	status  *statusFile
+	notify  *systemdNotifier // nil when not under systemd
+	roots   *watch.RootWatch // nil when the mount table cannot be watched
 }
 
 // call is one control-socket request on its way to the supervisor.
@@ -203,8 +206,12 @@ func (s *supervisor) reloadAndTell() (string, error) {
 	msg, err := s.reload()
 	if err != nil {
 		s.lg.Error().Err(err).Msg("reload failed; the running config stays")
+		if !s.stopping {
+			s.refused = &status.Refusal{At: time.Now(), Error: err.Error()}
+		}
 	} else {
 		s.lg.Info().Msg(msg)
+		s.refused = nil
 		s.watchRoots()
 	}
 	s.notify.ready(s.summary())
@@ -305,7 +312,8 @@ func (s *supervisor) report() status.Report {
 	if s.ask(rsync.StatusRequest{Reply: reply}) {
 		st = <-reply
 	}
-	r := status.Report{Config: s.cfg.File, PID: os.Getpid(), Version: currentBuild().Version, Started: s.started, At: st.At, Stopping: s.stopping}
+	r := status.Report{Config: s.cfg.File, PID: os.Getpid(), Version: currentBuild().Version, Started: s.started, At: st.At, Stopping: s.stopping,
+		ReloadRefused: s.refused}
 	byTree := map[int][]rsync.JobStatus{}
 	for _, j := range st.Jobs {
 		byTree[j.Tree] = append(byTree[j.Tree], j)

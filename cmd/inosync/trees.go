@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"path"
 	"path/filepath"
 	"slices"
@@ -127,6 +128,13 @@ func (p *pipelines) start(t *treeRun, cfg *config.Config) {
 		// max_delay.
 		Writing:  w.Writing,
 		HoldOpen: cfg.MaxDelay,
+	}
+	if t.sync.Delete == config.DeleteRunning {
+		// A directory standing for its many entries would be synced with
+		// --delete, deleting what only the node has there: in this mode
+		// a run deletes only what was deleted on the source, so each
+		// entry is listed (max_pending still bounds the batch).
+		opts.PerDir = math.MaxInt
 	}
 	if opts.Delay == minDelay {
 		// edelay = 0: a write that is over need not wait for more of

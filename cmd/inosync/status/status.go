@@ -26,6 +26,16 @@ type Report struct {
 	// Result says whether everything seen was synced.
 	Stopped bool   `json:"stopped,omitempty"`
 	Result  string `json:"result,omitempty"`
+	// ReloadRefused: the last reload did not load the config file, so
+	// the daemon runs on the config it loaded before; nil once a reload
+	// took.
+	ReloadRefused *Refusal `json:"reload_refused,omitempty"`
+}
+
+// Refusal is a reload that was refused: when, and why.
+type Refusal struct {
+	At    time.Time `json:"at"`
+	Error string    `json:"error"`
 }
 
 // Tree is one watched tree.
@@ -192,6 +202,9 @@ func (r *Report) summary() string {
 	if afterFailed > 0 {
 		head += fmt.Sprintf(" (%s whose last after command failed)", count(afterFailed, "node"))
 	}
+	if r.ReloadRefused != nil {
+		head += " (the config file was refused at the last reload)"
+	}
 	what := count(paths, "path")
 	if full {
 		what += " and a full sync"
@@ -212,6 +225,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "inosync %s, pid %d, config %s, up %s\n", r.Version, r.PID, r.Config, age(r.At.Sub(r.Started)))
 	fmt.Fprintln(&b, r.Summary())
+	if f := r.ReloadRefused; f != nil {
+		fmt.Fprintf(&b, "RELOAD REFUSED at %s, so the config running is the one loaded before: %s\n", r.clock(&f.At), f.Error)
+	}
 	for _, t := range r.Trees {
 		fmt.Fprintf(&b, "\n%s -> %s  (%s, %s)\n", t.Source, t.Target, t.State, count(t.Watches, "watch"))
 		for _, n := range t.Nodes {

@@ -1,0 +1,77 @@
+package config
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// targetsApart refuses a local target that lies inside its tree's source
+// (each sync would copy the copies again, without end) or that holds the
+// source (a deleting sync of the target would delete the source's own
+// files). A target on another node cannot be checked from here.
+func (b *builder) targetsApart(syncs []Sync, cwd string) error {
+	for _, s := range syncs {
+		src := filepath.Clean(s.Source)
+		for _, d := range s.Dests {
+			dir, ok := localTarget(s.Source, d.Path, cwd)
+			if !ok {
+				continue
+			}
+			var msg string
+			switch {
+			case dir == src:
+				msg = fmt.Sprintf("the target %s of %s is the source itself: give another directory", d.Path, s.Source)
+			case within(dir, src):
+				msg = fmt.Sprintf("the target %s lies inside the source %s: each sync would copy the copies again, without end; give a directory outside the source", d.Path, s.Source)
+			case within(src, dir):
+				msg = fmt.Sprintf("the source %s lies inside its target %s: a sync that deletes on the target would delete the source's files; give a directory outside the source", s.Source, d.Path)
+			default:
+				continue
+			}
+			return b.treeError(s, msg)
+		}
+	}
+	return nil
+}
+
+// localTarget returns the directory that a local destination makes the
+// copy of source's files in (the destination itself for a source written
+// with a trailing slash, else the directory of source's name below it),
+// cleaned and absolute; false for a destination on another node
+// (host:path, rsync://).
+func localTarget(source, dest, cwd string) (string, bool) {
+	if strings.HasPrefix(dest, "rsync://") {
+		return "", false
+	}
+	if i := strings.IndexByte(dest, ':'); i >= 0 && !strings.Contains(dest[:i], "/") {
+		return "", false
+	}
+	dir := dest
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(cwd, dir)
+	}
+	if !strings.HasSuffix(source, "/") && !strings.HasSuffix(source, "/.") && source != "." {
+		dir = filepath.Join(dir, filepath.Base(filepath.Clean(source)))
+	}
+	return filepath.Clean(dir), true
+}
+
+// within reports whether path lies below dir (both cleaned).
+func within(path, dir string) bool {
+	return strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/")
+}
+
+// treeError is an error about tree s, at its sync() call, or at rpaths
+// (rpath) for the legacy variables.
+func (b *builder) treeError(s Sync, msg string) error {
+	if s.Pos != "" {
+		return &Error{File: s.Pos, Msg: msg}
+	}
+	for _, name := range []string{"rpaths", "rpath"} {
+		if p := b.src.settingPos(name); p.line > 0 {
+			return b.errAt(p, "%s", msg)
+		}
+	}
+	return &Error{File: b.src.name, Msg: msg}
+}
