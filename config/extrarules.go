@@ -30,7 +30,7 @@ func (b *builder) warnExtraRules(c *Config) {
 				where = b.src.name
 			}
 			b.warnings = append(b.warnings, &Error{File: where, Msg: fmt.Sprintf(
-				"%s in the rsync options of %s adds filter rules, which rsync applies as written only when it walks the whole tree (a run for the changed paths names each file, so a rule that leaves out a directory would not leave out the files named below it): so every sync of this tree walks all of it, slower on a big tree, and renamed files are compared by size and time only. To sync only what changed, put the rules in excludes, exclude_from or filters (per-directory filter files have no such form)", w, s.Source)})
+				"%s in the rsync options of %s adds filter rules, which rsync applies as written only when it walks the whole tree (a run for the changed paths names each file, so a rule that leaves out a directory would not leave out the files named below it): so every sync of this tree walks all of it, slower on a big tree, renamed files are compared by size and time only, and with delete = \"running\" a deletion stays on the target. To sync only what changed, put the rules in excludes, exclude_from or filters (per-directory filter files have no such form)", w, s.Source)})
 		}
 	}
 }

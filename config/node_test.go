@@ -43,6 +43,7 @@ func TestRspeedForm(t *testing.T) {
 	for src, want := range map[string]string{
 		"rspeed = 'fast'\nwpaths = ['@DIR@/src/']\nrpaths = ['/x/']\nrnodes = ['h:']\n":                          `cfg.py:1:10: rspeed = "fast" is not a bandwidth rsync reads`,
 		"sync('@DIR@/src/', '/x/', nodes = [node('h:', rspeed = '1 m')])\n":                                      `rspeed=…) = "1 m" is not a bandwidth rsync reads`,
+		"rspeed = ''\nwpaths = ['@DIR@/src/']\nrpaths = ['/x/']\nrnodes = ['h:']\n":                              "",
 		"rspeed = '1.5m'\nwpaths = ['@DIR@/src/']\nrpaths = ['/x/']\nrnodes = [node('h:', rspeed = '500KiB')]\n": "",
 	} {
 		_, _, err := loadSrc(t, src)

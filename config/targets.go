@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/inosync/inosync/rsync/filter"
 )
 
-// targetsApart refuses a local target that lies inside its tree's source
-// (each sync would copy the copies again, without end) or that holds the
-// source (a deleting sync of the target would delete the source's own
-// files). A target on another node cannot be checked from here.
+// targetsApart refuses a local target that lies inside its tree's source,
+// unless the tree's patterns exclude it (each sync would copy the copies
+// again, without end), or that holds the source while the tree deletes on
+// its target (that would delete the source's own files). A target on
+// another node cannot be checked from here.
 func (b *builder) targetsApart(syncs []Sync, cwd string) error {
 	for _, s := range syncs {
 		src := filepath.Clean(s.Source)
@@ -22,10 +25,10 @@ func (b *builder) targetsApart(syncs []Sync, cwd string) error {
 			switch {
 			case dir == src:
 				msg = fmt.Sprintf("the target %s of %s is the source itself: give another directory", d.Path, s.Source)
-			case within(dir, src):
-				msg = fmt.Sprintf("the target %s lies inside the source %s: each sync would copy the copies again, without end; give a directory outside the source", d.Path, s.Source)
-			case within(src, dir):
-				msg = fmt.Sprintf("the source %s lies inside its target %s: a sync that deletes on the target would delete the source's files; give a directory outside the source", s.Source, d.Path)
+			case within(dir, src) && !excludedBelow(s, dir[len(src)+1:]):
+				msg = fmt.Sprintf("the target %s lies inside the source %s: each sync would copy the copies again, without end; give a directory outside the source, or exclude the target's directory", d.Path, s.Source)
+			case within(src, dir) && s.Delete != DeleteNone:
+				msg = fmt.Sprintf("the source %s lies inside its target %s: a sync that deletes on the target would delete the source's files; give a directory outside the source (or set delete = False)", s.Source, d.Path)
 			default:
 				continue
 			}
@@ -33,6 +36,26 @@ func (b *builder) targetsApart(syncs []Sync, cwd string) error {
 		}
 	}
 	return nil
+}
+
+// excludedBelow reports whether rel, a directory below tree s's source,
+// is excluded by the tree's patterns, as rsync anchors them (see
+// localTarget for the name prefix of a source without a trailing slash).
+func excludedBelow(s Sync, rel string) bool {
+	m, err := filter.Compile(s.Excludes)
+	if err != nil {
+		return false // checkPatterns says why
+	}
+	if !contentsOnly(s.Source) {
+		rel = filepath.Base(filepath.Clean(s.Source)) + "/" + rel
+	}
+	return m.Excluded(rel, true)
+}
+
+// contentsOnly reports whether rsync copies source's contents rather than
+// the directory itself: a source written with a trailing slash, or "dir/.".
+func contentsOnly(source string) bool {
+	return strings.HasSuffix(source, "/") || strings.HasSuffix(source, "/.") || source == "."
 }
 
 // localTarget returns the directory that a local destination makes the
@@ -51,7 +74,7 @@ func localTarget(source, dest, cwd string) (string, bool) {
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(cwd, dir)
 	}
-	if !strings.HasSuffix(source, "/") && !strings.HasSuffix(source, "/.") && source != "." {
+	if !contentsOnly(source) {
 		dir = filepath.Join(dir, filepath.Base(filepath.Clean(source)))
 	}
 	return filepath.Clean(dir), true

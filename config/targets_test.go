@@ -5,9 +5,9 @@ import (
 	"testing"
 )
 
-// A local target inside its source, equal to it, or holding it is refused
-// where the tree is written; a target on another node, or beside the
-// source, is not.
+// A local target inside its source (unless excluded), equal to it, or
+// holding it (unless nothing is deleted) is refused where the tree is
+// written; a target on another node, or beside the source, is not.
 func TestTargetsApart(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{"wpaths = ['@DIR@/src/']\nrpaths = ['@DIR@/src/inner/copy/']\nrnodes = ['']\n", "cfg.py:2:10: the target @DIR@/src/inner/copy/ lies inside the source"},
@@ -19,6 +19,11 @@ func TestTargetsApart(t *testing.T) {
 		{"sync('@DIR@/src/', 'rsync://host/@DIR@/src/inner/', nodes = [''])\n", ""},
 		{"sync('@DIR@/src', '@DIR@/other/', nodes = [''])\n", ""},
 		{"sync('@DIR@/src/', '@DIR@/other/', nodes = [''])\n", ""},
+		{"sync('@DIR@/src/', '@DIR@/src/inner/copy/', nodes = [''], excludes = ['/inner/'])\n", ""},
+		{"sync('@DIR@/src', '@DIR@/src/inner/copy/', nodes = [''], excludes = ['/inner/'])\n", "lies inside the source"},
+		{"sync('@DIR@/src', '@DIR@/src/inner/copy/', nodes = [''], excludes = ['/src/inner/'])\n", ""},
+		{"sync('@DIR@/src/inner/', '@DIR@/src/', nodes = [''], delete = False)\n", ""},
+		{"sync('@DIR@/src/inner/', '@DIR@/src/', nodes = [''], delete = 'running')\n", "lies inside its target"},
 	} {
 		_, dir, err := loadSrc(t, c.src)
 		want := strings.ReplaceAll(c.want, "@DIR@", dir)

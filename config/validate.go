@@ -446,9 +446,10 @@ func (b *builder) rspeed(g starlark.StringDict) (string, error) {
 	return bw, nil
 }
 
-// bwlimitForm is what rsync's --bwlimit reads (parse_size_arg): a number,
-// a unit (b, k, m, g, t, p; with b, ib), and +1 or -1.
-var bwlimitForm = regexp.MustCompile(`^([0-9]+\.?[0-9]*|\.[0-9]+)([bBkKmMgGtTpP]([iI]?[bB])?)?([+-]1)?$`)
+// bwlimitForm is what rsync's --bwlimit reads (parse_size_arg): a number
+// (which may be empty: "" and "." read as 0), a unit (b, k, m, g, t, p;
+// with b, ib), and +1 or -1.
+var bwlimitForm = regexp.MustCompile(`^([0-9]*\.?[0-9]*)([bBkKmMgGtTpP]([iI]?[bB])?)?([+-]1)?$`)
 
 // rspeedValue gives the --bwlimit value of an rspeed value: 0 when
 // negative; a whole float (Python 2's 1024/8) prints as an integer. what

@@ -131,18 +131,12 @@ var (
 
 // RescanArgv is the command line of a full sync after the initial one
 // (after an inotify queue overflow, when too many paths are pending, a
-// resync): it reports what it transferred (statsOption).
+// resync, or for the changes of a tree whose extra adds filter rules): it
+// reports what it transferred (statsOption). It deletes only with delete
+// = True: with "running", deleting what the source lacks would delete the
+// target's own files too.
 func RescanArgv(s Settings, source, dest string) []string {
 	argv := argvDeleting(s, source, dest, s.Delete.later())
-	return insertBeforeOperands(argv, append(s.laterOpts(), statsOption))
-}
-
-// WholeArgv is the command line of a run for changes that walks the whole
-// tree (for a job whose extra adds filter rules, which rsync applies as
-// written only in such a walk): a full sync that deletes
-// as the runs for changes do and reports what it transferred.
-func WholeArgv(s Settings, source, dest string) []string {
-	argv := argvDeleting(s, source, dest, s.Delete.lists())
 	return insertBeforeOperands(argv, append(s.laterOpts(), statsOption))
 }
 

@@ -72,7 +72,7 @@ type JobStatus struct {
 	Path, Node string // as Job; Node is "(local)" for a local target
 	Dest       string
 	State      JobState
-	Pending    int  // paths waiting for a run (not counting a full sync)
+	Pending    int  // paths not yet synced: waiting for a run, or in one (not counting a full sync)
 	Full       bool // a full sync is pending or running
 	Running    int  // runs going on
 	// Oldest is when the oldest change not yet synced was seen (zero when

@@ -460,3 +460,30 @@ func TestRemovedTreeLateChangesLogged(t *testing.T) {
 	}
 	endDispatch(t, in, done)
 }
+
+// The paths of a run that has not ended count as pending: a run that
+// hangs on its node keeps them unsynced, and the status says so, until
+// the run ends.
+func TestPendingCountsRunningPaths(t *testing.T) {
+	real := testutil.NeedRsync(t)
+	dir, src, dst := sourceWithFile(t)
+	gate := filepath.Join(dir, "gate")
+	rs := shellScript(t, dir, "rsync", "case \"$*\" in *files-from*) while [ ! -e "+gate+" ] && [ -d "+dir+" ]; do sleep 0.05; done ;; esac\nexec "+real+" \"$@\"\n")
+	o := Options{Jobs: []Job{{Path: src, Dest: dst, Settings: Settings{Rsync: rs, Bwlimit: "0"}}}, Initial: true, Logger: zerolog.Nop()}
+	in, ctl, done := controlled(t, o)
+	testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool { return jobOf(t, askStatus(ctl), dst).State == StateInSync })
+	for _, f := range []string{"a", "b", "c"} {
+		write(t, filepath.Join(src, f), "2")
+	}
+	in <- Work{Paths: []string{"a", "b", "c"}}
+	testutil.Eventually(t, 10*time.Second, "the run held, its paths pending", func() bool {
+		j := jobOf(t, askStatus(ctl), dst)
+		return j.Running == 1 && j.Pending == 3
+	})
+	write(t, gate, "")
+	testutil.Eventually(t, 10*time.Second, "the run's end", func() bool {
+		j := jobOf(t, askStatus(ctl), dst)
+		return j.State == StateInSync && j.Pending == 0
+	})
+	endDispatch(t, in, done)
+}

@@ -1119,11 +1119,12 @@ func TestEarliest(t *testing.T) {
 // per-directory filter files (-F) syncs its changes by walks of the whole
 // tree, in which rsync applies the files' rules as written (a run for a
 // list skips the root's file and, with --from0, reads each file as one
-// rule); it deletes as the runs for changes of its deletion mode do, and
-// starts no warm rsync.
+// rule); it deletes as full syncs do (with delete = "running" not at all,
+// which would delete the target's own files too), and starts no warm
+// rsync.
 func TestDispatchPerDirFiltersWholeRuns(t *testing.T) {
 	rs := testutil.NeedRsync(t)
-	for name, mode := range map[string]DeleteMode{"delete running": DeleteRunning, "delete never": DeleteNever} {
+	for name, mode := range map[string]DeleteMode{"delete always": DeleteAlways, "delete running": DeleteRunning} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			src, dst := filepath.Join(dir, "src")+"/", filepath.Join(dir, "dst")
@@ -1131,6 +1132,9 @@ func TestDispatchPerDirFiltersWholeRuns(t *testing.T) {
 			write(t, filepath.Join(src, "sub/.rsync-filter"), "- *.bak\n")
 			write(t, filepath.Join(src, "gone.txt"), "1")
 			write(t, filepath.Join(dst, "keep/x"), "on the node only")
+			// The node has the filter file already (a mirror synced
+			// before): rsync reads the receiver's copy when it deletes.
+			write(t, filepath.Join(dst, ".rsync-filter"), "- *.log\n- *.tmp\nP keep/\n")
 			var logs testutil.LockedBuffer
 			in := make(chan Work)
 			done := make(chan error)
@@ -1164,7 +1168,7 @@ func TestDispatchPerDirFiltersWholeRuns(t *testing.T) {
 					t.Errorf("the node holds %s, which a filter file excludes:\n%s", f, got)
 				}
 			}
-			if gone := strings.Contains(got, "gone.txt:"); gone != (mode == DeleteNever) {
+			if gone := strings.Contains(got, "gone.txt:"); gone != (mode != DeleteAlways) {
 				t.Errorf("delete mode %v: gone.txt on the node %v:\n%s", mode, gone, got)
 			}
 			if !regexp.MustCompile(`"files":4,"full":false,[^\n]*"warm":false,"whole":true`).MatchString(logs.String()) {

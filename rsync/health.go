@@ -51,7 +51,7 @@ func (r *record) observe(took time.Duration) {
 func (j *jobState) status() JobStatus {
 	s := JobStatus{
 		Tree: j.Tree, Path: j.Path, Node: nodeName(j.Node), Dest: j.Dest,
-		Pending: len(j.pending), Full: j.full, Running: len(j.runs),
+		Pending: j.held(), Full: j.full, Running: len(j.runs),
 		Oldest: j.oldest(), LastSuccess: j.rec.lastSuccess, FailingSince: j.rec.failingSince,
 		Failures: j.failures, LastExit: j.rec.lastExit, LastError: j.rec.lastError,
 		Failed: j.rec.failed, DurationSum: j.rec.durationSum,

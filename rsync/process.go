@@ -2,6 +2,7 @@ package rsync
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"slices"
@@ -133,6 +134,21 @@ func initialIdle(s Settings, dest string) time.Duration {
 	return s.Timeout
 }
 
+// stallEnd says, for the slow-run warnings, what ends a run that stalls:
+// the idle kill of an initial run (idle > 0), rsync's --timeout of the
+// later ones (timeout > 0), or nothing.
+func stallEnd(initial bool, idle, timeout time.Duration) string {
+	switch {
+	case initial && idle > 0:
+		return fmt.Sprintf("the initial sync has 0.2.3's command line, without --timeout; one that moves no data for %v is killed", idle)
+	case initial:
+		return "the initial sync has 0.2.3's command line, without --timeout: nothing ends it but rsync, ssh or a stop"
+	case timeout > 0:
+		return fmt.Sprintf("rsync's --timeout ends a transfer that moves no data for %v", timeout)
+	}
+	return "no timeout is set: the timeout setting, rsync's --timeout, would end a transfer that stalls"
+}
+
 // initialEnv is the environment added to an initial run: its argv is
 // 0.2.3's exactly, so ssh's time limits come through RSYNC_RSH, which
 // rsync reads when its command line names no remote shell. Nothing is
@@ -151,8 +167,9 @@ func initialEnv(s Settings, dest string) []string {
 // slowRunWarnings logs a warning when a run has gone on for after, and
 // again each time that time has doubled (at most an hour apart), until
 // the returned function is called; that function logs how long a run that
-// was warned about took.
-func slowRunWarnings(lg zerolog.Logger, after time.Duration, what string) (done func()) {
+// was warned about took. ends says what ends a run that hangs (see
+// stallEnd).
+func slowRunWarnings(lg zerolog.Logger, after time.Duration, what, ends string) (done func()) {
 	if after <= 0 {
 		return func() {}
 	}
@@ -172,7 +189,7 @@ func slowRunWarnings(lg zerolog.Logger, after time.Duration, what string) (done 
 				said = true
 				took := time.Since(start)
 				lg.Warn().Dur("running_for", took).Str("run", what).
-					Msgf("rsync has been running for %v: a slow node, a big transfer, or a hung node (the timeout setting, rsync's --timeout, ends a transfer that stalls)", took.Round(time.Second))
+					Msgf("rsync has been running for %v: a slow node, a big transfer, or a hung node (%s)", took.Round(time.Second), ends)
 				t.Reset(min(took, time.Hour))
 			}
 		}

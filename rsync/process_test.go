@@ -90,6 +90,9 @@ func TestSlowRunWarned(t *testing.T) {
 	if w := warnings()[0]; !strings.Contains(w, `"node":"web2:"`) || !strings.Contains(w, `"run":"initial full sync"`) {
 		t.Errorf("the warning does not name the node and the run: %s", w)
 	}
+	if w := warnings()[0]; !strings.Contains(w, "the initial sync has 0.2.3's command line, without --timeout") {
+		t.Errorf("the warning does not say that nothing times the initial sync out: %s", w)
+	}
 	write(t, gate, "")
 	testutil.Eventually(t, 10*time.Second, "the end of the slow run", func() bool {
 		return strings.Contains(logs.String(), "the slow rsync run has ended")

@@ -77,7 +77,7 @@ func (d *dispatcher) run(js *jobState, j Job, run running, w *warmRsync, onTrans
 		r.err, r.exit = err, exitRefused
 		return r
 	}
-	slowDone := slowRunWarnings(lg, d.o.SlowRun, runWhat(paths, full, initial))
+	slowDone := slowRunWarnings(lg, d.o.SlowRun, runWhat(paths, full, initial), stallEnd(initial, inv.idle, st.Timeout))
 	var output string
 	if w != nil {
 		output, err = d.execWarm(w, inv.stdin, onTransferred)
@@ -113,7 +113,7 @@ func (d *dispatcher) run(js *jobState, j Job, run running, w *warmRsync, onTrans
 // rsync takes it), with ssh connection reuse after the initial run and
 // the config's exclude functions handed over as --exclude-from.
 func (d *dispatcher) plan(j Job, run running, w *warmRsync, lg zerolog.Logger) (invocation, error) {
-	paths, full, initial := run.paths, run.full, run.initial
+	paths, initial := run.paths, run.initial
 	inv := invocation{cleanup: func() {}}
 	st := d.settings(j, initial)
 	if initial {
@@ -123,10 +123,8 @@ func (d *dispatcher) plan(j Job, run running, w *warmRsync, lg zerolog.Logger) (
 	switch {
 	case initial:
 		inv.argv = Argv(st, j.Path, j.Dest)
-	case full:
-		inv.argv = RescanArgv(st, j.Path, j.Dest)
 	case run.whole:
-		inv.argv = WholeArgv(st, j.Path, j.Dest)
+		inv.argv = RescanArgv(st, j.Path, j.Dest)
 	default:
 		var prefix string
 		inv.argv, prefix = ListArgv(st, j.Path, j.Dest)

@@ -214,6 +214,7 @@ func (s *supervisor) reloadAndTell() (string, error) {
 		s.refused = nil
 		s.watchRoots()
 	}
+	s.status.changed() // the status file says whether the reload took
 	s.notify.ready(s.summary())
 	return msg, err
 }

@@ -223,7 +223,8 @@ func watchChanged(old, cur *config.Config, a, b config.Sync) (replace, full bool
 	hooks := len(a.ExcludeHooks)+len(a.FilterHooks)+len(b.ExcludeHooks)+len(b.FilterHooks) > 0
 	full = !slices.Equal(a.Excludes, b.Excludes) || len(a.ExcludeHooks)+len(b.ExcludeHooks) > 0
 	replace = full || hooks || a.Delay != b.Delay || !slices.Equal(old.Events, cur.Events) ||
-		old.MaxPending != cur.MaxPending || old.MaxDelay != cur.MaxDelay
+		old.MaxPending != cur.MaxPending || old.MaxDelay != cur.MaxDelay ||
+		(a.Delete == config.DeleteRunning) != (b.Delete == config.DeleteRunning) // the coalescer's PerDir (start)
 	return replace, full
 }
 

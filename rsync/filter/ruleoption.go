@@ -4,8 +4,9 @@ import "strings"
 
 // RuleOption is the first word of an rsync command line's options that
 // adds filter rules (--exclude, --include, their -from forms, --filter or
-// -f, -F, -C, --cvs-exclude; alone or in a cluster of short options), or
-// "" if none. rsync applies such rules as written only when it walks the
+// -f, -F, -C, --cvs-exclude; alone or in a cluster of short options), with
+// its value when that is the next word, or "" if none. A protect or risk
+// rule (P, R) is not counted: it applies to a list's names too. rsync applies such rules as written only when it walks the
 // whole tree (checked with rsync 3.5.0). A run for a list of paths
 // (--files-from) names each file itself, so a rule that leaves out a
 // directory does not leave out the files listed below it; and
@@ -18,29 +19,49 @@ func RuleOption(words []string) string {
 		name, _, hasValue := strings.Cut(w, "=")
 		switch {
 		case ruleLongOption[name]:
-			if hasValue {
-				return w
+			value, next := w[min(len(name)+1, len(w)):], ""
+			if !hasValue && i+1 < len(words) {
+				value, next = words[i+1], " "+words[i+1]
+				i++
 			}
-			if i+1 < len(words) {
-				return w + " " + words[i+1]
+			if name == "--filter" && receiverRule(value) {
+				continue
 			}
-			return w
+			return w + next
 		case name == "--cvs-exclude":
 			return w
 		case takesWord[name] && !hasValue:
 			i++ // its argument is not an option
 		case strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "--"):
-			if found, takesNext := shortCluster(w[1:]); found {
-				if takesNext && i+1 < len(words) {
-					return w + " " + words[i+1]
+			perDir, hasRule, rule, takesNext := shortCluster(w[1:])
+			next := ""
+			if takesNext && i+1 < len(words) {
+				next = " " + words[i+1]
+				if hasRule {
+					rule = words[i+1]
 				}
-				return w
-			} else if takesNext {
 				i++
+			}
+			if perDir || hasRule && !receiverRule(rule) {
+				return w + next
 			}
 		}
 	}
 	return ""
+}
+
+// receiverRule reports whether a filter rule only protects files on the
+// receiver from deletion, or takes such protection back (P, protect, R,
+// risk): rsync applies it in a run for a list too, to the names listed and
+// inside listed directories (checked with rsync 3.5.0).
+func receiverRule(rule string) bool {
+	rule = strings.TrimSpace(rule)
+	for _, word := range []string{"protect ", "risk ", "P ", "R ", "P,", "R,", "protect,", "risk,"} {
+		if strings.HasPrefix(rule, word) {
+			return true
+		}
+	}
+	return false
 }
 
 // ruleLongOption holds rsync's long options that add filter rules and take
@@ -55,21 +76,22 @@ var ruleLongOption = map[string]bool{
 var takesWord = map[string]bool{"--rsh": true, "--temp-dir": true, "--remote-option": true}
 
 // shortCluster reads a cluster of rsync's short options (the letters after
-// "-"): found when it holds F, C or f (-f's rule is the rest of the
-// cluster or, when none is left, the next word: takesNext); takesNext,
-// without found, when its last letter takes the next word as its
-// argument. The letters after one that takes an argument are that
-// argument.
-func shortCluster(letters string) (found, takesNext bool) {
+// "-"): perDir when it holds F or C; hasRule when it holds f, whose rule is
+// the rest of the cluster or, when none is left, the next word
+// (takesNext); takesNext also when its last letter is another that takes
+// the next word as its argument. The letters after one that takes an
+// argument are that argument.
+func shortCluster(letters string) (perDir, hasRule bool, rule string, takesNext bool) {
 	for i, l := range letters {
 		switch l {
 		case 'F', 'C':
-			return true, false
+			perDir = true
 		case 'f':
-			return true, i == len(letters)-1
+			rest := letters[i+1:]
+			return perDir, true, rest, rest == ""
 		case 'e', 'B', 'T', 'M':
-			return false, i == len(letters)-1
+			return perDir, false, "", i == len(letters)-1
 		}
 	}
-	return false, false
+	return perDir, false, "", false
 }

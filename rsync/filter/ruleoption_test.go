@@ -31,6 +31,13 @@ func TestRuleOption(t *testing.T) {
 		"--rsh=ssh_-F_/x --delete-excluded": "",
 		"--rsh ssh_--exclude=x":             "",
 		"-avz --delete --exclude-other=1":   "",
+		"--filter=P_keep/":                  "",
+		"--filter protect_/keep2 -F":        "-F",
+		"-f R_*.tmp":                        "",
+		"-fP_keep/":                         "",
+		"-avfP_keep/":                       "",
+		"--filter=P_keep/ --exclude=x":      "--exclude=x",
+		"-aF -f P_keep/":                    "-aF",
 	} {
 		words := strings.Fields(line)
 		for i, w := range words {
