@@ -52,10 +52,7 @@ func deleteModes(t *testing.T, extra string) {
 			}
 			must(t, os.Remove(filepath.Join(src, "gone")))
 			writeFile(t, filepath.Join(src, "sentinel"), "3")
-			testutil.Eventually(t, 10*time.Second, "the sentinel", func() bool {
-				_, err := os.Stat(filepath.Join(dst, "sentinel"))
-				return err == nil
-			})
+			testutil.Eventually(t, 10*time.Second, "the sentinel", exists(filepath.Join(dst, "sentinel")))
 			inSync(t, o, src, "the deletion's run")
 			if _, err := os.Stat(filepath.Join(dst, "gone")); (err == nil) != c.keepsDeleted {
 				t.Errorf("after gone was deleted from the source, on the target: %v; want kept %v", err, c.keepsDeleted)
@@ -75,10 +72,7 @@ func TestInitFalse(t *testing.T) {
 	o := startObserved(t, base, "sync(\"@BASE@/src/\", \"@BASE@/dst/\", nodes = [\"\"], delay = 0, init = False)\n")
 	inSync(t, o, src, "the start")
 	writeFile(t, filepath.Join(src, "new"), "after the start")
-	testutil.Eventually(t, 10*time.Second, "new on the target", func() bool {
-		_, err := os.Stat(filepath.Join(dst, "new"))
-		return err == nil
-	})
+	testutil.Eventually(t, 10*time.Second, "new on the target", exists(filepath.Join(dst, "new")))
 	inSync(t, o, src, "the change's run")
 	if got, want := tree(dst), "\"new\":\"after the start\"\n\"t\":\"the target's own\""; got != want {
 		t.Errorf("target:\n%s\nwant\n%s", got, want)
@@ -185,10 +179,7 @@ func TestReloadCatchUp(t *testing.T) {
 	inSync(t, o, src, "the initial sync")
 	must(t, os.Remove(filepath.Join(src, "gone")))
 	writeFile(t, filepath.Join(src, "sentinel"), "3")
-	testutil.Eventually(t, 10*time.Second, "the sentinel", func() bool {
-		_, err := os.Stat(filepath.Join(dst, "sentinel"))
-		return err == nil
-	})
+	testutil.Eventually(t, 10*time.Second, "the sentinel", exists(filepath.Join(dst, "sentinel")))
 	inSync(t, o, src, "the run without deletion")
 	if _, err := os.Stat(filepath.Join(dst, "gone")); err != nil {
 		t.Fatalf("with delete = False the target lost gone: %v", err)
@@ -262,25 +253,27 @@ func TestDeleteRunningManyChangesInOneDir(t *testing.T) {
 	writeFile(t, filepath.Join(src, "d/gone"), "1")
 	writeFile(t, filepath.Join(dst, "d/own"), "the target's own")
 	o := startObserved(t, base, "sync(\"@BASE@/src/\", \"@BASE@/dst/\", nodes = [\"\"], delay = 1, delete = \"running\")\n")
-	testutil.Eventually(t, 10*time.Second, "the initial sync", func() bool {
-		_, err := os.Stat(filepath.Join(dst, "d/gone"))
-		return err == nil
-	})
+	testutil.Eventually(t, 10*time.Second, "the initial sync", exists(filepath.Join(dst, "d/gone")))
 	must(t, os.Remove(filepath.Join(src, "d/gone")))
 	n := watch.DefaultPerDir + 12
 	for i := range n {
 		writeFile(t, filepath.Join(src, fmt.Sprintf("d/f%03d", i)), "2")
 	}
 	last := filepath.Join(dst, fmt.Sprintf("d/f%03d", n-1))
-	testutil.Eventually(t, 20*time.Second, "the new files", func() bool {
-		_, err := os.Stat(last)
-		return err == nil
-	})
+	testutil.Eventually(t, 20*time.Second, "the new files", exists(last))
 	inSync(t, o, src, "the changes' run")
 	if _, err := os.Stat(filepath.Join(dst, "d/gone")); err == nil {
 		t.Error("d/gone, deleted on the source, is still on the target")
 	}
 	if _, err := os.Stat(filepath.Join(dst, "d/own")); err != nil {
 		t.Errorf("the target's own file: %v", err)
+	}
+}
+
+// exists is a condition for testutil.Eventually: path exists.
+func exists(path string) func() bool {
+	return func() bool {
+		_, err := os.Stat(path)
+		return err == nil
 	}
 }
