@@ -15,9 +15,10 @@ func TestSandbox(t *testing.T) {
 		{"os", "os.execute('touch /tmp/x')\n", "t.lua:1: os.execute is not available while converting: the config runs without files, environment or processes"},
 		{"io", "local f = io.open('/etc/passwd')\n", "t.lua:1: io.open is not available while converting"},
 		{"getenv", "local home = os.getenv('HOME')\n", "t.lua:1: os.getenv is not available while converting"},
-		{"require", "require('socket')\n", "t.lua:1: attempt to call a non-function object"},
-		{"dofile", "\ndofile('/etc/lsyncd/other.lua')\n", "t.lua:2: attempt to call a non-function object"},
-		{"load", "load('return 1')()\n", "t.lua:1: attempt to call a non-function object"},
+		{"require", "require('socket')\n", "t.lua:1: require is not available while converting: the config is read on its own"},
+		{"dofile", "\ndofile('/etc/lsyncd/other.lua')\n", "t.lua:2: dofile is not available while converting"},
+		{"load", "load('return 1')()\n", "t.lua:1: load is not available while converting"},
+		{"unclosed", "settings {\n  logfile = '/tmp/l',\n\nsync { default.rsync, source = '/a', target = 'h:/a' }\n\n", "t.lua:4: the file ends inside a table, a call or a block"},
 		{"loop", "while true do end\n", "t.lua: evaluating it took longer than 500ms; is there a loop that never ends?"},
 		{"memory", "local t = {}\nfor i = 1, 1e9 do t[i] = {i} end\n", "t.lua: evaluating it took more than 16 MiB of memory"},
 		{"rep", "local s = string.rep('x', 1e9)\n", "string.rep: a string of 1000000000 × 1 bytes is more than a config needs"},
@@ -227,5 +228,26 @@ settings { delay = 3 }
 	_, err = Convert("t.lua", []byte("x = = 1\n"), DefaultLimits)
 	if err == nil || strings.Contains(err.Error(), "missing comma") || !strings.HasPrefix(err.Error(), "t.lua:1:") {
 		t.Errorf("x = = 1: %v", err)
+	}
+}
+
+// A deleting option in _extra made rsync delete in every run, whatever
+// delete said (lsyncd passed it on): the tree converts with delete = True,
+// which inosync requires of such an option, and says why.
+func TestDeletingExtraMeansDeleteTrue(t *testing.T) {
+	out, err := Convert("t.lua", []byte(`
+sync { default.rsync, source = "/srv/a", target = "h:/a", delete = "false",
+       rsync = { _extra = { "--delete-excluded" } } }
+sync { default.rsync, source = "/srv/b", target = "h:/b", delete = "running" }
+`), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	if !strings.Contains(s, `# t.lua:2: whatever delete said (here False), --delete-excluded in rsync._extra made rsync delete in every run (lsyncd passed it on): delete = True`) {
+		t.Errorf("no note on the deleting option:\n%s", s)
+	}
+	if strings.Contains(s, "so this deleted nothing") || strings.Count(s, "    delete = ") != 1 || !strings.Contains(s, `    delete = "running",`) {
+		t.Errorf("want delete = True (the default) for /srv/a, and \"running\" kept for /srv/b:\n%s", s)
 	}
 }

@@ -1,6 +1,7 @@
 package lsyncd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -70,7 +71,10 @@ func evaluate(name string, src []byte, lim Limits) (*evaluation, error) {
 		L.Push(lua.LString(lib.name))
 		L.Call(1, 0)
 	}
-	for _, n := range []string{"dofile", "loadfile", "load", "loadstring", "require", "module", "collectgarbage", "newproxy", "_printregs"} {
+	for _, n := range []string{"dofile", "loadfile", "load", "loadstring", "require", "module"} {
+		L.SetGlobal(n, unavailableFunc(L, n))
+	}
+	for _, n := range []string{"collectgarbage", "newproxy", "_printregs"} {
 		L.SetGlobal(n, lua.LNil)
 	}
 	noop := L.NewFunction(func(*lua.LState) int { return 0 })
@@ -94,7 +98,7 @@ func evaluate(name string, src []byte, lim Limits) (*evaluation, error) {
 	L.SetContext(ctx)
 	fn, err := L.Load(strings.NewReader(string(src)), name)
 	if err != nil {
-		return nil, syntaxError(name, err)
+		return nil, syntaxError(name, src, err)
 	}
 	L.Push(fn)
 	err = L.PCall(0, 0, nil)
@@ -196,6 +200,16 @@ func unavailable(L *lua.LState, lib string) *lua.LTable {
 	}))
 	L.SetMetatable(t, mt)
 	return t
+}
+
+// unavailableFunc is a stand-in for a function that loads code from
+// elsewhere (dofile, require, load…): calling it is an error that says
+// the config is converted on its own.
+func unavailableFunc(L *lua.LState, name string) *lua.LFunction {
+	return L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("%s is not available while converting: the config is read on its own, without the files or code it would load; put what that gave into the config itself", name)
+		return 0
+	})
 }
 
 // callerLine is the line of the Lua code that called the running Go
@@ -338,9 +352,16 @@ func (m *merger) inheritKV(cd *lua.LTable, k, v lua.LValue, track bool, visiting
 // line:L(column:C) near 'TOKEN':   syntax error".
 var luaSyntax = regexp.MustCompile(`line:(\d+)\(column:(\d+)\) near '(.*)':\s*(.*)$`)
 
-// syntaxError says where the Lua does not parse, as NAME:LINE:COL.
-func syntaxError(name string, err error) error {
-	m := luaSyntax.FindStringSubmatch(strings.TrimSpace(err.Error()))
+// syntaxError says where the Lua src does not parse, as NAME:LINE:COL, or
+// NAME:LINE at the end of the file, where an unclosed table, call or
+// block is found.
+func syntaxError(name string, src []byte, err error) error {
+	msg := strings.TrimSpace(err.Error())
+	m := luaSyntax.FindStringSubmatch(msg)
+	if m == nil && strings.Contains(msg, " at EOF:") {
+		last := bytes.Count(bytes.TrimRight(src, "\n"), []byte("\n")) + 1
+		return fmt.Errorf("%s:%d: the file ends inside a table, a call or a block: a } , ) or end is missing above; this is not valid Lua", name, last)
+	}
 	if m == nil {
 		return fmt.Errorf("%s is not valid Lua: %w", name, err)
 	}

@@ -173,8 +173,23 @@ func (o *output) sync(c call) {
 	}
 	o.common(&t, f)
 	o.rsyncOptions(&t, f)
+	o.deletingExtra(&t)
 	o.actions(&t, f)
 	o.trees = append(o.trees, t)
+}
+
+// deletingExtra makes a tree whose rsync options delete by themselves
+// (--delete-excluded, --del… in _extra, which lsyncd passed on to every
+// run) delete = True, whatever its delete said: rsync deleted in every
+// run, and inosync takes such an option only with delete = True.
+func (o *output) deletingExtra(t *tree) {
+	i := slices.IndexFunc(t.extra, func(w string) bool { return strings.HasPrefix(w, "--del") })
+	if i < 0 || t.delete == "" {
+		return
+	}
+	t.notes = slices.DeleteFunc(t.notes, func(n string) bool { return strings.Contains(n, "so this deleted nothing") })
+	t.notes = append(t.notes, o.note(t.line, "whatever delete said (here %s), %s in rsync._extra made rsync delete in every run (lsyncd passed it on): delete = True", t.delete, t.extra[i]))
+	t.delete = ""
 }
 
 // ownActions converts a sync that inherits none of lsyncd's default
