@@ -514,7 +514,7 @@ func (w *Watcher) handle(ev fsnotify.Event, buf []Change) []Change {
 		// ("cache/") tells them apart, and a list run naming a gone
 		// directory would delete the node's copy, which the rule keeps.
 		// So the change is dropped; a file of that name stays on the node
-		// until the next full sync.
+		// until a full sync that deletes.
 		return buf
 	}
 	// An op outside Trigger starts no sync, but is not forgotten: the
