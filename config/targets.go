@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/inosync/inosync/rsync/filter"
+	"github.com/inosync/inosync/rsync/operand"
 )
 
 // targetsApart refuses a local target that lies inside its tree's source,
@@ -40,44 +41,30 @@ func (b *builder) targetsApart(syncs []Sync, cwd string) error {
 
 // excludedBelow reports whether rel, a directory below tree s's source,
 // is excluded by the tree's patterns, as rsync anchors them (see
-// localTarget for the name prefix of a source without a trailing slash).
+// operand.Root).
 func excludedBelow(s Sync, rel string) bool {
 	m, err := filter.Compile(s.Excludes)
 	if err != nil {
 		return false // checkPatterns says why
 	}
-	if !contentsOnly(s.Source) {
-		rel = filepath.Base(filepath.Clean(s.Source)) + "/" + rel
-	}
-	return m.Excluded(rel, true)
-}
-
-// contentsOnly reports whether rsync copies source's contents rather than
-// the directory itself: a source written with a trailing slash, or "dir/.".
-func contentsOnly(source string) bool {
-	return strings.HasSuffix(source, "/") || strings.HasSuffix(source, "/.") || source == "."
+	_, prefix := operand.Root(s.Source)
+	return m.Excluded(prefix+rel, true)
 }
 
 // localTarget returns the directory that a local destination makes the
 // copy of source's files in (the destination itself for a source written
 // with a trailing slash, else the directory of source's name below it),
-// cleaned and absolute; false for a destination on another node
-// (host:path, rsync://).
+// cleaned and absolute; false for a destination on another node.
 func localTarget(source, dest, cwd string) (string, bool) {
-	if strings.HasPrefix(dest, "rsync://") {
-		return "", false
-	}
-	if i := strings.IndexByte(dest, ':'); i >= 0 && !strings.Contains(dest[:i], "/") {
+	if !operand.Local(dest) {
 		return "", false
 	}
 	dir := dest
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(cwd, dir)
 	}
-	if !contentsOnly(source) {
-		dir = filepath.Join(dir, filepath.Base(filepath.Clean(source)))
-	}
-	return filepath.Clean(dir), true
+	_, prefix := operand.Root(source)
+	return filepath.Join(dir, prefix), true
 }
 
 // within reports whether path lies below dir (both cleaned).

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/inosync/inosync/rsync/operand"
 )
 
 // Settings are the plain values the rsync command line is built from, as
@@ -164,7 +166,7 @@ func (s Settings) laterOpts() []string {
 // or ';' from being read as a comment (--files-from skips those, even with
 // --from0).
 func ListArgv(s Settings, source, dest string) (argv []string, prefix string) {
-	base, below := transferRoot(source)
+	base, below := operand.Root(source)
 	return listArgv(s, base, dest), "./" + below
 }
 
@@ -178,7 +180,7 @@ func ListArgv(s Settings, source, dest string) (argv []string, prefix string) {
 // its list a byte at a time, two system calls each, so the longer names
 // cost about a microsecond per byte: this form is for short lists.
 func WaitingListArgv(s Settings, source, dest string) (argv []string, prefix string) {
-	base, below := transferRoot(source)
+	base, below := operand.Root(source)
 	operand, mark := listRoot(base)
 	return listArgv(s, operand, dest), mark + "./" + below
 }
@@ -212,34 +214,6 @@ func listRoot(base string) (operand, mark string) {
 		return operand, ""
 	}
 	return operand, "./" + rel + "/./"
-}
-
-// NamePrefix is what precedes a tree's paths in rsync's view of a transfer
-// of source: nothing for a source written with a trailing slash (rsync
-// copies its contents), else its name and a slash. rsync anchors filter
-// rules ("/logs/") at its transfer root, before that prefix.
-func NamePrefix(source string) string {
-	_, prefix := transferRoot(source)
-	return prefix
-}
-
-// transferRoot is the directory rsync's paths are relative to when it
-// copies source, and the prefix that source's files have below it: the
-// source itself for a path written with a trailing slash, else its parent,
-// below which its files are under its name.
-func transferRoot(source string) (base, prefix string) {
-	if strings.HasSuffix(source, "/") {
-		return source, ""
-	}
-	if source == "." || strings.HasSuffix(source, "/.") {
-		return source + "/", "" // "dir/." copies the contents, as "dir/" does
-	}
-	clean := filepath.Clean(source)
-	base = filepath.Dir(clean)
-	if !strings.HasSuffix(base, "/") {
-		base += "/"
-	}
-	return base, filepath.Base(clean) + "/"
 }
 
 // insertBeforeOperands puts opts before the last two words (source, dest).

@@ -172,7 +172,7 @@ func (r Reconfigure) handle(d *dispatcher) {
 				j.waiting = false  // a fault the new settings may mend: try now
 				j.gen++            // a warm rsync being started has the old command line too
 			}
-			j.Job = nj
+			j.setJob(nj)
 		} else {
 			j = d.addJob(nj)
 			j.since = now
@@ -202,7 +202,8 @@ func (r Reconfigure) handle(d *dispatcher) {
 // the dispatcher was asked for initial syncs and the job has one.
 func (d *dispatcher) addJob(j Job) *jobState {
 	initial := d.o.Initial && !j.NoInitial
-	js := &jobState{Job: j, pending: map[string]struct{}{}, runs: map[int]running{}, againAfterFull: map[string]struct{}{}, unreadable: unreadableSet{}, full: initial, initial: initial}
+	js := &jobState{pending: map[string]struct{}{}, runs: map[int]running{}, againAfterFull: map[string]struct{}{}, unreadable: unreadableSet{}, full: initial, initial: initial}
+	js.setJob(j)
 	d.jobs = append(d.jobs, js)
 	if d.o.Initial && j.NoInitial {
 		lg := d.jobLogger(js)

@@ -148,6 +148,14 @@ type result struct {
 // goroutine touches it.
 type jobState struct {
 	Job
+	// wholeOnly: the job's changes are synced by walks of the whole tree,
+	// never by a run for a list of paths: its rsync options (extra) add
+	// filter rules, which rsync applies as written only in such a walk
+	// (see filter.RuleOption). The config's own rules (excludes, filters)
+	// are applied in watching too, so a list never names what they leave
+	// out. Set with the job (setJob).
+	wholeOnly bool
+
 	pending map[string]struct{}
 	moves   map[string]string   // renames among pending: new name → old (see Work.Moves)
 	renamed map[string]struct{} // renames' new names not yet compared by content (see takeRenamed)
@@ -195,13 +203,11 @@ type jobState struct {
 
 func (j *jobState) hasPending() bool { return j.full || len(j.pending) > 0 }
 
-// wholeOnly reports whether the job's changes are synced by walks of the
-// whole tree, never by a run for a list of paths: its rsync options (extra)
-// add filter rules, which rsync applies as written only in such a walk
-// (see filter.RuleOption). The config's own rules (excludes, filters)
-// are applied in watching too, so a list never names what they leave out.
-func (j *jobState) wholeOnly() bool {
-	return filter.RuleOption(j.Settings.Extra) != ""
+// setJob gives j its job, at its start or from a reload, and what follows
+// from the job's settings (wholeOnly).
+func (j *jobState) setJob(job Job) {
+	j.Job = job
+	j.wholeOnly = filter.RuleOption(job.Settings.Extra) != ""
 }
 
 // fullRunning reports whether a full run of the job is going on.
@@ -264,7 +270,7 @@ func (j *jobState) canOverlap(limit int) bool {
 	if len(j.runs) == 0 {
 		return true
 	}
-	if j.wholeOnly() {
+	if j.wholeOnly {
 		return false // each of its runs walks the whole tree
 	}
 	// A run that is only exiting (transferred) holds no path and moves no
@@ -609,7 +615,7 @@ func (d *dispatcher) startReady() {
 		full, initial := j.full, j.initial
 		// whole: the run walks the whole tree, a full sync or the changes
 		// of a job whose extra adds filter rules (see wholeOnly).
-		whole := full || j.wholeOnly()
+		whole := full || j.wholeOnly
 		var paths, exclude []string
 		if !full {
 			paths = collapse(j.pending)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/inosync/inosync/internal/testutil"
+	"github.com/inosync/inosync/rsync/operand"
 	"github.com/rs/zerolog"
 )
 
@@ -25,7 +26,7 @@ func TestExcludeListWithRsync(t *testing.T) {
 	excl := func(rel string, isDir bool) bool { return strings.HasSuffix(rel, ".part") }
 	for _, source := range []string{src + "/", src} {
 		dst := t.TempDir()
-		_, prefix := transferRoot(source)
+		_, prefix := operand.Root(source)
 		pats, n := excludeList(filepath.Clean(source), prefix, true, nil, excl)
 		if n != 6 {
 			t.Errorf("%s: %d patterns, want 6", source, n)

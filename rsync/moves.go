@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/inosync/inosync/rsync/operand"
 	"github.com/rs/zerolog"
 )
 
@@ -135,7 +136,7 @@ func movesSafe(j Job) bool {
 // rather than copying them (see linkable). st is the run's settings (its
 // ssh options included).
 func moveArgv(st Settings, source, dest string, m Move, dir, link bool) []string {
-	base, below := transferRoot(source)
+	base, below := operand.Root(source)
 	if dest != "" && !strings.HasSuffix(dest, "/") && !strings.HasSuffix(dest, ":") {
 		dest += "/" // "web1:" is the home directory there, "web1:/" its root
 	}

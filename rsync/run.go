@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inosync/inosync/rsync/operand"
 	"github.com/rs/zerolog"
 )
 
@@ -139,7 +140,7 @@ func (d *dispatcher) plan(j Job, run running, w *warmRsync, lg zerolog.Logger) (
 	if j.Exclude == nil || !(run.whole || hasDir(paths)) {
 		return inv, nil
 	}
-	_, prefix := transferRoot(j.Path)
+	_, prefix := operand.Root(j.Path)
 	pats, n := excludeList(filepath.Clean(j.Path), prefix, run.whole, paths, j.Exclude)
 	if n == 0 {
 		return inv, nil

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/inosync/inosync/rsync/operand"
 )
 
 // exitRefused is the exit code of a run that the source guard refused:
@@ -35,7 +37,7 @@ func (d *dispatcher) guard(j Job, full bool) error {
 	if !full || j.AllowEmptySource {
 		return nil
 	}
-	base, prefix := transferRoot(j.Path)
+	base, prefix := operand.Root(j.Path)
 	empty, err := emptyDir(filepath.Join(base, prefix))
 	if err != nil || !empty {
 		return nil // a source that cannot be read fails in rsync, and says why
@@ -81,7 +83,7 @@ func emptyDir(dir string) (bool, error) {
 // a trailing slash (its contents are copied), else the source's name
 // below dest.
 func targetDir(source, dest string) string {
-	_, prefix := transferRoot(source)
+	_, prefix := operand.Root(source)
 	if prefix == "" {
 		return dest
 	}

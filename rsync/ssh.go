@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inosync/inosync/rsync/operand"
 	"github.com/rs/zerolog"
 )
 
@@ -22,17 +23,10 @@ func sshReuseOpts(controlDir string) string {
 // remote shell (host:path), not a local path or an rsync daemon (host::,
 // rsync://).
 func IsRemote(dest string) bool {
-	if strings.HasPrefix(dest, "rsync://") {
+	if operand.Local(dest) || strings.HasPrefix(dest, "rsync://") {
 		return false
 	}
-	colon := strings.IndexByte(dest, ':')
-	if colon <= 0 {
-		return false
-	}
-	if slash := strings.IndexByte(dest, '/'); slash >= 0 && slash < colon {
-		return false // a local path with a colon in a later component
-	}
-	return !strings.HasPrefix(dest[colon:], "::")
+	return !strings.HasPrefix(dest[strings.IndexByte(dest, ':'):], "::") // host::module: an rsync daemon
 }
 
 // withSSHOptions returns extra with ssh options added for a run to a

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/inosync/inosync/rsync/operand"
 )
 
 // A path of a tree that rsync cannot read (a directory or file that the
@@ -88,7 +90,7 @@ func carried(rel string, paths []string, full bool) bool {
 // on the source. They go before extra's own rules, since rsync takes the
 // first rule that matches.
 func excludeOptions(source string, rels []string) []string {
-	_, prefix := transferRoot(source)
+	_, prefix := operand.Root(source)
 	opts := make([]string, 0, 2*len(rels))
 	for _, rel := range rels {
 		pat := anchoredPattern(prefix + rel)

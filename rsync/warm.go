@@ -133,7 +133,7 @@ func (w *warmRsync) retire(kill <-chan struct{}) {
 // destination (a kept remote process would hold a connection that may be
 // dropped while it waits), real runs, and runs for lists (see wholeOnly).
 func (d *dispatcher) warmable(j *jobState) bool {
-	return d.o.Warm && !d.o.Pretend && !IsRemote(j.Dest) && !j.wholeOnly()
+	return d.o.Warm && !d.o.Pretend && !IsRemote(j.Dest) && !j.wholeOnly
 }
 
 // warmListMax is the longest list a warm rsync takes. Its names are longer

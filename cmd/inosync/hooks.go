@@ -6,8 +6,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/inosync/inosync/config"
-	"github.com/inosync/inosync/rsync"
 	"github.com/inosync/inosync/rsync/filter"
+	"github.com/inosync/inosync/rsync/operand"
 	"github.com/inosync/inosync/watch"
 )
 
@@ -33,8 +33,8 @@ func (r *hookReporter) report(err error, path, rel string) {
 // treeFilters returns the watcher's exclude and filter functions for one
 // tree: rsync's exclude patterns first (cheap, and the same rsync applies,
 // anchored where rsync anchors them), then the config's exclude hooks,
-// then its event filters; and the hooks
-// alone (nil without any), for the dispatcher's full runs. A failing hook
+// then its event filters; and the hooks alone (nil without any), for the
+// dispatcher's full runs. A failing hook
 // counts as "not excluded" / "keep": when in doubt, sync.
 func treeFilters(s config.Sync, m *filter.Matcher, r *hookReporter) (exclude, hooks func(string, bool) bool, keep func(watch.Change) bool) {
 	runHooks := func(rel string, isDir bool) bool {
@@ -52,7 +52,7 @@ func treeFilters(s config.Sync, m *filter.Matcher, r *hookReporter) (exclude, ho
 	}
 	// rsync matches the patterns against the paths below its transfer
 	// root, which for a source without a trailing slash is its parent.
-	prefix := rsync.NamePrefix(s.Source)
+	_, prefix := operand.Root(s.Source)
 	exclude = func(rel string, isDir bool) bool {
 		return rel != "" && m.Excluded(prefix+rel, isDir) || runHooks(rel, isDir)
 	}
